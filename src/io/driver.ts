@@ -1,0 +1,77 @@
+/**
+ * The packet I/O contract every wire implements (sim, shm, and later tap, dpdk,
+ * netmap). Work moves in bursts: one call receives or transmits many frames, so
+ * a driver behind an FFI boundary crosses it once per burst.
+ *
+ * Frames are never copied into per-packet objects: a FrameBatch is a set of
+ * preallocated parallel arrays, and frame i is bytes
+ * `buf[i].subarray(off[i], off[i] + len[i])` of a driver-owned arena.
+ */
+export class FrameBatch {
+  /** Number of valid entries. */
+  count = 0;
+  /** Arena that frame i lives in (a few long-lived Uint8Arrays, never one per frame). */
+  readonly buf: Uint8Array[];
+  /** Byte offset of frame i in buf[i]. */
+  readonly off: Int32Array;
+  /** Length of frame i in bytes (for a TX slot: its capacity until the stack sets the frame length). */
+  readonly len: Int32Array;
+  /** Driver-private handle of frame i (slot index, mbuf index ...), for release. */
+  readonly id: Int32Array;
+
+  constructor(readonly capacity: number) {
+    const empty = new Uint8Array(0);
+    this.buf = new Array<Uint8Array>(capacity).fill(empty);
+    this.off = new Int32Array(capacity);
+    this.len = new Int32Array(capacity);
+    this.id = new Int32Array(capacity);
+  }
+}
+
+export interface DriverStats {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames the driver could not transmit (no slot, ring full); the stack never sees these as sent. */
+  txDropped: number;
+}
+
+export interface PacketDriver {
+  /** Short name: 'sim', 'shm', ... */
+  readonly name: string;
+  /** This port's MAC address as a 48-bit integer. */
+  readonly mac: number;
+  /** Number of RX/TX queue pairs. */
+  readonly queues: number;
+  /** Largest frame a TX slot can hold, in bytes (Ethernet header included, FCS excluded). */
+  readonly frameCapacity: number;
+  readonly stats: DriverStats;
+
+  /**
+   * Receive up to `max` frames from `queue` into `out` (sets out.count and
+   * returns it). The frames stay owned by the driver until rxRelease.
+   */
+  rxBurst(queue: number, out: FrameBatch, max: number): number;
+  /** Give back every frame of a batch returned by rxBurst. */
+  rxRelease(queue: number, batch: FrameBatch): void;
+  /**
+   * Reserve up to `max` empty TX slots on `queue` into `out` (sets out.count and
+   * returns it); len[i] holds each slot's capacity. A reserved slot is
+   * guaranteed to be accepted by the following txBurst.
+   */
+  txAlloc(queue: number, out: FrameBatch, max: number): number;
+  /**
+   * Transmit the first `count` slots of `batch` (their len[] set to the frame
+   * length) and return the rest of the reserved slots to the driver.
+   */
+  txBurst(queue: number, batch: FrameBatch, count: number): void;
+  /**
+   * Resolves when a frame may have arrived on `queue`, or after `timeoutMs`.
+   * Lets an idle stack sleep instead of spinning; drivers that cannot wait
+   * resolve on the next macrotask.
+   */
+  waitRx(queue: number, timeoutMs: number): Promise<void>;
+  /** Release every resource; the driver is unusable afterwards. */
+  close(): void;
+}
