@@ -72,6 +72,12 @@ export interface PacketDriver {
    * resolve on the next macrotask.
    */
   waitRx(queue: number, timeoutMs: number): Promise<void>;
+  /**
+   * Make a pending waitRx on `queue` resolve now (called from the same thread,
+   * when the application queued work while the stack slept). No-op when
+   * nothing waits. shm does it with Atomics.notify on its own doorbell.
+   */
+  wakeRx(queue: number): void;
   /** Release every resource; the driver is unusable afterwards. */
   close(): void;
 }

@@ -1,0 +1,225 @@
+/**
+ * The benchmark workloads on the mTCP API: an echo/sink server and three
+ * clients (short connections, ping-pong, bulk). Written as an mTCP application
+ * would be: non-blocking sockets and one level-triggered epoll loop per core.
+ */
+import {
+  AF_INET, MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_MOD,
+  SOCK_NONBLOCK, SOCK_STREAM, EAGAIN, EINPROGRESS, createEpollEvents, mtcp_accept, mtcp_bind, mtcp_close,
+  mtcp_connect, mtcp_epoll_create, mtcp_epoll_ctl, mtcp_epoll_wait, mtcp_errno, mtcp_listen, mtcp_read,
+  mtcp_socket, mtcp_write, type MtcpContext, type MtcpEpollEvent, errnoName,
+} from '../../src/index.ts';
+import { LatencyRecorder, type WorkloadResult, type WorkloadSpec } from './workload.ts';
+
+const MAX_EVENTS = 1024;
+
+function epollEvent(events: number, sockid: number): MtcpEpollEvent {
+  return { events, data: { sockid, ptr: null } };
+}
+
+/**
+ * Echo server (mode 'echo') or sink (mode 'sink') on `port` until `stop()`
+ * returns true. Returns bytes received.
+ */
+export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' | 'sink', stop: () => boolean): Promise<number> {
+  const ep = mtcp_epoll_create(mctx, MAX_EVENTS);
+  const lsock = mtcp_socket(mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (mtcp_bind(mctx, lsock, { sin_family: AF_INET, sin_addr: 0, sin_port: port }) < 0) {
+    throw new Error(`bind: ${errnoName(mtcp_errno())}`);
+  }
+  if (mtcp_listen(mctx, lsock, 4096) < 0) throw new Error(`listen: ${errnoName(mtcp_errno())}`);
+  mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, lsock, epollEvent(MTCP_EPOLLIN, lsock));
+  const events = createEpollEvents(MAX_EVENTS);
+  const buf = new Uint8Array(256 * 1024);
+  // Echo bytes not yet written back, per socket: the socket stops being read until they are.
+  const backlog = new Map<number, Uint8Array>();
+  // Sockets whose peer finished sending: closed once their backlog is written.
+  const ended = new Set<number>();
+  let received = 0;
+  const closeSock = (s: number): void => {
+    backlog.delete(s);
+    ended.delete(s);
+    mtcp_close(mctx, s);
+  };
+  while (!stop()) {
+    const n = await mtcp_epoll_wait(mctx, ep, events, MAX_EVENTS, 100);
+    for (let i = 0; i < n; i++) {
+      const s = events[i].data.sockid;
+      const ev = events[i].events;
+      if (s === lsock) {
+        for (;;) {
+          const c = mtcp_accept(mctx, lsock, null);
+          if (c < 0) break;
+          mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, c, epollEvent(MTCP_EPOLLIN, c));
+        }
+        continue;
+      }
+      if (ev & MTCP_EPOLLOUT) {
+        const pending = backlog.get(s);
+        if (pending) {
+          const w = mtcp_write(mctx, s, pending, pending.length);
+          if (w === pending.length) {
+            backlog.delete(s);
+            if (ended.has(s)) closeSock(s);
+            else mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, epollEvent(MTCP_EPOLLIN, s));
+          } else if (w > 0) {
+            backlog.set(s, pending.subarray(w));
+          }
+        }
+        continue;
+      }
+      if (ev & MTCP_EPOLLIN) {
+        for (;;) {
+          const r = mtcp_read(mctx, s, buf, buf.length);
+          if (r > 0) {
+            received += r;
+            if (mode === 'echo') {
+              const w = mtcp_write(mctx, s, buf, r);
+              const written = w < 0 ? 0 : w;
+              if (written < r) {
+                backlog.set(s, buf.slice(written, r));
+                mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, epollEvent(MTCP_EPOLLOUT, s));
+                break;
+              }
+            }
+            continue;
+          }
+          if (r === 0 && backlog.has(s)) ended.add(s);
+          else if (r === 0 || mtcp_errno() !== EAGAIN) closeSock(s);
+          break;
+        }
+        continue;
+      }
+      if (ev & (MTCP_EPOLLERR | MTCP_EPOLLHUP)) closeSock(s);
+    }
+  }
+  for (const s of backlog.keys()) mtcp_close(mctx, s);
+  mtcp_close(mctx, lsock);
+  mtcp_close(mctx, ep);
+  return received;
+}
+
+/** Run one client workload against ip:port. `onTick` is called about once per `tickMs` with the running totals. */
+export async function mtcpClient(
+  mctx: MtcpContext, ip: number, port: number, spec: WorkloadSpec, onTick?: (r: WorkloadResult) => void,
+): Promise<WorkloadResult> {
+  const ep = mtcp_epoll_create(mctx, MAX_EVENTS);
+  const events = createEpollEvents(MAX_EVENTS);
+  const cap = mctx.sockets.capacity;
+  const sent = new Int32Array(cap); // bytes of the current request written
+  const got = new Int32Array(cap); // bytes of the current reply read
+  const startedAt = new Float64Array(cap); // when the current request (or connection) began
+  const reqsOnConn = new Int32Array(cap);
+  const interest = new Int32Array(cap); // the epoll interest registered for each socket
+  const req = new Uint8Array(Math.max(spec.messageSize, 1)).fill(0x61);
+  const buf = new Uint8Array(256 * 1024);
+  const lat = new LatencyRecorder();
+  const res: WorkloadResult = { connections: 0, requests: 0, bytes: 0, errors: 0, seconds: 0, latency: lat };
+  const addr = { sin_family: AF_INET, sin_addr: ip, sin_port: port };
+  const bulk = spec.kind === 'bulk';
+  const t0 = mctx.now();
+  let lastTick = t0;
+  const end = t0 + spec.durationMs;
+
+  const openOne = (): void => {
+    const s = mtcp_socket(mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (s < 0) {
+      res.errors++;
+      return;
+    }
+    const r = mtcp_connect(mctx, s, addr);
+    if (r < 0 && mtcp_errno() !== EINPROGRESS) {
+      res.errors++;
+      mtcp_close(mctx, s);
+      return;
+    }
+    sent[s] = got[s] = reqsOnConn[s] = 0;
+    startedAt[s] = mctx.now();
+    interest[s] = MTCP_EPOLLOUT;
+    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, s, epollEvent(MTCP_EPOLLOUT, s));
+  };
+  const setInterest = (s: number, ev: number): void => {
+    if (interest[s] === ev) return;
+    interest[s] = ev;
+    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, epollEvent(ev, s));
+  };
+  const closeOne = (s: number, error: boolean): void => {
+    if (error) res.errors++;
+    mtcp_close(mctx, s);
+  };
+  const writeRequest = (s: number): void => {
+    const size = bulk ? buf.length : req.length;
+    const src = bulk ? buf : req;
+    while (true) {
+      const w = mtcp_write(mctx, s, src, bulk ? size : size - sent[s]);
+      if (w < 0) {
+        if (mtcp_errno() !== EAGAIN) closeOne(s, true);
+        return;
+      }
+      if (bulk) {
+        res.bytes += w;
+        if (w < size) return; // keep OUT interest
+        continue;
+      }
+      sent[s] += w;
+      setInterest(s, sent[s] === size ? MTCP_EPOLLIN : MTCP_EPOLLOUT);
+      return;
+    }
+  };
+
+  for (let i = 0; i < spec.concurrency; i++) openOne();
+  while (true) {
+    const now = mctx.now();
+    if (now >= end) break;
+    if (onTick && now - lastTick >= 1000) {
+      lastTick = now;
+      res.seconds = (now - t0) / 1000;
+      onTick(res);
+    }
+    const n = await mtcp_epoll_wait(mctx, ep, events, MAX_EVENTS, 50);
+    for (let i = 0; i < n; i++) {
+      const s = events[i].data.sockid;
+      const ev = events[i].events;
+      if (ev & MTCP_EPOLLERR) {
+        closeOne(s, true);
+        if (!bulk) openOne();
+        continue;
+      }
+      if (ev & MTCP_EPOLLOUT) {
+        if (sent[s] === 0 && reqsOnConn[s] === 0 && !bulk) startedAt[s] = mctx.now();
+        writeRequest(s);
+        continue;
+      }
+      if (ev & (MTCP_EPOLLIN | MTCP_EPOLLHUP)) {
+        const r = mtcp_read(mctx, s, buf, buf.length);
+        if (r <= 0) {
+          if (r < 0 && mtcp_errno() === EAGAIN) continue;
+          closeOne(s, true); // the server closed early
+          if (!bulk) openOne();
+          continue;
+        }
+        got[s] += r;
+        res.bytes += r;
+        if (got[s] < req.length) continue;
+        res.requests++;
+        lat.record(mctx.now() - startedAt[s]);
+        reqsOnConn[s]++;
+        if (spec.kind === 'short' || (spec.requestsPerConnection > 0 && reqsOnConn[s] >= spec.requestsPerConnection)) {
+          res.connections++;
+          closeOne(s, false);
+          openOne();
+          continue;
+        }
+        sent[s] = got[s] = 0;
+        startedAt[s] = mctx.now();
+        writeRequest(s);
+      }
+    }
+  }
+  res.seconds = (mctx.now() - t0) / 1000;
+  for (const s of mctx.sockets.sockets) {
+    if (s.epollId === ep) mtcp_close(mctx, s.id);
+  }
+  mtcp_close(mctx, ep);
+  return res;
+}

@@ -1,0 +1,23 @@
+// Bundle the library, the apps, the demo and the benchmarks into dist/ with esbuild.
+// Worker threads need plain .js files on Node 20, so every entry point is built.
+import { build } from 'esbuild';
+import { readdirSync } from 'node:fs';
+
+const entries = ['src/index.ts'];
+for (const dir of ['apps', 'bench']) {
+  for (const f of readdirSync(dir)) if (f.endsWith('.ts')) entries.push(`${dir}/${f}`);
+}
+
+await build({
+  entryPoints: entries,
+  outdir: 'dist',
+  outbase: '.',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  external: ['koffi'],
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __mtcpCreateRequire } from 'node:module'; const require = __mtcpCreateRequire(import.meta.url);" },
+});

@@ -1,0 +1,53 @@
+/** mTCP's arp.conf: `ARP_ENTRY n`, then n lines `ip/prefix mac`. */
+import { parseCidr, parseMac, prefixMask } from './addr.ts';
+import { ConfigError } from './errors.ts';
+import { contentLines } from './lines.ts';
+
+export interface ArpEntry {
+  addr: number;
+  prefix: number;
+  mac: number;
+}
+
+export function parseArpConf(text: string, file: string): ArpEntry[] {
+  const lines = contentLines(text);
+  if (lines.length === 0) throw new ConfigError(file, 0, 'the file is empty', 'an `ARP_ENTRY n` header');
+  const [first, ...rest] = lines;
+  const m = /^ARP_ENTRY\s+(\d+)$/.exec(first.text);
+  if (!m) throw new ConfigError(file, first.line, `bad header \`${first.text}\``, '`ARP_ENTRY n`');
+  const n = Number(m[1]);
+  if (rest.length !== n) {
+    const line = rest.length > n ? rest[n].line : (rest.at(-1)?.line ?? first.line);
+    throw new ConfigError(file, line, `ARP_ENTRY says ${n} entries but ${rest.length} follow`, `exactly ${n} \`ip/prefix mac\` lines`);
+  }
+  return rest.map(({ text: t, line }) => {
+    const parts = t.split(/\s+/);
+    const cidr = parts.length === 2 ? parseCidr(parts[0]) : null;
+    if (!cidr) throw new ConfigError(file, line, `bad entry \`${t}\``, '`ip/prefix mac`, e.g. `198.18.0.2/32 02:00:c6:12:00:02`');
+    const mac = parseMac(parts[1]);
+    if (mac < 0) throw new ConfigError(file, line, `bad MAC address \`${parts[1]}\``, 'six hex bytes separated by colons');
+    return { addr: cidr.addr, prefix: cidr.prefix, mac };
+  });
+}
+
+/** Static neighbours with longest-prefix match; lookups allocate nothing. */
+export class ArpTable {
+  readonly #net: Uint32Array;
+  readonly #mask: Uint32Array;
+  readonly #mac: Float64Array;
+
+  constructor(entries: readonly ArpEntry[]) {
+    const sorted = [...entries].sort((a, b) => b.prefix - a.prefix);
+    this.#net = new Uint32Array(sorted.map((e) => (e.addr & prefixMask(e.prefix)) >>> 0));
+    this.#mask = new Uint32Array(sorted.map((e) => prefixMask(e.prefix)));
+    this.#mac = new Float64Array(sorted.map((e) => e.mac));
+  }
+
+  /** MAC for `ip`, -1 when no entry covers it. */
+  lookup(ip: number): number {
+    for (let i = 0; i < this.#net.length; i++) {
+      if (((ip & this.#mask[i]) >>> 0) === this.#net[i]) return this.#mac[i];
+    }
+    return -1;
+  }
+}

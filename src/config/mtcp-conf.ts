@@ -1,0 +1,228 @@
+/**
+ * mTCP's mtcp.conf: `key = value` lines with `#` comments. mTCP's keys keep
+ * their meaning and defaults; mtcp-ts adds what mTCP read from the kernel's
+ * interfaces (`<port>.addr`, `<port>.mac`). A bad line is a ConfigError naming
+ * the file and line, never a silent default.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../stack/tcp/congestion/index.ts';
+import { parseCidr, parseMac } from './addr.ts';
+import { parseArpConf, type ArpEntry } from './arp-conf.ts';
+import { ConfigError } from './errors.ts';
+import { contentLines } from './lines.ts';
+import { parseRouteConf, type RouteEntry } from './route-conf.ts';
+
+export type { ArpEntry } from './arp-conf.ts';
+export type { RouteEntry } from './route-conf.ts';
+
+export type IoName = 'sim' | 'shm';
+const IO_NAMES: readonly IoName[] = ['sim', 'shm'];
+/** Drivers planned but not in this version. */
+const IO_LATER = ['tap', 'dpdk', 'netmap'];
+
+export interface PortConfig {
+  name: string;
+  addr: number;
+  prefix: number;
+  mac: number;
+}
+
+export interface MtcpConfig {
+  /** The file it came from (or a label for text). */
+  file: string;
+  io: IoName;
+  numCores: number;
+  coreMask: number;
+  numMemCh: number;
+  ports: PortConfig[];
+  statPrint: string[];
+  maxConcurrency: number;
+  maxNumBuffers: number;
+  rcvbuf: number;
+  sndbuf: number;
+  /** Idle timeout, seconds; -1 disables. */
+  tcpTimeoutSec: number;
+  /** TIME_WAIT duration, seconds. */
+  tcpTimewaitSec: number;
+  cc: CongestionControlName;
+  mtu: number;
+  /** shm ring slots per queue. */
+  shmSlots: number;
+  arpConf: string;
+  routeConf: string;
+  arp: ArpEntry[];
+  routes: RouteEntry[];
+}
+
+/** Defaults with no port, for building a config in code. */
+export function defaultConfig(): MtcpConfig {
+  return {
+    file: '<defaults>', io: 'shm', numCores: 1, coreMask: 1, numMemCh: 4, ports: [], statPrint: [],
+    maxConcurrency: 10000, maxNumBuffers: 10000, rcvbuf: 8192, sndbuf: 8192, tcpTimeoutSec: 30,
+    tcpTimewaitSec: 0, cc: 'reno', mtu: 1500, shmSlots: 1024, arpConf: '', routeConf: '', arp: [], routes: [],
+  };
+}
+
+interface Line {
+  line: number;
+  value: string;
+}
+
+function integer(file: string, key: string, l: Line, lo: number, hi: number): number {
+  if (!/^-?\d+$/.test(l.value)) throw new ConfigError(file, l.line, `${key} = ${l.value} is not an integer`, `an integer from ${lo} to ${hi}`);
+  const n = Number(l.value);
+  if (n < lo || n > hi) throw new ConfigError(file, l.line, `${key} = ${n} is out of range`, `an integer from ${lo} to ${hi}`);
+  return n;
+}
+
+const KEYS = new Set([
+  'io', 'num_cores', 'core_mask', 'num_mem_ch', 'port', 'stat_print', 'max_concurrency', 'max_num_buffers',
+  'rcvbuf', 'sndbuf', 'tcp_timeout', 'tcp_timewait', 'cc', 'mtu', 'arp_conf', 'route_conf', 'shm_slots',
+]);
+const PORT_NAME = /^[A-Za-z0-9_]+$/;
+
+/** Parse mtcp.conf text (no files are read; arp and routes stay empty). */
+export function parseMtcpConf(text: string, file: string): MtcpConfig {
+  const seen = new Map<string, Line>();
+  const portKeys = new Map<string, Map<'addr' | 'mac', Line>>();
+  for (const { line, text: t } of contentLines(text)) {
+    const eq = t.indexOf('=');
+    if (eq < 0) throw new ConfigError(file, line, `\`${t}\` has no \`=\``, '`key = value`');
+    const key = t.slice(0, eq).trim();
+    const value = t.slice(eq + 1).trim();
+    if (value === '') throw new ConfigError(file, line, `${key} has no value`, '`key = value`');
+    const dot = /^([A-Za-z0-9_]+)\.(addr|mac)$/.exec(key);
+    if (dot) {
+      const per = portKeys.get(dot[1]) ?? new Map<'addr' | 'mac', Line>();
+      if (per.has(dot[2] as 'addr' | 'mac')) throw new ConfigError(file, line, `duplicate key ${key}`, 'each key once');
+      per.set(dot[2] as 'addr' | 'mac', { line, value });
+      portKeys.set(dot[1], per);
+      continue;
+    }
+    if (!KEYS.has(key)) {
+      throw new ConfigError(file, line, `unknown key \`${key}\``, `one of ${[...KEYS].join(', ')}, <port>.addr, <port>.mac`);
+    }
+    if (seen.has(key)) throw new ConfigError(file, line, `duplicate key ${key}`, 'each key once');
+    seen.set(key, { line, value });
+  }
+
+  const c = defaultConfig();
+  c.file = file;
+  const get = (k: string): Line | undefined => seen.get(k);
+  let l: Line | undefined;
+
+  if ((l = get('io'))) {
+    if (IO_LATER.includes(l.value)) {
+      throw new ConfigError(file, l.line, `io = ${l.value} is not supported by this version`, `one of ${IO_NAMES.join(', ')}`);
+    }
+    if (!IO_NAMES.includes(l.value as IoName)) throw new ConfigError(file, l.line, `unknown io = ${l.value}`, `one of ${IO_NAMES.join(', ')}`);
+    c.io = l.value as IoName;
+  }
+  if ((l = get('num_cores'))) c.numCores = integer(file, 'num_cores', l, 1, 128);
+  c.coreMask = 2 ** c.numCores - 1;
+  if ((l = get('core_mask'))) {
+    const m = /^(0x)?([0-9a-fA-F]{1,8})$/.exec(l.value);
+    if (!m) throw new ConfigError(file, l.line, `core_mask = ${l.value} is not a hex mask`, 'a hex number such as 0xf');
+    const mask = parseInt(m[2], 16);
+    let bits = 0;
+    for (let v = mask; v; v = Math.floor(v / 2)) bits += v & 1;
+    if (bits < c.numCores) {
+      throw new ConfigError(file, l.line, `core_mask = ${l.value} has ${bits} cores but num_cores = ${c.numCores}`, `at least ${c.numCores} bits set`);
+    }
+    c.coreMask = mask;
+  }
+  if ((l = get('num_mem_ch'))) c.numMemCh = integer(file, 'num_mem_ch', l, 1, 16);
+  if ((l = get('max_concurrency'))) c.maxConcurrency = integer(file, 'max_concurrency', l, 1, 1 << 22);
+  if ((l = get('max_num_buffers'))) c.maxNumBuffers = integer(file, 'max_num_buffers', l, 1, 1 << 22);
+  const rcv = get('rcvbuf');
+  const snd = get('sndbuf');
+  if (rcv) c.rcvbuf = integer(file, 'rcvbuf', rcv, 64, 1 << 30);
+  if (snd) c.sndbuf = integer(file, 'sndbuf', snd, 64, 1 << 30);
+  // mTCP: each defaults to the other when only one is set.
+  if (rcv && !snd) c.sndbuf = c.rcvbuf;
+  if (snd && !rcv) c.rcvbuf = c.sndbuf;
+  if ((l = get('tcp_timeout'))) {
+    c.tcpTimeoutSec = integer(file, 'tcp_timeout', l, -1, 86400);
+    if (c.tcpTimeoutSec === 0) throw new ConfigError(file, l.line, 'tcp_timeout = 0', 'seconds >= 1, or -1 to disable');
+  }
+  if ((l = get('tcp_timewait'))) c.tcpTimewaitSec = integer(file, 'tcp_timewait', l, 0, 3600);
+  if ((l = get('cc'))) {
+    if (l.value === 'cubic') throw new ConfigError(file, l.line, 'cc = cubic is not supported by this version', `one of ${CONGESTION_CONTROL_NAMES.join(', ')}`);
+    if (!(CONGESTION_CONTROL_NAMES as readonly string[]).includes(l.value)) {
+      throw new ConfigError(file, l.line, `unknown cc = ${l.value}`, `one of ${CONGESTION_CONTROL_NAMES.join(', ')}`);
+    }
+    c.cc = l.value as CongestionControlName;
+  }
+  if ((l = get('mtu'))) c.mtu = integer(file, 'mtu', l, 576, 9000);
+  if ((l = get('shm_slots'))) {
+    c.shmSlots = integer(file, 'shm_slots', l, 64, 65536);
+    if ((c.shmSlots & (c.shmSlots - 1)) !== 0) throw new ConfigError(file, l.line, `shm_slots = ${c.shmSlots}`, 'a power of two from 64 to 65536');
+  }
+  c.arpConf = get('arp_conf')?.value ?? '';
+  c.routeConf = get('route_conf')?.value ?? '';
+
+  // Ports: `port` lists names; each needs `<name>.addr`.
+  const portLine = get('port');
+  const names = portLine ? portLine.value.split(/\s+/) : [`${c.io}0`];
+  for (const n of names) {
+    if (!PORT_NAME.test(n)) throw new ConfigError(file, portLine?.line ?? 0, `bad port name \`${n}\``, 'letters, digits and _');
+  }
+  if (new Set(names).size !== names.length) throw new ConfigError(file, portLine?.line ?? 0, 'a port is listed twice', 'distinct port names');
+  for (const [name, per] of portKeys) {
+    if (!names.includes(name)) {
+      const first = [...per.values()][0];
+      throw new ConfigError(file, first.line, `${name}.* is given but ${name} is not in \`port\``, `a port from \`port = ${names.join(' ')}\``);
+    }
+  }
+  c.ports = names.map((name) => {
+    const per = portKeys.get(name);
+    const addrLine = per?.get('addr');
+    if (!addrLine) throw new ConfigError(file, portLine?.line ?? 0, `port ${name} has no address`, `a line \`${name}.addr = ip/prefix\``);
+    const cidr = parseCidr(addrLine.value);
+    if (!cidr) throw new ConfigError(file, addrLine.line, `${name}.addr = ${addrLine.value}`, 'an IPv4 address with a prefix, e.g. 198.18.0.1/24');
+    let mac: number;
+    const macLine = per?.get('mac');
+    if (macLine) {
+      mac = parseMac(macLine.value);
+      if (mac < 0) throw new ConfigError(file, macLine.line, `${name}.mac = ${macLine.value}`, 'six hex bytes separated by colons');
+    } else {
+      mac = 0x020000000000 + cidr.addr; // locally administered 02:00:a:b:c:d
+    }
+    return { name, addr: cidr.addr, prefix: cidr.prefix, mac };
+  });
+  if ((l = get('stat_print'))) {
+    c.statPrint = l.value.split(/\s+/);
+    for (const p of c.statPrint) {
+      if (!names.includes(p)) throw new ConfigError(file, l.line, `stat_print names unknown port \`${p}\``, `ports from \`port\` (${names.join(', ')})`);
+    }
+  }
+  return c;
+}
+
+/** Read mtcp.conf and the arp.conf / route.conf it uses (config/arp.conf and config/route.conf beside it by default, when present). */
+export function loadMtcpConf(path: string): MtcpConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, 0, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'a readable mtcp.conf');
+  }
+  const c = parseMtcpConf(text, path);
+  const dir = dirname(path);
+  const names = c.ports.map((p) => p.name);
+  const side = (explicit: string, fallback: string, key: string): string | null => {
+    if (explicit) {
+      const p = resolve(dir, explicit);
+      if (!existsSync(p)) throw new ConfigError(path, 0, `${key} = ${explicit} does not exist`, 'an existing file');
+      return p;
+    }
+    const p = resolve(dir, fallback);
+    return existsSync(p) ? p : null;
+  };
+  const arpPath = side(c.arpConf, 'config/arp.conf', 'arp_conf');
+  if (arpPath) c.arp = parseArpConf(readFileSync(arpPath, 'utf8'), arpPath);
+  const routePath = side(c.routeConf, 'config/route.conf', 'route_conf');
+  if (routePath) c.routes = parseRouteConf(readFileSync(routePath, 'utf8'), routePath, names);
+  return c;
+}

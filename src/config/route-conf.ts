@@ -1,0 +1,86 @@
+/**
+ * mTCP's route.conf: `ROUTES n`, then n lines `ip/prefix port`. A /0 line is
+ * the default route and its ip is the gateway. Each port's own subnet is an
+ * implicit directly connected route; the longest prefix wins.
+ */
+import { parseCidr, prefixMask } from './addr.ts';
+import { ConfigError } from './errors.ts';
+import { contentLines } from './lines.ts';
+
+export interface RouteEntry {
+  addr: number;
+  prefix: number;
+  port: string;
+  /** Next hop for this route, 0 when directly connected. */
+  gateway: number;
+}
+
+export interface RoutePort {
+  name: string;
+  addr: number;
+  prefix: number;
+}
+
+export function parseRouteConf(text: string, file: string, portNames: readonly string[]): RouteEntry[] {
+  const lines = contentLines(text);
+  if (lines.length === 0) throw new ConfigError(file, 0, 'the file is empty', 'a `ROUTES n` header');
+  const [first, ...rest] = lines;
+  const m = /^ROUTES\s+(\d+)$/.exec(first.text);
+  if (!m) throw new ConfigError(file, first.line, `bad header \`${first.text}\``, '`ROUTES n`');
+  const n = Number(m[1]);
+  if (rest.length !== n) {
+    const line = rest.length > n ? rest[n].line : (rest.at(-1)?.line ?? first.line);
+    throw new ConfigError(file, line, `ROUTES says ${n} routes but ${rest.length} follow`, `exactly ${n} \`ip/prefix port\` lines`);
+  }
+  return rest.map(({ text: t, line }) => {
+    const parts = t.split(/\s+/);
+    const cidr = parts.length === 2 ? parseCidr(parts[0]) : null;
+    if (!cidr) throw new ConfigError(file, line, `bad route \`${t}\``, '`ip/prefix port`, e.g. `198.18.0.0/24 shm0`');
+    if (!portNames.includes(parts[1])) {
+      throw new ConfigError(file, line, `unknown port \`${parts[1]}\``, `one of the configured ports (${portNames.join(', ') || 'none'})`);
+    }
+    if (cidr.prefix === 0) return { addr: 0, prefix: 0, port: parts[1], gateway: cidr.addr };
+    return { addr: (cidr.addr & prefixMask(cidr.prefix)) >>> 0, prefix: cidr.prefix, port: parts[1], gateway: 0 };
+  });
+}
+
+/** Longest-prefix-match routing over typed arrays: lookups allocate nothing. */
+export class RouteTable {
+  readonly #net: Uint32Array;
+  readonly #mask: Uint32Array;
+  readonly #gateway: Float64Array;
+  readonly #ports: string[];
+
+  constructor(routes: readonly RouteEntry[], ports: readonly RoutePort[]) {
+    const implicit: RouteEntry[] = ports.map((p) => ({
+      addr: (p.addr & prefixMask(p.prefix)) >>> 0, prefix: p.prefix, port: p.name, gateway: 0,
+    }));
+    // Explicit routes first, so they win over an implicit route of the same length.
+    const all = [...routes, ...implicit].map((r, i) => ({ r, i }));
+    all.sort((a, b) => b.r.prefix - a.r.prefix || a.i - b.i);
+    this.#net = new Uint32Array(all.map(({ r }) => (r.addr & prefixMask(r.prefix)) >>> 0));
+    this.#mask = new Uint32Array(all.map(({ r }) => prefixMask(r.prefix)));
+    this.#gateway = new Float64Array(all.map(({ r }) => r.gateway));
+    this.#ports = all.map(({ r }) => r.port);
+  }
+
+  /** Index of the best route for dst, -1 when none. */
+  lookup(dst: number): number {
+    for (let i = 0; i < this.#net.length; i++) {
+      if (((dst & this.#mask[i]) >>> 0) === this.#net[i]) return i;
+    }
+    return -1;
+  }
+
+  /** IPv4 of the next hop towards dst (dst itself when directly connected), -1 when unreachable. */
+  nextHop(dst: number): number {
+    const i = this.lookup(dst);
+    if (i < 0) return -1;
+    return this.#gateway[i] !== 0 ? this.#gateway[i] : dst;
+  }
+
+  portOf(dst: number): string | null {
+    const i = this.lookup(dst);
+    return i < 0 ? null : this.#ports[i];
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * mctx: one core's context as the application sees it. It owns the stack,
+ * the socket ids and the loop that drives them: receive a burst, process,
+ * run timers, transmit, hand ready events to mtcp_epoll_wait, and yield to
+ * Node's event loop between turns so the program's own timers and I/O run.
+ */
+import { setImmediate as immediate } from 'node:timers/promises';
+import type { Epoll, ReadinessSource } from '../epoll/epoll.ts';
+import type { MtcpEpollEvent } from '../epoll/events.ts';
+import { MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT } from '../epoll/events.ts';
+import type { PacketDriver } from '../io/driver.ts';
+import { StackContext, type ContextConfig } from '../stack/context.ts';
+import type { SocketEvents } from '../stack/tcp/engine.ts';
+import { SocketKind, SocketTable } from './socket-table.ts';
+
+export interface Clock {
+  /** Monotonic time, ms. */
+  now(): number;
+}
+
+/** Idle turns spent polling before the loop sleeps until a frame or a deadline. */
+const IDLE_SPINS = 32;
+/** Longest single sleep, ms (the loop re-checks its state at least this often). */
+const MAX_SLEEP_MS = 1000;
+
+interface Waiter {
+  epoll: Epoll;
+  events: MtcpEpollEvent[];
+  maxevents: number;
+  /** Absolute deadline, ms; Infinity waits forever. */
+  deadline: number;
+  resolve: (n: number) => void;
+}
+
+export class MtcpContext implements SocketEvents, ReadinessSource {
+  /** errno of the last failed call on this context. */
+  errno = 0;
+  readonly stack: StackContext;
+  readonly sockets: SocketTable;
+  /** Resolves when the loop has stopped and the driver is closed. */
+  readonly closed: Promise<void>;
+  readonly #clock: Clock;
+  readonly #waiters: Waiter[] = [];
+  #running = true;
+  #sleeping = false;
+
+  constructor(
+    readonly core: number,
+    readonly driver: PacketDriver,
+    config: ContextConfig,
+    clock: Clock,
+  ) {
+    this.#clock = clock;
+    this.sockets = new SocketTable(config.tcp.maxConcurrency);
+    this.stack = new StackContext(driver, core % driver.queues, config, this);
+    this.stack.now = clock.now();
+    this.closed = this.#loop();
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  // ---- SocketEvents and ReadinessSource --------------------------------
+
+  wake(sockid: number, bits: number): void {
+    const s = this.sockets.sockets[sockid];
+    if (s.epollId < 0) return;
+    const ep = this.sockets.sockets[s.epollId].epoll;
+    if (ep) ep.wake(sockid, bits);
+  }
+
+  readiness(sockid: number): number {
+    const s = this.sockets.sockets[sockid];
+    switch (s.kind) {
+      case SocketKind.Stream:
+        // An unconnected socket reports OUT|HUP, as Linux does.
+        return s.tcb ? this.stack.tcp.readiness(s.tcb) : MTCP_EPOLLOUT | MTCP_EPOLLHUP;
+      case SocketKind.Listener:
+        return s.listener && s.listener.queueCount > 0 ? MTCP_EPOLLIN : 0;
+      default:
+        return 0;
+    }
+  }
+
+  // ---- the loop ---------------------------------------------------------
+
+  /** Wait for events on `epoll`; resolves with the count (0 on timeout). */
+  wait(epoll: Epoll, events: MtcpEpollEvent[], maxevents: number, timeoutMs: number): Promise<number> {
+    if (!this.#running) return Promise.resolve(0);
+    const deadline = timeoutMs < 0 ? Infinity : this.#clock.now() + timeoutMs;
+    return new Promise<number>((resolve) => {
+      this.#waiters.push({ epoll, events, maxevents, deadline, resolve });
+      this.kick();
+    });
+  }
+
+  /** The application queued work: wake the loop if it sleeps. */
+  kick(): void {
+    if (this.#sleeping) this.driver.wakeRx(this.stack.queue);
+  }
+
+  /** Stop the loop; pending waits resolve with 0. */
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.kick();
+  }
+
+  async #loop(): Promise<void> {
+    let idle = 0;
+    // Start on a later turn: the caller is still setting up.
+    await immediate();
+    while (this.#running) {
+      const now = this.#clock.now();
+      let work = this.stack.poll(now);
+      if (this.#waiters.length > 0) work += this.#serveWaiters(now);
+      if (work > 0) {
+        idle = 0;
+        await immediate();
+        continue;
+      }
+      if (this.stack.tcp.hasPendingOutput) {
+        this.stack.flushOutput(now);
+        await immediate();
+        continue;
+      }
+      if (++idle < IDLE_SPINS) {
+        await immediate();
+        continue;
+      }
+      let until = this.stack.nextDeadline();
+      for (const w of this.#waiters) if (w.deadline < until) until = w.deadline;
+      let sleep = until - now;
+      if (sleep > MAX_SLEEP_MS) sleep = MAX_SLEEP_MS;
+      if (sleep <= 0) {
+        await immediate();
+        continue;
+      }
+      this.#sleeping = true;
+      await this.driver.waitRx(this.stack.queue, sleep);
+      this.#sleeping = false;
+    }
+    for (const w of this.#waiters.splice(0)) w.resolve(0);
+    this.driver.close();
+  }
+
+  /** Resolve waits that have events or whose time is up. Returns how many resolved. */
+  #serveWaiters(now: number): number {
+    let served = 0;
+    const ws = this.#waiters;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i];
+      const n = w.epoll.hasReady ? w.epoll.collect(w.events, w.maxevents) : 0;
+      if (n > 0 || now >= w.deadline) {
+        ws.splice(i--, 1);
+        w.resolve(n);
+        if (n > 0) served++;
+      }
+    }
+    return served;
+  }
+}

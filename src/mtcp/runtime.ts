@@ -1,0 +1,117 @@
+/**
+ * What mtcp_init sets up for a process (or, in Node, a thread): the
+ * configuration, the packet wire, and the contexts made from them. Several
+ * runtimes can live in one thread (tests join two stacks that way); the C-style
+ * API keeps one default runtime per thread.
+ */
+import { webcrypto } from 'node:crypto';
+import { ArpTable } from '../config/arp-conf.ts';
+import type { MtcpConfig } from '../config/mtcp-conf.ts';
+import { RouteTable } from '../config/route-conf.ts';
+import type { PacketDriver } from '../io/driver.ts';
+import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
+import type { SimWire } from '../io/sim.ts';
+import type { ContextConfig } from '../stack/context.ts';
+import { MtcpContext, type Clock } from './context.ts';
+
+export interface MtcpInitOptions {
+  /** io = sim: the simulated wire to attach to (its virtual clock drives the stack). */
+  sim?: SimWire;
+  /** io = shm: an existing wire (from another stack's `shmPeer()`) and the port to take. */
+  shm?: { wire: ShmWireShared; port: 0 | 1 };
+  /** Fixed secret for ISNs and port choice (deterministic tests); random by default. */
+  secret?: [number, number];
+}
+
+/** Everything a worker thread needs to make a context of a runtime built elsewhere (structured-cloneable). */
+export interface MtcpShared {
+  config: MtcpConfig;
+  shm?: { wire: ShmWireShared; port: 0 | 1 };
+}
+
+const realClock: Clock = { now: () => performance.now() };
+
+export class MtcpRuntime {
+  readonly config: MtcpConfig;
+  readonly #sim: SimWire | undefined;
+  readonly #shm: { wire: ShmWireShared; port: 0 | 1 } | undefined;
+  readonly #secret: [number, number] | undefined;
+  readonly contexts = new Map<number, MtcpContext>();
+
+  constructor(config: MtcpConfig, options: MtcpInitOptions = {}) {
+    if (config.ports.length === 0) throw new Error(`${config.file}: no port configured; set \`port\` and \`<port>.addr\``);
+    this.config = config;
+    this.#secret = options.secret;
+    if (config.io === 'sim') {
+      if (!options.sim) throw new Error('io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
+      this.#sim = options.sim;
+    } else {
+      this.#shm = options.shm ?? { wire: ShmWire.create({ slots: config.shmSlots }).share(), port: 0 };
+    }
+  }
+
+  /** For the stack at the other end of this runtime's shm wire. */
+  shmPeer(): { wire: ShmWireShared; port: 0 | 1 } {
+    if (!this.#shm) throw new Error('shmPeer(): this runtime does not use io = shm');
+    return { wire: this.#shm.wire, port: this.#shm.port === 0 ? 1 : 0 };
+  }
+
+  /** What a worker thread needs to make a context of this runtime. */
+  share(): MtcpShared {
+    return this.#shm ? { config: this.config, shm: this.#shm } : { config: this.config };
+  }
+
+  createContext(core: number): MtcpContext {
+    const cfg = this.config;
+    if (!Number.isInteger(core) || core < 0 || core >= cfg.numCores) {
+      throw new RangeError(`core ${core} is out of range: num_cores = ${cfg.numCores}`);
+    }
+    if (this.contexts.has(core)) throw new Error(`core ${core} already has a context`);
+    const port = cfg.ports[0];
+    let driver: PacketDriver;
+    let clock: Clock;
+    if (this.#sim) {
+      driver = this.#sim.attach(port.mac);
+      clock = this.#sim.clock;
+    } else {
+      const shm = this.#shm!;
+      driver = attachShm(shm.wire, shm.port, port.mac);
+      clock = realClock;
+    }
+    const secret = this.#secret ?? randomSecret();
+    const config: ContextConfig = {
+      ip: port.addr,
+      routes: new RouteTable(cfg.routes, cfg.ports),
+      staticArp: new ArpTable(cfg.arp),
+      verifyTcpChecksum: true,
+      tcp: {
+        maxConcurrency: cfg.maxConcurrency,
+        maxNumBuffers: cfg.maxNumBuffers,
+        rcvbuf: cfg.rcvbuf,
+        sndbuf: cfg.sndbuf,
+        idleTimeoutMs: cfg.tcpTimeoutSec < 0 ? -1 : cfg.tcpTimeoutSec * 1000,
+        timeWaitMs: cfg.tcpTimewaitSec * 1000,
+        mtu: cfg.mtu,
+        cc: cfg.cc,
+        secret,
+      },
+    };
+    const mctx = new MtcpContext(core, driver, config, clock);
+    this.contexts.set(core, mctx);
+    void mctx.closed.then(() => {
+      if (this.contexts.get(core) === mctx) this.contexts.delete(core);
+    });
+    return mctx;
+  }
+
+  /** Stop every context. */
+  destroy(): void {
+    for (const mctx of this.contexts.values()) mctx.stop();
+  }
+}
+
+function randomSecret(): [number, number] {
+  const a = new Uint32Array(2);
+  webcrypto.getRandomValues(a);
+  return [a[0], a[1]];
+}

@@ -1,0 +1,136 @@
+/**
+ * Neighbour resolution, RFC 826: static entries from arp.conf, learned entries
+ * that go stale after a while (and are refreshed while still used, as Linux's
+ * neighbour table does), and a small queue of frames waiting for a reply.
+ */
+
+/** A learned entry is fresh this long; after that it is used but refreshed. */
+export const ARP_REACHABLE_MS = 60_000;
+/** A waiting frame is dropped after this long without a reply. */
+export const ARP_PENDING_TIMEOUT_MS = 1_000;
+/** At most one request per next hop per this interval. */
+export const ARP_REQUEST_INTERVAL_MS = 100;
+
+/** Static lookup, e.g. the config's ArpTable (longest prefix match). */
+export interface StaticNeighbours {
+  lookup(ip: number): number;
+}
+
+export class ArpCache {
+  readonly #macs = new Map<number, number>();
+  readonly #freshUntil = new Map<number, number>();
+  readonly #lastRequest = new Map<number, number>();
+  /** One-entry memo for the common case of one next hop. */
+  #lastIp = -1;
+  #lastMac = -1;
+
+  constructor(readonly statics: StaticNeighbours | null) {}
+
+  /** MAC for `ip`, or -1. */
+  lookup(ip: number): number {
+    if (ip === this.#lastIp) return this.#lastMac;
+    let mac = this.#macs.get(ip) ?? -1;
+    if (mac < 0 && this.statics) mac = this.statics.lookup(ip);
+    if (mac >= 0) {
+      this.#lastIp = ip;
+      this.#lastMac = mac;
+    }
+    return mac;
+  }
+
+  /** Learn or refresh ip → mac. Returns true when the entry is new or changed. */
+  learn(ip: number, mac: number, now: number): boolean {
+    const old = this.#macs.get(ip);
+    this.#macs.set(ip, mac);
+    this.#freshUntil.set(ip, now + ARP_REACHABLE_MS);
+    if (ip === this.#lastIp) this.#lastMac = mac;
+    return old !== mac;
+  }
+
+  /** Whether a learned entry for `ip` has gone stale and should be refreshed. */
+  isStale(ip: number, now: number): boolean {
+    const t = this.#freshUntil.get(ip);
+    return t !== undefined && now > t;
+  }
+
+  /** Whether a request for `ip` may be sent now (rate limit); records it when so. */
+  mayRequest(ip: number, now: number): boolean {
+    const last = this.#lastRequest.get(ip);
+    if (last !== undefined && now - last < ARP_REQUEST_INTERVAL_MS) return false;
+    this.#lastRequest.set(ip, now);
+    return true;
+  }
+
+  get size(): number {
+    return this.#macs.size;
+  }
+}
+
+/**
+ * Frames waiting for their next hop's MAC, copied into a fixed arena.
+ * When full, the oldest waiting frame is dropped.
+ */
+export class PendingFrames {
+  readonly bytes: Uint8Array;
+  readonly #nextHop: Float64Array;
+  readonly #len: Int32Array;
+  readonly #queuedAt: Float64Array;
+  #count = 0;
+
+  constructor(readonly slots: number, readonly slotSize: number) {
+    this.bytes = new Uint8Array(slots * slotSize);
+    this.#nextHop = new Float64Array(slots).fill(-1);
+    this.#len = new Int32Array(slots);
+    this.#queuedAt = new Float64Array(slots);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Copy a frame in. Returns true if an older frame had to be dropped to make room. */
+  add(nextHop: number, src: Uint8Array, off: number, len: number, now: number): boolean {
+    let slot = -1;
+    let oldest = 0;
+    for (let i = 0; i < this.slots; i++) {
+      if (this.#nextHop[i] < 0) {
+        slot = i;
+        break;
+      }
+      if (this.#queuedAt[i] < this.#queuedAt[oldest]) oldest = i;
+    }
+    const evicted = slot < 0;
+    if (evicted) slot = oldest;
+    else this.#count++;
+    this.bytes.set(src.subarray(off, off + len), slot * this.slotSize);
+    this.#nextHop[slot] = nextHop;
+    this.#len[slot] = len;
+    this.#queuedAt[slot] = now;
+    return evicted;
+  }
+
+  /** Call `send(offset, len)` for each frame waiting for `nextHop` and forget it. */
+  release(nextHop: number, send: (off: number, len: number) => void): void {
+    if (this.#count === 0) return;
+    for (let i = 0; i < this.slots; i++) {
+      if (this.#nextHop[i] !== nextHop) continue;
+      send(i * this.slotSize, this.#len[i]);
+      this.#nextHop[i] = -1;
+      this.#count--;
+    }
+  }
+
+  /** Drop frames older than ARP_PENDING_TIMEOUT_MS; returns how many. */
+  expire(now: number): number {
+    if (this.#count === 0) return 0;
+    let n = 0;
+    for (let i = 0; i < this.slots; i++) {
+      if (this.#nextHop[i] >= 0 && now - this.#queuedAt[i] > ARP_PENDING_TIMEOUT_MS) {
+        this.#nextHop[i] = -1;
+        this.#count--;
+        n++;
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Fixed-size byte slots carved from one arena allocated at start-up. A pool
+ * never grows: when it runs out, alloc() returns -1 and the caller reports
+ * ENOMEM/EAGAIN or drops and counts.
+ */
+export class BufferPool {
+  /** The arena; slot i occupies [i*size, (i+1)*size). */
+  readonly bytes: Uint8Array;
+  readonly #free: Int32Array;
+  readonly #used: Uint8Array;
+  #freeCount: number;
+  #highWater = 0;
+
+  constructor(readonly count: number, readonly size: number) {
+    if (!Number.isInteger(count) || !Number.isInteger(size) || count < 1 || size < 1) {
+      throw new RangeError(`buffer pool: count ${count} and size ${size} must be positive integers`);
+    }
+    if (count * size > 2 ** 31 - 1) {
+      throw new RangeError(`buffer pool: ${count} x ${size} bytes exceeds 2 GiB; lower max_num_buffers, rcvbuf or sndbuf`);
+    }
+    this.bytes = new Uint8Array(count * size);
+    this.#free = new Int32Array(count);
+    this.#used = new Uint8Array(count);
+    for (let i = 0; i < count; i++) this.#free[i] = count - 1 - i;
+    this.#freeCount = count;
+  }
+
+  alloc(): number {
+    if (this.#freeCount === 0) return -1;
+    const slot = this.#free[--this.#freeCount];
+    this.#used[slot] = 1;
+    const inUse = this.count - this.#freeCount;
+    if (inUse > this.#highWater) this.#highWater = inUse;
+    return slot;
+  }
+
+  free(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.count) throw new Error(`buffer pool: bad slot ${slot}`);
+    if (this.#used[slot] === 0) throw new Error(`buffer pool: slot ${slot} freed twice`);
+    this.#used[slot] = 0;
+    this.#free[this.#freeCount++] = slot;
+  }
+
+  get inUse(): number {
+    return this.count - this.#freeCount;
+  }
+
+  get highWater(): number {
+    return this.#highWater;
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * One core's stack: a driver queue, Ethernet/ARP/IPv4/ICMP, and the TCP engine.
+ * Pure logic over the PacketDriver burst interface; the caller supplies the
+ * time to each poll().
+ */
+import { FrameBatch, type PacketDriver } from '../io/driver.ts';
+import { ArpCache, PendingFrames, type StaticNeighbours } from './arp-cache.ts';
+import { DropReason } from './drop-reason.ts';
+import { Stats } from './stats.ts';
+import { TcpEngine, type SocketEvents, type TcpConfig, type TcpTransmitter } from './tcp/engine.ts';
+import { ArpFields, ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from './wire/arp.ts';
+import {
+  ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, emitEthernet, ethType, readMac, writeMac,
+} from './wire/ethernet.ts';
+import { emitIcmpEcho, IcmpFields, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, parseIcmp } from './wire/icmp.ts';
+import { emitIpv4, IPPROTO_ICMP, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from './wire/ipv4.ts';
+import { parseTcp } from './wire/tcp.ts';
+
+/** Frames per receive or transmit burst. */
+export const BURST = 64;
+/** Default IP TTL (Linux net.ipv4.ip_default_ttl). */
+const IP_TTL = 64;
+
+/** Next-hop selection, e.g. the config's RouteTable. */
+export interface NextHopResolver {
+  /** IPv4 address of the next hop towards `dst`, -1 when unreachable. */
+  nextHop(dst: number): number;
+}
+
+export interface ContextConfig {
+  /** This port's IPv4 address. */
+  ip: number;
+  tcp: TcpConfig;
+  routes: NextHopResolver;
+  staticArp: StaticNeighbours | null;
+  /** Whether to verify received TCP checksums (off only for wires that cannot corrupt). */
+  verifyTcpChecksum: boolean;
+}
+
+export class StackContext implements TcpTransmitter {
+  readonly stats = new Stats();
+  readonly tcp: TcpEngine;
+  readonly arp: ArpCache;
+  readonly ip: number;
+  readonly mac: number;
+  /** Current time, ms. */
+  now = 0;
+
+  readonly #rx = new FrameBatch(BURST);
+  readonly #tx = new FrameBatch(BURST);
+  /** TX slots of #tx already holding a finished frame. */
+  #txUsed = 0;
+  /** Index in #tx of the frame being built. */
+  #txCur = -1;
+  txBuf: Uint8Array = new Uint8Array(0);
+  txOff = 0;
+  #ipId = 0;
+  readonly #pending: PendingFrames;
+  readonly #ipf = new Ipv4Fields();
+  readonly #arpf = new ArpFields();
+  readonly #icmpf = new IcmpFields();
+  readonly #routes: NextHopResolver;
+  readonly #verifyTcp: boolean;
+  readonly #sendPending = (off: number, len: number): void => this.#sendPendingFrame(off, len);
+  #pendingMac = 0;
+
+  constructor(readonly driver: PacketDriver, readonly queue: number, config: ContextConfig, events: SocketEvents) {
+    this.ip = config.ip;
+    this.mac = driver.mac;
+    this.#routes = config.routes;
+    this.#verifyTcp = config.verifyTcpChecksum;
+    this.arp = new ArpCache(config.staticArp);
+    this.#pending = new PendingFrames(64, driver.frameCapacity);
+    this.tcp = new TcpEngine(config.tcp, this.stats, this, events);
+  }
+
+  /**
+   * One turn of the loop: send what the application queued (and the ACKs that
+   * may ride on it), receive and process a burst, run timers, transmit.
+   * Returns the number of frames received plus sent.
+   */
+  poll(now: number): number {
+    this.now = now;
+    this.tcp.now = now;
+    this.tcp.flush(now);
+    const rx = this.#rx;
+    const n = this.driver.rxBurst(this.queue, rx, BURST);
+    for (let i = 0; i < n; i++) {
+      const reason = this.#input(rx.buf[i], rx.off[i], rx.len[i]);
+      if (reason !== DropReason.None) this.stats.drops[reason]++;
+    }
+    if (n > 0) this.driver.rxRelease(this.queue, rx);
+    this.tcp.runTimers(now);
+    if (this.#pending.count > 0) this.stats.drops[DropReason.IpArpPending] += this.#pending.expire(now);
+    return n + this.flushTx();
+  }
+
+  /** Hand built frames to the driver. Returns frames sent. */
+  flushTx(): number {
+    const used = this.#txUsed;
+    if (this.#tx.count > 0) {
+      this.driver.txBurst(this.queue, this.#tx, used);
+      this.#tx.count = 0;
+    }
+    this.#txUsed = 0;
+    this.#txCur = -1;
+    return used;
+  }
+
+  /** Send pending TCP output now (before sleeping). */
+  flushOutput(now: number): number {
+    this.now = now;
+    this.tcp.flush(now);
+    return this.flushTx();
+  }
+
+  /** Earliest time something is due, ms (Infinity when nothing is). */
+  nextDeadline(): number {
+    if (this.tcp.hasPendingOutput) return this.now;
+    const t = this.tcp.nextTimerAt();
+    return this.#pending.count > 0 ? Math.min(t, this.now + 100) : t;
+  }
+
+  // ---- receive ------------------------------------------------------------
+
+  #input(buf: Uint8Array, off: number, len: number): DropReason {
+    this.stats.rxFrames++;
+    this.stats.rxBytes += len;
+    if (len < ETH_HLEN) return DropReason.EthTooShort;
+    const dst = readMac(buf, off);
+    if (dst !== this.mac && dst !== MAC_BROADCAST) return DropReason.EthNotForUs;
+    const type = ethType(buf, off);
+    if (type === ETHERTYPE_IPV4) return this.#ipInput(buf, off + ETH_HLEN, len - ETH_HLEN, readMac(buf, off + 6));
+    if (type === ETHERTYPE_ARP) return this.#arpInput(buf, off + ETH_HLEN, len - ETH_HLEN);
+    return DropReason.EthUnknownType;
+  }
+
+  #ipInput(buf: Uint8Array, off: number, len: number, srcMac: number): DropReason {
+    const ipf = this.#ipf;
+    const r = parseIpv4(buf, off, len, ipf);
+    if (r !== DropReason.None) return r;
+    if (ipf.dst !== this.ip) return DropReason.IpNotForUs;
+    if (ipf.proto === IPPROTO_TCP) {
+      const seg = this.tcp.seg;
+      const tr = parseTcp(buf, ipf.payloadOff, ipf.payloadLen, ipf.src, ipf.dst, seg, this.#verifyTcp);
+      if (tr !== DropReason.None) return tr;
+      return this.tcp.input(buf, ipf.src, ipf.dst);
+    }
+    if (ipf.proto === IPPROTO_ICMP) return this.#icmpInput(buf, srcMac);
+    return DropReason.IpUnknownProtocol;
+  }
+
+  /** Answer echo requests. RFC 792 */
+  #icmpInput(buf: Uint8Array, srcMac: number): DropReason {
+    const ipf = this.#ipf;
+    const icmp = this.#icmpf;
+    const r = parseIcmp(buf, ipf.payloadOff, ipf.payloadLen, icmp);
+    if (r !== DropReason.None) return r;
+    if (icmp.type !== ICMP_ECHO_REQUEST) return DropReason.IcmpUnsupported;
+    const need = ETH_HLEN + IPV4_HLEN + 8 + icmp.payloadLen;
+    if (!this.#reserve() || this.#tx.len[this.#txCur] < need) return DropReason.TxNoSlot;
+    const out = this.#tx.buf[this.#txCur];
+    const o = this.#tx.off[this.#txCur];
+    const icmpLen = emitIcmpEcho(out, o + ETH_HLEN + IPV4_HLEN, ICMP_ECHO_REPLY, icmp.id, icmp.seq, buf, icmp.payloadOff, icmp.payloadLen);
+    emitIpv4(out, o + ETH_HLEN, this.ip, ipf.src, IPPROTO_ICMP, icmpLen, this.#ipId++ & 0xffff, IP_TTL);
+    emitEthernet(out, o, srcMac, this.mac, ETHERTYPE_IPV4);
+    this.#commit(ETH_HLEN + IPV4_HLEN + icmpLen);
+    this.stats.icmpEchoReplies++;
+    return DropReason.None;
+  }
+
+  #arpInput(buf: Uint8Array, off: number, len: number): DropReason {
+    const a = this.#arpf;
+    const r = parseArp(buf, off, len, a);
+    if (r !== DropReason.None) return r;
+    if (a.tpa !== this.ip) return DropReason.ArpNotForUs;
+    // RFC 826 "Packet Reception": merge the sender, then answer requests.
+    this.arp.learn(a.spa, a.sha, this.now);
+    this.#pendingMac = a.sha;
+    this.#pending.release(a.spa, this.#sendPending);
+    if (a.op === ARP_REQUEST) {
+      if (!this.#reserve()) return DropReason.TxNoSlot;
+      const out = this.#tx.buf[this.#txCur];
+      const o = this.#tx.off[this.#txCur];
+      emitEthernet(out, o, a.sha, this.mac, ETHERTYPE_ARP);
+      emitArp(out, o + ETH_HLEN, ARP_REPLY, this.mac, this.ip, a.sha, a.spa);
+      this.#commit(ETH_HLEN + ARP_LEN);
+      this.stats.arpRepliesSent++;
+    }
+    return DropReason.None;
+  }
+
+  // ---- transmit -----------------------------------------------------------
+
+  /** Make #txCur a free TX slot. */
+  #reserve(): boolean {
+    if (this.#txUsed < this.#tx.count) {
+      this.#txCur = this.#txUsed;
+      return true;
+    }
+    if (this.#tx.count > 0) this.flushTx();
+    if (this.driver.txAlloc(this.queue, this.#tx, BURST) === 0) {
+      this.stats.drops[DropReason.TxNoSlot]++;
+      return false;
+    }
+    this.#txCur = 0;
+    return true;
+  }
+
+  /** The frame in #txCur is `len` bytes and ready. */
+  #commit(len: number): void {
+    this.#tx.len[this.#txCur] = len;
+    this.#txUsed++;
+    this.#txCur = -1;
+    this.stats.txFrames++;
+    this.stats.txBytes += len;
+  }
+
+  beginTcp(_dstIp: number): boolean {
+    if (!this.#reserve()) return false;
+    this.txBuf = this.#tx.buf[this.#txCur];
+    this.txOff = this.#tx.off[this.#txCur] + ETH_HLEN + IPV4_HLEN;
+    return true;
+  }
+
+  endTcp(srcIp: number, dstIp: number, tcpLen: number): void {
+    const buf = this.txBuf;
+    const o = this.#tx.off[this.#txCur];
+    emitIpv4(buf, o + ETH_HLEN, srcIp, dstIp, IPPROTO_TCP, tcpLen, this.#ipId++ & 0xffff, IP_TTL);
+    const frameLen = ETH_HLEN + IPV4_HLEN + tcpLen;
+    const hop = this.#routes.nextHop(dstIp);
+    if (hop < 0) {
+      this.stats.drops[DropReason.IpNoRoute]++;
+      return; // the slot stays free for the next frame
+    }
+    const mac = this.arp.lookup(hop);
+    if (mac < 0) {
+      // Hold the frame until the next hop answers (mTCP drops it instead).
+      emitEthernet(buf, o, MAC_BROADCAST, this.mac, ETHERTYPE_IPV4);
+      if (this.#pending.add(hop, buf, o, frameLen, this.now)) this.stats.drops[DropReason.IpArpPending]++;
+      this.#requestArp(hop, MAC_BROADCAST);
+      return;
+    }
+    if (this.arp.isStale(hop, this.now) && this.arp.mayRequest(hop, this.now)) {
+      emitEthernet(buf, o, mac, this.mac, ETHERTYPE_IPV4);
+      this.#commit(frameLen);
+      this.#requestArp(hop, mac); // refresh by unicast, keep using the entry meanwhile
+      return;
+    }
+    emitEthernet(buf, o, mac, this.mac, ETHERTYPE_IPV4);
+    this.#commit(frameLen);
+  }
+
+  #requestArp(targetIp: number, dstMac: number): void {
+    if (dstMac === MAC_BROADCAST && !this.arp.mayRequest(targetIp, this.now)) return;
+    if (!this.#reserve()) return;
+    const out = this.#tx.buf[this.#txCur];
+    const o = this.#tx.off[this.#txCur];
+    emitEthernet(out, o, dstMac, this.mac, ETHERTYPE_ARP);
+    emitArp(out, o + ETH_HLEN, ARP_REQUEST, this.mac, this.ip, 0, targetIp);
+    this.#commit(ETH_HLEN + ARP_LEN);
+    this.stats.arpRequestsSent++;
+  }
+
+  #sendPendingFrame(off: number, len: number): void {
+    if (!this.#reserve()) return;
+    const out = this.#tx.buf[this.#txCur];
+    const o = this.#tx.off[this.#txCur];
+    out.set(this.#pending.bytes.subarray(off, off + len), o);
+    writeMac(out, o, this.#pendingMac);
+    this.#commit(len);
+  }
+}

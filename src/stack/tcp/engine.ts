@@ -1,0 +1,647 @@
+/**
+ * The TCP layer of one context: control-block pool, demultiplexing, listeners,
+ * timers and the operations the socket API calls. Segment arrival lives in
+ * input.ts, the sender in output.ts.
+ */
+import { DropReason } from '../drop-reason.ts';
+import {
+  EAGAIN, EADDRINUSE, EADDRNOTAVAIL, ECONNRESET, ENOMEM, ENOTCONN, EPIPE, ETIMEDOUT,
+} from '../errno.ts';
+import { BufferPool } from '../buffer-pool.ts';
+import { FlowTable } from '../flow-table.ts';
+import type { Stats } from '../stats.ts';
+import { TimerWheel } from '../timer-wheel.ts';
+import { TcpFields, TCP_ACK, TCP_RST, emitTcp } from '../wire/tcp.ts';
+import { seqAdd } from '../wire/seqnum.ts';
+import { MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
+import type { CongestionController } from './congestion/controller.ts';
+import { createController, type CongestionControlName } from './congestion/index.ts';
+import { IsnGenerator } from './isn.ts';
+import { output, sendAbortRst, sendSegment } from './output.ts';
+import { segmentArrives, listenSegmentArrives } from './input.ts';
+import { State } from './state.ts';
+import { Tcb } from './tcb.ts';
+
+/** Where the TCP layer puts its segments: the context reserves a frame and finishes the IP and Ethernet headers. */
+export interface TcpTransmitter {
+  /** Reserve a TX frame towards `dstIp`; on success txBuf/txOff say where the TCP header goes. */
+  beginTcp(dstIp: number): boolean;
+  readonly txBuf: Uint8Array;
+  readonly txOff: number;
+  /** The TCP segment (`tcpLen` bytes at txOff) is complete: add IPv4 and Ethernet and queue the frame. */
+  endTcp(srcIp: number, dstIp: number, tcpLen: number): void;
+}
+
+/** How the TCP layer tells the socket layer that something happened on a socket. */
+export interface SocketEvents {
+  /** `bits`: MTCP_EPOLLIN/OUT/ERR/HUP/RDHUP, the kind of event. */
+  wake(sockid: number, bits: number): void;
+}
+
+export interface TcpConfig {
+  /** Maximum number of connections (TCB pool size). */
+  maxConcurrency: number;
+  /** Send and receive buffers in each pool. */
+  maxNumBuffers: number;
+  /** Receive and send buffer size per connection, bytes. */
+  rcvbuf: number;
+  sndbuf: number;
+  /** Idle timeout, ms; -1 disables. */
+  idleTimeoutMs: number;
+  /** TIME_WAIT duration, ms (0: the block is released on entry). */
+  timeWaitMs: number;
+  /** Link MTU, bytes; MSS = MTU - 40. */
+  mtu: number;
+  cc: CongestionControlName;
+  /** Secret key for ISNs and ephemeral ports (two uint32s). */
+  secret: [number, number];
+}
+
+/** SYN retransmissions before connect fails with ETIMEDOUT (Linux tcp_syn_retries). */
+export const SYN_RETRIES = 6;
+/** SYN|ACK retransmissions before a half-open connection is dropped (Linux tcp_synack_retries). */
+export const SYNACK_RETRIES = 5;
+/** Data retransmissions before the connection fails with ETIMEDOUT (Linux tcp_retries2). */
+export const DATA_RETRIES = 15;
+/** Ephemeral port range (Linux ip_local_port_range). */
+export const EPHEMERAL_FIRST = 32768;
+export const EPHEMERAL_LAST = 60999;
+
+/** A listening socket's half-open count and accept queue. */
+export class Listener {
+  /** Connections established and waiting for accept, as TCB ids (a ring). */
+  readonly queue: Int32Array;
+  queueHead = 0;
+  queueCount = 0;
+  /** Connections in SYN_RECEIVED for this listener. */
+  halfOpen = 0;
+
+  constructor(
+    readonly sockid: number,
+    /** Local address, 0 for any. */
+    readonly ip: number,
+    readonly port: number,
+    /** Maximum half-open plus not-yet-accepted connections. */
+    readonly backlog: number,
+  ) {
+    this.queue = new Int32Array(backlog);
+  }
+}
+
+export class TcpEngine {
+  /** The control blocks, preallocated. */
+  readonly tcbs: Tcb[];
+  /** Free TCB ids (a stack). */
+  readonly #freeIds: Int32Array;
+  #freeCount: number;
+  readonly flows: FlowTable;
+  /** Listeners by local port. */
+  readonly listeners = new Map<number, Listener>();
+  readonly wheel: TimerWheel;
+  readonly sndPool: BufferPool;
+  readonly rcvPool: BufferPool;
+  readonly isn: IsnGenerator;
+  /** Reused parse target for incoming segments. */
+  readonly seg = new TcpFields();
+  /** Reused emit source for outgoing segments. */
+  readonly out = new TcpFields();
+  /** Blocks with something to send at the next flush (a FIFO ring of ids). */
+  readonly #outList: Int32Array;
+  #outHead = 0;
+  #outCount = 0;
+  /** Current time, ms (set by the context before each batch of work). */
+  now = 0;
+  /** MSS we announce: MTU - 40. RFC 9293 §3.7.1 */
+  readonly localMss: number;
+  /** Window scale we offer, chosen so the receive buffer fits the window field. RFC 7323 §2.2 */
+  readonly localWscale: number;
+  #nextEphemeral: number;
+  readonly #fire = (id: number): void => this.#onTimer(id);
+
+  constructor(
+    readonly config: TcpConfig,
+    readonly stats: Stats,
+    readonly ip: TcpTransmitter,
+    readonly events: SocketEvents,
+  ) {
+    const n = config.maxConcurrency;
+    this.tcbs = new Array<Tcb>(n);
+    this.#freeIds = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const cc: CongestionController = createController(config.cc);
+      this.tcbs[i] = new Tcb(i, cc);
+      this.#freeIds[i] = n - 1 - i;
+    }
+    this.#freeCount = n;
+    this.#outList = new Int32Array(n);
+    this.flows = new FlowTable(n, config.secret[0] ^ 0x5bd1e995);
+    this.wheel = new TimerWheel(n, 1, 4096);
+    this.sndPool = new BufferPool(config.maxNumBuffers, config.sndbuf);
+    this.rcvPool = new BufferPool(config.maxNumBuffers, config.rcvbuf);
+    this.isn = new IsnGenerator(config.secret[0], config.secret[1]);
+    this.localMss = config.mtu - 40;
+    let ws = 0;
+    while (ws < 14 && config.rcvbuf >>> ws > 0xffff) ws++;
+    this.localWscale = ws;
+    this.#nextEphemeral = EPHEMERAL_FIRST + ((config.secret[1] >>> 0) % (EPHEMERAL_LAST - EPHEMERAL_FIRST + 1));
+  }
+
+  /** Connections in use (any state, orphans included). */
+  get activeCount(): number {
+    return this.tcbs.length - this.#freeCount;
+  }
+
+  /** Our timestamp clock: milliseconds, modulo 2^32. RFC 7323 §5.4 */
+  tsNow(): number {
+    return Math.floor(this.now) >>> 0;
+  }
+
+  /** Payload bytes per segment: the MSS less the timestamp option when in use. */
+  effectiveMss(t: Tcb): number {
+    return t.tsOk ? t.sndMss - 12 : t.sndMss;
+  }
+
+  // ---- allocation -------------------------------------------------------
+
+  /** Take a clean block with buffers attached, or null when a pool is exhausted. */
+  allocate(): Tcb | null {
+    if (this.#freeCount === 0) return null;
+    const t = this.tcbs[this.#freeIds[this.#freeCount - 1]];
+    if (!t.sndBuf.attach(this.sndPool)) return null;
+    if (!t.rcvBuf.attach(this.rcvPool)) {
+      t.sndBuf.detach();
+      return null;
+    }
+    this.#freeCount--;
+    t.inUse = true;
+    t.openedAt = this.now;
+    return t;
+  }
+
+  /** Give a block back to the pool: no table entry, timer or buffer is left behind. */
+  #free(t: Tcb): void {
+    if (!t.inUse) return;
+    this.#unlink(t);
+    t.sndBuf.detach();
+    t.rcvBuf.detach();
+    t.reset();
+    this.#freeIds[this.#freeCount++] = t.id;
+    this.stats.tcpClosed++;
+  }
+
+  /** Remove the block from the flow table, timers and its listener's accounting. */
+  #unlink(t: Tcb): void {
+    if (t.localPort !== 0) this.flows.remove(t.localIp, t.localPort, t.remoteIp, t.remotePort);
+    this.wheel.cancel(t.id);
+    t.rtoAt = t.timeWaitAt = t.idleAt = -1;
+    if (t.listenerSockid >= 0) {
+      const l = this.#listenerOf(t);
+      if (l) {
+        if (t.state === State.SynReceived) l.halfOpen--;
+        if (t.inAcceptQueue) removeFromQueue(l, t.id);
+      }
+      t.inAcceptQueue = false;
+    }
+  }
+
+  #listenerOf(t: Tcb): Listener | undefined {
+    const l = this.listeners.get(t.localPort);
+    return l && l.sockid === t.listenerSockid ? l : undefined;
+  }
+
+  /**
+   * The connection is over. With the application still holding the socket the
+   * block stays (CLOSED) until mtcp_close; an orphan is freed now.
+   */
+  terminate(t: Tcb): void {
+    this.#unlink(t);
+    this.setState(t, State.Closed);
+    if (t.sockid < 0) this.#free(t);
+  }
+
+  /** Fail the connection with `errno`, optionally sending a RST first. */
+  fail(t: Tcb, errno: number, sendRst: boolean): void {
+    if (sendRst) sendAbortRst(this, t);
+    t.error = errno;
+    t.failed = true;
+    this.stats.tcpFailed++;
+    if (t.sockid >= 0) this.events.wake(t.sockid, MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLERR | MTCP_EPOLLHUP);
+    this.terminate(t);
+  }
+
+  /** The only place a state changes. */
+  setState(t: Tcb, s: State): void {
+    t.state = s;
+  }
+
+  // ---- timers -----------------------------------------------------------
+
+  /** (Re)start the retransmission timer at now + RTO. RFC 6298 (5.1), (5.3) */
+  armRto(t: Tcb): void {
+    t.rtoAt = this.now + t.rtt.rtoMs;
+    this.#armWheel(t, t.rtoAt);
+  }
+
+  stopRto(t: Tcb): void {
+    t.rtoAt = -1;
+  }
+
+  /**
+   * Enter TIME_WAIT: acknowledge the peer's FIN at once, then linger for
+   * tcp_timewait (0 releases the block now, as mTCP's default does). RFC 9293 §3.10.7.4
+   */
+  enterTimeWait(t: Tcb): void {
+    sendSegment(this, t, t.sndNxt, TCP_ACK, 0);
+    this.setState(t, State.TimeWait);
+    t.rtoAt = -1;
+    t.idleAt = -1;
+    if (this.config.timeWaitMs <= 0) this.terminate(t);
+    else this.restartTimeWait(t);
+  }
+
+  restartTimeWait(t: Tcb): void {
+    t.timeWaitAt = this.now + this.config.timeWaitMs;
+    this.#armWheel(t, t.timeWaitAt);
+  }
+
+  /** Push the idle deadline forward: a segment arrived. */
+  touchIdle(t: Tcb): void {
+    if (this.config.idleTimeoutMs < 0 || t.state === State.TimeWait) return;
+    t.idleAt = this.now + this.config.idleTimeoutMs;
+    if (!this.wheel.isScheduled(t.id)) this.#armWheel(t, t.idleAt);
+  }
+
+  /**
+   * The wheel keeps one entry per block at or before its earliest deadline;
+   * a later deadline never moves the entry (it fires early and re-arms).
+   */
+  #armWheel(t: Tcb, at: number): void {
+    const cur = this.wheel.deadlineOf(t.id);
+    if (cur < 0 || at < cur) this.wheel.schedule(t.id, at);
+  }
+
+  #earliestDeadline(t: Tcb): number {
+    let at = Infinity;
+    if (t.rtoAt >= 0 && t.rtoAt < at) at = t.rtoAt;
+    if (t.timeWaitAt >= 0 && t.timeWaitAt < at) at = t.timeWaitAt;
+    if (t.idleAt >= 0 && t.idleAt < at) at = t.idleAt;
+    return at;
+  }
+
+  /** Run expired timers; returns how many fired. */
+  runTimers(now: number): number {
+    this.now = now;
+    return this.wheel.advance(now, this.#fire);
+  }
+
+  /** Earliest timer deadline (ms), Infinity when none. */
+  nextTimerAt(): number {
+    return this.wheel.nextDeadline();
+  }
+
+  #onTimer(id: number): void {
+    const t = this.tcbs[id];
+    if (!t.inUse) return;
+    const now = this.now;
+    if (t.timeWaitAt >= 0 && now >= t.timeWaitAt) {
+      this.terminate(t); // 2MSL over. RFC 9293 §3.10.8
+      return;
+    }
+    if (t.idleAt >= 0 && now >= t.idleAt) {
+      // tcp_timeout (mTCP): nothing received for that long.
+      this.fail(t, ETIMEDOUT, t.state !== State.SynSent);
+      return;
+    }
+    if (t.rtoAt >= 0 && now >= t.rtoAt) {
+      t.rtoAt = -1;
+      this.#onRetransmitTimeout(t);
+      if (!t.inUse || t.state === State.Closed) return;
+    }
+    const at = this.#earliestDeadline(t);
+    if (at !== Infinity) this.wheel.schedule(id, at);
+  }
+
+  /** RFC 6298 (5.4)-(5.7), RFC 5681 §3.1, persist timer RFC 9293 §3.8.6.1. */
+  #onRetransmitTimeout(t: Tcb): void {
+    const flight = t.flightSize;
+    if (flight === 0) {
+      // Persist timer: probe a zero window.
+      if (t.sndWnd === 0 && t.sndBuf.length > 0 && t.state >= State.Established) {
+        t.rtt.backoff();
+        sendSegment(this, t, t.sndNxt, TCP_ACK, 1);
+      }
+      return;
+    }
+    t.retries++;
+    const limit = t.state === State.SynSent ? SYN_RETRIES : t.state === State.SynReceived ? SYNACK_RETRIES : DATA_RETRIES;
+    if (t.retries > limit) {
+      if (t.state === State.SynReceived && t.listenerSockid >= 0) this.terminate(t);
+      else this.fail(t, ETIMEDOUT, t.state !== State.SynSent);
+      return;
+    }
+    this.stats.tcpTimeouts++;
+    t.cc.onRto(flight, this.effectiveMss(t), this.now);
+    t.inRecovery = false;
+    t.dupAcks = 0;
+    t.recover = t.sndMax;
+    t.rttTiming = false;
+    t.rtt.backoff(); // RFC 6298 (5.5)
+    // Go back to the oldest unacknowledged byte. RFC 6298 (5.4)
+    t.sndNxt = t.sndUna;
+    if (t.state === State.SynSent || t.state === State.SynReceived) t.sndNxt = t.iss;
+    if (t.finSent && t.state !== State.SynSent) t.finSent = false;
+    this.armRto(t);
+    this.scheduleOutput(t);
+  }
+
+  // ---- output list ------------------------------------------------------
+
+  /** Ask for output at the next flush. */
+  scheduleOutput(t: Tcb): void {
+    if (t.inOutputList) return;
+    t.inOutputList = true;
+    const list = this.#outList;
+    list[(this.#outHead + this.#outCount) % list.length] = t.id;
+    this.#outCount++;
+  }
+
+  /** Send what every block on the output list has pending. Returns segments sent. */
+  flush(now: number): number {
+    this.now = now;
+    const before = this.stats.tcpOutSegs;
+    const list = this.#outList;
+    let n = this.#outCount;
+    while (n-- > 0) {
+      const id = list[this.#outHead];
+      this.#outHead = (this.#outHead + 1) % list.length;
+      this.#outCount--;
+      const t = this.tcbs[id];
+      t.inOutputList = false;
+      if (!t.inUse) continue;
+      if (!output(this, t)) {
+        // Out of TX slots: retry at the next flush.
+        this.scheduleOutput(t);
+        break;
+      }
+    }
+    return this.stats.tcpOutSegs - before;
+  }
+
+  get hasPendingOutput(): boolean {
+    return this.#outCount > 0;
+  }
+
+  // ---- input ------------------------------------------------------------
+
+  /**
+   * A parsed segment (in this.seg) from `srcIp` to `dstIp`; its payload is in
+   * `buf` at seg.payloadOff. Returns a DropReason or 0.
+   */
+  input(buf: Uint8Array, srcIp: number, dstIp: number): DropReason {
+    const seg = this.seg;
+    this.stats.tcpInSegs++;
+    const id = this.flows.lookup(dstIp, seg.dstPort, srcIp, seg.srcPort);
+    if (id >= 0) return segmentArrives(this, this.tcbs[id], buf, seg);
+    const l = this.listeners.get(seg.dstPort);
+    if (l !== undefined && (l.ip === 0 || l.ip === dstIp)) return listenSegmentArrives(this, l, seg, srcIp, dstIp);
+    // CLOSED: RFC 9293 §3.10.7.1
+    if (!(seg.flags & TCP_RST)) this.sendResetFor(seg, srcIp, dstIp);
+    return DropReason.TcpNoSocket;
+  }
+
+  /**
+   * A RST answering a segment that has no connection. RFC 9293 §3.10.7.1:
+   * <SEQ=SEG.ACK><CTL=RST> if it carried an ACK, else
+   * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+   */
+  sendResetFor(seg: TcpFields, srcIp: number, dstIp: number): void {
+    const f = this.out;
+    const segLen = seg.payloadLen + (seg.flags & 0x02 ? 1 : 0) + (seg.flags & 0x01 ? 1 : 0);
+    const hasAck = (seg.flags & TCP_ACK) !== 0;
+    f.srcPort = seg.dstPort;
+    f.dstPort = seg.srcPort;
+    f.seq = hasAck ? seg.ack : 0;
+    f.ack = hasAck ? 0 : seqAdd(seg.seq, segLen);
+    f.flags = hasAck ? TCP_RST : TCP_RST | TCP_ACK;
+    f.window = 0;
+    f.urgent = 0;
+    f.mss = -1;
+    f.wscale = -1;
+    f.sackPermitted = false;
+    f.hasTimestamp = false;
+    f.sackCount = 0;
+    if (!this.ip.beginTcp(srcIp)) return;
+    const hlen = emitTcp(this.ip.txBuf, this.ip.txOff, f, dstIp, srcIp, 0);
+    this.ip.endTcp(dstIp, srcIp, hlen);
+    this.stats.tcpOutSegs++;
+    this.stats.tcpRstSent++;
+  }
+
+  // ---- operations for the socket layer ----------------------------------
+
+  /** Start listening on ip:port (ip 0 = any). Returns 0 or an errno. */
+  listen(sockid: number, ip: number, port: number, backlog: number): number {
+    if (this.listeners.has(port)) return EADDRINUSE;
+    this.listeners.set(port, new Listener(sockid, ip, port, backlog > 0 ? backlog : 1));
+    return 0;
+  }
+
+  /** Stop listening: queued and half-open connections are reset. */
+  unlisten(port: number): void {
+    const l = this.listeners.get(port);
+    if (!l) return;
+    this.listeners.delete(port);
+    for (const t of this.tcbs) {
+      if (t.inUse && t.listenerSockid === l.sockid && t.localPort === port && t.sockid < 0) {
+        t.inAcceptQueue = false;
+        if (t.state === State.SynReceived) l.halfOpen--;
+        t.listenerSockid = -1;
+        this.fail(t, ECONNRESET, true);
+      }
+    }
+  }
+
+  /** Take the next established connection from a listener; null when none. */
+  accept(l: Listener, sockid: number): Tcb | null {
+    if (l.queueCount === 0) return null;
+    const id = l.queue[l.queueHead];
+    l.queueHead = (l.queueHead + 1) % l.queue.length;
+    l.queueCount--;
+    const t = this.tcbs[id];
+    t.inAcceptQueue = false;
+    t.sockid = sockid;
+    return t;
+  }
+
+  /** A passive connection reached ESTABLISHED: queue it for accept. */
+  enqueueAccepted(t: Tcb): void {
+    const l = this.#listenerOf(t);
+    if (!l) {
+      this.fail(t, ECONNRESET, true);
+      return;
+    }
+    l.halfOpen--;
+    l.queue[(l.queueHead + l.queueCount) % l.queue.length] = t.id;
+    l.queueCount++;
+    t.inAcceptQueue = true;
+    this.stats.tcpPassiveOpens++;
+    this.events.wake(l.sockid, MTCP_EPOLLIN);
+  }
+
+  /**
+   * Active open. `localPort` 0 picks an ephemeral port. Returns the block, or
+   * a negative errno.
+   */
+  connect(sockid: number, localIp: number, localPort: number, remoteIp: number, remotePort: number): Tcb | number {
+    if (localPort === 0) {
+      localPort = this.#pickEphemeral(localIp, remoteIp, remotePort);
+      if (localPort < 0) return -EADDRNOTAVAIL;
+    } else if (this.flows.lookup(localIp, localPort, remoteIp, remotePort) >= 0) {
+      return -EADDRINUSE;
+    }
+    const t = this.allocate();
+    if (!t) return -ENOMEM;
+    t.sockid = sockid;
+    t.localIp = localIp;
+    t.localPort = localPort;
+    t.remoteIp = remoteIp;
+    t.remotePort = remotePort;
+    t.iss = this.isn.next(localIp, localPort, remoteIp, remotePort, this.now);
+    t.sndUna = t.sndNxt = t.sndMax = t.iss;
+    t.rcvWscale = this.localWscale;
+    t.sndMss = 536; // until the peer's MSS option says more. RFC 9293 §3.7.1
+    t.cc.init(this.effectiveMss(t), this.now);
+    this.flows.insert(localIp, localPort, remoteIp, remotePort, t.id);
+    this.setState(t, State.SynSent);
+    this.stats.tcpActiveOpens++;
+    this.touchIdle(t);
+    this.scheduleOutput(t);
+    return t;
+  }
+
+  #pickEphemeral(localIp: number, remoteIp: number, remotePort: number): number {
+    const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+    for (let i = 0; i < span; i++) {
+      const port = this.#nextEphemeral;
+      this.#nextEphemeral = port === EPHEMERAL_LAST ? EPHEMERAL_FIRST : port + 1;
+      if (this.listeners.has(port)) continue;
+      if (this.flows.lookup(localIp, port, remoteIp, remotePort) < 0) return port;
+    }
+    return -1;
+  }
+
+  /** Queue application data. Returns bytes accepted or a negative errno. */
+  send(t: Tcb, src: Uint8Array, off: number, len: number): number {
+    if (t.failed) return -(t.error || EPIPE);
+    if (t.finQueued) return -EPIPE;
+    if (t.state === State.SynSent || t.state === State.SynReceived) return -EAGAIN;
+    if (t.state !== State.Established && t.state !== State.CloseWait) return -ENOTCONN;
+    if (len === 0) return 0;
+    const n = t.sndBuf.write(src, off, len);
+    if (n === 0) return -EAGAIN;
+    this.scheduleOutput(t);
+    return n;
+  }
+
+  /** Read (or peek) received data. Returns bytes, 0 at end of stream, or a negative errno. */
+  receive(t: Tcb, dst: Uint8Array, off: number, len: number, peek: boolean): number {
+    if (t.rcvBuf.readable > 0 && len > 0) {
+      if (peek) return t.rcvBuf.peek(dst, off, len);
+      const wasZero = t.rcvBuf.free < this.effectiveMss(t);
+      const n = t.rcvBuf.read(dst, off, len);
+      this.#maybeWindowUpdate(t, wasZero);
+      return n;
+    }
+    if (t.failed) return -(t.error || ECONNRESET);
+    if (t.finReceived) return 0;
+    if (len === 0) return 0;
+    if (t.state === State.SynSent || t.state === State.SynReceived) return -EAGAIN;
+    if (t.state === State.Closed) return -ENOTCONN;
+    return -EAGAIN;
+  }
+
+  /** After the application read: announce a window that opened by at least min(buffer/2, MSS). RFC 9293 §3.8.6.2.2 */
+  #maybeWindowUpdate(t: Tcb, wasSmall: boolean): void {
+    if (t.state < State.Established || t.finReceived) return;
+    const right = seqAdd(t.rcvNxt, t.rcvBuf.free);
+    const grew = (right - t.rcvAdvRight) | 0;
+    const threshold = Math.min(t.rcvBuf.capacity >>> 1, this.effectiveMss(t));
+    if (grew >= threshold || (wasSmall && grew > 0)) {
+      t.ackPending = true;
+      this.scheduleOutput(t);
+    }
+  }
+
+  /** Close the sending side (queue a FIN). Returns 0 or an errno. RFC 9293 §3.10.4 */
+  shutdownWrite(t: Tcb): number {
+    switch (t.state) {
+      case State.SynSent:
+        this.terminate(t);
+        return 0;
+      case State.SynReceived:
+      case State.Established:
+        t.finQueued = true;
+        this.setState(t, State.FinWait1);
+        break;
+      case State.CloseWait:
+        t.finQueued = true;
+        this.setState(t, State.LastAck);
+        break;
+      case State.Closed:
+        return ENOTCONN;
+      default:
+        return 0; // already closing
+    }
+    this.scheduleOutput(t);
+    return 0;
+  }
+
+  /**
+   * The application closes its socket. Unread data makes it an abort (RST),
+   * as in Linux; otherwise the close handshake runs on as an orphan.
+   */
+  close(t: Tcb): void {
+    t.sockid = -1;
+    if (t.state === State.Closed || t.failed) {
+      this.#free(t);
+      return;
+    }
+    if (t.rcvBuf.readable > 0) {
+      this.abort(t);
+      return;
+    }
+    this.shutdownWrite(t);
+    if (t.inUse) this.touchIdle(t);
+  }
+
+  /** Abort: send RST (when synchronized) and free everything. RFC 9293 §3.10.5 */
+  abort(t: Tcb): void {
+    if (t.state !== State.SynSent && t.state !== State.Closed && t.state !== State.TimeWait) sendAbortRst(this, t);
+    t.sockid = -1;
+    this.#unlink(t);
+    this.setState(t, State.Closed);
+    this.#free(t);
+  }
+
+  /** Readiness of a connection, as epoll bits. */
+  readiness(t: Tcb): number {
+    let m = 0;
+    if (t.failed) return MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLERR | MTCP_EPOLLHUP;
+    if (t.rcvBuf.readable > 0) m |= MTCP_EPOLLIN;
+    if (t.finReceived) m |= MTCP_EPOLLIN | MTCP_EPOLLRDHUP;
+    const writable = t.state === State.Established || t.state === State.CloseWait;
+    if (writable && !t.finQueued && t.sndBuf.free > 0) m |= MTCP_EPOLLOUT;
+    if (t.state === State.Closed || (t.finReceived && t.finQueued)) m |= MTCP_EPOLLHUP;
+    return m;
+  }
+}
+
+function removeFromQueue(l: Listener, id: number): void {
+  const q = l.queue;
+  let w = 0;
+  for (let i = 0; i < l.queueCount; i++) {
+    const v = q[(l.queueHead + i) % q.length];
+    if (v !== id) q[(l.queueHead + w++) % q.length] = v;
+  }
+  l.queueCount = w;
+}

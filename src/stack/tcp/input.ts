@@ -1,0 +1,431 @@
+/**
+ * Segment arrival, RFC 9293 §3.10.7: LISTEN, SYN-SENT, and the synchronized
+ * states in the RFC's order (sequence number, RST, SYN, ACK, text, FIN), with
+ * RFC 5961's challenge ACKs and RFC 7323's PAWS.
+ */
+import { DropReason } from '../drop-reason.ts';
+import { ECONNREFUSED, ECONNRESET } from '../errno.ts';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../wire/seqnum.ts';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpFields } from '../wire/tcp.ts';
+import { MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
+import type { Listener, TcpEngine } from './engine.ts';
+import { retransmitFirst, sendSegment, unsentBytes } from './output.ts';
+import { State } from './state.ts';
+import type { Tcb } from './tcb.ts';
+
+/** Default MSS when the peer sends none. RFC 9293 §3.7.1 */
+const DEFAULT_MSS = 536;
+/** TS.Recent is no longer trusted after 24 days idle. RFC 7323 §5.5 */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+
+function sendAck(e: TcpEngine, t: Tcb): void {
+  sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+}
+
+/** Take the peer's SYN options. RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2, RFC 2018 §2 */
+function negotiateOptions(e: TcpEngine, t: Tcb, seg: TcpFields): void {
+  const peerMss = seg.mss > 0 ? seg.mss : DEFAULT_MSS;
+  t.sndMss = peerMss < e.localMss ? peerMss : e.localMss;
+  if (seg.wscale >= 0) {
+    t.wsOk = true;
+    t.sndWscale = seg.wscale;
+    t.rcvWscale = e.localWscale;
+  } else {
+    t.wsOk = false;
+    t.sndWscale = 0;
+    t.rcvWscale = 0;
+  }
+  t.tsOk = seg.hasTimestamp;
+  if (t.tsOk) {
+    t.tsRecent = seg.tsVal;
+    t.tsRecentAt = e.now;
+  }
+  t.sackOk = seg.sackPermitted;
+}
+
+/** An RTT sample from the echoed timestamp (RFC 7323 §4.1) or the timed segment (RFC 6298, Karn). */
+function sampleRtt(e: TcpEngine, t: Tcb, seg: TcpFields, ack: number): void {
+  if (t.tsOk && seg.hasTimestamp && seg.tsEcr !== 0) {
+    const rtt = seqDiff(e.tsNow(), seg.tsEcr);
+    if (rtt >= 0) t.rtt.sample(rtt);
+    t.rttTiming = false;
+  } else if (t.rttTiming && seqGt(ack, t.rttSeq)) {
+    t.rtt.sample(e.now - t.rttSentAt);
+    t.rttTiming = false;
+  }
+}
+
+/** A segment for a listening port. RFC 9293 §3.10.7.2 */
+export function listenSegmentArrives(e: TcpEngine, l: Listener, seg: TcpFields, srcIp: number, dstIp: number): DropReason {
+  const flags = seg.flags;
+  if (flags & TCP_RST) return DropReason.TcpListenNotSyn; // "An incoming RST should be ignored"
+  if (flags & TCP_ACK) {
+    // "Any acknowledgment is bad if it arrives on a connection still in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>
+    e.sendResetFor(seg, srcIp, dstIp);
+    return DropReason.TcpListenNotSyn;
+  }
+  if (!(flags & TCP_SYN)) return DropReason.TcpListenNotSyn;
+  if (flags & TCP_FIN) return DropReason.TcpBadFlags; // SYN|FIN: no legitimate stack sends it
+  if (l.halfOpen + l.queueCount >= l.backlog) return DropReason.TcpBacklogFull;
+  const t = e.allocate();
+  if (!t) return DropReason.TcpNoMemory;
+  t.localIp = dstIp;
+  t.localPort = seg.dstPort;
+  t.remoteIp = srcIp;
+  t.remotePort = seg.srcPort;
+  t.listenerSockid = l.sockid;
+  t.irs = seg.seq;
+  t.rcvNxt = seqAdd(seg.seq, 1);
+  negotiateOptions(e, t, seg);
+  t.sndWnd = seg.window; // never scaled in a SYN. RFC 7323 §2.2
+  t.maxSndWnd = t.sndWnd;
+  t.sndWl1 = seg.seq;
+  t.iss = e.isn.next(dstIp, seg.dstPort, srcIp, seg.srcPort, e.now);
+  t.sndUna = t.sndNxt = t.sndMax = t.iss;
+  t.sndWl2 = t.iss;
+  t.cc.init(e.effectiveMss(t), e.now);
+  if (!e.flows.insert(dstIp, seg.dstPort, srcIp, seg.srcPort, t.id)) {
+    e.terminate(t);
+    return DropReason.TcpNoMemory;
+  }
+  e.setState(t, State.SynReceived);
+  l.halfOpen++;
+  e.touchIdle(t);
+  e.scheduleOutput(t);
+  return DropReason.None;
+}
+
+/** SYN-SENT. RFC 9293 §3.10.7.3 */
+function synSentArrives(e: TcpEngine, t: Tcb, seg: TcpFields): DropReason {
+  const flags = seg.flags;
+  let ackOk = false;
+  if (flags & TCP_ACK) {
+    if (seqLe(seg.ack, t.iss) || seqGt(seg.ack, t.sndMax)) {
+      if (!(flags & TCP_RST)) e.sendResetFor(seg, t.remoteIp, t.localIp);
+      return DropReason.TcpBadAck;
+    }
+    ackOk = true;
+  }
+  if (flags & TCP_RST) {
+    if (!ackOk) return DropReason.TcpBadRst; // RFC 5961 §3.2: only a RST acknowledging our SYN counts
+    e.stats.tcpRstReceived++;
+    e.fail(t, ECONNREFUSED, false);
+    return DropReason.None;
+  }
+  if (!(flags & TCP_SYN)) return DropReason.TcpBadFlags;
+  t.irs = seg.seq;
+  t.rcvNxt = seqAdd(seg.seq, 1);
+  negotiateOptions(e, t, seg);
+  t.sndWnd = seg.window; // never scaled in a SYN. RFC 7323 §2.2
+  t.maxSndWnd = t.sndWnd;
+  t.sndWl1 = seg.seq;
+  t.sndWl2 = seg.ack;
+  e.touchIdle(t);
+  if (ackOk) {
+    sampleRtt(e, t, seg, seg.ack);
+    t.sndUna = seg.ack;
+    t.retries = 0;
+    e.stopRto(t);
+    e.setState(t, State.Established);
+    t.cc.init(e.effectiveMss(t), e.now);
+    // The ACK of the SYN|ACK goes at the next flush, riding on the application's first data if it writes at once.
+    t.ackPending = true;
+    e.scheduleOutput(t);
+    if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
+  } else {
+    // Simultaneous open: answer with SYN|ACK. RFC 9293 §3.10.7.3, §3.5 figure 8
+    e.setState(t, State.SynReceived);
+    t.sndNxt = t.iss;
+    e.scheduleOutput(t);
+  }
+  return DropReason.None;
+}
+
+/** Any segment for an existing connection. RFC 9293 §3.10.7.4 */
+export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFields): DropReason {
+  if (t.state === State.SynSent) return synSentArrives(e, t, seg);
+  if (t.state === State.Closed) return DropReason.TcpAfterClose;
+  const flags = seg.flags;
+
+  // The peer retransmitted its SYN: our SYN|ACK was lost.
+  if (t.state === State.SynReceived && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === t.irs) {
+    t.sndNxt = t.iss;
+    e.scheduleOutput(t);
+    return DropReason.None;
+  }
+
+  // PAWS: a timestamp older than TS.Recent marks an old duplicate. RFC 7323 §5.3
+  if (t.tsOk && seg.hasTimestamp && !(flags & TCP_RST) && seqLt(seg.tsVal, t.tsRecent) &&
+      e.now - t.tsRecentAt < PAWS_IDLE_MS) {
+    sendAck(e, t);
+    return DropReason.TcpPawsReject;
+  }
+
+  // First: is the segment acceptable? RFC 9293 §3.10.7.4, the four cases
+  let seq = seg.seq;
+  let off = seg.payloadOff;
+  let len = seg.payloadLen;
+  let fin = (flags & TCP_FIN) !== 0;
+  const segLen = len + (flags & TCP_SYN ? 1 : 0) + (fin ? 1 : 0);
+  const advertised = seqDiff(t.rcvAdvRight, t.rcvNxt);
+  const free = t.rcvBuf.free;
+  const wnd = advertised > free ? advertised : free > 0 ? free : 0;
+  let acceptable: boolean;
+  if (segLen === 0) {
+    acceptable = wnd === 0 ? seq === t.rcvNxt : inWindow(seq, t.rcvNxt, wnd);
+  } else {
+    acceptable = wnd > 0 && (inWindow(seq, t.rcvNxt, wnd) || inWindow(seqAdd(seq, segLen - 1), t.rcvNxt, wnd));
+  }
+  if (!acceptable) {
+    if (wnd === 0 && seq === t.rcvNxt) {
+      // Zero window: keep the ACK, RST and URG information, drop the text.
+      len = 0;
+      fin = false;
+    } else {
+      if (!(flags & TCP_RST)) {
+        if (t.state === State.TimeWait && fin) e.restartTimeWait(t); // the peer retransmitted its FIN
+        sendAck(e, t);
+      }
+      return DropReason.TcpOutOfWindow;
+    }
+  }
+  // Trim what lies before RCV.NXT or beyond the window.
+  let before = seqDiff(t.rcvNxt, seq);
+  if (before > 0) {
+    if (flags & TCP_SYN) before--;
+    if (before > len) {
+      fin = false;
+      len = 0;
+    } else {
+      off += before;
+      len -= before;
+    }
+    seq = t.rcvNxt;
+  }
+  const room = wnd - seqDiff(seq, t.rcvNxt);
+  if (len > room) {
+    len = room > 0 ? room : 0;
+    fin = false;
+  }
+  e.touchIdle(t);
+  // Remember the timestamp to echo. RFC 7323 §4.3
+  if (t.tsOk && seg.hasTimestamp && seqGe(seg.tsVal, t.tsRecent) && seqLe(seg.seq, t.lastAckSent)) {
+    t.tsRecent = seg.tsVal;
+    t.tsRecentAt = e.now;
+  }
+
+  // Second: RST. Only an exact match resets; an in-window one gets a challenge ACK. RFC 5961 §3.2
+  if (flags & TCP_RST) {
+    if (seg.seq !== t.rcvNxt) {
+      sendAck(e, t);
+      return DropReason.TcpBadRst;
+    }
+    e.stats.tcpRstReceived++;
+    switch (t.state) {
+      case State.SynReceived:
+        if (t.listenerSockid >= 0) e.terminate(t); // passive open: back to LISTEN, silently
+        else e.fail(t, ECONNREFUSED, false);
+        break;
+      case State.Established:
+      case State.FinWait1:
+      case State.FinWait2:
+      case State.CloseWait:
+        e.fail(t, ECONNRESET, false);
+        break;
+      default:
+        e.terminate(t);
+    }
+    return DropReason.None;
+  }
+
+  // Fourth: a SYN in a synchronized state gets a challenge ACK. RFC 5961 §4.2
+  if (flags & TCP_SYN) {
+    sendAck(e, t);
+    return DropReason.TcpSynInWindow;
+  }
+
+  // Fifth: ACK
+  if (!(flags & TCP_ACK)) return DropReason.TcpBadAck;
+  const ack = seg.ack;
+  if (t.state === State.SynReceived) {
+    if (!(seqLt(t.sndUna, ack) && seqLe(ack, t.sndMax))) {
+      e.sendResetFor(seg, t.remoteIp, t.localIp); // <SEQ=SEG.ACK><CTL=RST>
+      return DropReason.TcpBadAck;
+    }
+    sampleRtt(e, t, seg, ack);
+    t.sndUna = seqAdd(t.iss, 1);
+    t.retries = 0;
+    e.stopRto(t);
+    t.sndWnd = seg.window << t.sndWscale;
+    t.maxSndWnd = t.sndWnd;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = ack;
+    e.setState(t, State.Established);
+    if (t.listenerSockid >= 0) e.enqueueAccepted(t);
+    else if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
+    if (!t.inUse) return DropReason.None;
+  }
+  // Acknowledgment of something not yet sent, or far too old. RFC 5961 §5.2
+  if (seqGt(ack, t.sndMax) || seqLt(ack, seqAdd(t.sndUna, -t.maxSndWnd))) {
+    sendAck(e, t);
+    return DropReason.TcpBadAck;
+  }
+  processAck(e, t, seg, len, fin);
+  if (!t.inUse || (t.state as State) === State.Closed) return DropReason.None;
+
+  // Seventh: segment text
+  if (len > 0) {
+    if (t.state === State.Established || t.state === State.FinWait1 || t.state === State.FinWait2) {
+      if (t.sockid < 0 && !t.inAcceptQueue) {
+        // The application closed: nobody will read this. Linux resets (tcp_rcv_state_process).
+        e.fail(t, ECONNRESET, true);
+        return DropReason.None;
+      }
+      const rel = seqDiff(seq, t.rcvNxt);
+      const grew = t.rcvBuf.insert(rel, buf, off, len);
+      if (grew < 0) e.stats.drops[DropReason.TcpOooFull]++;
+      if (grew > 0) {
+        t.rcvNxt = seqAdd(t.rcvNxt, grew);
+        if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLIN);
+        if (t.oooFinPending && t.rcvNxt === t.oooFinSeq) {
+          t.oooFinPending = false;
+          finArrives(e, t);
+          return DropReason.None;
+        }
+      }
+      if (rel > 0 || t.rcvBuf.oooCount > 0) {
+        // Out of order, or filling a gap: ACK at once. RFC 5681 §4.2
+        sendAck(e, t);
+      } else if (++t.unackedSegments >= 2) {
+        // An ACK for at least every second full-sized segment. RFC 5681 §4.2
+        sendAck(e, t);
+      } else {
+        t.ackPending = true;
+        e.scheduleOutput(t);
+      }
+    }
+    // Other states: the peer's FIN was already received; the text is ignored.
+  }
+
+  // Eighth: FIN
+  if (fin) {
+    const finAt = seqAdd(seq, len);
+    if (finAt !== t.rcvNxt) {
+      // Data before the FIN is missing: keep the FIN for when it arrives.
+      t.oooFinPending = true;
+      t.oooFinSeq = finAt;
+      return DropReason.None;
+    }
+    finArrives(e, t);
+  }
+  return DropReason.None;
+}
+
+/** seq in [lo, lo + len). */
+function inWindow(seq: number, lo: number, len: number): boolean {
+  const d = seqDiff(seq, lo);
+  return d >= 0 && d < len;
+}
+
+/** ACK processing for the synchronized states. RFC 9293 §3.10.7.4 fifth, RFC 5681, RFC 6582 */
+function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: boolean): void {
+  const ack = seg.ack;
+  const segWnd = seg.window << t.sndWscale;
+  const mss = e.effectiveMss(t);
+  if (seqGt(ack, t.sndUna)) {
+    const acked = seqDiff(ack, t.sndUna);
+    sampleRtt(e, t, seg, ack);
+    const dataAcked = acked < t.sndBuf.length ? acked : t.sndBuf.length;
+    t.sndBuf.consume(dataAcked);
+    t.sndUna = ack;
+    if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+    t.retries = 0;
+    if (t.inRecovery) {
+      if (seqGe(ack, t.recover)) {
+        t.inRecovery = false;
+        t.dupAcks = 0;
+        t.cc.onExitRecovery(mss, e.now);
+      } else {
+        // Partial ACK: retransmit the next hole and deflate. RFC 6582 §3.2 step 5
+        retransmitFirst(e, t);
+        t.cc.cwnd = Math.max(t.cc.cwnd - acked + (acked >= mss ? mss : 0), mss);
+      }
+    } else {
+      t.dupAcks = 0;
+      t.cc.onAck(acked, mss, e.now);
+    }
+    // RFC 6298 (5.2), (5.3)
+    if (t.sndMax === t.sndUna) e.stopRto(t);
+    else e.armRto(t);
+    if (dataAcked > 0 && t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
+    if (unsentBytes(t) > 0 || t.finQueued) e.scheduleOutput(t);
+  } else if (ack === t.sndUna && len === 0 && !fin && t.sndMax !== t.sndUna && segWnd === t.sndWnd) {
+    // Duplicate ACK. RFC 5681 §2, §3.2
+    t.dupAcks++;
+    if (t.dupAcks === 3 && !t.inRecovery) {
+      t.inRecovery = true;
+      t.recover = t.sndMax;
+      t.cc.onEnterRecovery(t.flightSize, mss, e.now);
+      retransmitFirst(e, t);
+    } else if (t.dupAcks > 3 && t.inRecovery) {
+      t.cc.cwnd += mss; // inflate for each segment that left the network. RFC 5681 §3.2 step 4
+      e.scheduleOutput(t);
+    }
+  }
+  // Window update. RFC 9293 §3.10.7.4 fifth
+  if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, ack))) {
+    if (segWnd > t.sndWnd && unsentBytes(t) > 0) e.scheduleOutput(t);
+    t.sndWnd = segWnd;
+    if (segWnd > t.maxSndWnd) t.maxSndWnd = segWnd;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = ack;
+  }
+  // Our FIN is acknowledged when everything up to sndMax is.
+  const finAcked = t.finSent && t.sndUna === t.sndMax;
+  switch (t.state) {
+    case State.FinWait1:
+      if (finAcked) e.setState(t, State.FinWait2);
+      break;
+    case State.Closing:
+      if (finAcked) e.enterTimeWait(t);
+      break;
+    case State.LastAck:
+      if (finAcked) e.terminate(t);
+      break;
+    default:
+      break;
+  }
+}
+
+/** The peer's FIN, in order. RFC 9293 §3.10.7.4 eighth */
+function finArrives(e: TcpEngine, t: Tcb): void {
+  if (t.finReceived) {
+    sendAck(e, t);
+    return;
+  }
+  t.rcvNxt = seqAdd(t.rcvNxt, 1);
+  t.finReceived = true;
+  if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLIN | MTCP_EPOLLRDHUP);
+  switch (t.state) {
+    case State.SynReceived:
+    case State.Established:
+      e.setState(t, State.CloseWait);
+      // The ACK may ride on the application's reply or FIN at the next flush.
+      t.ackPending = true;
+      e.scheduleOutput(t);
+      break;
+    case State.FinWait1:
+      if (t.finSent && t.sndUna === t.sndMax) {
+        e.enterTimeWait(t);
+      } else {
+        e.setState(t, State.Closing);
+        sendAck(e, t);
+      }
+      break;
+    case State.FinWait2:
+      e.enterTimeWait(t);
+      break;
+    default:
+      sendAck(e, t);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The sending half of a connection: which segments go out, built in place in
+ * a TX frame. RFC 9293 §3.8, RFC 5681 (congestion window), RFC 6298 (timer).
+ */
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, emitTcp, tcpHeaderLen } from '../wire/tcp.ts';
+import { seqAdd, seqDiff, seqGt, seqLt } from '../wire/seqnum.ts';
+import { State } from './state.ts';
+import type { Tcb } from './tcb.ts';
+import type { TcpEngine } from './engine.ts';
+
+/** Largest unscaled window field. RFC 9293 §3.1 */
+const MAX_WINDOW_FIELD = 0xffff;
+
+/** Sequence number of our FIN: right after the last byte of queued data. */
+export function finSeq(t: Tcb): number {
+  return seqAdd(t.sndUna, t.sndBuf.length);
+}
+
+/** Bytes queued but not yet sent (at sndNxt or later). */
+export function unsentBytes(t: Tcb): number {
+  const sentData = seqDiff(t.sndNxt, t.sndUna);
+  const unsent = t.sndBuf.length - sentData;
+  return unsent > 0 ? unsent : 0;
+}
+
+/**
+ * The window to advertise, before scaling. Receiver-side silly window
+ * avoidance, RFC 9293 §3.8.6.2.2: the right edge moves only by at least
+ * min(buffer/2, MSS), and it never moves left (§3.8.6).
+ */
+function receiveWindow(t: Tcb): number {
+  const free = t.rcvBuf.free;
+  const advertised = seqDiff(t.rcvAdvRight, t.rcvNxt);
+  const grow = free - (advertised > 0 ? advertised : 0);
+  const threshold = Math.min(t.rcvBuf.capacity >>> 1, t.sndMss);
+  let wnd = grow >= threshold || advertised <= 0 && grow > 0 ? free : advertised;
+  if (wnd < 0) wnd = 0;
+  const max = MAX_WINDOW_FIELD << t.rcvWscale;
+  return wnd > max ? max : wnd;
+}
+
+/**
+ * Build and transmit one segment. `dataLen` payload bytes come from the send
+ * buffer at `seq`. Returns false when no TX slot was free (nothing changed).
+ */
+export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, dataLen: number): boolean {
+  const f = e.out;
+  const syn = (flags & TCP_SYN) !== 0;
+  f.srcPort = t.localPort;
+  f.dstPort = t.remotePort;
+  f.seq = seq;
+  f.ack = flags & TCP_ACK ? t.rcvNxt : 0;
+  f.flags = flags;
+  f.urgent = 0;
+  let wnd = receiveWindow(t);
+  if (syn) {
+    // The window in a SYN is never scaled. RFC 7323 §2.2
+    f.window = wnd > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : wnd;
+    // A SYN offers every option; a SYN|ACK echoes only what the peer offered. RFC 7323 §2.2, RFC 2018 §2
+    const offer = t.state === State.SynSent;
+    f.mss = e.localMss;
+    f.wscale = offer || t.wsOk ? t.rcvWscale : -1;
+    f.sackPermitted = offer || t.sackOk;
+    f.hasTimestamp = offer || t.tsOk;
+  } else {
+    wnd >>>= t.rcvWscale;
+    f.window = wnd;
+    wnd <<= t.rcvWscale;
+    f.mss = -1;
+    f.wscale = -1;
+    f.sackPermitted = false;
+    f.hasTimestamp = t.tsOk;
+  }
+  f.tsVal = e.tsNow();
+  f.tsEcr = flags & TCP_ACK ? t.tsRecent : 0;
+  f.sackCount = 0;
+
+  const hlen = tcpHeaderLen(f);
+  if (!e.ip.beginTcp(t.remoteIp)) return false;
+  const buf = e.ip.txBuf;
+  const off = e.ip.txOff;
+  if (dataLen > 0) t.sndBuf.copyOut(seqDiff(seq, t.sndUna), buf, off + hlen, dataLen);
+  emitTcp(buf, off, f, t.localIp, t.remoteIp, dataLen);
+  e.ip.endTcp(t.localIp, t.remoteIp, hlen + dataLen);
+  e.stats.tcpOutSegs++;
+
+  if (flags & TCP_ACK) {
+    t.lastAckSent = t.rcvNxt;
+    t.ackPending = false;
+    t.unackedSegments = 0;
+    if (!syn) {
+      const right = seqAdd(t.rcvNxt, wnd);
+      if (seqGt(right, t.rcvAdvRight)) t.rcvAdvRight = right;
+    } else {
+      t.rcvAdvRight = seqAdd(t.rcvNxt, f.window);
+    }
+  }
+
+  const seqLen = dataLen + (syn ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
+  if (seqLen > 0) {
+    const end = seqAdd(seq, seqLen);
+    const retransmission = seqLt(seq, t.sndMax);
+    if (retransmission) {
+      e.stats.tcpRetransmits++;
+      // Karn's algorithm: no RTT sample from a retransmitted range. RFC 6298 §3
+      if (t.rttTiming && !seqLt(t.rttSeq, seq)) t.rttTiming = false;
+    } else if (!t.tsOk && !t.rttTiming) {
+      t.rttTiming = true;
+      t.rttSeq = seq;
+      t.rttSentAt = e.now;
+    }
+    if (seqGt(end, t.sndMax)) t.sndMax = end;
+    if (seqGt(end, t.sndNxt)) t.sndNxt = end;
+    // RFC 6298 (5.1): start the timer when sending data and it is not running.
+    if (t.rtoAt < 0) e.armRto(t);
+  }
+  return true;
+}
+
+/** Send a RST|ACK for a connection we abort. RFC 9293 §3.10.5 */
+export function sendAbortRst(e: TcpEngine, t: Tcb): void {
+  if (sendSegment(e, t, t.sndNxt, TCP_RST | TCP_ACK, 0)) e.stats.tcpRstSent++;
+}
+
+/**
+ * Send what the connection has to send: the SYN or SYN|ACK, new data within
+ * min(send window, cwnd), our FIN, or a pure ACK. Returns false when it ran
+ * out of TX slots (the caller keeps the block on the output list).
+ */
+export function output(e: TcpEngine, t: Tcb): boolean {
+  switch (t.state) {
+    case State.Closed:
+    case State.Listen:
+    case State.TimeWait:
+      if (t.ackPending && t.state === State.TimeWait) return sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+      return true;
+    case State.SynSent:
+      if (t.sndNxt === t.iss) return sendSegment(e, t, t.iss, TCP_SYN, 0);
+      return true;
+    case State.SynReceived:
+      if (t.sndNxt === t.iss) return sendSegment(e, t, t.iss, TCP_SYN | TCP_ACK, 0);
+      if (t.ackPending) return sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+      return true;
+    default:
+      break;
+  }
+
+  let sentAny = false;
+  // Our FIN is still unacknowledged only in these states.
+  const finPending = t.finQueued && (t.state === State.FinWait1 || t.state === State.Closing || t.state === State.LastAck);
+  const mss = e.effectiveMss(t);
+  const wnd = t.sndWnd < t.cc.cwnd ? t.sndWnd : t.cc.cwnd;
+  // Usable window, RFC 5681 §2 (may be negative after the window shrank)
+  let usable = seqDiff(seqAdd(t.sndUna, wnd), t.sndNxt);
+  let unsent = unsentBytes(t);
+  const fin = finPending ? finSeq(t) : -1;
+  while (unsent > 0 && usable > 0) {
+    let n = unsent < mss ? unsent : mss;
+    if (n > usable) n = usable;
+    const last = n === unsent;
+    let flags = TCP_ACK;
+    if (last) flags |= TCP_PSH;
+    // Piggyback our FIN on the last data segment.
+    if (last && finPending) flags |= TCP_FIN;
+    if (!sendSegment(e, t, t.sndNxt, flags, n)) return false;
+    if (flags & TCP_FIN) t.finSent = true;
+    sentAny = true;
+    unsent -= n;
+    usable -= n;
+  }
+  if (finPending && t.sndNxt === fin && unsent === 0) {
+    // FIN after all data, window or not (as Linux does).
+    if (!sendSegment(e, t, t.sndNxt, TCP_ACK | TCP_FIN, 0)) return false;
+    t.finSent = true;
+    sentAny = true;
+  }
+  if (unsent > 0 && t.sndWnd === 0 && t.sndMax === t.sndUna && t.rtoAt < 0) {
+    // Zero window and nothing in flight: the persist timer will probe. RFC 9293 §3.8.6.1
+    e.armRto(t);
+  }
+  if (!sentAny && t.ackPending) return sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+  return true;
+}
+
+/** Retransmit the oldest unacknowledged segment (fast retransmit, partial ACK). RFC 5681 §3.2, RFC 6582 */
+export function retransmitFirst(e: TcpEngine, t: Tcb): void {
+  const outstanding = seqDiff(t.sndMax, t.sndUna);
+  const inBuf = t.sndBuf.length;
+  let n = inBuf < outstanding ? inBuf : outstanding;
+  const mss = e.effectiveMss(t);
+  if (n > mss) n = mss;
+  const fin = finSeq(t);
+  const finOutstanding = t.finSent && seqGt(t.sndMax, fin);
+  let flags = TCP_ACK;
+  if (finOutstanding && n === inBuf) flags |= TCP_FIN;
+  if (n === 0 && !(flags & TCP_FIN)) return;
+  sendSegment(e, t, t.sndUna, flags, n);
+}
+
+/** A window probe of one byte beyond a zero window. RFC 9293 §3.8.6.1 */
+export function sendWindowProbe(e: TcpEngine, t: Tcb): void {
+  if (unsentBytes(t) > 0) sendSegment(e, t, t.sndNxt, TCP_ACK, 1);
+}

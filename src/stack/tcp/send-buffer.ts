@@ -1,0 +1,90 @@
+/** Bytes the application queued and the peer has not acknowledged: a ring over one pool slot. */
+import type { BufferPool } from '../buffer-pool.ts';
+
+export class SendBuffer {
+  #pool: BufferPool | null = null;
+  #slot = -1;
+  /** Arena and offset of the slot. */
+  #bytes: Uint8Array = new Uint8Array(0);
+  #base = 0;
+  #capacity = 0;
+  /** Ring position of the oldest byte. */
+  #head = 0;
+  #length = 0;
+
+  attach(pool: BufferPool): boolean {
+    if (this.#pool) return true;
+    const slot = pool.alloc();
+    if (slot < 0) return false;
+    this.#pool = pool;
+    this.#slot = slot;
+    this.#bytes = pool.bytes;
+    this.#base = slot * pool.size;
+    this.#capacity = pool.size;
+    this.#head = 0;
+    this.#length = 0;
+    return true;
+  }
+
+  detach(): void {
+    if (!this.#pool) return;
+    this.#pool.free(this.#slot);
+    this.#pool = null;
+    this.#slot = -1;
+    this.#capacity = 0;
+    this.#head = 0;
+    this.#length = 0;
+  }
+
+  get attached(): boolean {
+    return this.#pool !== null;
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  get free(): number {
+    return this.#capacity - this.#length;
+  }
+
+  /** Append up to len bytes; returns how many fit. */
+  write(src: Uint8Array, off: number, len: number): number {
+    const n = len < this.free ? len : this.free;
+    if (n <= 0) return 0;
+    const cap = this.#capacity;
+    let pos = this.#head + this.#length;
+    if (pos >= cap) pos -= cap;
+    const first = n < cap - pos ? n : cap - pos;
+    this.#bytes.set(src.subarray(off, off + first), this.#base + pos);
+    if (first < n) this.#bytes.set(src.subarray(off + first, off + n), this.#base);
+    this.#length += n;
+    return n;
+  }
+
+  /** Drop n acknowledged bytes from the head. */
+  consume(n: number): void {
+    if (n <= 0) return;
+    if (n > this.#length) n = this.#length;
+    this.#head += n;
+    if (this.#head >= this.#capacity) this.#head -= this.#capacity;
+    this.#length -= n;
+    if (this.#length === 0) this.#head = 0;
+  }
+
+  /** Copy len bytes starting `offset` bytes past the head into dst. */
+  copyOut(offset: number, dst: Uint8Array, dstOff: number, len: number): void {
+    const cap = this.#capacity;
+    let pos = this.#head + offset;
+    if (pos >= cap) pos -= cap;
+    const b = this.#bytes;
+    const base = this.#base;
+    const first = len < cap - pos ? len : cap - pos;
+    dst.set(b.subarray(base + pos, base + pos + first), dstOff);
+    if (first < len) dst.set(b.subarray(base, base + len - first), dstOff + first);
+  }
+}

@@ -1,0 +1,65 @@
+/** Ethernet II frames (IEEE 802.3, DIX framing). MACs are 48-bit integers. */
+import { DropReason } from '../drop-reason.ts';
+
+export const ETH_HLEN = 14;
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const MAC_BROADCAST = 0xffffffffffff;
+
+const DST = 0;
+const SRC = 6;
+const TYPE = 12;
+
+export function readMac(buf: Uint8Array, off: number): number {
+  return ((buf[off] << 8) | buf[off + 1]) * 0x100000000 +
+    (((buf[off + 2] << 24) | (buf[off + 3] << 16) | (buf[off + 4] << 8) | buf[off + 5]) >>> 0);
+}
+
+export function writeMac(buf: Uint8Array, off: number, mac: number): void {
+  const hi = Math.floor(mac / 0x100000000);
+  const lo = mac >>> 0;
+  buf[off] = hi >>> 8;
+  buf[off + 1] = hi & 0xff;
+  buf[off + 2] = lo >>> 24;
+  buf[off + 3] = (lo >>> 16) & 0xff;
+  buf[off + 4] = (lo >>> 8) & 0xff;
+  buf[off + 5] = lo & 0xff;
+}
+
+export function ethDst(buf: Uint8Array, off: number): number {
+  return readMac(buf, off + DST);
+}
+
+export function ethSrc(buf: Uint8Array, off: number): number {
+  return readMac(buf, off + SRC);
+}
+
+export function ethType(buf: Uint8Array, off: number): number {
+  return (buf[off + TYPE] << 8) | buf[off + TYPE + 1];
+}
+
+export class EthernetFields {
+  dst = 0;
+  src = 0;
+  type = 0;
+  payloadOff = 0;
+  payloadLen = 0;
+}
+
+export function parseEthernet(buf: Uint8Array, off: number, len: number, out: EthernetFields): DropReason {
+  if (len < ETH_HLEN) return DropReason.EthTooShort;
+  out.dst = readMac(buf, off + DST);
+  out.src = readMac(buf, off + SRC);
+  out.type = ethType(buf, off);
+  out.payloadOff = off + ETH_HLEN;
+  out.payloadLen = len - ETH_HLEN;
+  return DropReason.None;
+}
+
+export function emitEthernet(buf: Uint8Array, off: number, dst: number, src: number, type: number): number {
+  writeMac(buf, off + DST, dst);
+  writeMac(buf, off + SRC, src);
+  buf[off + TYPE] = type >>> 8;
+  buf[off + TYPE + 1] = type & 0xff;
+  return ETH_HLEN;
+}

@@ -1,0 +1,48 @@
+/**
+ * Sequence number arithmetic modulo 2^32 (RFC 9293 §3.4, RFC 1982). Sequence
+ * numbers are uint32 numbers; compare them only through these functions.
+ */
+
+/** a < b */
+export function seqLt(a: number, b: number): boolean {
+  return ((a - b) | 0) < 0;
+}
+
+/** a <= b */
+export function seqLe(a: number, b: number): boolean {
+  return ((a - b) | 0) <= 0;
+}
+
+/** a > b */
+export function seqGt(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+
+/** a >= b */
+export function seqGe(a: number, b: number): boolean {
+  return ((a - b) | 0) >= 0;
+}
+
+/** a + n, wrapped to uint32 (n may be negative). */
+export function seqAdd(a: number, n: number): number {
+  return (a + n) >>> 0;
+}
+
+/** a - b as a signed 32-bit distance. */
+export function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+export function seqMax(a: number, b: number): number {
+  return seqGt(a, b) ? a : b;
+}
+
+export function seqMin(a: number, b: number): number {
+  return seqLt(a, b) ? a : b;
+}
+
+/** lo <= x < lo + len (false when len is 0). */
+export function seqInWindow(x: number, lo: number, len: number): boolean {
+  const d = (x - lo) >>> 0;
+  return d < len;
+}
