@@ -54,9 +54,15 @@ export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' |
         }
         continue;
       }
-      if (ev & MTCP_EPOLLOUT) {
-        const pending = backlog.get(s);
-        if (pending) {
+      if (ev & MTCP_EPOLLERR) {
+        closeSock(s);
+        continue;
+      }
+      const pending = backlog.get(s);
+      if (pending) {
+        if (!(ev & MTCP_EPOLLOUT)) {
+          if (ev & MTCP_EPOLLHUP) closeSock(s); // cannot send any more
+        } else {
           const w = mtcp_write(mctx, s, pending, pending.length);
           if (w === pending.length) {
             backlog.delete(s);
@@ -64,11 +70,13 @@ export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' |
             else mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, epollEvent(MTCP_EPOLLIN, s));
           } else if (w > 0) {
             backlog.set(s, pending.subarray(w));
+          } else if (mtcp_errno() !== EAGAIN) {
+            closeSock(s);
           }
         }
         continue;
       }
-      if (ev & MTCP_EPOLLIN) {
+      if (ev & (MTCP_EPOLLIN | MTCP_EPOLLHUP)) {
         for (;;) {
           const r = mtcp_read(mctx, s, buf, buf.length);
           if (r > 0) {
@@ -88,9 +96,7 @@ export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' |
           else if (r === 0 || mtcp_errno() !== EAGAIN) closeSock(s);
           break;
         }
-        continue;
       }
-      if (ev & (MTCP_EPOLLERR | MTCP_EPOLLHUP)) closeSock(s);
     }
   }
   for (const s of backlog.keys()) mtcp_close(mctx, s);

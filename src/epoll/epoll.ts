@@ -86,7 +86,7 @@ export class Epoll {
     this.#dataSockid[sockid] = event.data ? event.data.sockid : 0;
     this.#dataPtr[sockid] = event.data ? event.data.ptr : null;
     // Like Linux, check the socket's state at once: it may be ready already.
-    if (this.source.readiness(sockid) & (this.#interest[sockid] | ALWAYS)) this.#enqueue(sockid);
+    if (!(flags & FLAG_READY) && this.source.readiness(sockid) & (this.#interest[sockid] | ALWAYS)) this.#enqueue(sockid);
     return 0;
   }
 

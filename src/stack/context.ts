@@ -70,7 +70,7 @@ export class StackContext implements TcpTransmitter {
     this.#routes = config.routes;
     this.#verifyTcp = config.verifyTcpChecksum;
     this.arp = new ArpCache(config.staticArp);
-    this.#pending = new PendingFrames(64, driver.frameCapacity);
+    this.#pending = new PendingFrames(256, driver.frameCapacity);
     this.tcp = new TcpEngine(config.tcp, this.stats, this, events);
   }
 

@@ -17,7 +17,7 @@ import { MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRD
 import type { CongestionController } from './congestion/controller.ts';
 import { createController, type CongestionControlName } from './congestion/index.ts';
 import { IsnGenerator } from './isn.ts';
-import { output, sendAbortRst, sendSegment } from './output.ts';
+import { output, sendAbortRst, sendAck, sendSegment, unsentBytes } from './output.ts';
 import { segmentArrives, listenSegmentArrives } from './input.ts';
 import { State } from './state.ts';
 import { Tcb } from './tcb.ts';
@@ -251,7 +251,7 @@ export class TcpEngine {
    * tcp_timewait (0 releases the block now, as mTCP's default does). RFC 9293 §3.10.7.4
    */
   enterTimeWait(t: Tcb): void {
-    sendSegment(this, t, t.sndNxt, TCP_ACK, 0);
+    sendAck(this, t);
     this.setState(t, State.TimeWait);
     t.rtoAt = -1;
     t.idleAt = -1;
@@ -325,10 +325,13 @@ export class TcpEngine {
   #onRetransmitTimeout(t: Tcb): void {
     const flight = t.flightSize;
     if (flight === 0) {
-      // Persist timer: probe a zero window.
-      if (t.sndWnd === 0 && t.sndBuf.length > 0 && t.state >= State.Established) {
+      // Persist timer: probe a zero window. Like Linux (tcp_xmit_probe_skb), the probe is an ACK
+      // carrying the already acknowledged SND.UNA-1, so it takes no sequence space the peer may
+      // refuse, and the peer answers it with its current window. RFC 9293 §3.8.6.1
+      if (t.sndWnd === 0 && unsentBytes(t) > 0 && t.state >= State.Established) {
         t.rtt.backoff();
-        sendSegment(this, t, t.sndNxt, TCP_ACK, 1);
+        sendSegment(this, t, seqAdd(t.sndUna, -1), TCP_ACK, 0);
+        this.armRto(t);
       }
       return;
     }

@@ -9,7 +9,7 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../wire/seqnum.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpFields } from '../wire/tcp.ts';
 import { MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
 import type { Listener, TcpEngine } from './engine.ts';
-import { retransmitFirst, sendSegment, unsentBytes } from './output.ts';
+import { retransmitFirst, sendAck, unsentBytes } from './output.ts';
 import { State } from './state.ts';
 import type { Tcb } from './tcb.ts';
 
@@ -17,9 +17,20 @@ import type { Tcb } from './tcb.ts';
 const DEFAULT_MSS = 536;
 /** TS.Recent is no longer trusted after 24 days idle. RFC 7323 §5.5 */
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+/**
+ * At most one ACK per this interval answers unacceptable segments without
+ * data (Linux's tcp_invalid_ratelimit, RFC 5961 §7): two confused peers
+ * must not ACK each other forever.
+ */
+export const OOW_ACK_INTERVAL_MS = 500;
 
-function sendAck(e: TcpEngine, t: Tcb): void {
-  sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+/** Answer an unacceptable segment with an ACK, rate-limited unless it carried data. */
+function ackUnacceptable(e: TcpEngine, t: Tcb, carriesData: boolean): void {
+  if (!carriesData) {
+    if (e.now - t.lastOowAckAt < OOW_ACK_INTERVAL_MS) return;
+    t.lastOowAckAt = e.now;
+  }
+  sendAck(e, t);
 }
 
 /** Take the peer's SYN options. RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2, RFC 2018 §2 */
@@ -157,7 +168,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   // PAWS: a timestamp older than TS.Recent marks an old duplicate. RFC 7323 §5.3
   if (t.tsOk && seg.hasTimestamp && !(flags & TCP_RST) && seqLt(seg.tsVal, t.tsRecent) &&
       e.now - t.tsRecentAt < PAWS_IDLE_MS) {
-    sendAck(e, t);
+    ackUnacceptable(e, t, seg.payloadLen > 0);
     return DropReason.TcpPawsReject;
   }
 
@@ -172,7 +183,10 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   const wnd = advertised > free ? advertised : free > 0 ? free : 0;
   let acceptable: boolean;
   if (segLen === 0) {
-    acceptable = wnd === 0 ? seq === t.rcvNxt : inWindow(seq, t.rcvNxt, wnd);
+    // RCV.NXT =< SEG.SEQ =< RCV.NXT+RCV.WND: like Linux (tcp_sequence) we also accept the right
+    // edge itself, where a peer whose data filled our window puts its ACKs.
+    const d = seqDiff(seq, t.rcvNxt);
+    acceptable = d >= 0 && d <= wnd;
   } else {
     acceptable = wnd > 0 && (inWindow(seq, t.rcvNxt, wnd) || inWindow(seqAdd(seq, segLen - 1), t.rcvNxt, wnd));
   }
@@ -184,7 +198,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
     } else {
       if (!(flags & TCP_RST)) {
         if (t.state === State.TimeWait && fin) e.restartTimeWait(t); // the peer retransmitted its FIN
-        sendAck(e, t);
+        ackUnacceptable(e, t, segLen > 0);
       }
       return DropReason.TcpOutOfWindow;
     }
@@ -217,7 +231,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   // Second: RST. Only an exact match resets; an in-window one gets a challenge ACK. RFC 5961 §3.2
   if (flags & TCP_RST) {
     if (seg.seq !== t.rcvNxt) {
-      sendAck(e, t);
+      ackUnacceptable(e, t, false); // challenge ACK
       return DropReason.TcpBadRst;
     }
     e.stats.tcpRstReceived++;
@@ -240,7 +254,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
 
   // Fourth: a SYN in a synchronized state gets a challenge ACK. RFC 5961 §4.2
   if (flags & TCP_SYN) {
-    sendAck(e, t);
+    ackUnacceptable(e, t, false); // challenge ACK
     return DropReason.TcpSynInWindow;
   }
 
@@ -267,7 +281,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   }
   // Acknowledgment of something not yet sent, or far too old. RFC 5961 §5.2
   if (seqGt(ack, t.sndMax) || seqLt(ack, seqAdd(t.sndUna, -t.maxSndWnd))) {
-    sendAck(e, t);
+    ackUnacceptable(e, t, len > 0);
     return DropReason.TcpBadAck;
   }
   processAck(e, t, seg, len, fin);

@@ -117,9 +117,25 @@ export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, da
   return true;
 }
 
+/**
+ * Sequence number for a segment without data or FIN: sndMax, or the right
+ * edge of the peer's window when sndMax lies beyond it (Linux's
+ * tcp_acceptable_seq). Never the rewound sndNxt: the peer's RCV.NXT may be
+ * past it, and two peers retransmitting at once would each find the other's
+ * ACKs out of window and answer them forever.
+ */
+function ackSeq(t: Tcb): number {
+  const edge = seqAdd(t.sndUna, t.sndWnd);
+  return seqGt(t.sndMax, edge) ? edge : t.sndMax;
+}
+
+export function sendAck(e: TcpEngine, t: Tcb): boolean {
+  return sendSegment(e, t, ackSeq(t), TCP_ACK, 0);
+}
+
 /** Send a RST|ACK for a connection we abort. RFC 9293 §3.10.5 */
 export function sendAbortRst(e: TcpEngine, t: Tcb): void {
-  if (sendSegment(e, t, t.sndNxt, TCP_RST | TCP_ACK, 0)) e.stats.tcpRstSent++;
+  if (sendSegment(e, t, ackSeq(t), TCP_RST | TCP_ACK, 0)) e.stats.tcpRstSent++;
 }
 
 /**
@@ -132,14 +148,14 @@ export function output(e: TcpEngine, t: Tcb): boolean {
     case State.Closed:
     case State.Listen:
     case State.TimeWait:
-      if (t.ackPending && t.state === State.TimeWait) return sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+      if (t.ackPending && t.state === State.TimeWait) return sendAck(e, t);
       return true;
     case State.SynSent:
       if (t.sndNxt === t.iss) return sendSegment(e, t, t.iss, TCP_SYN, 0);
       return true;
     case State.SynReceived:
       if (t.sndNxt === t.iss) return sendSegment(e, t, t.iss, TCP_SYN | TCP_ACK, 0);
-      if (t.ackPending) return sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+      if (t.ackPending) return sendAck(e, t);
       return true;
     default:
       break;
@@ -178,7 +194,7 @@ export function output(e: TcpEngine, t: Tcb): boolean {
     // Zero window and nothing in flight: the persist timer will probe. RFC 9293 §3.8.6.1
     e.armRto(t);
   }
-  if (!sentAny && t.ackPending) return sendSegment(e, t, t.sndNxt, TCP_ACK, 0);
+  if (!sentAny && t.ackPending) return sendAck(e, t);
   return true;
 }
 
@@ -195,9 +211,4 @@ export function retransmitFirst(e: TcpEngine, t: Tcb): void {
   if (finOutstanding && n === inBuf) flags |= TCP_FIN;
   if (n === 0 && !(flags & TCP_FIN)) return;
   sendSegment(e, t, t.sndUna, flags, n);
-}
-
-/** A window probe of one byte beyond a zero window. RFC 9293 §3.8.6.1 */
-export function sendWindowProbe(e: TcpEngine, t: Tcb): void {
-  if (unsentBytes(t) > 0) sendSegment(e, t, t.sndNxt, TCP_ACK, 1);
 }

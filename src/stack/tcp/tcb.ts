@@ -118,6 +118,9 @@ export class Tcb {
   /** Idle timeout (tcp_timeout): no segment received for that long fails the connection. */
   idleAt = -1;
 
+  /** When we last answered an unacceptable segment, ms (rate limit). */
+  lastOowAckAt = -Infinity;
+
   /** Pending error to report (ECONNRESET, ECONNREFUSED, ETIMEDOUT), 0 for none. */
   error = 0;
   /** Whether the connection was reset or failed (no further I/O). */
@@ -169,6 +172,7 @@ export class Tcb {
     this.rttTiming = false;
     this.rtt.reset();
     this.rtoAt = this.timeWaitAt = this.idleAt = -1;
+    this.lastOowAckAt = -Infinity;
     this.error = 0;
     this.failed = false;
     this.openedAt = 0;
