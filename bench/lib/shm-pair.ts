@@ -14,14 +14,14 @@ export const CLIENT_IP = '198.18.0.2';
 export const BENCH_PORT = 8000;
 
 /** mtcp.conf text for one end of the pair. */
-export function pairConf(ip: string, mac: string, buffers: number): string {
+export function pairConf(ip: string, mac: string, buffers: number, connections: number): string {
   return [
     'io = shm',
     'port = shm0',
     `shm0.addr = ${ip}/24`,
     `shm0.mac = ${mac}`,
-    'max_concurrency = 16384',
-    `max_num_buffers = 16384`,
+    `max_concurrency = ${connections}`,
+    `max_num_buffers = ${connections}`,
     `rcvbuf = ${buffers}`,
     `sndbuf = ${buffers}`,
     'tcp_timeout = 30',
@@ -55,16 +55,18 @@ function workerFile(): string {
 export async function runShmPair(
   spec: WorkloadSpec, mode: 'echo' | 'sink', onTick?: (r: WorkloadResult) => void, workerPath = workerFile(),
 ): Promise<{ client: WorkloadResult; serverReceived: number }> {
-  const buffers = spec.kind === 'bulk' ? 1 << 20 : 16384;
+  const bulk = spec.kind === 'bulk';
+  const buffers = bulk ? 4 << 20 : 16384;
+  const connections = bulk ? 64 : 16384;
   const wire = ShmWire.create({ slots: 4096 }).share();
   const cores = availableParallelism();
   const start = (req: WorkerRequest): Worker => new Worker(workerPath, { workerData: req });
   const server = start({
-    role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', buffers), shm: { wire, port: 0 },
+    role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', buffers, connections), shm: { wire, port: 0 },
     core: 0, spec, serverIp: SERVER_IP, mode,
   });
   const client = start({
-    role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', buffers), shm: { wire, port: 1 },
+    role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', buffers, connections), shm: { wire, port: 1 },
     core: 1 % cores, spec, serverIp: SERVER_IP, mode,
   });
   const serverDone = new Promise<number>((resolve, reject) => {

@@ -113,6 +113,8 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
 
   async #loop(): Promise<void> {
     let idle = 0;
+    // A pending Atomics.waitAsync does not keep a thread alive; this handle does, until the context stops.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     // Start on a later turn: the caller is still setting up.
     await immediate();
     while (this.#running) {
@@ -145,6 +147,7 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
       await this.driver.waitRx(this.stack.queue, sleep);
       this.#sleeping = false;
     }
+    clearInterval(keepAlive);
     for (const w of this.#waiters.splice(0)) w.resolve(0);
     this.driver.close();
   }
