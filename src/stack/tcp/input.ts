@@ -156,13 +156,21 @@ function synSentArrives(e: TcpEngine, t: Tcb, seg: TcpFields): DropReason {
 export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFields): DropReason {
   if (t.state === State.SynSent) return synSentArrives(e, t, seg);
   if (t.state === State.Closed) return DropReason.TcpAfterClose;
-  const flags = seg.flags;
+  let flags = seg.flags;
+  let seq = seg.seq;
 
   // The peer retransmitted its SYN: our SYN|ACK was lost.
   if (t.state === State.SynReceived && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === t.irs) {
     t.sndNxt = t.iss;
     e.scheduleOutput(t);
     return DropReason.None;
+  }
+
+  // Simultaneous open: the peer's SYN|ACK repeats its SYN (already counted in RCV.NXT) and
+  // acknowledges ours. Its SYN is old news; the ACK completes the handshake. RFC 9293 §3.5 figure 8
+  if (t.state === State.SynReceived && (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && seg.seq === t.irs) {
+    flags &= ~TCP_SYN;
+    seq = seqAdd(seq, 1);
   }
 
   // PAWS: a timestamp older than TS.Recent marks an old duplicate. RFC 7323 §5.3
@@ -173,7 +181,6 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   }
 
   // First: is the segment acceptable? RFC 9293 §3.10.7.4, the four cases
-  let seq = seg.seq;
   let off = seg.payloadOff;
   let len = seg.payloadLen;
   let fin = (flags & TCP_FIN) !== 0;
@@ -230,7 +237,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
 
   // Second: RST. Only an exact match resets; an in-window one gets a challenge ACK. RFC 5961 §3.2
   if (flags & TCP_RST) {
-    if (seg.seq !== t.rcvNxt) {
+    if (seq !== t.rcvNxt) {
       ackUnacceptable(e, t, false); // challenge ACK
       return DropReason.TcpBadRst;
     }

@@ -1,0 +1,343 @@
+/**
+ * RFC 9293 state machine, segment by segment, against a scripted peer.
+ * Each case names the RFC clause it checks.
+ */
+import t from 'tap';
+import { Harness, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, describe } from '../helpers/tcp-harness.ts';
+import { State } from '../../src/stack/tcp/state.ts';
+import type { Tcb } from '../../src/stack/tcp/tcb.ts';
+import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../src/stack/errno.ts';
+import { SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
+
+const PEER_ISS = 5000;
+const LSOCK = 100;
+
+/** A stack listening on port 80 and a peer that has completed the handshake. */
+function established(tcp = {}): { h: Harness; tcb: Tcb; iss: number } {
+  const h = new Harness(tcp);
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ts: null });
+  const synAck = h.recvOne();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
+  const l = h.tcp.listeners.get(80)!;
+  const tcb = h.tcp.accept(l, 1)!;
+  return { h, tcb, iss: synAck.seq };
+}
+
+t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3.10.7.2)', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1400, wscale: 7, sackPermitted: true, ts: [100, 0] });
+  const s = h.recvOne();
+  t.equal(s.flags, TCP_SYN | TCP_ACK, describe(s));
+  t.equal(s.ack, PEER_ISS + 1);
+  t.equal(s.mss, 1460, 'announces MTU - 40');
+  t.ok(s.wscale >= 0, 'echoes window scaling since the peer offered it');
+  t.ok(s.sackPermitted);
+  t.same(s.ts?.[1], 100, 'echoes TSval');
+  const l = h.tcp.listeners.get(80)!;
+  t.equal(l.halfOpen, 1);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [101, s.ts![0]] });
+  t.equal(l.queueCount, 1, 'queued for accept');
+  t.same(h.woken.at(-1), [LSOCK, 1], 'listener woken with EPOLLIN');
+  const tcb = h.tcp.accept(l, 1)!;
+  t.equal(tcb.state, State.Established);
+  t.equal(tcb.sndMss, 1400, 'MSS is the smaller of the two');
+  t.equal(tcb.sndWscale, 7);
+  t.ok(tcb.tsOk && tcb.sackOk);
+});
+
+t.test('SYN without options: defaults MSS 536, no scaling, no timestamps (RFC 9293 §3.7.1, RFC 7323 §2.2)', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS });
+  const s = h.recvOne();
+  t.equal(s.wscale, -1, 'no WS option in SYN|ACK when the SYN had none');
+  t.equal(s.ts, null);
+  t.notOk(s.sackPermitted);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1 });
+  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  t.equal(tcb.sndMss, 536);
+  t.equal(tcb.sndWscale, 0);
+  t.notOk(tcb.tsOk);
+});
+
+t.test('active open: SYN, SYN|ACK, ACK (RFC 9293 §3.10.7.3)', async (t) => {
+  const h = new Harness();
+  const tcb = h.tcp.connect(1, STACK_IP, 0, PEER_IP, 80) as Tcb;
+  h.poll();
+  const syn = h.recvOne();
+  t.equal(syn.flags, TCP_SYN);
+  t.equal(syn.mss, 1460);
+  t.ok(syn.sackPermitted && syn.ts !== null && syn.wscale >= 0, 'offers SACK, timestamps, window scaling');
+  t.equal(tcb.state, State.SynSent);
+  h.send({ flags: TCP_SYN | TCP_ACK, seq: PEER_ISS, ack: syn.seq + 1, srcPort: 80, dstPort: syn.srcPort, mss: 1000 });
+  t.equal(tcb.state, State.Established);
+  t.same(h.woken.at(-1), [1, 4], 'EPOLLOUT on connect');
+  h.poll();
+  const ack = h.recvOne();
+  t.equal(ack.flags, TCP_ACK);
+  t.equal(ack.ack, PEER_ISS + 1);
+  t.equal(tcb.sndMss, 1000);
+});
+
+t.test('simultaneous open: SYN crosses SYN (RFC 9293 §3.5 figure 8)', async (t) => {
+  const h = new Harness();
+  const tcb = h.tcp.connect(1, STACK_IP, 5555, PEER_IP, 80) as Tcb;
+  h.poll();
+  const syn = h.recvOne();
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 80, dstPort: 5555, mss: 1460 });
+  t.equal(tcb.state, State.SynReceived);
+  h.poll();
+  const synAck = h.recvOne();
+  t.equal(synAck.flags, TCP_SYN | TCP_ACK);
+  t.equal(synAck.seq, syn.seq, 'same ISS');
+  t.equal(synAck.ack, PEER_ISS + 1);
+  h.send({ flags: TCP_SYN | TCP_ACK, seq: PEER_ISS, ack: syn.seq + 1, srcPort: 80, dstPort: 5555 });
+  // The peer's SYN|ACK acknowledges our SYN: the ACK step establishes.
+  t.equal(tcb.state, State.Established);
+});
+
+t.test('data both ways, then the peer closes first (CLOSE_WAIT, LAST_ACK)', async (t) => {
+  const { h, tcb, iss } = established();
+  const data = new TextEncoder().encode('hello');
+  h.send({ flags: TCP_ACK | TCP_PSH, seq: PEER_ISS + 1, ack: iss + 1, payload: data });
+  t.equal(tcb.rcvBuf.readable, 5);
+  t.same(h.woken.at(-1), [1, 1], 'EPOLLIN');
+  const got = new Uint8Array(16);
+  t.equal(h.tcp.receive(tcb, got, 0, 16, false), 5);
+  t.equal(new TextDecoder().decode(got.subarray(0, 5)), 'hello');
+  t.equal(h.tcp.send(tcb, data, 0, 5), 5);
+  h.poll();
+  const out = h.recvOne();
+  t.equal(out.flags, TCP_ACK | TCP_PSH, 'the ACK of the request rides on the reply');
+  t.equal(out.ack, PEER_ISS + 6);
+  t.equal(out.seq, iss + 1);
+  h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 6, ack: iss + 6 });
+  t.equal(tcb.state, State.CloseWait);
+  t.equal(h.tcp.receive(tcb, got, 0, 16, false), 0, 'end of stream');
+  h.tcp.close(tcb);
+  t.equal(tcb.state, State.LastAck);
+  h.poll();
+  const fin = h.recvOne();
+  t.equal(fin.flags, TCP_ACK | TCP_FIN, describe(fin));
+  t.equal(fin.ack, PEER_ISS + 7, 'acknowledges the FIN');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 7, ack: fin.seq + 1 });
+  t.notOk(tcb.inUse, 'released after LAST_ACK');
+  t.equal(h.tcp.activeCount, 0);
+});
+
+t.test('we close first: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT (RFC 9293 §3.6 case 1)', async (t) => {
+  const { h, tcb, iss } = established({ timeWaitMs: 2000 });
+  h.tcp.shutdownWrite(tcb);
+  t.equal(tcb.state, State.FinWait1);
+  h.poll();
+  const fin = h.recvOne();
+  t.equal(fin.flags, TCP_ACK | TCP_FIN);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.equal(tcb.state, State.FinWait2);
+  h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.equal(tcb.state, State.TimeWait);
+  const ack = h.recvOne();
+  t.equal(ack.flags, TCP_ACK);
+  t.equal(ack.ack, PEER_ISS + 2);
+  // A retransmitted FIN in TIME_WAIT is acknowledged again. RFC 9293 §3.10.7.4
+  h.poll(500);
+  h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.equal(h.recvOne().ack, PEER_ISS + 2);
+  h.poll(1900);
+  t.equal(tcb.state, State.TimeWait, 'the retransmitted FIN restarted the timer');
+  h.poll(200);
+  t.equal(tcb.state, State.Closed, 'TIME_WAIT lasts tcp_timewait');
+});
+
+t.test('tcp_timewait = 0 releases the block on entering TIME_WAIT (mTCP default)', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.close(tcb);
+  h.poll();
+  h.recvOne();
+  h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.notOk(tcb.inUse);
+  t.equal(h.recvOne().flags, TCP_ACK, 'the final ACK still goes out');
+});
+
+t.test('simultaneous close: CLOSING then TIME_WAIT (RFC 9293 §3.6 case 2)', async (t) => {
+  const { h, tcb, iss } = established({ timeWaitMs: 1000 });
+  h.tcp.shutdownWrite(tcb);
+  h.poll();
+  h.recvOne();
+  h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 1 }); // FIN crosses ours
+  t.equal(tcb.state, State.Closing);
+  t.equal(h.recvOne().ack, PEER_ISS + 2);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 2, ack: iss + 2 });
+  t.equal(tcb.state, State.TimeWait);
+});
+
+t.test('RST in each state (RFC 9293 §3.10.7, RFC 5961 §3.2)', async (t) => {
+  t.test('SYN_SENT: RST acknowledging our SYN refuses the connection', async (t) => {
+    const h = new Harness();
+    const tcb = h.tcp.connect(1, STACK_IP, 5555, PEER_IP, 80) as Tcb;
+    h.poll();
+    const syn = h.recvOne();
+    h.send({ flags: TCP_RST, seq: 0, srcPort: 80, dstPort: 5555 });
+    t.equal(tcb.state, State.SynSent, 'a RST without ACK is ignored');
+    h.send({ flags: TCP_RST | TCP_ACK, seq: 0, ack: syn.seq + 1, srcPort: 80, dstPort: 5555 });
+    t.equal(tcb.error, ECONNREFUSED);
+    t.equal(tcb.state, State.Closed);
+  });
+  t.test('SYN_RECEIVED (passive): back to LISTEN silently', async (t) => {
+    const h = new Harness();
+    h.tcp.listen(LSOCK, 0, 80, 16);
+    h.send({ flags: TCP_SYN, seq: PEER_ISS });
+    h.recvOne();
+    t.equal(h.tcp.activeCount, 1);
+    h.send({ flags: TCP_RST, seq: PEER_ISS + 1 });
+    t.equal(h.tcp.activeCount, 0);
+    t.equal(h.tcp.listeners.get(80)!.halfOpen, 0);
+  });
+  for (const [name, setup] of [
+    ['ESTABLISHED', () => established()],
+    ['FIN_WAIT_1', () => { const e = established(); e.h.tcp.shutdownWrite(e.tcb); e.h.poll(); e.h.recv(); return e; }],
+    ['CLOSE_WAIT', () => { const e = established(); e.h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: e.iss + 1 }); e.h.poll(); e.h.recv(); return e; }],
+  ] as const) {
+    t.test(`${name}: exact RST resets with ECONNRESET, in-window RST gets a challenge ACK`, async (t) => {
+      const { h, tcb } = setup();
+      const st = tcb.state;
+      const rcvNxt = tcb.rcvNxt;
+      h.send({ flags: TCP_RST, seq: rcvNxt + 10 });
+      t.equal(tcb.state, st, 'not reset by an inexact RST');
+      t.equal(h.recvOne().flags, TCP_ACK, 'challenge ACK');
+      h.send({ flags: TCP_RST, seq: rcvNxt });
+      t.equal(tcb.error, ECONNRESET);
+      t.equal(tcb.state, State.Closed);
+      t.same(h.woken.at(-1), [1, 0x1 | 0x4 | 0x8 | 0x10], 'EPOLLIN|OUT|ERR|HUP');
+    });
+  }
+  t.test('LAST_ACK: RST closes without error', async (t) => {
+    const { h, tcb, iss } = established();
+    h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 1 });
+    h.tcp.close(tcb);
+    h.poll();
+    h.recv();
+    t.equal(tcb.state, State.LastAck);
+    h.send({ flags: TCP_RST, seq: PEER_ISS + 2 });
+    t.notOk(tcb.inUse);
+  });
+});
+
+t.test('segments to a closed port get a RST (RFC 9293 §3.10.7.1)', async (t) => {
+  const h = new Harness();
+  h.send({ flags: TCP_SYN, seq: 1000, dstPort: 81 });
+  const r = h.recvOne();
+  t.equal(r.flags, TCP_RST | TCP_ACK);
+  t.equal(r.seq, 0);
+  t.equal(r.ack, 1001);
+  h.send({ flags: TCP_ACK, seq: 1000, ack: 777, dstPort: 81 });
+  const r2 = h.recvOne();
+  t.equal(r2.flags, TCP_RST);
+  t.equal(r2.seq, 777);
+  h.send({ flags: TCP_RST, seq: 1000, dstPort: 81 });
+  t.same(h.recv(), [], 'never a RST for a RST');
+});
+
+t.test('an ACK to a listener gets a RST (RFC 9293 §3.10.7.2)', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_ACK, seq: 1, ack: 4242 });
+  const r = h.recvOne();
+  t.equal(r.flags, TCP_RST);
+  t.equal(r.seq, 4242);
+});
+
+t.test('a SYN in ESTABLISHED gets a challenge ACK, not a reset (RFC 5961 §4.2)', async (t) => {
+  const { h, tcb } = established();
+  h.send({ flags: TCP_SYN, seq: PEER_ISS + 100 });
+  t.equal(tcb.state, State.Established);
+  t.equal(h.recvOne().flags, TCP_ACK);
+});
+
+t.test('retransmission timeout with exponential backoff (RFC 6298 (5.4)-(5.6))', async (t) => {
+  const { h, tcb } = established();
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.poll();
+  const first = h.recvOne();
+  t.equal(first.payload.length, 100);
+  const rto = tcb.rtt.rtoMs;
+  h.poll(rto - 1);
+  t.same(h.recv(), [], 'nothing before the RTO');
+  h.poll(1);
+  const re = h.recvOne();
+  t.equal(re.seq, first.seq, 'retransmits the same data');
+  t.equal(tcb.rtt.rtoMs, Math.min(rto * 2, 60_000), 'RTO doubled');
+  t.equal(h.ctx.stats.tcpTimeouts, 1);
+});
+
+t.test('connect fails with ETIMEDOUT after bounded SYN retries', async (t) => {
+  const h = new Harness({ idleTimeoutMs: -1 });
+  const tcb = h.tcp.connect(1, STACK_IP, 5555, PEER_IP, 80) as Tcb;
+  let syns = 0;
+  for (let i = 0; i < 400 && tcb.state === State.SynSent; i++) {
+    h.poll(1000);
+    syns += h.recv().filter((s) => s.flags === TCP_SYN).length;
+  }
+  t.equal(tcb.error, ETIMEDOUT);
+  t.equal(syns, SYN_RETRIES + 1, 'the first SYN and its retries');
+});
+
+t.test('idle timeout: tcp_timeout without segments fails the connection with ETIMEDOUT and a RST', async (t) => {
+  const { h, tcb } = established({ idleTimeoutMs: 5000 });
+  h.poll(4999);
+  t.equal(tcb.state, State.Established);
+  h.poll(2);
+  t.equal(tcb.error, ETIMEDOUT);
+  t.equal(h.recvOne().flags & TCP_RST, TCP_RST);
+});
+
+t.test('window scaling applies to the peer window after the handshake (RFC 7323 §2.3)', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, wscale: 3, win: 1000 });
+  const s = h.recvOne();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, win: 1000 });
+  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  t.equal(tcb.sndWnd, 8000);
+});
+
+t.test('PAWS drops a segment with an old timestamp (RFC 7323 §5.3)', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, ts: [1000, 0] });
+  const s = h.recvOne();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [1001, s.ts![0]] });
+  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [900, s.ts![0]], payload: new Uint8Array(10) });
+  t.equal(tcb.rcvBuf.readable, 0, 'old duplicate dropped');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [1002, s.ts![0]], payload: new Uint8Array(10) });
+  t.equal(tcb.rcvBuf.readable, 10);
+});
+
+t.test('out-of-order data is held and delivered when the gap fills, with an immediate duplicate ACK (RFC 5681 §4.2)', async (t) => {
+  const { h, tcb, iss } = established();
+  const a = new Uint8Array(100).fill(1);
+  const b = new Uint8Array(100).fill(2);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 101, ack: iss + 1, payload: b });
+  t.equal(tcb.rcvBuf.readable, 0);
+  t.equal(h.recvOne().ack, PEER_ISS + 1, 'duplicate ACK at once');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1, payload: a });
+  t.equal(tcb.rcvBuf.readable, 200);
+  const got = new Uint8Array(200);
+  h.tcp.receive(tcb, got, 0, 200, false);
+  t.same([got[0], got[99], got[100], got[199]], [1, 1, 2, 2]);
+});
+
+t.test('fast retransmit after three duplicate ACKs (RFC 5681 §3.2)', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  h.poll();
+  const segs = h.recv();
+  t.ok(segs.length >= 4, `sent ${segs.length} segments`);
+  for (let i = 0; i < 3; i++) h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 });
+  const re = h.recv();
+  t.ok(re.some((s) => s.seq === iss + 1 && s.payload.length > 0), 'the first segment is sent again');
+  t.ok(tcb.inRecovery);
+});
