@@ -35,10 +35,12 @@ export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' |
   const backlog = new Map<number, Uint8Array>();
   // Sockets whose peer finished sending: closed once their backlog is written.
   const ended = new Set<number>();
+  const open = new Set<number>();
   let received = 0;
   const closeSock = (s: number): void => {
     backlog.delete(s);
     ended.delete(s);
+    open.delete(s);
     mtcp_close(mctx, s);
   };
   while (!stop()) {
@@ -50,6 +52,7 @@ export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' |
         for (;;) {
           const c = mtcp_accept(mctx, lsock, null);
           if (c < 0) break;
+          open.add(c);
           mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, c, epollEvent(MTCP_EPOLLIN, c));
         }
         continue;
@@ -99,7 +102,7 @@ export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' |
       }
     }
   }
-  for (const s of backlog.keys()) mtcp_close(mctx, s);
+  for (const s of open) mtcp_close(mctx, s);
   mtcp_close(mctx, lsock);
   mtcp_close(mctx, ep);
   return received;

@@ -341,3 +341,16 @@ t.test('fast retransmit after three duplicate ACKs (RFC 5681 §3.2)', async (t) 
   t.ok(re.some((s) => s.seq === iss + 1 && s.payload.length > 0), 'the first segment is sent again');
   t.ok(tcb.inRecovery);
 });
+
+t.test('a FIN acknowledged after its retransmission timeout still counts as acknowledged (regression)', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.shutdownWrite(tcb);
+  h.poll();
+  t.equal(h.recvOne().flags, TCP_ACK | TCP_FIN);
+  h.poll(tcb.rtt.rtoMs); // the timer fires; the FIN goes out again
+  t.equal(h.recvOne().flags, TCP_ACK | TCP_FIN);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.equal(tcb.state, State.FinWait2);
+  h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.equal(tcb.state, State.Closed, 'TIME_WAIT (0 s) then CLOSED');
+});

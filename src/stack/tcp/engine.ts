@@ -352,7 +352,6 @@ export class TcpEngine {
     // Go back to the oldest unacknowledged byte. RFC 6298 (5.4)
     t.sndNxt = t.sndUna;
     if (t.state === State.SynSent || t.state === State.SynReceived) t.sndNxt = t.iss;
-    if (t.finSent && t.state !== State.SynSent) t.finSent = false;
     this.armRto(t);
     this.scheduleOutput(t);
   }
