@@ -31,9 +31,11 @@ async function main(): Promise<void> {
       if (m === 'stop') stop = true;
     });
     const received = await mtcpServer(mctx, 8000, req.mode, () => stop);
+    const st = mctx.stack.stats;
+    const server = { passiveOpens: st.tcpPassiveOpens, rxFrames: st.rxFrames, txFrames: st.txFrames, drops: st.totalDrops(), retransmits: st.tcpRetransmits };
     mtcp_destroy_context(mctx);
     await mctx.closed;
-    port.postMessage({ kind: 'done', received } satisfies WorkerReply);
+    port.postMessage({ kind: 'done', received, server } satisfies WorkerReply);
   } else {
     const ip = parseIpv4(req.serverIp);
     const r = await mtcpClient(mctx, ip, 8000, req.spec, (t) => port.postMessage({ kind: 'tick', result: plain(t, false) } satisfies WorkerReply));

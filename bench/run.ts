@@ -97,6 +97,9 @@ for (const c of CASES) {
   const row = (label: string, r: WorkloadResult, v: number): string =>
     `  ${label.padEnd(16)} ${fmt(v).padStart(12)} ${c.unit}   p50 ${r.latency.percentile(50).toFixed(3)} ms   p99 ${r.latency.percentile(99).toFixed(3)} ms   errors ${r.errors}\n`;
   process.stdout.write(row('mtcp-ts (shm)', shm.client, shmValue));
+  const sv = shm.server;
+  process.stdout.write(`  (server stack's own counters: ${sv.passiveOpens} connections accepted, ${sv.rxFrames} frames in, ` +
+    `${sv.txFrames} out, ${sv.retransmits} retransmitted, ${sv.drops} dropped)\n`);
   process.stdout.write(row('node:net', net, netValue));
   process.stdout.write(`  ratio            ${ratio.toFixed(2)}x\n`);
   (results.cases as Record<string, unknown>)[c.name] = {

@@ -44,7 +44,17 @@ export interface WorkerReply {
   kind: 'tick' | 'done' | 'error';
   result?: Omit<WorkloadResult, 'latency'> & { latency: Float64Array };
   received?: number;
+  /** The server stack's own counters, to cross-check the client's figures. */
+  server?: ServerCounters;
   message?: string;
+}
+
+export interface ServerCounters {
+  passiveOpens: number;
+  rxFrames: number;
+  txFrames: number;
+  drops: number;
+  retransmits: number;
 }
 
 /** The worker entry point, built next to this file's bundle. */
@@ -54,7 +64,7 @@ function workerFile(): string {
 
 export async function runShmPair(
   spec: WorkloadSpec, mode: 'echo' | 'sink', onTick?: (r: WorkloadResult) => void, workerPath = workerFile(),
-): Promise<{ client: WorkloadResult; serverReceived: number }> {
+): Promise<{ client: WorkloadResult; serverReceived: number; server: ServerCounters }> {
   const bulk = spec.kind === 'bulk';
   const buffers = bulk ? 4 << 20 : 16384;
   const connections = bulk ? 64 : 16384;
@@ -69,9 +79,9 @@ export async function runShmPair(
     role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', buffers, connections), shm: { wire, port: 1 },
     core: 1 % cores, spec, serverIp: SERVER_IP, mode,
   });
-  const serverDone = new Promise<number>((resolve, reject) => {
+  const serverDone = new Promise<WorkerReply>((resolve, reject) => {
     server.on('message', (m: WorkerReply) => {
-      if (m.kind === 'done') resolve(m.received ?? 0);
+      if (m.kind === 'done') resolve(m);
       if (m.kind === 'error') reject(new Error(`server: ${m.message}`));
     });
     server.on('error', reject);
@@ -91,8 +101,8 @@ export async function runShmPair(
   try {
     const result = await clientDone;
     server.postMessage('stop');
-    const serverReceived = await serverDone;
-    return { client: result, serverReceived };
+    const done = await serverDone;
+    return { client: result, serverReceived: done.received ?? 0, server: done.server! };
   } finally {
     await Promise.all([client.terminate(), server.terminate()]);
   }
