@@ -21,9 +21,11 @@ const FLAG_REGISTERED = 1;
 const FLAG_READY = 2;
 const FLAG_ET = 4;
 const FLAG_ONESHOT = 8;
+/** A ONESHOT registration that fired: nothing (not even ERR/HUP) until MOD re-arms it, as in Linux. */
+const FLAG_DISARMED = 16;
 
 export class Epoll {
-  /** Event bits the application asked for (without ET/ONESHOT); 0 once a ONESHOT fired. */
+  /** Event bits the application asked for (without ET/ONESHOT). */
   readonly #interest: Uint32Array;
   readonly #flags: Uint8Array;
   readonly #dataSockid: Float64Array;
@@ -92,7 +94,7 @@ export class Epoll {
 
   wake(sockid: number, bits: number): void {
     const f = this.#flags[sockid];
-    if (!(f & FLAG_REGISTERED) || f & FLAG_READY) return;
+    if (!(f & FLAG_REGISTERED) || f & (FLAG_READY | FLAG_DISARMED)) return;
     if (!(bits & (this.#interest[sockid] | ALWAYS))) return;
     this.#enqueue(sockid);
   }
@@ -115,14 +117,14 @@ export class Epoll {
       const id = this.#head;
       this.#unlink(id);
       const interest = this.#interest[id];
-      const mask = this.source.readiness(id) & (interest | ALWAYS);
+      const mask = this.#flags[id] & FLAG_DISARMED ? 0 : this.source.readiness(id) & (interest | ALWAYS);
       if (mask === 0) continue; // stale wake-up
       const e = events[n++];
       e.events = mask;
       e.data.sockid = this.#dataSockid[id];
       e.data.ptr = this.#dataPtr[id];
       const f = this.#flags[id];
-      if (f & FLAG_ONESHOT) this.#interest[id] = 0;
+      if (f & FLAG_ONESHOT) this.#flags[id] |= FLAG_DISARMED;
       else if (!(f & FLAG_ET)) this.#enqueue(id); // level-triggered: report again while ready
     }
     return n;
