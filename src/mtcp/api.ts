@@ -13,7 +13,7 @@ import { Epoll } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD } from '../epoll/events.ts';
 import {
-  EADDRINUSE, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EISCONN, EMFILE, ENOENT,
+  EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EISCONN, EMFILE, ENOENT,
   ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE,
 } from '../stack/errno.ts';
 import { State } from '../stack/tcp/state.ts';
@@ -236,7 +236,7 @@ export function mtcp_bind(mctx: MtcpContext, sockid: number, addr: SockAddrIn): 
   if (!s) return -1;
   if (!checkAddr(mctx, addr)) return -1;
   if (s.boundPort !== 0 || s.tcb) return fail(mctx, EINVAL);
-  if (addr.sin_addr !== 0 && addr.sin_addr !== mctx.stack.ip) return fail(mctx, EINVAL);
+  if (addr.sin_addr !== 0 && (addr.sin_addr | 0) !== mctx.stack.ip) return fail(mctx, EADDRNOTAVAIL);
   if (addr.sin_port !== 0 && !s.reuseAddr) {
     for (const o of mctx.sockets.sockets) {
       if (o !== s && o.kind !== SocketKind.Free && o.kind !== SocketKind.Epoll && o.boundPort === addr.sin_port && !o.reuseAddr) {
@@ -244,7 +244,7 @@ export function mtcp_bind(mctx: MtcpContext, sockid: number, addr: SockAddrIn): 
       }
     }
   }
-  s.boundIp = addr.sin_addr;
+  s.boundIp = addr.sin_addr | 0;
   s.boundPort = addr.sin_port;
   return 0;
 }
@@ -285,7 +285,7 @@ export function mtcp_accept(mctx: MtcpContext, sockid: number, addr: SockAddrIn 
   t.noDelay = s.noDelay;
   if (addr) {
     addr.sin_family = C.AF_INET;
-    addr.sin_addr = t.remoteIp;
+    addr.sin_addr = t.remoteIp >>> 0;
     addr.sin_port = t.remotePort;
   }
   return ns.id;
@@ -556,7 +556,7 @@ export function mtcp_getsockname(mctx: MtcpContext, sockid: number, addr: SockAd
   if (!s) return -1;
   if (!addr || typeof addr !== 'object') return fail(mctx, EINVAL);
   addr.sin_family = C.AF_INET;
-  addr.sin_addr = s.tcb ? s.tcb.localIp : s.boundIp;
+  addr.sin_addr = (s.tcb ? s.tcb.localIp : s.boundIp) >>> 0;
   addr.sin_port = s.tcb ? s.tcb.localPort : s.boundPort;
   return 0;
 }
@@ -568,7 +568,7 @@ export function mtcp_getpeername(mctx: MtcpContext, sockid: number, addr: SockAd
   const t = s.tcb;
   if (!t || t.state === State.SynSent || t.state === State.Closed && !t.failed) return fail(mctx, ENOTCONN);
   addr.sin_family = C.AF_INET;
-  addr.sin_addr = t.remoteIp;
+  addr.sin_addr = t.remoteIp >>> 0;
   addr.sin_port = t.remotePort;
   return 0;
 }

@@ -80,7 +80,7 @@ export class MtcpRuntime {
     }
     const secret = this.#secret ?? randomSecret();
     const config: ContextConfig = {
-      ip: port.addr,
+      ip: port.addr | 0,
       routes: new RouteTable(cfg.routes, cfg.ports),
       staticArp: new ArpTable(cfg.arp),
       verifyTcpChecksum: true,

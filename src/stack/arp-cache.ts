@@ -3,6 +3,7 @@
  * that go stale after a while (and are refreshed while still used, as Linux's
  * neighbour table does), and a small queue of frames waiting for a reply.
  */
+import { copyBytes } from './copy.ts';
 
 /** A learned entry is fresh this long; after that it is used but refreshed. */
 export const ARP_REACHABLE_MS = 60_000;
@@ -102,7 +103,7 @@ export class PendingFrames {
     const evicted = slot < 0;
     if (evicted) slot = oldest;
     else this.#count++;
-    this.bytes.set(src.subarray(off, off + len), slot * this.slotSize);
+    copyBytes(src, off, this.bytes, slot * this.slotSize, len);
     this.#nextHop[slot] = nextHop;
     this.#len[slot] = len;
     this.#queuedAt[slot] = now;

@@ -5,12 +5,14 @@
  */
 import { FrameBatch, type PacketDriver } from '../io/driver.ts';
 import { ArpCache, PendingFrames, type StaticNeighbours } from './arp-cache.ts';
+import { copyBytes } from './copy.ts';
 import { DropReason } from './drop-reason.ts';
 import { Stats } from './stats.ts';
 import { TcpEngine, type SocketEvents, type TcpConfig, type TcpTransmitter } from './tcp/engine.ts';
 import { ArpFields, ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from './wire/arp.ts';
 import {
-  ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, emitEthernet, ethType, readMac, writeMac,
+  ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, emitEthernet, emitEthernetBytes, ethType, isBroadcast,
+  macBytes, macEquals, readMac, writeMac,
 } from './wire/ethernet.ts';
 import { emitIcmpEcho, IcmpFields, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, parseIcmp } from './wire/icmp.ts';
 import { emitIpv4, IPPROTO_ICMP, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from './wire/ipv4.ts';
@@ -23,7 +25,7 @@ const IP_TTL = 64;
 
 /** Next-hop selection, e.g. the config's RouteTable. */
 export interface NextHopResolver {
-  /** IPv4 address of the next hop towards `dst`, -1 when unreachable. */
+  /** IPv4 address of the next hop towards `dst` (int32 or uint32 form), -1 when unreachable. */
   nextHop(dst: number): number;
 }
 
@@ -41,9 +43,16 @@ export class StackContext implements TcpTransmitter {
   readonly stats = new Stats();
   readonly tcp: TcpEngine;
   readonly arp: ArpCache;
+  /** Our IPv4 address, as an int32 (the stack's form, see docs/conventions.md). */
   readonly ip: number;
   readonly mac: number;
-  /** Current time, ms. */
+  readonly #macBytes: Uint8Array;
+  /** One-entry next-hop cache: the last destination, its next hop and that hop's MAC bytes. */
+  #cacheDst = 0;
+  #cacheHop = 0;
+  #cacheValid = false;
+  readonly #cacheMac = new Uint8Array(6);
+  /** Current time, whole ms. */
   now = 0;
 
   readonly #rx = new FrameBatch(BURST);
@@ -65,8 +74,9 @@ export class StackContext implements TcpTransmitter {
   #pendingMac = 0;
 
   constructor(readonly driver: PacketDriver, readonly queue: number, config: ContextConfig, events: SocketEvents) {
-    this.ip = config.ip;
+    this.ip = config.ip | 0;
     this.mac = driver.mac;
+    this.#macBytes = macBytes(driver.mac);
     this.#routes = config.routes;
     this.#verifyTcp = config.verifyTcpChecksum;
     this.arp = new ArpCache(config.staticArp);
@@ -79,7 +89,9 @@ export class StackContext implements TcpTransmitter {
    * may ride on it), receive and process a burst, run timers, transmit.
    * Returns the number of frames received plus sent.
    */
-  poll(now: number): number {
+  poll(time: number): number {
+    // The stack keeps whole milliseconds: integers stay unboxed on the packet path.
+    const now = Math.floor(time);
     this.now = now;
     this.tcp.now = now;
     this.tcp.flush(now);
@@ -108,7 +120,8 @@ export class StackContext implements TcpTransmitter {
   }
 
   /** Send pending TCP output now (before sleeping). */
-  flushOutput(now: number): number {
+  flushOutput(time: number): number {
+    const now = Math.floor(time);
     this.now = now;
     this.tcp.flush(now);
     return this.flushTx();
@@ -127,17 +140,17 @@ export class StackContext implements TcpTransmitter {
     this.stats.rxFrames++;
     this.stats.rxBytes += len;
     if (len < ETH_HLEN) return DropReason.EthTooShort;
-    const dst = readMac(buf, off);
-    if (dst !== this.mac && dst !== MAC_BROADCAST) return DropReason.EthNotForUs;
+    if (!macEquals(buf, off, this.#macBytes) && !isBroadcast(buf, off)) return DropReason.EthNotForUs;
     const type = ethType(buf, off);
-    if (type === ETHERTYPE_IPV4) return this.#ipInput(buf, off + ETH_HLEN, len - ETH_HLEN, readMac(buf, off + 6));
+    if (type === ETHERTYPE_IPV4) return this.#ipInput(buf, off, len);
     if (type === ETHERTYPE_ARP) return this.#arpInput(buf, off + ETH_HLEN, len - ETH_HLEN);
     return DropReason.EthUnknownType;
   }
 
-  #ipInput(buf: Uint8Array, off: number, len: number, srcMac: number): DropReason {
+  /** An IPv4 frame (`off` is the Ethernet header's offset). */
+  #ipInput(buf: Uint8Array, frameOff: number, frameLen: number): DropReason {
     const ipf = this.#ipf;
-    const r = parseIpv4(buf, off, len, ipf);
+    const r = parseIpv4(buf, frameOff + ETH_HLEN, frameLen - ETH_HLEN, ipf);
     if (r !== DropReason.None) return r;
     if (ipf.dst !== this.ip) return DropReason.IpNotForUs;
     if (ipf.proto === IPPROTO_TCP) {
@@ -146,7 +159,7 @@ export class StackContext implements TcpTransmitter {
       if (tr !== DropReason.None) return tr;
       return this.tcp.input(buf, ipf.src, ipf.dst);
     }
-    if (ipf.proto === IPPROTO_ICMP) return this.#icmpInput(buf, srcMac);
+    if (ipf.proto === IPPROTO_ICMP) return this.#icmpInput(buf, readMac(buf, frameOff + 6));
     return DropReason.IpUnknownProtocol;
   }
 
@@ -175,7 +188,7 @@ export class StackContext implements TcpTransmitter {
     if (r !== DropReason.None) return r;
     if (a.tpa !== this.ip) return DropReason.ArpNotForUs;
     // RFC 826 "Packet Reception": merge the sender, then answer requests.
-    this.arp.learn(a.spa, a.sha, this.now);
+    if (this.arp.learn(a.spa, a.sha, this.now) && a.spa === this.#cacheHop) this.#cacheValid = false;
     this.#pendingMac = a.sha;
     this.#pending.release(a.spa, this.#sendPending);
     if (a.op === ARP_REQUEST) {
@@ -228,27 +241,41 @@ export class StackContext implements TcpTransmitter {
     const o = this.#tx.off[this.#txCur];
     emitIpv4(buf, o + ETH_HLEN, srcIp, dstIp, IPPROTO_TCP, tcpLen, this.#ipId++ & 0xffff, IP_TTL);
     const frameLen = ETH_HLEN + IPV4_HLEN + tcpLen;
-    const hop = this.#routes.nextHop(dstIp);
-    if (hop < 0) {
-      this.stats.drops[DropReason.IpNoRoute]++;
-      return; // the slot stays free for the next frame
+    if (!this.#cacheValid || dstIp !== this.#cacheDst) {
+      if (!this.#resolve(dstIp, buf, o, frameLen)) return; // the slot stays free for the next frame
+    } else if (this.arp.isStale(this.#cacheHop, this.now) && this.arp.mayRequest(this.#cacheHop, this.now)) {
+      emitEthernetBytes(buf, o, this.#cacheMac, this.#macBytes, ETHERTYPE_IPV4);
+      this.#commit(frameLen);
+      this.#requestArp(this.#cacheHop, readMac(this.#cacheMac, 0)); // refresh by unicast, keep using the entry meanwhile
+      return;
     }
+    emitEthernetBytes(buf, o, this.#cacheMac, this.#macBytes, ETHERTYPE_IPV4);
+    this.#commit(frameLen);
+  }
+
+  /**
+   * Find the next hop and its MAC for dstIp and cache them. When the MAC is
+   * unknown the frame waits for the ARP reply (mTCP drops it instead).
+   */
+  #resolve(dstIp: number, buf: Uint8Array, o: number, frameLen: number): boolean {
+    const h = this.#routes.nextHop(dstIp);
+    if (h === -1) {
+      this.stats.drops[DropReason.IpNoRoute]++;
+      return false;
+    }
+    const hop = h | 0;
     const mac = this.arp.lookup(hop);
     if (mac < 0) {
-      // Hold the frame until the next hop answers (mTCP drops it instead).
       emitEthernet(buf, o, MAC_BROADCAST, this.mac, ETHERTYPE_IPV4);
       if (this.#pending.add(hop, buf, o, frameLen, this.now)) this.stats.drops[DropReason.IpArpPending]++;
       this.#requestArp(hop, MAC_BROADCAST);
-      return;
+      return false;
     }
-    if (this.arp.isStale(hop, this.now) && this.arp.mayRequest(hop, this.now)) {
-      emitEthernet(buf, o, mac, this.mac, ETHERTYPE_IPV4);
-      this.#commit(frameLen);
-      this.#requestArp(hop, mac); // refresh by unicast, keep using the entry meanwhile
-      return;
-    }
-    emitEthernet(buf, o, mac, this.mac, ETHERTYPE_IPV4);
-    this.#commit(frameLen);
+    writeMac(this.#cacheMac, 0, mac);
+    this.#cacheDst = dstIp;
+    this.#cacheHop = hop;
+    this.#cacheValid = true;
+    return true;
   }
 
   #requestArp(targetIp: number, dstMac: number): void {
@@ -266,7 +293,7 @@ export class StackContext implements TcpTransmitter {
     if (!this.#reserve()) return;
     const out = this.#tx.buf[this.#txCur];
     const o = this.#tx.off[this.#txCur];
-    out.set(this.#pending.bytes.subarray(off, off + len), o);
+    copyBytes(this.#pending.bytes, off, out, o, len);
     writeMac(out, o, this.#pendingMac);
     this.#commit(len);
   }

@@ -52,7 +52,7 @@ export class Harness {
     this.ctx = new StackContext(this.stackPort, 0, {
       ip: STACK_IP,
       routes: { nextHop: (dst) => ((dst >>> 8) === (STACK_IP >>> 8) ? dst : -1) },
-      staticArp: { lookup: (ip) => (ip === PEER_IP ? PEER_MAC : -1) },
+      staticArp: { lookup: (ip) => ((ip >>> 0) === PEER_IP ? PEER_MAC : -1) },
       verifyTcpChecksum: true,
       tcp: {
         maxConcurrency: 64, maxNumBuffers: 64, rcvbuf: 8192, sndbuf: 8192, idleTimeoutMs: 30_000, timeWaitMs: 0,

@@ -79,7 +79,7 @@ t.test('seqnum: comparisons across the 2^32 wrap (RFC 9293 §3.4)', async (t) =>
   t.ok(seqGt(0, 0xffffffff));
   t.ok(seqLe(5, 5) && seqGe(5, 5));
   t.equal(seqAdd(0xffffffff, 2), 1);
-  t.equal(seqAdd(1, -2), 0xffffffff);
+  t.equal(seqAdd(1, -2) >>> 0, 0xffffffff, 'int32 inside, the same 32 bits');
   t.equal(seqDiff(1, 0xffffffff), 2);
   t.equal(seqDiff(0xffffffff, 1), -2);
   t.ok(seqInWindow(0, 0xfffffff0, 32));
@@ -106,7 +106,7 @@ t.test('arp: request fixture, reply emit, unsupported and truncated', async (t) 
   ]);
   const a = new ArpFields();
   t.equal(parseArp(req, 0, 28, a), DropReason.None);
-  t.same([a.op, a.sha, a.spa, a.tha, a.tpa], [ARP_REQUEST, 0x0200c6120002, SRC, 0, DST]);
+  t.same([a.op, a.sha, a.spa >>> 0, a.tha, a.tpa >>> 0], [ARP_REQUEST, 0x0200c6120002, SRC, 0, DST]);
   const out = new Uint8Array(28);
   t.equal(emitArp(out, 0, ARP_REQUEST, 0x0200c6120002, SRC, 0, DST), 28);
   t.same([...out], [...req], 'emit reproduces the fixture');
@@ -126,7 +126,7 @@ t.test('ipv4 + tcp: a Linux SYN fixture parses, and emit reproduces it byte for 
   const pkt = Uint8Array.from(synPacket());
   const ip = new Ipv4Fields();
   t.equal(parseIpv4(pkt, 0, pkt.length, ip), DropReason.None);
-  t.same([ip.headerLen, ip.totalLen, ip.id, ip.ttl, ip.proto, ip.src, ip.dst, ip.payloadOff, ip.payloadLen],
+  t.same([ip.headerLen, ip.totalLen, ip.id, ip.ttl, ip.proto, ip.src >>> 0, ip.dst >>> 0, ip.payloadOff, ip.payloadLen],
     [20, 60, 0x1234, 64, 6, SRC, DST, 20, 40]);
   const f = new TcpFields();
   t.equal(parseTcp(pkt, 20, 40, SRC, DST, f, true), DropReason.None);

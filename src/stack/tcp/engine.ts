@@ -153,7 +153,7 @@ export class TcpEngine {
 
   /** Our timestamp clock: milliseconds, modulo 2^32. RFC 7323 §5.4 */
   tsNow(): number {
-    return Math.floor(this.now) >>> 0;
+    return this.now | 0;
   }
 
   /** Payload bytes per segment: the MSS less the timestamp option when in use. */
@@ -444,7 +444,7 @@ export class TcpEngine {
   /** Start listening on ip:port (ip 0 = any). Returns 0 or an errno. */
   listen(sockid: number, ip: number, port: number, backlog: number): number {
     if (this.listeners.has(port)) return EADDRINUSE;
-    this.listeners.set(port, new Listener(sockid, ip, port, backlog > 0 ? backlog : 1));
+    this.listeners.set(port, new Listener(sockid, ip | 0, port, backlog > 0 ? backlog : 1));
     return 0;
   }
 
@@ -495,6 +495,8 @@ export class TcpEngine {
    * a negative errno.
    */
   connect(sockid: number, localIp: number, localPort: number, remoteIp: number, remotePort: number): Tcb | number {
+    localIp |= 0; // addresses are int32 inside the stack
+    remoteIp |= 0;
     if (localPort === 0) {
       localPort = this.#pickEphemeral(localIp, remoteIp, remotePort);
       if (localPort < 0) return -EADDRNOTAVAIL;

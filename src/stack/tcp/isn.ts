@@ -18,7 +18,7 @@ export class IsnGenerator {
   next(localIp: number, localPort: number, remoteIp: number, remotePort: number, nowMs: number): number {
     const m = Math.floor(nowMs * 250); // 4 µs ticks
     const f = halfSipHash24(this.#k0, this.#k1, localIp, remoteIp, ((localPort << 16) | remotePort) >>> 0);
-    return (m + f) >>> 0;
+    return (m + f) | 0;
   }
 }
 

@@ -5,6 +5,7 @@
  * of ranges (absolute stream offsets) says which bytes are held.
  */
 import type { BufferPool } from '../buffer-pool.ts';
+import { copyBytes } from '../copy.ts';
 
 /** Out-of-order ranges kept per connection; a segment that would need more is dropped. */
 export const RECV_MAX_OOO_RANGES = 32;
@@ -104,8 +105,8 @@ export class RecvBuffer {
     let pos = this.#head + this.#readable + rel;
     while (pos >= cap) pos -= cap;
     const first = len < cap - pos ? len : cap - pos;
-    this.#bytes.set(src.subarray(srcOff, srcOff + first), this.#base + pos);
-    if (first < len) this.#bytes.set(src.subarray(srcOff + first, srcOff + len), this.#base);
+    copyBytes(src, srcOff, this.#bytes, this.#base + pos, first);
+    if (first < len) copyBytes(src, srcOff + first, this.#bytes, this.#base, len - first);
   }
 
   insert(rel: number, src: Uint8Array, srcOff: number, len: number): number {
@@ -171,8 +172,8 @@ export class RecvBuffer {
     const cap = this.#capacity;
     const pos = this.#head;
     const first = n < cap - pos ? n : cap - pos;
-    dst.set(this.#bytes.subarray(this.#base + pos, this.#base + pos + first), dstOff);
-    if (first < n) dst.set(this.#bytes.subarray(this.#base, this.#base + n - first), dstOff + first);
+    copyBytes(this.#bytes, this.#base + pos, dst, dstOff, first);
+    if (first < n) copyBytes(this.#bytes, this.#base, dst, dstOff + first, n - first);
   }
 
   read(dst: Uint8Array, dstOff: number, len: number): number {

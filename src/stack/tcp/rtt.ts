@@ -5,37 +5,54 @@ export const RTO_MIN_MS = 200;
 export const RTO_MAX_MS = 60_000; // RFC 6298 (2.5): a maximum of at least 60 s
 const CLOCK_GRANULARITY_MS = 1; // G in RFC 6298 (2.2); our clock ticks in ms
 
-/** Smoothed RTT and RTO for one connection, RFC 6298. */
+/**
+ * Smoothed RTT and RTO for one connection, RFC 6298, in integer milliseconds
+ * with Jacobson's scaled variables (srtt x 8, rttvar x 4, as BSD and Linux
+ * keep them) so that no fractional number is boxed per ACK.
+ */
 export class RttEstimator {
-  /** Smoothed round-trip time, ms; 0 until the first sample. */
-  srtt = 0;
-  /** Round-trip time variation, ms. */
-  rttvar = 0;
+  /** Smoothed round-trip time x 8, ms. */
+  #srtt8 = 0;
+  /** Round-trip time variation x 4, ms. */
+  #rttvar4 = 0;
   /** Current retransmission timeout, ms, backoff included. */
   rtoMs = RTO_INITIAL_MS;
   /** Number of samples taken. */
   samples = 0;
 
+  /** Smoothed round-trip time, ms (0 until the first sample). */
+  get srtt(): number {
+    return this.#srtt8 / 8;
+  }
+
+  /** Round-trip time variation, ms. */
+  get rttvar(): number {
+    return this.#rttvar4 / 4;
+  }
+
   reset(): void {
-    this.srtt = 0;
-    this.rttvar = 0;
+    this.#srtt8 = 0;
+    this.#rttvar4 = 0;
     this.rtoMs = RTO_INITIAL_MS;
     this.samples = 0;
   }
 
-  /** Feed one RTT measurement (ms). RFC 6298 (2.2), (2.3). */
+  /** Feed one RTT measurement (ms). RFC 6298 (2.2), (2.3): alpha = 1/8, beta = 1/4, K = 4. */
   sample(rttMs: number): void {
     if (rttMs < 0) return;
+    const rtt = rttMs | 0;
     if (this.samples === 0) {
-      this.srtt = rttMs;
-      this.rttvar = rttMs / 2;
+      this.#srtt8 = rtt << 3;
+      this.#rttvar4 = rtt << 1; // RTTVAR = R/2
     } else {
-      const err = this.srtt - rttMs;
-      this.rttvar = 0.75 * this.rttvar + 0.25 * (err < 0 ? -err : err); // beta = 1/4
-      this.srtt = 0.875 * this.srtt + 0.125 * rttMs; // alpha = 1/8
+      let err = rtt - (this.#srtt8 >> 3);
+      this.#srtt8 += err; // SRTT += (R - SRTT) / 8
+      if (err < 0) err = -err;
+      this.#rttvar4 += err - (this.#rttvar4 >> 2); // RTTVAR += (|err| - RTTVAR) / 4
     }
     this.samples++;
-    this.rtoMs = clampRto(this.srtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttvar));
+    const k4 = this.#rttvar4; // K * RTTVAR
+    this.rtoMs = clampRto((this.#srtt8 >> 3) + (k4 > CLOCK_GRANULARITY_MS ? k4 : CLOCK_GRANULARITY_MS));
   }
 
   /** Double the RTO after a timeout. RFC 6298 (5.5). */

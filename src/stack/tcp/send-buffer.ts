@@ -1,5 +1,6 @@
 /** Bytes the application queued and the peer has not acknowledged: a ring over one pool slot. */
 import type { BufferPool } from '../buffer-pool.ts';
+import { copyBytes } from '../copy.ts';
 
 export class SendBuffer {
   #pool: BufferPool | null = null;
@@ -60,8 +61,8 @@ export class SendBuffer {
     let pos = this.#head + this.#length;
     if (pos >= cap) pos -= cap;
     const first = n < cap - pos ? n : cap - pos;
-    this.#bytes.set(src.subarray(off, off + first), this.#base + pos);
-    if (first < n) this.#bytes.set(src.subarray(off + first, off + n), this.#base);
+    copyBytes(src, off, this.#bytes, this.#base + pos, first);
+    if (first < n) copyBytes(src, off + first, this.#bytes, this.#base, n - first);
     this.#length += n;
     return n;
   }
@@ -84,7 +85,7 @@ export class SendBuffer {
     const b = this.#bytes;
     const base = this.#base;
     const first = len < cap - pos ? len : cap - pos;
-    dst.set(b.subarray(base + pos, base + pos + first), dstOff);
-    if (first < len) dst.set(b.subarray(base, base + len - first), dstOff + first);
+    copyBytes(b, base + pos, dst, dstOff, first);
+    if (first < len) copyBytes(b, base, dst, dstOff + first, len - first);
   }
 }

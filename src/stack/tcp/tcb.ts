@@ -119,7 +119,7 @@ export class Tcb {
   idleAt = -1;
 
   /** When we last answered an unacceptable segment, ms (rate limit). */
-  lastOowAckAt = -Infinity;
+  lastOowAckAt = -0x3fffffff;
 
   /** Pending error to report (ECONNRESET, ECONNREFUSED, ETIMEDOUT), 0 for none. */
   error = 0;
@@ -137,7 +137,7 @@ export class Tcb {
 
   /** Bytes sent and not yet acknowledged (sequence space, SYN/FIN included). */
   get flightSize(): number {
-    return (this.sndMax - this.sndUna) >>> 0;
+    return (this.sndMax - this.sndUna) | 0;
   }
 
   /** Return to a clean CLOSED block. Buffers must already be detached. */
@@ -172,7 +172,7 @@ export class Tcb {
     this.rttTiming = false;
     this.rtt.reset();
     this.rtoAt = this.timeWaitAt = this.idleAt = -1;
-    this.lastOowAckAt = -Infinity;
+    this.lastOowAckAt = -0x3fffffff;
     this.error = 0;
     this.failed = false;
     this.openedAt = 0;

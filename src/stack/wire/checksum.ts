@@ -2,8 +2,8 @@
  * The Internet checksum, RFC 1071: the ones' complement of the ones'
  * complement sum of 16-bit big-endian words.
  *
- * Sums are carried unfolded in a double (exact far beyond any frame size) and
- * folded once at the end. Verification idiom: a packet is intact when
+ * Running sums are small non-negative integers (partly folded), so the hot
+ * loop stays in 32-bit arithmetic. Verification idiom: a packet is intact when
  * `checksumFold(checksumAdd(buf, off, len, pseudo)) === 0`.
  */
 
@@ -16,10 +16,12 @@ export function checksumAdd(buf: Uint8Array, off: number, len: number, sum: numb
   let i = off;
   const end = off + len;
   const end8 = off + (len & ~7);
-  let s = 0;
+  // Kept within 32-bit integers (folded as it grows) so that no number is boxed on the heap.
+  let s = sum | 0;
   while (i < end8) {
     s += ((buf[i] << 8) | buf[i + 1]) + ((buf[i + 2] << 8) | buf[i + 3]) +
       ((buf[i + 4] << 8) | buf[i + 5]) + ((buf[i + 6] << 8) | buf[i + 7]);
+    if (s > 0x3fff0000) s = (s & 0xffff) + (s >>> 16);
     i += 8;
   }
   while (i + 1 < end) {
@@ -27,13 +29,14 @@ export function checksumAdd(buf: Uint8Array, off: number, len: number, sum: numb
     i += 2;
   }
   if (i < end) s += buf[i] << 8;
-  return sum + s;
+  return (s & 0xffff) + (s >>> 16);
 }
 
 /** Fold a running sum to 16 bits and complement it: the value to store in a header. */
 export function checksumFold(sum: number): number {
   let s = sum;
-  while (s > 0xffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;
 }
 

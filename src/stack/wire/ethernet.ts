@@ -26,6 +26,35 @@ export function writeMac(buf: Uint8Array, off: number, mac: number): void {
   buf[off + 5] = lo & 0xff;
 }
 
+/** The 6 bytes of a MAC, for the packet path (a 48-bit number would be boxed on each use). */
+export function macBytes(mac: number): Uint8Array {
+  const b = new Uint8Array(6);
+  writeMac(b, 0, mac);
+  return b;
+}
+
+/** Whether the 6 bytes at off equal `mac` (its macBytes). */
+export function macEquals(buf: Uint8Array, off: number, mac: Uint8Array): boolean {
+  return buf[off] === mac[0] && buf[off + 1] === mac[1] && buf[off + 2] === mac[2] &&
+    buf[off + 3] === mac[3] && buf[off + 4] === mac[4] && buf[off + 5] === mac[5];
+}
+
+/** Whether the 6 bytes at off are ff:ff:ff:ff:ff:ff. */
+export function isBroadcast(buf: Uint8Array, off: number): boolean {
+  return (buf[off] & buf[off + 1] & buf[off + 2] & buf[off + 3] & buf[off + 4] & buf[off + 5]) === 0xff;
+}
+
+/** Write an Ethernet header from MAC bytes. Returns 14. */
+export function emitEthernetBytes(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, type: number): number {
+  for (let i = 0; i < 6; i++) {
+    buf[off + DST + i] = dst[i];
+    buf[off + SRC + i] = src[i];
+  }
+  buf[off + TYPE] = type >>> 8;
+  buf[off + TYPE + 1] = type & 0xff;
+  return ETH_HLEN;
+}
+
 export function ethDst(buf: Uint8Array, off: number): number {
   return readMac(buf, off + DST);
 }

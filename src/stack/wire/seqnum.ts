@@ -1,6 +1,8 @@
 /**
  * Sequence number arithmetic modulo 2^32 (RFC 9293 §3.4, RFC 1982). Sequence
- * numbers are uint32 numbers; compare them only through these functions.
+ * numbers are kept as signed 32-bit integers (the same 32 bits as the wire's
+ * uint32; V8 stores int32 values unboxed, uint32 values above 2^31 not) and
+ * compared only through these functions.
  */
 
 /** a < b */
@@ -23,9 +25,9 @@ export function seqGe(a: number, b: number): boolean {
   return ((a - b) | 0) >= 0;
 }
 
-/** a + n, wrapped to uint32 (n may be negative). */
+/** a + n, wrapped to 32 bits (n may be negative). */
 export function seqAdd(a: number, n: number): number {
-  return (a + n) >>> 0;
+  return (a + n) | 0;
 }
 
 /** a - b as a signed 32-bit distance. */

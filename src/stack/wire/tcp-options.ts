@@ -23,12 +23,12 @@ export interface TcpOptionFields {
   tsVal: number;
   tsEcr: number;
   sackCount: number;
-  readonly sackLeft: Uint32Array;
-  readonly sackRight: Uint32Array;
+  readonly sackLeft: Int32Array;
+  readonly sackRight: Int32Array;
 }
 
 function read32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]; // int32: see conventions
 }
 
 function write32(b: Uint8Array, o: number, v: number): void {

@@ -50,12 +50,12 @@ export class TcpFields implements TcpOptionFields {
   tsEcr = 0;
   /** SACK blocks present (0..4), as [left, right) pairs. */
   sackCount = 0;
-  readonly sackLeft = new Uint32Array(TCP_MAX_SACK_BLOCKS);
-  readonly sackRight = new Uint32Array(TCP_MAX_SACK_BLOCKS);
+  readonly sackLeft = new Int32Array(TCP_MAX_SACK_BLOCKS);
+  readonly sackRight = new Int32Array(TCP_MAX_SACK_BLOCKS);
 }
 
 function read32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]; // int32: see conventions
 }
 
 function write32(b: Uint8Array, o: number, v: number): void {
