@@ -33,6 +33,16 @@ function ackUnacceptable(e: TcpEngine, t: Tcb, carriesData: boolean): void {
   sendAck(e, t);
 }
 
+/** Take what the peer's SYN says: its initial sequence number, options and window. */
+function acceptPeerSyn(e: TcpEngine, t: Tcb, seg: TcpFields): void {
+  t.irs = seg.seq;
+  t.rcvNxt = seqAdd(seg.seq, 1);
+  negotiateOptions(e, t, seg);
+  t.sndWnd = seg.window; // never scaled in a SYN. RFC 7323 §2.2
+  t.maxSndWnd = t.sndWnd;
+  t.sndWl1 = seg.seq;
+}
+
 /** Take the peer's SYN options. RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2, RFC 2018 §2 */
 function negotiateOptions(e: TcpEngine, t: Tcb, seg: TcpFields): void {
   const peerMss = seg.mss > 0 ? seg.mss : DEFAULT_MSS;
@@ -85,12 +95,7 @@ export function listenSegmentArrives(e: TcpEngine, l: Listener, seg: TcpFields, 
   t.remoteIp = srcIp;
   t.remotePort = seg.srcPort;
   t.listenerSockid = l.sockid;
-  t.irs = seg.seq;
-  t.rcvNxt = seqAdd(seg.seq, 1);
-  negotiateOptions(e, t, seg);
-  t.sndWnd = seg.window; // never scaled in a SYN. RFC 7323 §2.2
-  t.maxSndWnd = t.sndWnd;
-  t.sndWl1 = seg.seq;
+  acceptPeerSyn(e, t, seg);
   t.iss = e.isn.next(dstIp, seg.dstPort, srcIp, seg.srcPort, e.now);
   t.sndUna = t.sndNxt = t.sndMax = t.iss;
   t.sndWl2 = t.iss;
@@ -124,12 +129,7 @@ function synSentArrives(e: TcpEngine, t: Tcb, seg: TcpFields): DropReason {
     return DropReason.None;
   }
   if (!(flags & TCP_SYN)) return DropReason.TcpBadFlags;
-  t.irs = seg.seq;
-  t.rcvNxt = seqAdd(seg.seq, 1);
-  negotiateOptions(e, t, seg);
-  t.sndWnd = seg.window; // never scaled in a SYN. RFC 7323 §2.2
-  t.maxSndWnd = t.sndWnd;
-  t.sndWl1 = seg.seq;
+  acceptPeerSyn(e, t, seg);
   t.sndWl2 = seg.ack;
   e.touchIdle(t);
   if (ackOk) {

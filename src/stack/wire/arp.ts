@@ -1,5 +1,6 @@
 /** ARP for IPv4 over Ethernet, RFC 826. */
 import { DropReason } from '../drop-reason.ts';
+import { read32, write32 } from './bytes.ts';
 import { readMac, writeMac } from './ethernet.ts';
 
 export const ARP_LEN = 28;
@@ -24,17 +25,6 @@ export class ArpFields {
   /** Target hardware and protocol address. */
   tha = 0;
   tpa = 0;
-}
-
-function read32(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]; // int32: see conventions
-}
-
-function write32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 
 export function parseArp(buf: Uint8Array, off: number, len: number, out: ArpFields): DropReason {

@@ -1,5 +1,6 @@
 /** IPv4 headers, RFC 791. Options are skipped; fragments are dropped. */
 import { DropReason } from '../drop-reason.ts';
+import { read32, write32 } from './bytes.ts';
 import { checksumAdd, checksumFold } from './checksum.ts';
 
 export const IPV4_HLEN = 20;
@@ -30,17 +31,6 @@ export class Ipv4Fields {
   dst = 0;
   payloadOff = 0;
   payloadLen = 0;
-}
-
-function read32(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]; // int32: see conventions
-}
-
-function write32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 
 export function parseIpv4(buf: Uint8Array, off: number, len: number, out: Ipv4Fields): DropReason {

@@ -1,5 +1,6 @@
 /** TCP options: RFC 9293 §3.2 (EOL, NOP, MSS), RFC 7323 (window scale, timestamps), RFC 2018 (SACK). */
 import { DropReason } from '../drop-reason.ts';
+import { read32, write32 } from './bytes.ts';
 
 export const OPT_EOL = 0;
 export const OPT_NOP = 1;
@@ -25,17 +26,6 @@ export interface TcpOptionFields {
   sackCount: number;
   readonly sackLeft: Int32Array;
   readonly sackRight: Int32Array;
-}
-
-function read32(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]; // int32: see conventions
-}
-
-function write32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 
 export function resetTcpOptions(out: TcpOptionFields): void {

@@ -1,5 +1,6 @@
 /** TCP headers, RFC 9293 §3.1, parsed and built in place. */
 import { DropReason } from '../drop-reason.ts';
+import { read32, write32 } from './bytes.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from './checksum.ts';
 import { IPPROTO_TCP } from './ipv4.ts';
 import { emitTcpOptions, parseTcpOptions, tcpOptionsLen, TCP_MAX_SACK_BLOCKS, type TcpOptionFields } from './tcp-options.ts';
@@ -52,17 +53,6 @@ export class TcpFields implements TcpOptionFields {
   sackCount = 0;
   readonly sackLeft = new Int32Array(TCP_MAX_SACK_BLOCKS);
   readonly sackRight = new Int32Array(TCP_MAX_SACK_BLOCKS);
-}
-
-function read32(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]; // int32: see conventions
-}
-
-function write32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 
 /** Whether the segment's checksum (with the IPv4 pseudo-header) is right. */
