@@ -354,3 +354,79 @@ t.test('a FIN acknowledged after its retransmission timeout still counts as ackn
   h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
   t.equal(tcb.state, State.Closed, 'TIME_WAIT (0 s) then CLOSED');
 });
+
+t.test('RST in FIN_WAIT_2, CLOSING and TIME_WAIT (RFC 9293 §3.10.7.4 second)', async (t) => {
+  t.test('FIN_WAIT_2: reset', async (t) => {
+    const { h, tcb, iss } = established();
+    h.tcp.shutdownWrite(tcb);
+    h.poll();
+    h.recv();
+    h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
+    t.equal(tcb.state, State.FinWait2);
+    h.send({ flags: TCP_RST, seq: PEER_ISS + 1 });
+    t.equal(tcb.error, ECONNRESET);
+    t.equal(tcb.state, State.Closed);
+  });
+  t.test('CLOSING: closes without error', async (t) => {
+    const { h, tcb, iss } = established();
+    h.tcp.shutdownWrite(tcb);
+    h.poll();
+    h.recv();
+    h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 1 });
+    t.equal(tcb.state, State.Closing);
+    h.send({ flags: TCP_RST, seq: PEER_ISS + 2 });
+    t.equal(tcb.state, State.Closed);
+    t.equal(tcb.error, 0);
+  });
+  t.test('TIME_WAIT: closes', async (t) => {
+    const { h, tcb, iss } = established({ timeWaitMs: 5000 });
+    h.tcp.shutdownWrite(tcb);
+    h.poll();
+    h.recv();
+    h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
+    t.equal(tcb.state, State.TimeWait);
+    h.send({ flags: TCP_RST, seq: PEER_ISS + 2 });
+    t.equal(tcb.state, State.Closed);
+  });
+});
+
+t.test('timestamps give RTT samples and the RTO follows them (RFC 7323 §4, RFC 6298 (2.3))', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, ts: [1, 0] });
+  const s = h.recvOne();
+  h.poll(40);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [2, s.ts![0]] });
+  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  t.equal(tcb.rtt.samples, 1);
+  t.equal(tcb.rtt.srtt, 40, 'SRTT = R');
+  t.equal(tcb.rtt.rttvar, 20, 'RTTVAR = R/2');
+  t.equal(tcb.rtt.rtoMs, 200, 'RTO = SRTT + 4 RTTVAR = 120, raised to the 200 ms minimum');
+});
+
+t.test('an ICMP echo request is answered (RFC 792)', async (t) => {
+  const { emitIcmpEcho, parseIcmp, IcmpFields } = await import('../../src/stack/wire/icmp.ts');
+  const { emitIpv4, parseIpv4, Ipv4Fields } = await import('../../src/stack/wire/ipv4.ts');
+  const { emitEthernet } = await import('../../src/stack/wire/ethernet.ts');
+  const { FrameBatch } = await import('../../src/io/driver.ts');
+  const h = new Harness();
+  const b = new FrameBatch(4);
+  h.peer.txAlloc(0, b, 1);
+  const buf = b.buf[0];
+  const o = b.off[0];
+  const data = new Uint8Array([9, 8, 7]);
+  const n = emitIcmpEcho(buf, o + 34, 8, 77, 3, data, 0, 3);
+  emitIpv4(buf, o + 14, PEER_IP, STACK_IP, 1, n, 1, 64);
+  emitEthernet(buf, o, 0x02000000aa01, 0x02000000bb02, 0x0800);
+  b.len[0] = 34 + n;
+  h.peer.txBurst(0, b, 1);
+  h.poll();
+  t.equal(h.peer.rxBurst(0, b, 4), 1);
+  const ip = new Ipv4Fields();
+  t.equal(parseIpv4(b.buf[0], b.off[0] + 14, b.len[0] - 14, ip), 0);
+  t.equal(ip.dst >>> 0, PEER_IP);
+  const icmp = new IcmpFields();
+  t.equal(parseIcmp(b.buf[0], ip.payloadOff, ip.payloadLen, icmp), 0);
+  t.same([icmp.type, icmp.id, icmp.seq, ...b.buf[0].subarray(icmp.payloadOff, icmp.payloadOff + 3)], [0, 77, 3, 9, 8, 7]);
+  t.equal(h.ctx.stats.icmpEchoReplies, 1);
+});
