@@ -272,3 +272,10 @@ t.test('fuzz: random bytes never make a parser throw', async (t) => {
   }
   t.ok(parsed > 0, `${parsed} random inputs parsed cleanly, the rest were dropped with a reason`);
 });
+
+t.test('every drop reason has a name', async (t) => {
+  const { DROP_REASON_NAMES } = await import('../../src/stack/drop-reason.ts');
+  t.equal(DROP_REASON_NAMES.length, DropReason.Count);
+  t.equal(new Set(DROP_REASON_NAMES).size, DROP_REASON_NAMES.length, 'names are distinct');
+  t.equal(DROP_REASON_NAMES[DropReason.TcpBadChecksum], 'tcp_bad_checksum');
+});

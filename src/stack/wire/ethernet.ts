@@ -55,14 +55,6 @@ export function emitEthernetBytes(buf: Uint8Array, off: number, dst: Uint8Array,
   return ETH_HLEN;
 }
 
-export function ethDst(buf: Uint8Array, off: number): number {
-  return readMac(buf, off + DST);
-}
-
-export function ethSrc(buf: Uint8Array, off: number): number {
-  return readMac(buf, off + SRC);
-}
-
 export function ethType(buf: Uint8Array, off: number): number {
   return (buf[off + TYPE] << 8) | buf[off + TYPE + 1];
 }

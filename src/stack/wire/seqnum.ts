@@ -35,14 +35,6 @@ export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
-export function seqMax(a: number, b: number): number {
-  return seqGt(a, b) ? a : b;
-}
-
-export function seqMin(a: number, b: number): number {
-  return seqLt(a, b) ? a : b;
-}
-
 /** lo <= x < lo + len (false when len is 0). */
 export function seqInWindow(x: number, lo: number, len: number): boolean {
   const d = (x - lo) >>> 0;
