@@ -148,7 +148,6 @@ export function parseMtcpConf(text: string, file: string): MtcpConfig {
   }
   if ((l = get('tcp_timewait'))) c.tcpTimewaitSec = integer(file, 'tcp_timewait', l, 0, 3600);
   if ((l = get('cc'))) {
-    if (l.value === 'cubic') throw new ConfigError(file, l.line, 'cc = cubic is not supported by this version', `one of ${CONGESTION_CONTROL_NAMES.join(', ')}`);
     if (!(CONGESTION_CONTROL_NAMES as readonly string[]).includes(l.value)) {
       throw new ConfigError(file, l.line, `unknown cc = ${l.value}`, `one of ${CONGESTION_CONTROL_NAMES.join(', ')}`);
     }

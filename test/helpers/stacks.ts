@@ -19,6 +19,7 @@ export interface ConfOptions {
   tcpTimeout?: number;
   tcpTimewait?: number;
   io?: 'sim' | 'shm';
+  cc?: 'reno' | 'cubic';
 }
 
 export function confText(ip: string, mac: string, o: ConfOptions = {}): string {
@@ -35,6 +36,7 @@ export function confText(ip: string, mac: string, o: ConfOptions = {}): string {
     `sndbuf = ${o.sndbuf ?? 16384}`,
     `tcp_timeout = ${o.tcpTimeout ?? 30}`,
     `tcp_timewait = ${o.tcpTimewait ?? 0}`,
+    `cc = ${o.cc ?? 'reno'}`,
   ].join('\n');
 }
 

@@ -4,8 +4,8 @@ import { echoClient } from '../helpers/echo-client.ts';
 import { SERVER_IP, simPair } from '../helpers/stacks.ts';
 import { mtcpServer } from '../../bench/lib/mtcp-workload.ts';
 
-async function run(seed: number, imp: Parameters<ReturnType<typeof simPair>['wire']['impair']>[0], conns: number, size: number) {
-  const p = simPair({ seed, maxConcurrency: 256, rcvbuf: 32768, sndbuf: 32768 });
+async function run(seed: number, imp: Parameters<ReturnType<typeof simPair>['wire']['impair']>[0], conns: number, size: number, cc: 'reno' | 'cubic' = 'reno') {
+  const p = simPair({ seed, maxConcurrency: 256, rcvbuf: 32768, sndbuf: 32768, cc });
   p.wire.impair(imp);
   let stop = false;
   const server = mtcpServer(p.server, 7, 'echo', () => stop);
@@ -23,8 +23,8 @@ async function run(seed: number, imp: Parameters<ReturnType<typeof simPair>['wir
   return { out, summary };
 }
 
-t.test('loss, duplication, reordering, corruption and delay: every byte arrives intact', async (t) => {
-  const { out, summary } = await run(3, { loss: 0.03, duplicate: 0.02, reorder: 0.03, corrupt: 0.01, delayMs: 1, jitterMs: 0.5 }, 20, 128 * 1024);
+for (const cc of ['reno', 'cubic'] as const) t.test(`${cc}: loss, duplication, reordering, corruption and delay: every byte arrives intact`, async (t) => {
+  const { out, summary } = await run(3, { loss: 0.03, duplicate: 0.02, reorder: 0.03, corrupt: 0.01, delayMs: 1, jitterMs: 0.5 }, 20, 128 * 1024, cc);
   t.same(out.errors, []);
   t.equal(out.completed, 20);
   t.equal(out.mismatches, 0, 'sha256 of every stream matches');

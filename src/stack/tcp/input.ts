@@ -373,7 +373,7 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: bool
       }
     } else {
       t.dupAcks = 0;
-      t.cc.onAck(acked, mss, e.now);
+      t.cc.onAck(acked, mss, e.now, t.rtt.srttMs);
     }
     // RFC 6298 (5.2), (5.3)
     if (t.sndMax === t.sndUna) e.stopRto(t);

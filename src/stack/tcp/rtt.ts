@@ -20,6 +20,11 @@ export class RttEstimator {
   /** Number of samples taken. */
   samples = 0;
 
+  /** Smoothed round-trip time in whole ms (0 until the first sample). */
+  get srttMs(): number {
+    return this.#srtt8 >> 3;
+  }
+
   /** Smoothed round-trip time, ms (0 until the first sample). */
   get srtt(): number {
     return this.#srtt8 / 8;

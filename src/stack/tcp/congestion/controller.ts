@@ -11,8 +11,8 @@ export interface CongestionController {
   ssthresh: number;
   /** A new connection with sender MSS `mss` starts. */
   init(mss: number, now: number): void;
-  /** `acked` bytes of new data were cumulatively acknowledged outside loss recovery. */
-  onAck(acked: number, mss: number, now: number): void;
+  /** `acked` bytes of new data were cumulatively acknowledged outside loss recovery; srttMs is the smoothed RTT. */
+  onAck(acked: number, mss: number, now: number, srttMs: number): void;
   /** Loss detected by duplicate ACKs: enter fast recovery with `flight` bytes outstanding. */
   onEnterRecovery(flight: number, mss: number, now: number): void;
   /** Fast recovery completed (the recovery point was acknowledged). */

@@ -1,4 +1,5 @@
 import type { CongestionController } from './controller.ts';
+import { CubicController } from './cubic.ts';
 import { RenoController } from './reno.ts';
 
 export type { CongestionController } from './controller.ts';
@@ -6,6 +7,7 @@ export type { CongestionController } from './controller.ts';
 /** Congestion control algorithms by their `cc` config name. */
 const FACTORIES = {
   reno: (): CongestionController => new RenoController(),
+  cubic: (): CongestionController => new CubicController(),
 } as const;
 
 export type CongestionControlName = keyof typeof FACTORIES;
