@@ -30,6 +30,8 @@ export interface Seg {
   wscale: number;
   sackPermitted: boolean;
   ts: [number, number] | null;
+  /** SACK blocks [left, right) as uint32. */
+  sack: [number, number][];
 }
 
 export class Harness {
@@ -126,6 +128,7 @@ export class Harness {
           flags: f.flags, seq: f.seq, ack: f.ack, win: f.window, srcPort: f.srcPort, dstPort: f.dstPort,
           payload: buf.slice(f.payloadOff, f.payloadOff + f.payloadLen), mss: f.mss, wscale: f.wscale,
           sackPermitted: f.sackPermitted, ts: f.hasTimestamp ? [f.tsVal, f.tsEcr] : null,
+          sack: Array.from({ length: f.sackCount }, (_, k): [number, number] => [f.sackLeft[k] >>> 0, f.sackRight[k] >>> 0]),
         });
       }
       this.peer.rxRelease(0, this.#rx);

@@ -430,3 +430,30 @@ t.test('an ICMP echo request is answered (RFC 792)', async (t) => {
   t.same([icmp.type, icmp.id, icmp.seq, ...b.buf[0].subarray(icmp.payloadOff, icmp.payloadOff + 3)], [0, 77, 3, 9, 8, 7]);
   t.equal(h.ctx.stats.icmpEchoReplies, 1);
 });
+
+t.test('SACK blocks report held out-of-order data, the newest block first (RFC 2018 §4)', async (t) => {
+  const h = new Harness({ rcvbuf: 65536 });
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, sackPermitted: true, ts: [1, 0] });
+  const s = h.recvOne();
+  t.ok(s.sackPermitted);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [2, s.ts![0]] });
+  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  const d = new Uint8Array(100);
+  const base = PEER_ISS + 1;
+  h.send({ flags: TCP_ACK, seq: base + 200, ack: s.seq + 1, payload: d, ts: [3, s.ts![0]] });
+  let a = h.recvOne();
+  t.equal(a.ack, base);
+  t.same(a.sack, [[base + 200, base + 300]]);
+  h.send({ flags: TCP_ACK, seq: base + 400, ack: s.seq + 1, payload: d, ts: [4, s.ts![0]] });
+  a = h.recvOne();
+  t.same(a.sack, [[base + 400, base + 500], [base + 200, base + 300]], 'the newest block first');
+  h.send({ flags: TCP_ACK, seq: base + 300, ack: s.seq + 1, payload: d, ts: [5, s.ts![0]] });
+  a = h.recvOne();
+  t.same(a.sack, [[base + 200, base + 500]], 'adjacent blocks merge');
+  h.send({ flags: TCP_ACK, seq: base, ack: s.seq + 1, payload: new Uint8Array(200), ts: [6, s.ts![0]] });
+  a = h.recvOne();
+  t.equal(a.ack, base + 500);
+  t.same(a.sack, [], 'no block once the hole is filled');
+  t.equal(tcb.rcvBuf.readable, 500);
+});

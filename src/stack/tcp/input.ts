@@ -303,6 +303,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
         return DropReason.None;
       }
       const rel = seqDiff(seq, t.rcvNxt);
+      if (rel > 0) t.lastOooSeq = seq;
       const grew = t.rcvBuf.insert(rel, buf, off, len);
       if (grew < 0) e.stats.drops[DropReason.TcpOooFull]++;
       if (grew > 0) {

@@ -2,7 +2,7 @@
  * The sending half of a connection: which segments go out, built in place in
  * a TX frame. RFC 9293 §3.8, RFC 5681 (congestion window), RFC 6298 (timer).
  */
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, emitTcp, tcpHeaderLen } from '../wire/tcp.ts';
+import { TCP_ACK, TCP_FIN, TCP_MAX_SACK_BLOCKS, TCP_PSH, TCP_RST, TCP_SYN, emitTcp, tcpHeaderLen, type TcpFields } from '../wire/tcp.ts';
 import { seqAdd, seqDiff, seqGt, seqLt } from '../wire/seqnum.ts';
 import { State } from './state.ts';
 import type { Tcb } from './tcb.ts';
@@ -40,6 +40,35 @@ function receiveWindow(t: Tcb): number {
 }
 
 /**
+ * SACK blocks for the out-of-order data we hold, the block holding the most
+ * recently received segment first. RFC 2018 §4. Returns the count (the
+ * option writer keeps those that fit).
+ */
+function fillSackBlocks(t: Tcb, f: TcpFields): number {
+  const rb = t.rcvBuf;
+  const n = rb.oooCount;
+  if (n === 0) return 0;
+  let count = 0;
+  const recent = seqDiff(t.lastOooSeq, t.rcvNxt);
+  for (let i = 0; i < n && count < TCP_MAX_SACK_BLOCKS; i++) {
+    if (recent >= rb.oooStart(i) && recent < rb.oooEnd(i)) {
+      f.sackLeft[0] = seqAdd(t.rcvNxt, rb.oooStart(i));
+      f.sackRight[0] = seqAdd(t.rcvNxt, rb.oooEnd(i));
+      count = 1;
+      break;
+    }
+  }
+  for (let i = 0; i < n && count < TCP_MAX_SACK_BLOCKS; i++) {
+    const left = seqAdd(t.rcvNxt, rb.oooStart(i));
+    if (count > 0 && f.sackLeft[0] === left) continue;
+    f.sackLeft[count] = left;
+    f.sackRight[count] = seqAdd(t.rcvNxt, rb.oooEnd(i));
+    count++;
+  }
+  return count;
+}
+
+/**
  * Build and transmit one segment. `dataLen` payload bytes come from the send
  * buffer at `seq`. Returns false when no TX slot was free (nothing changed).
  */
@@ -73,7 +102,7 @@ export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, da
   }
   f.tsVal = e.tsNow();
   f.tsEcr = flags & TCP_ACK ? t.tsRecent : 0;
-  f.sackCount = 0;
+  f.sackCount = flags & TCP_ACK && t.sackOk && !syn ? fillSackBlocks(t, f) : 0;
 
   const hlen = tcpHeaderLen(f);
   if (!e.ip.beginTcp(t.remoteIp)) return false;

@@ -69,6 +69,8 @@ export class Tcb {
   /** Sequence number of a FIN that arrived out of order, valid when oooFinPending. */
   oooFinSeq = 0;
   oooFinPending = false;
+  /** Sequence number of the most recent out-of-order segment (its SACK block goes first). RFC 2018 §4 */
+  lastOooSeq = 0;
   /** Full-sized segments received since the last ACK we sent. RFC 5681 §4.2 */
   unackedSegments = 0;
 
@@ -156,6 +158,7 @@ export class Tcb {
     this.finReceived = false;
     this.oooFinSeq = 0;
     this.oooFinPending = false;
+    this.lastOooSeq = 0;
     this.unackedSegments = 0;
     this.tsOk = false;
     this.tsRecent = this.tsRecentAt = this.lastAckSent = 0;
