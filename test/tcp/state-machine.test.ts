@@ -332,10 +332,10 @@ t.test('out-of-order data is held and delivered when the gap fills, with an imme
 
 t.test('fast retransmit after three duplicate ACKs (RFC 5681 §3.2)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  h.tcp.send(tcb, new Uint8Array(4 * 1460), 0, 4 * 1460);
   h.poll();
   const segs = h.recv();
-  t.ok(segs.length >= 4, `sent ${segs.length} segments`);
+  t.equal(segs.length, 4, 'four full segments');
   for (let i = 0; i < 3; i++) h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 });
   const re = h.recv();
   t.ok(re.some((s) => s.seq === iss + 1 && s.payload.length > 0), 'the first segment is sent again');
@@ -456,4 +456,36 @@ t.test('SACK blocks report held out-of-order data, the newest block first (RFC 2
   t.equal(a.ack, base + 500);
   t.same(a.sack, [], 'no block once the hole is filled');
   t.equal(tcb.rcvBuf.readable, 500);
+});
+
+t.test('Nagle holds a small segment while data is unacknowledged, unless TCP_NODELAY (RFC 896, RFC 1122 §4.2.3.4)', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  h.poll();
+  t.equal(h.recvOne().payload.length, 10, 'nothing in flight: sent at once');
+  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  h.poll();
+  t.same(h.recv(), [], 'the second small write waits for the ACK');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 11 });
+  const held = h.recvOne();
+  t.equal(held.payload.length, 10, 'released by the ACK');
+  t.equal(held.seq, iss + 11);
+  tcb.noDelay = true;
+  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  h.poll();
+  t.equal(h.recvOne().payload.length, 10, 'TCP_NODELAY: sent although data is in flight');
+});
+
+t.test('limited transmit: each of the first two duplicate ACKs sends one new segment (RFC 3042)', async (t) => {
+  const { h, tcb, iss } = established({ sndbuf: 65536 });
+  h.tcp.send(tcb, new Uint8Array(12 * 1460), 0, 12 * 1460);
+  h.poll();
+  t.equal(h.recv().length, 10, 'the initial window of 10 segments');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 });
+  const one = h.recv();
+  t.equal(one.length, 1, 'first duplicate ACK: one new segment');
+  t.equal(one[0].seq, iss + 1 + 10 * 1460);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 });
+  t.equal(h.recv().length, 1, 'second duplicate ACK: one more');
+  t.notOk(tcb.inRecovery);
 });

@@ -384,7 +384,9 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: bool
   } else if (ack === t.sndUna && len === 0 && !fin && t.sndMax !== t.sndUna && segWnd === t.sndWnd) {
     // Duplicate ACK. RFC 5681 §2, §3.2
     t.dupAcks++;
-    if (t.dupAcks === 3 && !t.inRecovery) {
+    if (t.dupAcks < 3 && !t.inRecovery && unsentBytes(t) > 0) {
+      e.scheduleOutput(t); // limited transmit. RFC 3042
+    } else if (t.dupAcks === 3 && !t.inRecovery) {
       t.inRecovery = true;
       t.recover = t.sndMax;
       t.cc.onEnterRecovery(t.flightSize, mss, e.now);

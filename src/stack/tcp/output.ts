@@ -194,7 +194,9 @@ export function output(e: TcpEngine, t: Tcb): boolean {
   // Our FIN is still unacknowledged only in these states.
   const finPending = t.finQueued && (t.state === State.FinWait1 || t.state === State.Closing || t.state === State.LastAck);
   const mss = e.effectiveMss(t);
-  const wnd = t.sndWnd < t.cc.cwnd ? t.sndWnd : t.cc.cwnd;
+  // Limited transmit: the first two duplicate ACKs may each release one new segment beyond cwnd. RFC 3042 §2
+  const cwnd = t.cc.cwnd + (t.dupAcks > 0 && t.dupAcks < 3 && !t.inRecovery ? t.dupAcks * mss : 0);
+  const wnd = t.sndWnd < cwnd ? t.sndWnd : cwnd;
   // Usable window, RFC 5681 §2 (may be negative after the window shrank)
   let usable = seqDiff(seqAdd(t.sndUna, wnd), t.sndNxt);
   let unsent = unsentBytes(t);
@@ -203,6 +205,9 @@ export function output(e: TcpEngine, t: Tcb): boolean {
     let n = unsent < mss ? unsent : mss;
     if (n > usable) n = usable;
     const last = n === unsent;
+    // Nagle: while data is unacknowledged, hold back a segment smaller than the MSS (RFC 896,
+    // RFC 1122 §4.2.3.4), unless TCP_NODELAY; the FIN is not held.
+    if (n < mss && !t.noDelay && t.sndNxt !== t.sndUna && !(last && finPending)) break;
     let flags = TCP_ACK;
     if (last) flags |= TCP_PSH;
     // Piggyback our FIN on the last data segment.
