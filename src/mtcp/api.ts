@@ -66,6 +66,11 @@ export function mtcp_errno(): number {
   return lastErrno;
 }
 
+/** Apply the socket's keepalive settings to its connection. */
+function applyKeepAlive(mctx: MtcpContext, s: Socket): void {
+  if (s.tcb) mctx.stack.tcp.setKeepAlive(s.tcb, s.keepAlive, s.keepIdleSec * 1000, s.keepIntvlSec * 1000, s.keepCnt);
+}
+
 function fail(mctx: MtcpContext | null, errno: number): -1 {
   lastErrno = errno;
   if (mctx) mctx.errno = errno;
@@ -283,6 +288,11 @@ export function mtcp_accept(mctx: MtcpContext, sockid: number, addr: SockAddrIn 
   ns.boundPort = t.localPort;
   ns.noDelay = s.noDelay;
   t.noDelay = s.noDelay;
+  ns.keepAlive = s.keepAlive;
+  ns.keepIdleSec = s.keepIdleSec;
+  ns.keepIntvlSec = s.keepIntvlSec;
+  ns.keepCnt = s.keepCnt;
+  applyKeepAlive(mctx, ns);
   if (addr) {
     addr.sin_family = C.AF_INET;
     addr.sin_addr = t.remoteIp >>> 0;
@@ -307,6 +317,7 @@ export function mtcp_connect(mctx: MtcpContext, sockid: number, addr: SockAddrIn
   if (typeof r === 'number') return fail(mctx, -r);
   r.noDelay = s.noDelay;
   s.tcb = r;
+  applyKeepAlive(mctx, s);
   s.boundIp = r.localIp;
   s.boundPort = r.localPort;
   mctx.kick();
@@ -476,19 +487,37 @@ export function mtcp_getsockopt(mctx: MtcpContext, sockid: number, level: number
       case C.SO_TYPE:
         optval.value = C.SOCK_STREAM;
         return 0;
+      case C.SO_KEEPALIVE:
+        optval.value = s.keepAlive ? 1 : 0;
+        return 0;
       default:
         return fail(mctx, ENOPROTOOPT);
     }
   }
-  if (level === C.IPPROTO_TCP && optname === C.TCP_NODELAY) {
-    optval.value = s.noDelay ? 1 : 0;
-    return 0;
+  if (level === C.IPPROTO_TCP) {
+    switch (optname) {
+      case C.TCP_NODELAY:
+        optval.value = s.noDelay ? 1 : 0;
+        return 0;
+      case C.TCP_KEEPIDLE:
+        optval.value = s.keepIdleSec;
+        return 0;
+      case C.TCP_KEEPINTVL:
+        optval.value = s.keepIntvlSec;
+        return 0;
+      case C.TCP_KEEPCNT:
+        optval.value = s.keepCnt;
+        return 0;
+      default:
+        break;
+    }
   }
   return fail(mctx, ENOPROTOOPT);
 }
 
 /**
- * Supported: SO_REUSEADDR, TCP_NODELAY, and SO_RCVBUF/SO_SNDBUF equal to the
+ * Supported: SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE,
+ * TCP_KEEPINTVL and TCP_KEEPCNT, and SO_RCVBUF/SO_SNDBUF equal to the
  * configured buffer size (buffers come from fixed-size pools: another value
  * is refused with EINVAL, never silently ignored). Anything else: ENOPROTOOPT.
  */
@@ -510,14 +539,33 @@ export function mtcp_setsockopt(mctx: MtcpContext, sockid: number, level: number
         if (optval !== cfg.sndbuf) return fail(mctx, EINVAL);
         s.sndbuf = optval;
         return 0;
+      case C.SO_KEEPALIVE:
+        s.keepAlive = optval !== 0;
+        applyKeepAlive(mctx, s);
+        return 0;
       default:
         return fail(mctx, ENOPROTOOPT);
     }
   }
-  if (level === C.IPPROTO_TCP && optname === C.TCP_NODELAY) {
-    s.noDelay = optval !== 0;
-    if (s.tcb) s.tcb.noDelay = s.noDelay;
-    return 0;
+  if (level === C.IPPROTO_TCP) {
+    switch (optname) {
+      case C.TCP_NODELAY:
+        s.noDelay = optval !== 0;
+        if (s.tcb) s.tcb.noDelay = s.noDelay;
+        return 0;
+      case C.TCP_KEEPIDLE:
+      case C.TCP_KEEPINTVL:
+      case C.TCP_KEEPCNT:
+        // Linux's ranges: 1..32767 seconds, 1..127 probes.
+        if (optval < 1 || optval > (optname === C.TCP_KEEPCNT ? 127 : 32767)) return fail(mctx, EINVAL);
+        if (optname === C.TCP_KEEPIDLE) s.keepIdleSec = optval;
+        else if (optname === C.TCP_KEEPINTVL) s.keepIntvlSec = optval;
+        else s.keepCnt = optval;
+        applyKeepAlive(mctx, s);
+        return 0;
+      default:
+        break;
+    }
   }
   return fail(mctx, ENOPROTOOPT);
 }

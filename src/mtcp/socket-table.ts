@@ -30,6 +30,11 @@ export class Socket {
   reuseAddr = false;
   /** TCP_NODELAY. */
   noDelay = false;
+  /** SO_KEEPALIVE and its TCP_KEEPIDLE / TCP_KEEPINTVL (seconds) and TCP_KEEPCNT, as in Linux. */
+  keepAlive = false;
+  keepIdleSec = 7200;
+  keepIntvlSec = 75;
+  keepCnt = 9;
   /** Bound address and port (host order); port 0 = not bound. */
   boundIp = 0;
   boundPort = 0;
@@ -50,6 +55,10 @@ export class Socket {
     this.nonblock = false;
     this.reuseAddr = false;
     this.noDelay = false;
+    this.keepAlive = false;
+    this.keepIdleSec = 7200;
+    this.keepIntvlSec = 75;
+    this.keepCnt = 9;
     this.boundIp = 0;
     this.boundPort = 0;
     this.rcvbuf = 0;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import {
   AF_INET, EAGAIN, ECONNRESET, EINPROGRESS, EINVAL, ENOMEM, ENOPROTOOPT, EPERM, IPPROTO_TCP, MSG_PEEK, MTCP_EPOLLIN,
   MTCP_EPOLLOUT, MTCP_EPOLLRDHUP, MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_MOD, SHUT_WR, SOCK_NONBLOCK, SOCK_STREAM,
-  SO_KEEPALIVE, SO_RCVBUF, SOL_SOCKET, TCP_NODELAY, createEpollEvents, mtcp_abort, mtcp_accept, mtcp_bind,
+  SO_KEEPALIVE, SO_RCVBUF, SOL_SOCKET, TCP_KEEPCNT, TCP_NODELAY, createEpollEvents, mtcp_abort, mtcp_accept, mtcp_bind,
   mtcp_connect, mtcp_core_affinitize, mtcp_epoll_create, mtcp_epoll_ctl, mtcp_epoll_wait, mtcp_errno, mtcp_getconf,
   mtcp_getsockopt, mtcp_listen, mtcp_read, mtcp_readv, mtcp_recv, mtcp_setconf, mtcp_setsockopt, mtcp_shutdown,
   mtcp_socket, mtcp_write, mtcp_writev, type MtcpContext, type MtcpEpollEvent,
@@ -107,7 +107,12 @@ t.test('options are honoured or refused, never ignored', async (t) => {
   t.equal(mtcp_setsockopt(m, s, SOL_SOCKET, SO_RCVBUF, 16384), 0, 'the pool size is accepted');
   t.equal(mtcp_setsockopt(m, s, SOL_SOCKET, SO_RCVBUF, 4096), -1, 'another size is refused');
   t.equal(mtcp_errno(), EINVAL);
-  t.equal(mtcp_setsockopt(m, s, SOL_SOCKET, SO_KEEPALIVE, 1), -1, 'not supported yet: refused');
+  t.equal(mtcp_setsockopt(m, s, SOL_SOCKET, SO_KEEPALIVE, 1), 0);
+  t.equal(mtcp_getsockopt(m, s, SOL_SOCKET, SO_KEEPALIVE, v), 0);
+  t.equal(v.value, 1);
+  t.equal(mtcp_setsockopt(m, s, IPPROTO_TCP, TCP_KEEPCNT, 0), -1, 'TCP_KEEPCNT out of range');
+  t.equal(mtcp_errno(), EINVAL);
+  t.equal(mtcp_setsockopt(m, s, SOL_SOCKET, 13 /* SO_LINGER */, 1), -1, 'unsupported: refused, not ignored');
   t.equal(mtcp_errno(), ENOPROTOOPT);
   t.equal(mtcp_read(m, s, new Uint8Array(1), 1), -1);
   t.not(mtcp_errno(), EAGAIN, 'an unconnected socket is not EAGAIN');

@@ -489,3 +489,25 @@ t.test('limited transmit: each of the first two duplicate ACKs sends one new seg
   t.equal(h.recv().length, 1, 'second duplicate ACK: one more');
   t.notOk(tcb.inRecovery);
 });
+
+t.test('keepalive probes an idle peer and fails after the probe count (RFC 1122 §4.2.3.6)', async (t) => {
+  const { h, tcb, iss } = established({ idleTimeoutMs: -1 });
+  h.tcp.setKeepAlive(tcb, true, 1000, 500, 3);
+  h.poll(999);
+  t.same(h.recv(), [], 'nothing before the idle time');
+  h.poll(1);
+  let probe = h.recvOne();
+  t.equal(probe.flags, TCP_ACK);
+  t.equal(probe.seq, iss, 'the probe carries SND.UNA - 1');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 });
+  t.equal(tcb.keepProbes, 0, 'an answer resets the count');
+  h.poll(1000);
+  probe = h.recvOne();
+  for (let i = 0; i < 2; i++) {
+    h.poll(500);
+    t.equal(h.recvOne().seq, iss, `probe ${i + 2}`);
+  }
+  t.equal(tcb.state, State.Established);
+  h.poll(500);
+  t.equal(tcb.error, ETIMEDOUT, 'three unanswered probes: ETIMEDOUT');
+});

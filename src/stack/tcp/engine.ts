@@ -193,7 +193,7 @@ export class TcpEngine {
   #unlink(t: Tcb): void {
     if (t.localPort !== 0) this.flows.remove(t.localIp, t.localPort, t.remoteIp, t.remotePort);
     this.wheel.cancel(t.id);
-    t.rtoAt = t.timeWaitAt = t.idleAt = -1;
+    t.rtoAt = t.timeWaitAt = t.idleAt = t.keepaliveAt = -1;
     if (t.listenerSockid >= 0) {
       const l = this.#listenerOf(t);
       if (l) {
@@ -255,6 +255,7 @@ export class TcpEngine {
     this.setState(t, State.TimeWait);
     t.rtoAt = -1;
     t.idleAt = -1;
+    t.keepaliveAt = -1;
     if (this.config.timeWaitMs <= 0) this.terminate(t);
     else this.restartTimeWait(t);
   }
@@ -266,9 +267,52 @@ export class TcpEngine {
 
   /** Push the idle deadline forward: a segment arrived. */
   touchIdle(t: Tcb): void {
-    if (this.config.idleTimeoutMs < 0 || t.state === State.TimeWait) return;
+    if (t.state === State.TimeWait) return;
+    if (t.keepAlive) {
+      t.keepProbes = 0;
+      t.keepaliveAt = this.now + t.keepIdleMs;
+      if (!this.wheel.isScheduled(t.id)) this.#armWheel(t, t.keepaliveAt);
+    }
+    if (this.config.idleTimeoutMs < 0) return;
     t.idleAt = this.now + this.config.idleTimeoutMs;
     if (!this.wheel.isScheduled(t.id)) this.#armWheel(t, t.idleAt);
+  }
+
+  /**
+   * Turn keepalive on or off with its idle time, interval and probe count
+   * (ms, ms, count). RFC 1122 §4.2.3.6
+   */
+  setKeepAlive(t: Tcb, on: boolean, idleMs: number, intvlMs: number, cnt: number): void {
+    t.keepAlive = on;
+    t.keepIdleMs = idleMs;
+    t.keepIntvlMs = intvlMs;
+    t.keepCnt = cnt;
+    t.keepProbes = 0;
+    t.keepaliveAt = -1;
+    if (on && t.state !== State.Closed) {
+      t.keepaliveAt = this.now + idleMs;
+      this.#armWheel(t, t.keepaliveAt);
+    }
+  }
+
+  /**
+   * A keepalive probe is due: with data outstanding the retransmission timer
+   * already watches the peer; otherwise send an ACK for SND.UNA-1, which the
+   * peer must answer (Linux's probe), and give up after keepCnt unanswered ones.
+   */
+  #keepaliveDue(t: Tcb): void {
+    const open = t.state === State.Established || t.state === State.CloseWait;
+    if (!open || t.sndMax !== t.sndUna || unsentBytes(t) > 0) {
+      t.keepaliveAt = this.now + t.keepIdleMs;
+      return;
+    }
+    if (t.keepProbes >= t.keepCnt) {
+      this.fail(t, ETIMEDOUT, false);
+      return;
+    }
+    t.keepProbes++;
+    sendSegment(this, t, seqAdd(t.sndUna, -1), TCP_ACK, 0);
+    t.keepaliveAt = this.now + t.keepIntvlMs;
   }
 
   /**
@@ -285,6 +329,7 @@ export class TcpEngine {
     if (t.rtoAt >= 0 && t.rtoAt < at) at = t.rtoAt;
     if (t.timeWaitAt >= 0 && t.timeWaitAt < at) at = t.timeWaitAt;
     if (t.idleAt >= 0 && t.idleAt < at) at = t.idleAt;
+    if (t.keepaliveAt >= 0 && t.keepaliveAt < at) at = t.keepaliveAt;
     return at;
   }
 
@@ -311,6 +356,10 @@ export class TcpEngine {
       // tcp_timeout (mTCP): nothing received for that long.
       this.fail(t, ETIMEDOUT, t.state !== State.SynSent);
       return;
+    }
+    if (t.keepaliveAt >= 0 && now >= t.keepaliveAt) {
+      this.#keepaliveDue(t);
+      if (!t.inUse || t.state === State.Closed) return;
     }
     if (t.rtoAt >= 0 && now >= t.rtoAt) {
       t.rtoAt = -1;

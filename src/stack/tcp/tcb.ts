@@ -119,6 +119,19 @@ export class Tcb {
   timeWaitAt = -1;
   /** Idle timeout (tcp_timeout): no segment received for that long fails the connection. */
   idleAt = -1;
+  /** Next keepalive probe, -1 when keepalive is off. RFC 1122 §4.2.3.6 */
+  keepaliveAt = -1;
+
+  // Keepalive (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT)
+  keepAlive = false;
+  /** Idle time before the first probe, ms (Linux tcp_keepalive_time: 7200 s). */
+  keepIdleMs = 7_200_000;
+  /** Time between unanswered probes, ms (Linux tcp_keepalive_intvl: 75 s). */
+  keepIntvlMs = 75_000;
+  /** Unanswered probes before the connection fails (Linux tcp_keepalive_probes: 9). */
+  keepCnt = 9;
+  /** Probes sent since the peer was last heard from. */
+  keepProbes = 0;
 
   /** When we last answered an unacceptable segment, ms (rate limit). */
   lastOowAckAt = -0x3fffffff;
@@ -174,7 +187,12 @@ export class Tcb {
     this.rttSeq = this.rttSentAt = 0;
     this.rttTiming = false;
     this.rtt.reset();
-    this.rtoAt = this.timeWaitAt = this.idleAt = -1;
+    this.rtoAt = this.timeWaitAt = this.idleAt = this.keepaliveAt = -1;
+    this.keepAlive = false;
+    this.keepIdleMs = 7_200_000;
+    this.keepIntvlMs = 75_000;
+    this.keepCnt = 9;
+    this.keepProbes = 0;
     this.lastOowAckAt = -0x3fffffff;
     this.error = 0;
     this.failed = false;
