@@ -85,7 +85,8 @@ export class TimerWheel {
 
   advance(nowMs: number, fire: (id: number) => void): number {
     const nowTick = Math.floor(nowMs / this.#tickMs);
-    if (this.#tick < 0) this.#tick = nowTick;
+    // Before the first advance the wheel has no time yet: visit every slot once.
+    if (this.#tick < 0) this.#tick = nowTick - this.#mask;
     let fired = 0;
     if (this.#size > 0) {
       fired += this.#fireList(this.#overdue, this.#overdue, nowMs, fire);
