@@ -25,6 +25,9 @@ export class Stats {
   /** RST segments sent and received. */
   tcpRstSent = 0;
   tcpRstReceived = 0;
+  /** SYN|ACKs answered with a SYN cookie, and connections rebuilt from one. RFC 4987 §3.6 */
+  tcpSynCookiesSent = 0;
+  tcpSynCookiesAccepted = 0;
   /** TCP segments received and sent. */
   tcpInSegs = 0;
   tcpOutSegs = 0;

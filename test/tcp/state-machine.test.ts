@@ -511,3 +511,46 @@ t.test('keepalive probes an idle peer and fails after the probe count (RFC 1122 
   h.poll(500);
   t.equal(tcb.error, ETIMEDOUT, 'three unanswered probes: ETIMEDOUT');
 });
+
+t.test('SYN cookies when the half-open queue is full (RFC 4987 §3.6)', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LSOCK, 0, 80, 1);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 40000, mss: 1460 });
+  t.equal(h.recvOne().flags, TCP_SYN | TCP_ACK);
+  t.equal(h.tcp.activeCount, 1, 'the first SYN takes the one half-open slot');
+  h.send({ flags: TCP_SYN, seq: 9000, srcPort: 40001, mss: 1400, wscale: 7, ts: [5, 0] });
+  const cookie = h.recvOne();
+  t.equal(cookie.flags, TCP_SYN | TCP_ACK, 'answered all the same');
+  t.equal(h.tcp.activeCount, 1, 'but without a control block');
+  t.equal(cookie.wscale, -1, 'no window scaling on a cookie');
+  t.equal(cookie.ts, null, 'no timestamps on a cookie');
+  t.equal(h.ctx.stats.tcpSynCookiesSent, 1);
+
+  h.send({ flags: TCP_ACK, seq: 9001, ack: cookie.seq + 1, srcPort: 40002 });
+  t.equal(h.recvOne().flags, TCP_RST, 'a cookie for another 4-tuple is refused with a RST');
+  h.send({ flags: TCP_ACK, seq: 9001, ack: cookie.seq + 2, srcPort: 40001 });
+  t.equal(h.recvOne().flags, TCP_RST, 'a forged cookie is refused');
+
+  h.send({ flags: TCP_ACK | TCP_PSH, seq: 9001, ack: cookie.seq + 1, srcPort: 40001, payload: new Uint8Array([1, 2, 3]) });
+  t.equal(h.ctx.stats.tcpSynCookiesAccepted, 1);
+  const l = h.tcp.listeners.get(80)!;
+  t.equal(l.queueCount, 1, 'rebuilt and queued for accept');
+  const tcb = h.tcp.accept(l, 2)!;
+  t.equal(tcb.state, State.Established);
+  t.equal(tcb.remotePort, 40001);
+  t.equal(tcb.sndMss, 1300, 'the MSS from the cookie table (the largest not above 1400)');
+  t.equal(tcb.rcvBuf.readable, 3, 'data in the completing ACK is delivered');
+  t.equal(h.recvOne().ack, 9004, 'and acknowledged');
+});
+
+t.test('a SYN cookie expires after two periods of 65 s', async (t) => {
+  const h = new Harness({ idleTimeoutMs: -1 });
+  h.tcp.listen(LSOCK, 0, 80, 1);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 40000 });
+  h.recvOne();
+  h.send({ flags: TCP_SYN, seq: 9000, srcPort: 40001 });
+  const cookie = h.recvOne();
+  h.poll(3 * 65_536);
+  h.send({ flags: TCP_ACK, seq: 9001, ack: cookie.seq + 1, srcPort: 40001 });
+  t.equal(h.ctx.stats.tcpSynCookiesAccepted, 0);
+});

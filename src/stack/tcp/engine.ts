@@ -11,12 +11,13 @@ import { BufferPool } from '../buffer-pool.ts';
 import { FlowTable } from '../flow-table.ts';
 import type { Stats } from '../stats.ts';
 import { TimerWheel } from '../timer-wheel.ts';
-import { TcpFields, TCP_ACK, TCP_RST, emitTcp } from '../wire/tcp.ts';
+import { TcpFields, TCP_ACK, TCP_RST, TCP_SYN, emitTcp } from '../wire/tcp.ts';
 import { seqAdd } from '../wire/seqnum.ts';
 import { MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
 import type { CongestionController } from './congestion/controller.ts';
 import { createController, type CongestionControlName } from './congestion/index.ts';
 import { IsnGenerator } from './isn.ts';
+import { SynCookies } from './syn-cookie.ts';
 import { output, sendAbortRst, sendAck, sendSegment, unsentBytes } from './output.ts';
 import { segmentArrives, listenSegmentArrives } from './input.ts';
 import { State } from './state.ts';
@@ -101,6 +102,8 @@ export class TcpEngine {
   readonly sndPool: BufferPool;
   readonly rcvPool: BufferPool;
   readonly isn: IsnGenerator;
+  /** Stateless answers to SYNs when a listener's queue is full. */
+  readonly cookies: SynCookies;
   /** Reused parse target for incoming segments. */
   readonly seg = new TcpFields();
   /** Reused emit source for outgoing segments. */
@@ -139,6 +142,7 @@ export class TcpEngine {
     this.sndPool = new BufferPool(config.maxNumBuffers, config.sndbuf);
     this.rcvPool = new BufferPool(config.maxNumBuffers, config.rcvbuf);
     this.isn = new IsnGenerator(config.secret[0], config.secret[1]);
+    this.cookies = new SynCookies(config.secret[1] ^ 0x2545f491, config.secret[0] ^ 0x5851f42d);
     this.localMss = config.mtu - 40;
     let ws = 0;
     while (ws < 14 && config.rcvbuf >>> ws > 0xffff) ws++;
@@ -454,7 +458,7 @@ export class TcpEngine {
     const id = this.flows.lookup(dstIp, seg.dstPort, srcIp, seg.srcPort);
     if (id >= 0) return segmentArrives(this, this.tcbs[id], buf, seg);
     const l = this.listeners.get(seg.dstPort);
-    if (l !== undefined && (l.ip === 0 || l.ip === dstIp)) return listenSegmentArrives(this, l, seg, srcIp, dstIp);
+    if (l !== undefined && (l.ip === 0 || l.ip === dstIp)) return listenSegmentArrives(this, l, buf, seg, srcIp, dstIp);
     // CLOSED: RFC 9293 §3.10.7.1
     if (!(seg.flags & TCP_RST)) this.sendResetFor(seg, srcIp, dstIp);
     return DropReason.TcpNoSocket;
@@ -486,6 +490,32 @@ export class TcpEngine {
     this.ip.endTcp(dstIp, srcIp, hlen);
     this.stats.tcpOutSegs++;
     this.stats.tcpRstSent++;
+  }
+
+  /**
+   * Answer a SYN without keeping state: a SYN|ACK whose sequence number is a
+   * cookie, with only the MSS option. RFC 4987 §3.6
+   */
+  sendCookieSynAck(seg: TcpFields, srcIp: number, dstIp: number): void {
+    const peerMss = seg.mss > 0 ? seg.mss : 536;
+    const f = this.out;
+    f.srcPort = seg.dstPort;
+    f.dstPort = seg.srcPort;
+    f.seq = this.cookies.make(dstIp, seg.dstPort, srcIp, seg.srcPort, seg.seq, peerMss < this.localMss ? peerMss : this.localMss, this.now);
+    f.ack = seqAdd(seg.seq, 1);
+    f.flags = TCP_SYN | TCP_ACK;
+    f.window = this.config.rcvbuf < 0xffff ? this.config.rcvbuf : 0xffff;
+    f.urgent = 0;
+    f.mss = this.localMss;
+    f.wscale = -1;
+    f.sackPermitted = false;
+    f.hasTimestamp = false;
+    f.sackCount = 0;
+    if (!this.ip.beginTcp(srcIp)) return;
+    const hlen = emitTcp(this.ip.txBuf, this.ip.txOff, f, dstIp, srcIp, 0);
+    this.ip.endTcp(dstIp, srcIp, hlen);
+    this.stats.tcpOutSegs++;
+    this.stats.tcpSynCookiesSent++;
   }
 
   // ---- operations for the socket layer ----------------------------------

@@ -77,17 +77,25 @@ function sampleRtt(e: TcpEngine, t: Tcb, seg: TcpFields, ack: number): void {
 }
 
 /** A segment for a listening port. RFC 9293 §3.10.7.2 */
-export function listenSegmentArrives(e: TcpEngine, l: Listener, seg: TcpFields, srcIp: number, dstIp: number): DropReason {
+export function listenSegmentArrives(e: TcpEngine, l: Listener, buf: Uint8Array, seg: TcpFields, srcIp: number, dstIp: number): DropReason {
   const flags = seg.flags;
   if (flags & TCP_RST) return DropReason.TcpListenNotSyn; // "An incoming RST should be ignored"
   if (flags & TCP_ACK) {
+    // The ACK completing a handshake answered with a SYN cookie. RFC 4987 §3.6
+    if (!(flags & TCP_SYN) && acceptCookie(e, l, buf, seg, srcIp, dstIp)) return DropReason.None;
     // "Any acknowledgment is bad if it arrives on a connection still in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>
     e.sendResetFor(seg, srcIp, dstIp);
     return DropReason.TcpListenNotSyn;
   }
   if (!(flags & TCP_SYN)) return DropReason.TcpListenNotSyn;
   if (flags & TCP_FIN) return DropReason.TcpBadFlags; // SYN|FIN: no legitimate stack sends it
-  if (l.halfOpen + l.queueCount >= l.backlog) return DropReason.TcpBacklogFull;
+  if (l.halfOpen + l.queueCount >= l.backlog) {
+    // The half-open queue is full (a SYN flood, or a burst): answer statelessly while
+    // accepted connections can still be queued. RFC 4987 §3.6
+    if (l.queueCount >= l.backlog) return DropReason.TcpBacklogFull;
+    e.sendCookieSynAck(seg, srcIp, dstIp);
+    return DropReason.None;
+  }
   const t = e.allocate();
   if (!t) return DropReason.TcpNoMemory;
   t.localIp = dstIp;
@@ -109,6 +117,50 @@ export function listenSegmentArrives(e: TcpEngine, l: Listener, seg: TcpFields, 
   e.touchIdle(t);
   e.scheduleOutput(t);
   return DropReason.None;
+}
+
+/**
+ * Rebuild a connection from the ACK that returns our SYN cookie. It starts
+ * ESTABLISHED with the cookie's MSS and no other options; data or a FIN in
+ * the same segment is then processed as usual. Returns false for a cookie
+ * that is forged or too old.
+ */
+function acceptCookie(e: TcpEngine, l: Listener, buf: Uint8Array, seg: TcpFields, srcIp: number, dstIp: number): boolean {
+  if (l.queueCount >= l.backlog) return false;
+  const irs = seqAdd(seg.seq, -1);
+  const iss = seqAdd(seg.ack, -1);
+  const mss = e.cookies.check(dstIp, seg.dstPort, srcIp, seg.srcPort, irs, iss, e.now);
+  if (mss < 0) return false;
+  const t = e.allocate();
+  if (!t) return false;
+  t.localIp = dstIp;
+  t.localPort = seg.dstPort;
+  t.remoteIp = srcIp;
+  t.remotePort = seg.srcPort;
+  t.listenerSockid = l.sockid;
+  t.irs = irs;
+  t.rcvNxt = seg.seq;
+  t.iss = iss;
+  t.sndUna = t.sndNxt = t.sndMax = seg.ack;
+  t.sndMss = mss < e.localMss ? mss : e.localMss;
+  t.sndWnd = seg.window;
+  t.maxSndWnd = seg.window;
+  t.sndWl1 = seg.seq;
+  t.sndWl2 = seg.ack;
+  t.lastAckSent = seg.seq;
+  t.rcvAdvRight = seqAdd(seg.seq, e.config.rcvbuf < 0xffff ? e.config.rcvbuf : 0xffff);
+  t.cc.init(e.effectiveMss(t), e.now);
+  if (!e.flows.insert(dstIp, seg.dstPort, srcIp, seg.srcPort, t.id)) {
+    e.terminate(t);
+    return false;
+  }
+  e.setState(t, State.Established);
+  e.stats.tcpSynCookiesAccepted++;
+  l.halfOpen++; // enqueueAccepted counts it out of the half-open set
+  e.touchIdle(t);
+  e.enqueueAccepted(t);
+  if (t.inUse && (seg.payloadLen > 0 || seg.flags & TCP_FIN)) segmentArrives(e, t, buf, seg);
+  return true;
 }
 
 /** SYN-SENT. RFC 9293 §3.10.7.3 */
