@@ -2,7 +2,7 @@
 import t from 'tap';
 import { BufferPool } from '../../src/stack/buffer-pool.ts';
 import { RECV_MAX_OOO_RANGES, RecvBuffer } from '../../src/stack/tcp/recv-buffer.ts';
-import { Prng } from './prng.ts';
+import { Prng } from './fixtures/prng.ts';
 
 /** Stream byte at absolute offset k. */
 const sb = (k: number): number => (k * 7 + (k >> 8) + 3) & 0xff;

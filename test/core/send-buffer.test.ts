@@ -2,7 +2,7 @@
 import t from 'tap';
 import { BufferPool } from '../../src/stack/buffer-pool.ts';
 import { SendBuffer } from '../../src/stack/tcp/send-buffer.ts';
-import { Prng } from './prng.ts';
+import { Prng } from './fixtures/prng.ts';
 
 t.test('attach/detach', async (t) => {
   const pool = new BufferPool(2, 16);
