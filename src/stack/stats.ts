@@ -28,6 +28,8 @@ export class Stats {
   /** SYN|ACKs answered with a SYN cookie, and connections rebuilt from one. RFC 4987 §3.6 */
   tcpSynCookiesSent = 0;
   tcpSynCookiesAccepted = 0;
+  /** Challenge ACKs not sent because the context's per-second budget was spent. RFC 5961 §7 */
+  tcpChallengeAcksSuppressed = 0;
   /** TCP segments received and sent. */
   tcpInSegs = 0;
   tcpOutSegs = 0;

@@ -554,3 +554,21 @@ t.test('a SYN cookie expires after two periods of 65 s', async (t) => {
   h.send({ flags: TCP_ACK, seq: 9001, ack: cookie.seq + 1, srcPort: 40001 });
   t.equal(h.ctx.stats.tcpSynCookiesAccepted, 0);
 });
+
+t.test('challenge ACKs have a per-context budget per second (RFC 5961 §7)', async (t) => {
+  const h = new Harness({ challengeAckLimit: 2 });
+  h.tcp.listen(LSOCK, 0, 80, 16);
+  const conns: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 41000 + i });
+    const s = h.recvOne();
+    h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, srcPort: 41000 + i });
+    conns.push(41000 + i);
+  }
+  for (const port of conns) h.send({ flags: TCP_RST, seq: PEER_ISS + 50, srcPort: port });
+  t.equal(h.recv().length, 2, 'two challenge ACKs, the third suppressed');
+  t.equal(h.ctx.stats.tcpChallengeAcksSuppressed, 1);
+  h.poll(1000);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS + 60, srcPort: conns[2] });
+  t.equal(h.recv().length, 1, 'a new second, a new budget');
+});

@@ -56,6 +56,8 @@ export interface TcpConfig {
   cc: CongestionControlName;
   /** Secret key for ISNs and ephemeral ports (two uint32s). */
   secret: [number, number];
+  /** Challenge ACKs per second for the whole context (default 1000, Linux's tcp_challenge_ack_limit). RFC 5961 §7 */
+  challengeAckLimit?: number;
 }
 
 /** SYN retransmissions before connect fails with ETIMEDOUT (Linux tcp_syn_retries). */
@@ -119,6 +121,10 @@ export class TcpEngine {
   /** Window scale we offer, chosen so the receive buffer fits the window field. RFC 7323 §2.2 */
   readonly localWscale: number;
   #nextEphemeral: number;
+  /** The second the challenge-ACK budget counts, and how much of it is spent. RFC 5961 §7 */
+  #challengeSecond = -1;
+  #challengeCount = 0;
+  readonly #challengeLimit: number;
   readonly #fire = (id: number): void => this.#onTimer(id);
 
   constructor(
@@ -147,6 +153,7 @@ export class TcpEngine {
     let ws = 0;
     while (ws < 14 && config.rcvbuf >>> ws > 0xffff) ws++;
     this.localWscale = ws;
+    this.#challengeLimit = config.challengeAckLimit ?? 1000;
     this.#nextEphemeral = EPHEMERAL_FIRST + ((config.secret[1] >>> 0) % (EPHEMERAL_LAST - EPHEMERAL_FIRST + 1));
   }
 
@@ -158,6 +165,21 @@ export class TcpEngine {
   /** Our timestamp clock: milliseconds, modulo 2^32. RFC 7323 §5.4 */
   tsNow(): number {
     return this.now | 0;
+  }
+
+  /** Whether one more challenge ACK fits in this second's budget for the context. RFC 5961 §7 */
+  allowChallengeAck(): boolean {
+    const second = Math.floor(this.now / 1000);
+    if (second !== this.#challengeSecond) {
+      this.#challengeSecond = second;
+      this.#challengeCount = 0;
+    }
+    if (this.#challengeCount >= this.#challengeLimit) {
+      this.stats.tcpChallengeAcksSuppressed++;
+      return false;
+    }
+    this.#challengeCount++;
+    return true;
   }
 
   /** Payload bytes per segment: the MSS less the timestamp option when in use. */

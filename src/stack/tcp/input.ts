@@ -290,7 +290,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   // Second: RST. Only an exact match resets; an in-window one gets a challenge ACK. RFC 5961 §3.2
   if (flags & TCP_RST) {
     if (seq !== t.rcvNxt) {
-      ackUnacceptable(e, t, false); // challenge ACK
+      if (e.allowChallengeAck()) ackUnacceptable(e, t, false); // challenge ACK
       return DropReason.TcpBadRst;
     }
     e.stats.tcpRstReceived++;
@@ -313,7 +313,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
 
   // Fourth: a SYN in a synchronized state gets a challenge ACK. RFC 5961 §4.2
   if (flags & TCP_SYN) {
-    ackUnacceptable(e, t, false); // challenge ACK
+    if (e.allowChallengeAck()) ackUnacceptable(e, t, false); // challenge ACK
     return DropReason.TcpSynInWindow;
   }
 
