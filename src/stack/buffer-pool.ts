@@ -49,3 +49,54 @@ export class BufferPool {
     return this.#highWater;
   }
 }
+
+/**
+ * A connection buffer backed by one slot of a BufferPool: taking and giving
+ * back the slot lives here; subclasses (the send and receive rings) keep
+ * their positions and clear them on attach and detach.
+ */
+export abstract class PooledBuffer {
+  #pool: BufferPool | null = null;
+  #slot = -1;
+  /** The pool's arena. */
+  protected bytes: Uint8Array = new Uint8Array(0);
+  /** Offset of this buffer's slot in the arena. */
+  protected base = 0;
+  /** Slot size, bytes (0 when detached). */
+  protected cap = 0;
+
+  /** Take a slot; false when the pool is exhausted. */
+  attach(pool: BufferPool): boolean {
+    if (this.#pool) return true;
+    const slot = pool.alloc();
+    if (slot < 0) return false;
+    this.#pool = pool;
+    this.#slot = slot;
+    this.bytes = pool.bytes;
+    this.base = slot * pool.size;
+    this.cap = pool.size;
+    this.clear();
+    return true;
+  }
+
+  /** Give the slot back (idempotent). */
+  detach(): void {
+    if (!this.#pool) return;
+    this.#pool.free(this.#slot);
+    this.#pool = null;
+    this.#slot = -1;
+    this.cap = 0;
+    this.clear();
+  }
+
+  get attached(): boolean {
+    return this.#pool !== null;
+  }
+
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Forget the contents. */
+  protected abstract clear(): void;
+}

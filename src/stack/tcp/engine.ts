@@ -11,7 +11,7 @@ import { BufferPool } from '../buffer-pool.ts';
 import { FlowTable } from '../flow-table.ts';
 import type { Stats } from '../stats.ts';
 import { TimerWheel } from '../timer-wheel.ts';
-import { TcpFields, TCP_ACK, TCP_RST, TCP_SYN, emitTcp } from '../wire/tcp.ts';
+import { TcpFields, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, emitTcp } from '../wire/tcp.ts';
 import { seqAdd } from '../wire/seqnum.ts';
 import { MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
 import type { CongestionController } from './congestion/controller.ts';
@@ -492,26 +492,12 @@ export class TcpEngine {
    * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
    */
   sendResetFor(seg: TcpFields, srcIp: number, dstIp: number): void {
-    const f = this.out;
-    const segLen = seg.payloadLen + (seg.flags & 0x02 ? 1 : 0) + (seg.flags & 0x01 ? 1 : 0);
+    const segLen = seg.payloadLen + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
     const hasAck = (seg.flags & TCP_ACK) !== 0;
-    f.srcPort = seg.dstPort;
-    f.dstPort = seg.srcPort;
-    f.seq = hasAck ? seg.ack : 0;
-    f.ack = hasAck ? 0 : seqAdd(seg.seq, segLen);
-    f.flags = hasAck ? TCP_RST : TCP_RST | TCP_ACK;
+    const f = this.#statelessReply(seg, hasAck ? TCP_RST : TCP_RST | TCP_ACK, hasAck ? seg.ack : 0, hasAck ? 0 : seqAdd(seg.seq, segLen));
     f.window = 0;
-    f.urgent = 0;
     f.mss = -1;
-    f.wscale = -1;
-    f.sackPermitted = false;
-    f.hasTimestamp = false;
-    f.sackCount = 0;
-    if (!this.ip.beginTcp(srcIp)) return;
-    const hlen = emitTcp(this.ip.txBuf, this.ip.txOff, f, dstIp, srcIp, 0);
-    this.ip.endTcp(dstIp, srcIp, hlen);
-    this.stats.tcpOutSegs++;
-    this.stats.tcpRstSent++;
+    if (this.#sendStateless(f, srcIp, dstIp)) this.stats.tcpRstSent++;
   }
 
   /**
@@ -520,24 +506,37 @@ export class TcpEngine {
    */
   sendCookieSynAck(seg: TcpFields, srcIp: number, dstIp: number): void {
     const peerMss = seg.mss > 0 ? seg.mss : 536;
+    const mss = peerMss < this.localMss ? peerMss : this.localMss;
+    const cookie = this.cookies.make(dstIp, seg.dstPort, srcIp, seg.srcPort, seg.seq, mss, this.now);
+    const f = this.#statelessReply(seg, TCP_SYN | TCP_ACK, cookie, seqAdd(seg.seq, 1));
+    f.window = this.config.rcvbuf < 0xffff ? this.config.rcvbuf : 0xffff;
+    f.mss = this.localMss;
+    if (this.#sendStateless(f, srcIp, dstIp)) this.stats.tcpSynCookiesSent++;
+  }
+
+  /** The reused output fields, set up to answer `seg` with no connection behind the reply. */
+  #statelessReply(seg: TcpFields, flags: number, seq: number, ack: number): TcpFields {
     const f = this.out;
     f.srcPort = seg.dstPort;
     f.dstPort = seg.srcPort;
-    f.seq = this.cookies.make(dstIp, seg.dstPort, srcIp, seg.srcPort, seg.seq, peerMss < this.localMss ? peerMss : this.localMss, this.now);
-    f.ack = seqAdd(seg.seq, 1);
-    f.flags = TCP_SYN | TCP_ACK;
-    f.window = this.config.rcvbuf < 0xffff ? this.config.rcvbuf : 0xffff;
+    f.seq = seq;
+    f.ack = ack;
+    f.flags = flags;
     f.urgent = 0;
-    f.mss = this.localMss;
     f.wscale = -1;
     f.sackPermitted = false;
     f.hasTimestamp = false;
     f.sackCount = 0;
-    if (!this.ip.beginTcp(srcIp)) return;
+    return f;
+  }
+
+  /** Transmit a reply built by #statelessReply from us (dstIp of the segment answered) to srcIp. */
+  #sendStateless(f: TcpFields, srcIp: number, dstIp: number): boolean {
+    if (!this.ip.beginTcp(srcIp)) return false;
     const hlen = emitTcp(this.ip.txBuf, this.ip.txOff, f, dstIp, srcIp, 0);
     this.ip.endTcp(dstIp, srcIp, hlen);
     this.stats.tcpOutSegs++;
-    this.stats.tcpSynCookiesSent++;
+    return true;
   }
 
   // ---- operations for the socket layer ----------------------------------

@@ -4,18 +4,13 @@
  * head; out-of-order data sits at its place after it, and a small sorted table
  * of ranges (absolute stream offsets) says which bytes are held.
  */
-import type { BufferPool } from '../buffer-pool.ts';
+import { PooledBuffer } from '../buffer-pool.ts';
 import { copyBytes } from '../copy.ts';
 
 /** Out-of-order ranges kept per connection; a segment that would need more is dropped. */
 export const RECV_MAX_OOO_RANGES = 32;
 
-export class RecvBuffer {
-  #pool: BufferPool | null = null;
-  #slot = -1;
-  #bytes: Uint8Array = new Uint8Array(0);
-  #base = 0;
-  #capacity = 0;
+export class RecvBuffer extends PooledBuffer {
   /** Ring position of the first in-order byte. */
   #head = 0;
   /** In-order bytes held. */
@@ -27,41 +22,11 @@ export class RecvBuffer {
   readonly #oooEnd = new Float64Array(RECV_MAX_OOO_RANGES);
   #oooCount = 0;
 
-  attach(pool: BufferPool): boolean {
-    if (this.#pool) return true;
-    const slot = pool.alloc();
-    if (slot < 0) return false;
-    this.#pool = pool;
-    this.#slot = slot;
-    this.#bytes = pool.bytes;
-    this.#base = slot * pool.size;
-    this.#capacity = pool.size;
-    this.#reset();
-    return true;
-  }
-
-  detach(): void {
-    if (!this.#pool) return;
-    this.#pool.free(this.#slot);
-    this.#pool = null;
-    this.#slot = -1;
-    this.#capacity = 0;
-    this.#reset();
-  }
-
-  #reset(): void {
+  protected clear(): void {
     this.#head = 0;
     this.#readable = 0;
     this.#headOffset = 0;
     this.#oooCount = 0;
-  }
-
-  get attached(): boolean {
-    return this.#pool !== null;
-  }
-
-  get capacity(): number {
-    return this.#capacity;
   }
 
   get readable(): number {
@@ -69,7 +34,7 @@ export class RecvBuffer {
   }
 
   get free(): number {
-    return this.#capacity - this.#readable;
+    return this.cap - this.#readable;
   }
 
   get oooCount(): number {
@@ -101,12 +66,12 @@ export class RecvBuffer {
 
   /** Copy len bytes to ring position `rel` bytes past the end of the in-order data. */
   #store(rel: number, src: Uint8Array, srcOff: number, len: number): void {
-    const cap = this.#capacity;
+    const cap = this.cap;
     let pos = this.#head + this.#readable + rel;
     while (pos >= cap) pos -= cap;
     const first = len < cap - pos ? len : cap - pos;
-    copyBytes(src, srcOff, this.#bytes, this.#base + pos, first);
-    if (first < len) copyBytes(src, srcOff + first, this.#bytes, this.#base, len - first);
+    copyBytes(src, srcOff, this.bytes, this.base + pos, first);
+    if (first < len) copyBytes(src, srcOff + first, this.bytes, this.base, len - first);
   }
 
   insert(rel: number, src: Uint8Array, srcOff: number, len: number): number {
@@ -169,11 +134,11 @@ export class RecvBuffer {
   }
 
   #copyOut(dst: Uint8Array, dstOff: number, n: number): void {
-    const cap = this.#capacity;
+    const cap = this.cap;
     const pos = this.#head;
     const first = n < cap - pos ? n : cap - pos;
-    copyBytes(this.#bytes, this.#base + pos, dst, dstOff, first);
-    if (first < n) copyBytes(this.#bytes, this.#base, dst, dstOff + first, n - first);
+    copyBytes(this.bytes, this.base + pos, dst, dstOff, first);
+    if (first < n) copyBytes(this.bytes, this.base, dst, dstOff + first, n - first);
   }
 
   read(dst: Uint8Array, dstOff: number, len: number): number {
@@ -181,7 +146,7 @@ export class RecvBuffer {
     if (n <= 0) return 0;
     this.#copyOut(dst, dstOff, n);
     this.#head += n;
-    if (this.#head >= this.#capacity) this.#head -= this.#capacity;
+    if (this.#head >= this.cap) this.#head -= this.cap;
     this.#readable -= n;
     this.#headOffset += n;
     return n;

@@ -1,48 +1,15 @@
 /** Bytes the application queued and the peer has not acknowledged: a ring over one pool slot. */
-import type { BufferPool } from '../buffer-pool.ts';
+import { PooledBuffer } from '../buffer-pool.ts';
 import { copyBytes } from '../copy.ts';
 
-export class SendBuffer {
-  #pool: BufferPool | null = null;
-  #slot = -1;
-  /** Arena and offset of the slot. */
-  #bytes: Uint8Array = new Uint8Array(0);
-  #base = 0;
-  #capacity = 0;
+export class SendBuffer extends PooledBuffer {
   /** Ring position of the oldest byte. */
   #head = 0;
   #length = 0;
 
-  attach(pool: BufferPool): boolean {
-    if (this.#pool) return true;
-    const slot = pool.alloc();
-    if (slot < 0) return false;
-    this.#pool = pool;
-    this.#slot = slot;
-    this.#bytes = pool.bytes;
-    this.#base = slot * pool.size;
-    this.#capacity = pool.size;
+  protected clear(): void {
     this.#head = 0;
     this.#length = 0;
-    return true;
-  }
-
-  detach(): void {
-    if (!this.#pool) return;
-    this.#pool.free(this.#slot);
-    this.#pool = null;
-    this.#slot = -1;
-    this.#capacity = 0;
-    this.#head = 0;
-    this.#length = 0;
-  }
-
-  get attached(): boolean {
-    return this.#pool !== null;
-  }
-
-  get capacity(): number {
-    return this.#capacity;
   }
 
   get length(): number {
@@ -50,19 +17,19 @@ export class SendBuffer {
   }
 
   get free(): number {
-    return this.#capacity - this.#length;
+    return this.cap - this.#length;
   }
 
   /** Append up to len bytes; returns how many fit. */
   write(src: Uint8Array, off: number, len: number): number {
     const n = len < this.free ? len : this.free;
     if (n <= 0) return 0;
-    const cap = this.#capacity;
+    const cap = this.cap;
     let pos = this.#head + this.#length;
     if (pos >= cap) pos -= cap;
     const first = n < cap - pos ? n : cap - pos;
-    copyBytes(src, off, this.#bytes, this.#base + pos, first);
-    if (first < n) copyBytes(src, off + first, this.#bytes, this.#base, n - first);
+    copyBytes(src, off, this.bytes, this.base + pos, first);
+    if (first < n) copyBytes(src, off + first, this.bytes, this.base, n - first);
     this.#length += n;
     return n;
   }
@@ -72,18 +39,18 @@ export class SendBuffer {
     if (n <= 0) return;
     if (n > this.#length) n = this.#length;
     this.#head += n;
-    if (this.#head >= this.#capacity) this.#head -= this.#capacity;
+    if (this.#head >= this.cap) this.#head -= this.cap;
     this.#length -= n;
     if (this.#length === 0) this.#head = 0;
   }
 
   /** Copy len bytes starting `offset` bytes past the head into dst. */
   copyOut(offset: number, dst: Uint8Array, dstOff: number, len: number): void {
-    const cap = this.#capacity;
+    const cap = this.cap;
     let pos = this.#head + offset;
     if (pos >= cap) pos -= cap;
-    const b = this.#bytes;
-    const base = this.#base;
+    const b = this.bytes;
+    const base = this.base;
     const first = len < cap - pos ? len : cap - pos;
     copyBytes(b, base + pos, dst, dstOff, first);
     if (first < len) copyBytes(b, base, dst, dstOff + first, len - first);
