@@ -199,15 +199,18 @@ export function parseMtcpConf(text: string, file: string): MtcpConfig {
   return c;
 }
 
+/** A config file's text, or a ConfigError naming it. */
+function readConfigFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, 0, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, `a readable ${what}`);
+  }
+}
+
 /** Read mtcp.conf and the arp.conf / route.conf it uses (config/arp.conf and config/route.conf beside it by default, when present). */
 export function loadMtcpConf(path: string): MtcpConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, 0, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'a readable mtcp.conf');
-  }
-  const c = parseMtcpConf(text, path);
+  const c = parseMtcpConf(readConfigFile(path, 'mtcp.conf'), path);
   const dir = dirname(path);
   const names = c.ports.map((p) => p.name);
   const side = (explicit: string, fallback: string, key: string): string | null => {
@@ -220,8 +223,8 @@ export function loadMtcpConf(path: string): MtcpConfig {
     return existsSync(p) ? p : null;
   };
   const arpPath = side(c.arpConf, 'config/arp.conf', 'arp_conf');
-  if (arpPath) c.arp = parseArpConf(readFileSync(arpPath, 'utf8'), arpPath);
+  if (arpPath) c.arp = parseArpConf(readConfigFile(arpPath, 'arp.conf'), arpPath);
   const routePath = side(c.routeConf, 'config/route.conf', 'route_conf');
-  if (routePath) c.routes = parseRouteConf(readFileSync(routePath, 'utf8'), routePath, names);
+  if (routePath) c.routes = parseRouteConf(readConfigFile(routePath, 'route.conf'), routePath, names);
   return c;
 }

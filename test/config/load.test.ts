@@ -1,0 +1,134 @@
+/** loadMtcpConf: reading mtcp.conf and the arp.conf / route.conf beside it from real files. */
+import t, { type Test } from 'tap';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/config/errors.ts';
+import { loadMtcpConf } from '../../src/config/mtcp-conf.ts';
+import { expectConfigError } from './fixtures/expect-error.ts';
+
+const MTCP = 'io = shm\nport = shm0 shm1\nshm0.addr = 198.18.0.1/24\nshm1.addr = 10.0.0.1/8\n';
+const ARP = 'ARP_ENTRY 1\n198.18.0.2/32 02:00:c6:12:00:02\n';
+const ROUTE = 'ROUTES 1\n198.18.0.254/0 shm0\n';
+
+function tempDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mtcp-conf-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('config/arp.conf and config/route.conf beside mtcp.conf are loaded', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'config'));
+  writeFileSync(join(dir, 'mtcp.conf'), MTCP);
+  writeFileSync(join(dir, 'config', 'arp.conf'), ARP);
+  writeFileSync(join(dir, 'config', 'route.conf'), ROUTE);
+  const c = loadMtcpConf(join(dir, 'mtcp.conf'));
+  t.equal(c.file, join(dir, 'mtcp.conf'));
+  t.same(c.arp, [{ addr: 0xc6120002, prefix: 32, mac: 0x0200c6120002 }]);
+  t.same(c.routes, [{ addr: 0, prefix: 0, port: 'shm0', gateway: 0xc61200fe }]);
+  t.equal(c.ports.length, 2);
+});
+
+t.test('without config/ the tables stay empty', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mtcp.conf'), MTCP);
+  const c = loadMtcpConf(join(dir, 'mtcp.conf'));
+  t.same(c.arp, []);
+  t.same(c.routes, []);
+});
+
+t.test('only one of the two present', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'config'));
+  writeFileSync(join(dir, 'mtcp.conf'), MTCP);
+  writeFileSync(join(dir, 'config', 'route.conf'), ROUTE);
+  const c = loadMtcpConf(join(dir, 'mtcp.conf'));
+  t.same(c.arp, []);
+  t.equal(c.routes.length, 1);
+});
+
+t.test('explicit arp_conf / route_conf paths, relative to mtcp.conf', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'etc'));
+  writeFileSync(join(dir, 'etc', 'neigh.conf'), 'ARP_ENTRY 1\n10.0.0.2/32 02:00:0a:00:00:02\n');
+  writeFileSync(join(dir, 'routes.txt'), 'ROUTES 1\n10.9.0.0/16 shm1\n');
+  writeFileSync(join(dir, 'mtcp.conf'), `${MTCP}arp_conf = etc/neigh.conf\nroute_conf = ${join(dir, 'routes.txt')}\n`);
+  const c = loadMtcpConf(join(dir, 'mtcp.conf'));
+  t.same(c.arp, [{ addr: 0x0a000002, prefix: 32, mac: 0x02000a000002 }]);
+  t.same(c.routes, [{ addr: 0x0a090000, prefix: 16, port: 'shm1', gateway: 0 }]);
+});
+
+t.test('an explicit arp_conf or route_conf that does not exist is an error', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'mtcp.conf');
+  writeFileSync(path, `${MTCP}arp_conf = nope/arp.conf\n`);
+  expectConfigError(t, () => loadMtcpConf(path), path, 0, /arp_conf = nope\/arp\.conf does not exist/, 'missing arp_conf');
+  writeFileSync(path, `${MTCP}route_conf = missing.conf\n`);
+  expectConfigError(t, () => loadMtcpConf(path), path, 0, /route_conf = missing\.conf does not exist/, 'missing route_conf');
+});
+
+t.test('errors in the side files name the side file and line', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'config'));
+  const path = join(dir, 'mtcp.conf');
+  writeFileSync(path, MTCP);
+  const arp = join(dir, 'config', 'arp.conf');
+  writeFileSync(arp, 'ARP_ENTRY 1\n# c\n198.18.0.2/32 zz:00:c6:12:00:02\n');
+  expectConfigError(t, () => loadMtcpConf(path), arp, 3, /bad MAC address/, 'arp.conf bad MAC');
+  rmSync(arp);
+  const route = join(dir, 'config', 'route.conf');
+  writeFileSync(route, 'ROUTES 1\n10.0.0.0/8 eth0\n');
+  expectConfigError(t, () => loadMtcpConf(path), route, 2, /unknown port `eth0`/, 'route.conf unknown port');
+});
+
+t.test('a missing or unreadable mtcp.conf is a ConfigError', async (t) => {
+  const dir = tempDir(t);
+  const missing = join(dir, 'absent.conf');
+  expectConfigError(t, () => loadMtcpConf(missing), missing, 0, /cannot read the file \(ENOENT\)/, 'missing file');
+  expectConfigError(t, () => loadMtcpConf(dir), dir, 0, /cannot read the file \(EISDIR\)/, 'a directory');
+  const locked = join(dir, 'locked.conf');
+  writeFileSync(locked, MTCP);
+  chmodSync(locked, 0o000);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) {
+    t.pass('running as root: permission bits do not stop reads, skipped');
+  } else {
+    expectConfigError(t, () => loadMtcpConf(locked), locked, 0, /cannot read the file \(EACCES\)/, 'no read permission');
+  }
+  chmodSync(locked, 0o644);
+});
+
+t.test('a syntax error in mtcp.conf names mtcp.conf and the line', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'mtcp.conf');
+  writeFileSync(path, `${MTCP}\n# x\nnum_cores = many\n`);
+  expectConfigError(t, () => loadMtcpConf(path), path, 7, /num_cores = many is not an integer/, 'bad integer');
+});
+
+t.test('an unreadable arp.conf / route.conf beside mtcp.conf is a ConfigError too', async (t) => {
+  // The config/arp.conf path exists but is a directory: reading it fails (EISDIR).
+  const dir = tempDir(t);
+  const path = join(dir, 'mtcp.conf');
+  writeFileSync(path, MTCP);
+  const arp = join(dir, 'config', 'arp.conf');
+  mkdirSync(arp, { recursive: true });
+  let err: unknown = null;
+  try {
+    loadMtcpConf(path);
+  } catch (e) {
+    err = e;
+  }
+  t.type(err, ConfigError, 'default config/arp.conf that cannot be read');
+  rmSync(arp, { recursive: true });
+  const route = join(dir, 'routes');
+  mkdirSync(route);
+  writeFileSync(path, `${MTCP}route_conf = routes\n`);
+  err = null;
+  try {
+    loadMtcpConf(path);
+  } catch (e) {
+    err = e;
+  }
+  t.type(err, ConfigError, 'explicit route_conf that cannot be read');
+});
