@@ -17,16 +17,25 @@ const SPA = 14;
 const THA = 18;
 const TPA = 24;
 
+/** An ARP packet's fields; one instance is reused for every packet. */
 export class ArpFields {
+  /** Operation: ARP_REQUEST or ARP_REPLY. */
   op = 0;
-  /** Sender hardware and protocol address. */
+  /** Sender hardware address (48-bit MAC). */
   sha = 0;
+  /** Sender protocol address (IPv4, int32). */
   spa = 0;
-  /** Target hardware and protocol address. */
+  /** Target hardware address (48-bit MAC; 0 in a request). */
   tha = 0;
+  /** Target protocol address (IPv4, int32). */
   tpa = 0;
 }
 
+/**
+ * Parse the ARP packet of `len` bytes at off: ArpTooShort under 28 bytes,
+ * ArpUnsupported unless Ethernet/IPv4 (htype 1, ptype 0x0800, hlen 6, plen 4)
+ * with op request or reply. Bytes beyond 28 (frame padding) are ignored.
+ */
 export function parseArp(buf: Uint8Array, off: number, len: number, out: ArpFields): DropReason {
   if (len < ARP_LEN) return DropReason.ArpTooShort;
   const htype = (buf[off + HTYPE] << 8) | buf[off + HTYPE + 1];
@@ -42,6 +51,7 @@ export function parseArp(buf: Uint8Array, off: number, len: number, out: ArpFiel
   return DropReason.None;
 }
 
+/** Write an Ethernet/IPv4 ARP packet. Returns 28. */
 export function emitArp(buf: Uint8Array, off: number, op: number, sha: number, spa: number, tha: number, tpa: number): number {
   buf[off + HTYPE] = 0;
   buf[off + HTYPE + 1] = 1;

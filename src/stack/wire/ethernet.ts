@@ -10,11 +10,13 @@ const DST = 0;
 const SRC = 6;
 const TYPE = 12;
 
+/** The 48-bit MAC at off (02:00:00:00:00:01 is 0x020000000001). */
 export function readMac(buf: Uint8Array, off: number): number {
   return ((buf[off] << 8) | buf[off + 1]) * 0x100000000 +
     (((buf[off + 2] << 24) | (buf[off + 3] << 16) | (buf[off + 4] << 8) | buf[off + 5]) >>> 0);
 }
 
+/** Write the 48-bit MAC `mac` as 6 bytes at off. */
 export function writeMac(buf: Uint8Array, off: number, mac: number): void {
   const hi = Math.floor(mac / 0x100000000);
   const lo = mac >>> 0;
@@ -26,7 +28,10 @@ export function writeMac(buf: Uint8Array, off: number, mac: number): void {
   buf[off + 5] = lo & 0xff;
 }
 
-/** The 6 bytes of a MAC, for the packet path (a 48-bit number would be boxed on each use). */
+/**
+ * The 6 bytes of a MAC, for the packet path (a 48-bit number would be boxed on
+ * each use). Allocates: call it at setup, not per packet.
+ */
 export function macBytes(mac: number): Uint8Array {
   const b = new Uint8Array(6);
   writeMac(b, 0, mac);
@@ -55,18 +60,36 @@ export function emitEthernetBytes(buf: Uint8Array, off: number, dst: Uint8Array,
   return ETH_HLEN;
 }
 
+/** Destination MAC of the frame at off. */
+export function ethDst(buf: Uint8Array, off: number): number {
+  return readMac(buf, off + DST);
+}
+
+/** Source MAC of the frame at off. */
+export function ethSrc(buf: Uint8Array, off: number): number {
+  return readMac(buf, off + SRC);
+}
+
+/** EtherType of the frame at off. */
 export function ethType(buf: Uint8Array, off: number): number {
   return (buf[off + TYPE] << 8) | buf[off + TYPE + 1];
 }
 
+/** An Ethernet header's fields; one instance is reused for every frame. */
 export class EthernetFields {
+  /** Destination MAC (48-bit). */
   dst = 0;
+  /** Source MAC (48-bit). */
   src = 0;
+  /** EtherType. */
   type = 0;
+  /** Absolute offset of the payload in the buffer. */
   payloadOff = 0;
+  /** Payload length: the rest of the frame (padding included). */
   payloadLen = 0;
 }
 
+/** Parse the frame of `len` bytes at off: EthTooShort under 14 bytes. */
 export function parseEthernet(buf: Uint8Array, off: number, len: number, out: EthernetFields): DropReason {
   if (len < ETH_HLEN) return DropReason.EthTooShort;
   out.dst = readMac(buf, off + DST);
@@ -77,6 +100,7 @@ export function parseEthernet(buf: Uint8Array, off: number, len: number, out: Et
   return DropReason.None;
 }
 
+/** Write an Ethernet header. Returns 14. */
 export function emitEthernet(buf: Uint8Array, off: number, dst: number, src: number, type: number): number {
   writeMac(buf, off + DST, dst);
   writeMac(buf, off + SRC, src);

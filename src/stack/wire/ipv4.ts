@@ -20,19 +20,37 @@ const FLAG_DF = 0x4000;
 const FLAG_MF = 0x2000;
 const FRAG_OFFSET_MASK = 0x1fff;
 
+/** An IPv4 header's fields; one instance is reused for every datagram. */
 export class Ipv4Fields {
+  /** Header length in bytes (IHL × 4), options included. */
   headerLen = 0;
+  /** Total length field: header plus payload. */
   totalLen = 0;
+  /** Identification. */
   id = 0;
+  /** Flags (DF 0x4000, MF 0x2000) and fragment offset, as the 16-bit field. */
   flagsFrag = 0;
+  /** Time to live. */
   ttl = 0;
+  /** Protocol (IPPROTO_TCP, IPPROTO_ICMP...). */
   proto = 0;
+  /** Source address (int32). */
   src = 0;
+  /** Destination address (int32). */
   dst = 0;
+  /** Absolute offset of the payload in the buffer (options skipped). */
   payloadOff = 0;
+  /** Payload length: totalLen - headerLen (link-layer padding excluded). */
   payloadLen = 0;
 }
 
+/**
+ * Parse the datagram at off, of which `len` bytes are in the buffer. Checks,
+ * in order: IpTooShort (< 20), IpBadVersion, IpBadHeaderLen (IHL < 5 or past
+ * len), IpBadTotalLen (below the header or past len; bytes beyond the total
+ * length are link padding and ignored), IpBadChecksum, IpFragment (MF set or
+ * a non-zero offset: this stack does not reassemble). RFC 791 §3.1.
+ */
 export function parseIpv4(buf: Uint8Array, off: number, len: number, out: Ipv4Fields): DropReason {
   if (len < IPV4_HLEN) return DropReason.IpTooShort;
   const vi = buf[off + VER_IHL];
@@ -58,7 +76,10 @@ export function parseIpv4(buf: Uint8Array, off: number, len: number, out: Ipv4Fi
   return DropReason.None;
 }
 
-/** Write a 20-byte header with DF set (as Linux does for TCP) and its checksum. */
+/**
+ * Write a 20-byte header (no options, TOS 0, DF set as Linux does for TCP)
+ * for `payloadLen` bytes of payload, with its checksum. Returns 20.
+ */
 export function emitIpv4(buf: Uint8Array, off: number, src: number, dst: number, proto: number, payloadLen: number, id: number, ttl: number): number {
   const total = IPV4_HLEN + payloadLen;
   buf[off + VER_IHL] = 0x45;

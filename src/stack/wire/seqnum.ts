@@ -25,7 +25,10 @@ export function seqGe(a: number, b: number): boolean {
   return ((a - b) | 0) >= 0;
 }
 
-/** a + n, wrapped to 32 bits (n may be negative). */
+/**
+ * a + n wrapped to 32 bits (n may be negative), as int32: the same 32 bits as
+ * the wire's uint32 (`>>> 0` gives that form), kept signed so V8 does not box it.
+ */
 export function seqAdd(a: number, n: number): number {
   return (a + n) | 0;
 }
@@ -35,8 +38,20 @@ export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
-/** lo <= x < lo + len (false when len is 0). */
+/** The later of a and b (modulo 2^32), as int32. */
+export function seqMax(a: number, b: number): number {
+  return ((a - b) | 0) >= 0 ? a | 0 : b | 0;
+}
+
+/** The earlier of a and b (modulo 2^32), as int32. */
+export function seqMin(a: number, b: number): number {
+  return ((a - b) | 0) <= 0 ? a | 0 : b | 0;
+}
+
+/**
+ * lo <= x < lo + len modulo 2^32, i.e. x is one of the `len` sequence numbers
+ * starting at lo (false when len is 0). len is a non-negative byte count.
+ */
 export function seqInWindow(x: number, lo: number, len: number): boolean {
-  const d = (x - lo) >>> 0;
-  return d < len;
+  return ((x - lo) >>> 0) < len;
 }

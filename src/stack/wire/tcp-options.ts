@@ -17,17 +17,27 @@ export const TCP_MAX_OPTIONS_LEN = 40;
 
 /** The option fields of TcpFields (declared there); -1 / false / 0 mean absent. */
 export interface TcpOptionFields {
+  /** MSS option, -1 when absent. */
   mss: number;
+  /** Window scale shift (0..14), -1 when absent. */
   wscale: number;
+  /** SACK-permitted option present. */
   sackPermitted: boolean;
+  /** Timestamps option present. */
   hasTimestamp: boolean;
+  /** TSval (int32), 0 when absent. */
   tsVal: number;
+  /** TSecr (int32), 0 when absent. */
   tsEcr: number;
+  /** SACK blocks present (0..4). */
   sackCount: number;
+  /** Left edges of the SACK blocks (int32 sequence numbers). */
   readonly sackLeft: Int32Array;
+  /** Right edges (exclusive) of the SACK blocks. */
   readonly sackRight: Int32Array;
 }
 
+/** Mark every option of `out` absent. */
 export function resetTcpOptions(out: TcpOptionFields): void {
   out.mss = -1;
   out.wscale = -1;
@@ -39,12 +49,21 @@ export function resetTcpOptions(out: TcpOptionFields): void {
 }
 
 /**
- * Parse the option bytes [off, off + len). Malformed lists (a length below 2,
- * an option running past the header, a known option with the wrong length)
- * return TcpBadOption. Unknown options are skipped.
+ * Parse the option bytes [off, off + len) into `out`, resetting its option
+ * fields first. EOL ends the list, NOP is skipped, MSS / WS / SACK-permitted /
+ * SACK / timestamps are stored (a window shift above 14 is clamped to 14,
+ * RFC 7323 §2.3), unknown kinds are skipped by their length. A malformed list
+ * (a kind without its length byte, a length below 2, an option running past
+ * the header, a known option with the wrong length, SACK with 0 or more than
+ * 4 blocks) returns TcpBadOption; `out` may then hold part of the options.
  */
 export function parseTcpOptions(buf: Uint8Array, off: number, len: number, out: TcpOptionFields): DropReason {
   resetTcpOptions(out);
+  return parseTcpOptionList(buf, off, len, out);
+}
+
+/** parseTcpOptions without the reset: the caller has reset `out`. */
+export function parseTcpOptionList(buf: Uint8Array, off: number, len: number, out: TcpOptionFields): DropReason {
   let i = off;
   const end = off + len;
   while (i < end) {
@@ -58,7 +77,7 @@ export function parseTcpOptions(buf: Uint8Array, off: number, len: number, out: 
     const olen = buf[i + 1];
     if (olen < 2 || i + olen > end) return DropReason.TcpBadOption;
     switch (kind) {
-      case OPT_MSS:
+      case OPT_MSS: // RFC 9293 §3.2
         if (olen !== 4) return DropReason.TcpBadOption;
         out.mss = (buf[i + 2] << 8) | buf[i + 3];
         break;
@@ -68,11 +87,11 @@ export function parseTcpOptions(buf: Uint8Array, off: number, len: number, out: 
         out.wscale = shift > MAX_WSCALE ? MAX_WSCALE : shift; // RFC 7323 §2.3: clamp, log
         break;
       }
-      case OPT_SACK_PERMITTED:
+      case OPT_SACK_PERMITTED: // RFC 2018 §2
         if (olen !== 2) return DropReason.TcpBadOption;
         out.sackPermitted = true;
         break;
-      case OPT_SACK: {
+      case OPT_SACK: { // RFC 2018 §3
         const n = (olen - 2) >> 3;
         if (olen < 10 || (olen - 2) % 8 !== 0 || n > TCP_MAX_SACK_BLOCKS) return DropReason.TcpBadOption;
         for (let k = 0; k < n; k++) {
@@ -82,7 +101,7 @@ export function parseTcpOptions(buf: Uint8Array, off: number, len: number, out: 
         out.sackCount = n;
         break;
       }
-      case OPT_TIMESTAMP:
+      case OPT_TIMESTAMP: // RFC 7323 §3.2
         if (olen !== 10) return DropReason.TcpBadOption;
         out.hasTimestamp = true;
         out.tsVal = read32(buf, i + 2);

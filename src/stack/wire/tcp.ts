@@ -3,7 +3,7 @@ import { DropReason } from '../drop-reason.ts';
 import { read32, write32 } from './bytes.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from './checksum.ts';
 import { IPPROTO_TCP } from './ipv4.ts';
-import { emitTcpOptions, parseTcpOptions, tcpOptionsLen, TCP_MAX_SACK_BLOCKS, type TcpOptionFields } from './tcp-options.ts';
+import { emitTcpOptions, parseTcpOptionList, resetTcpOptions, tcpOptionsLen, TCP_MAX_SACK_BLOCKS, type TcpOptionFields } from './tcp-options.ts';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -26,32 +26,48 @@ const WINDOW = 14;
 const CHECKSUM = 16;
 const URGENT = 18;
 
-/** A TCP header's fields and options; one instance is reused for every segment. */
+/**
+ * A TCP header's fields and options; one instance is reused for every
+ * segment. Sequence numbers and timestamps are int32 (docs/conventions.md).
+ */
 export class TcpFields implements TcpOptionFields {
+  /** Source port. */
   srcPort = 0;
+  /** Destination port. */
   dstPort = 0;
+  /** Sequence number (int32). */
   seq = 0;
+  /** Acknowledgment number (int32). */
   ack = 0;
-  /** Header length in bytes, options included. */
+  /** Header length in bytes, options included (set by parseTcp; emitTcp ignores it). */
   headerLen = 0;
+  /** Flag bits, TCP_FIN..TCP_CWR. */
   flags = 0;
   /** Window field as sent (unscaled). */
   window = 0;
+  /** Urgent pointer. */
   urgent = 0;
-  /** Absolute offset and length of the payload in the frame's buffer. */
+  /** Absolute offset of the payload in the buffer (set by parseTcp; emitTcp ignores it). */
   payloadOff = 0;
+  /** Payload length (set by parseTcp; emitTcp ignores it). */
   payloadLen = 0;
   /** MSS option, -1 when absent. */
   mss = -1;
-  /** Window scale shift, -1 when absent. */
+  /** Window scale shift (0..14), -1 when absent. */
   wscale = -1;
+  /** SACK-permitted option present. */
   sackPermitted = false;
+  /** Timestamps option present. */
   hasTimestamp = false;
+  /** TSval (int32), 0 when absent. */
   tsVal = 0;
+  /** TSecr (int32), 0 when absent. */
   tsEcr = 0;
   /** SACK blocks present (0..4), as [left, right) pairs. */
   sackCount = 0;
+  /** Left edges of the SACK blocks; Int32Array so a value read back equals the int32 that was stored. */
   readonly sackLeft = new Int32Array(TCP_MAX_SACK_BLOCKS);
+  /** Right edges (exclusive) of the SACK blocks. */
   readonly sackRight = new Int32Array(TCP_MAX_SACK_BLOCKS);
 }
 
@@ -60,10 +76,17 @@ export function tcpChecksumOk(buf: Uint8Array, off: number, len: number, srcIp: 
   return checksumFold(checksumAdd(buf, off, len, pseudoHeaderSum(srcIp, dstIp, IPPROTO_TCP, len))) === 0;
 }
 
-/** Parse the segment of `len` bytes at off into `out`. */
+/**
+ * Parse the segment of `len` bytes at off (the IP payload: header, options
+ * and data) into `out`, whose option fields are reset first. Checks, in
+ * order: TcpTooShort (< 20), TcpBadDataOffset (data offset below 5 words or
+ * past len), TcpBadChecksum (pseudo-header with srcIp, dstIp and `len`; only
+ * when verifyChecksum), then the options (TcpBadOption, see parseTcpOptions).
+ */
 export function parseTcp(
   buf: Uint8Array, off: number, len: number, srcIp: number, dstIp: number, out: TcpFields, verifyChecksum: boolean,
 ): DropReason {
+  resetTcpOptions(out);
   if (len < TCP_HLEN) return DropReason.TcpTooShort;
   const hlen = (buf[off + DATA_OFF] >>> 4) << 2;
   if (hlen < TCP_HLEN || hlen > len) return DropReason.TcpBadDataOffset;
@@ -78,17 +101,24 @@ export function parseTcp(
   out.urgent = (buf[off + URGENT] << 8) | buf[off + URGENT + 1];
   out.payloadOff = off + hlen;
   out.payloadLen = len - hlen;
-  return parseTcpOptions(buf, off + TCP_HLEN, hlen - TCP_HLEN, out);
+  return parseTcpOptionList(buf, off + TCP_HLEN, hlen - TCP_HLEN, out);
 }
 
-/** Header length (options included) that emitTcp will write for `f`. */
+/**
+ * Header length (options included, a multiple of 4) that emitTcp writes for
+ * `f`: 20 plus MSS if mss >= 0, WS if wscale >= 0, SACK-permitted if
+ * sackPermitted, timestamps if hasTimestamp, and as many of the sackCount
+ * SACK blocks as fit in the 40 option bytes (3 beside timestamps).
+ */
 export function tcpHeaderLen(f: TcpFields): number {
   return TCP_HLEN + tcpOptionsLen(f);
 }
 
 /**
- * Write the header and options of `f` at off. The payload (payloadLen bytes)
- * must already be in place right after the header; the checksum covers it.
+ * Write the header and options of `f` at off in Linux's layout (see
+ * emitTcpOptions). The payload (payloadLen bytes) must already be in place at
+ * off + tcpHeaderLen(f); the checksum covers the pseudo-header, header and
+ * payload. f.headerLen, f.payloadOff and f.payloadLen are not read.
  * Returns the header length.
  */
 export function emitTcp(buf: Uint8Array, off: number, f: TcpFields, srcIp: number, dstIp: number, payloadLen: number): number {
