@@ -6,9 +6,13 @@
 export class BufferPool {
   /** The arena; slot i occupies [i*size, (i+1)*size). */
   readonly bytes: Uint8Array;
+  /** Stack of free slot indexes; the top is #free[#freeCount - 1]. */
   readonly #free: Int32Array;
+  /** 1 for each slot handed out, 0 for a free one (catches double frees). */
   readonly #used: Uint8Array;
+  /** Free slots (the depth of the #free stack). */
   #freeCount: number;
+  /** Most slots ever in use at once. */
   #highWater = 0;
 
   constructor(readonly count: number, readonly size: number) {
@@ -56,7 +60,9 @@ export class BufferPool {
  * their positions and clear them on attach and detach.
  */
 export abstract class PooledBuffer {
+  /** The pool the slot came from, null when detached. */
   #pool: BufferPool | null = null;
+  /** The slot held, -1 when detached. */
   #slot = -1;
   /** The pool's arena. */
   protected bytes: Uint8Array = new Uint8Array(0);

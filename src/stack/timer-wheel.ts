@@ -1,39 +1,81 @@
 /**
- * A hashed timer wheel: one deadline per id, intrusive doubly-linked lists
- * in typed arrays, O(1) schedule and cancel. A deadline further out than one
- * turn of the wheel waits in its slot and is skipped until its turn comes; a
- * deadline in a tick already processed waits in an overdue list that every
- * advance() fires first.
+ * A hashed timer wheel: one deadline per id, intrusive doubly-linked lists in
+ * typed arrays, O(1) schedule and cancel, nothing allocated after construction.
+ *
+ * Time is cut into ticks of tickMs and ticks into turns of `slots` ticks,
+ * aligned to multiples of `slots`. The slots hold only deadlines in the
+ * current turn, from the current tick on (slot = tick - turnBase), so the
+ * first non-empty slot holds the earliest of them; a bitmap of non-empty
+ * slots finds it in a few word reads. Later deadlines wait in the overflow
+ * list, scanned once per turn to move the next turn's entries into the slots.
+ * Deadlines in ticks already processed wait in the overdue list, which the
+ * next advance() fires first. Ticks are doubles (exact integers), never int32,
+ * so any clock works (performance.now(), Date.now(), a test's 0).
  */
+
+/** Bits per bitmap word. */
+const WORD = 32;
+
 export class TimerWheel {
+  /** Ids are 0..capacity-1. */
+  readonly capacity: number;
+  /** Tick length, ms. */
   readonly #tickMs: number;
-  readonly #mask: number;
-  /** List of deadlines in ticks already processed. */
+  /** Slots per turn (a power of two). */
+  readonly #slots: number;
+  /** List number of the overdue list (deadlines in ticks already processed; before the first advance, every deadline). */
   readonly #overdue: number;
-  /** The list being fired by advance(). */
+  /** List number of the overflow list (deadlines in later turns). */
+  readonly #overflow: number;
+  /** List number of the list advance() is firing. */
   readonly #firing: number;
-  /** Head id of each list (slots, then overdue, then firing), -1 when empty. */
+  /** Head id of each list (slots, overdue, overflow, firing), -1 when empty. */
   readonly #heads: Int32Array;
+  /** Next id in the same list, -1 at the tail. */
   readonly #next: Int32Array;
+  /** Previous id in the same list, -1 at the head. */
   readonly #prev: Int32Array;
   /** List each id is linked in, -1 when not armed. */
   readonly #listOf: Int32Array;
+  /** Armed deadline of each id, ms (-1 when not armed). */
   readonly #deadline: Float64Array;
-  /** The first tick advance() will visit (the current tick, still in progress), -1 before the first call. */
-  #tick = -1;
+  /** One bit per slot: set when the slot's list is not empty. */
+  readonly #bitmap: Int32Array;
+  /** False until the first advance() gives the wheel its time. */
+  #started = false;
+  /** The tick advance() is in: processed up to here; its slot is visited again (its later deadlines are not due yet). */
+  #tick = 0;
+  /** Lowest tick a deadline may have to go into a slot; lower goes to the overdue list (Infinity before the first advance). */
+  #low = Infinity;
+  /** First tick of the current turn (a multiple of slots). */
+  #turnBase = 0;
+  /** First tick of the next turn: deadlines from here on go to the overflow list. */
+  #turnEnd = 0;
+  /** Armed entries. */
   #size = 0;
+  /** At or below every deadline in the overdue list (Infinity when it is empty). */
+  #overdueMin = Infinity;
+  /** At or below every deadline in the overflow list (Infinity when it is empty; exact after each turn's scan). */
+  #overflowMin = Infinity;
 
-  constructor(readonly capacity: number, tickMs: number, slots: number) {
-    if (slots <= 0 || (slots & (slots - 1)) !== 0) throw new RangeError('timer wheel: slots must be a power of two');
+  constructor(capacity: number, tickMs: number, slots: number) {
+    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`timer wheel: bad capacity ${capacity}`);
+    if (!(tickMs > 0) || !Number.isFinite(tickMs)) throw new RangeError(`timer wheel: bad tick ${tickMs}`);
+    if (!Number.isInteger(slots) || slots <= 0 || slots > 2 ** 24 || (slots & (slots - 1)) !== 0) {
+      throw new RangeError(`timer wheel: slots (${slots}) must be a power of two`);
+    }
+    this.capacity = capacity;
     this.#tickMs = tickMs;
-    this.#mask = slots - 1;
+    this.#slots = slots;
     this.#overdue = slots;
-    this.#firing = slots + 1;
-    this.#heads = new Int32Array(slots + 2).fill(-1);
+    this.#overflow = slots + 1;
+    this.#firing = slots + 2;
+    this.#heads = new Int32Array(slots + 3).fill(-1);
     this.#next = new Int32Array(capacity).fill(-1);
     this.#prev = new Int32Array(capacity).fill(-1);
     this.#listOf = new Int32Array(capacity).fill(-1);
     this.#deadline = new Float64Array(capacity).fill(-1);
+    this.#bitmap = new Int32Array(Math.ceil(slots / WORD));
   }
 
   get size(): number {
@@ -44,16 +86,17 @@ export class TimerWheel {
     return this.#listOf[id] >= 0;
   }
 
+  /** The armed deadline of id, or -1. */
   deadlineOf(id: number): number {
     return this.#listOf[id] >= 0 ? this.#deadline[id] : -1;
   }
 
+  /** Arm (or re-arm, replacing any earlier deadline) entry `id` to fire at `atMs`. */
   schedule(id: number, atMs: number): void {
     if (this.#listOf[id] >= 0) this.#unlink(id);
     else this.#size++;
-    const tick = Math.floor(atMs / this.#tickMs);
     this.#deadline[id] = atMs;
-    this.#link(id, this.#tick >= 0 && tick < this.#tick ? this.#overdue : tick & this.#mask);
+    this.#place(id, Math.floor(atMs / this.#tickMs));
   }
 
   cancel(id: number): void {
@@ -61,6 +104,23 @@ export class TimerWheel {
     this.#unlink(id);
     this.#deadline[id] = -1;
     this.#size--;
+  }
+
+  /** Link id (its deadline already set) into the list its tick belongs to. */
+  #place(id: number, tick: number): void {
+    if (tick < this.#low) {
+      const at = this.#deadline[id];
+      if (at < this.#overdueMin) this.#overdueMin = at;
+      this.#link(id, this.#overdue);
+    } else if (tick < this.#turnEnd) {
+      const slot = (tick - this.#turnBase) | 0;
+      this.#bitmap[slot >>> 5] |= 1 << (slot & 31);
+      this.#link(id, slot);
+    } else {
+      const at = this.#deadline[id];
+      if (at < this.#overflowMin) this.#overflowMin = at;
+      this.#link(id, this.#overflow);
+    }
   }
 
   #link(id: number, list: number): void {
@@ -76,48 +136,122 @@ export class TimerWheel {
     const list = this.#listOf[id];
     const n = this.#next[id];
     const p = this.#prev[id];
-    if (p >= 0) this.#next[p] = n;
-    else this.#heads[list] = n;
+    if (p >= 0) {
+      this.#next[p] = n;
+    } else {
+      this.#heads[list] = n;
+      if (n < 0) this.#emptied(list);
+    }
     if (n >= 0) this.#prev[n] = p;
     this.#listOf[id] = -1;
-    this.#next[id] = this.#prev[id] = -1;
   }
 
-  advance(nowMs: number, fire: (id: number) => void): number {
-    const nowTick = Math.floor(nowMs / this.#tickMs);
-    // Before the first advance the wheel has no time yet: visit every slot once.
-    if (this.#tick < 0) this.#tick = nowTick - this.#mask;
-    let fired = 0;
-    if (this.#size > 0) {
-      fired += this.#fireList(this.#overdue, this.#overdue, nowMs, fire);
-      const slots = this.#mask + 1;
-      // Each slot at most once per call: ticks beyond one turn share slots.
-      let from = this.#tick;
-      if (nowTick - from >= slots) from = nowTick - slots + 1;
-      for (let tick = from; tick <= nowTick && this.#size > 0; tick++) {
-        this.#tick = tick; // what fire() schedules for earlier ticks goes to the overdue list
-        const slot = tick & this.#mask;
-        fired += this.#fireList(slot, slot, nowMs, fire);
-      }
+  /** A list became empty: clear its bitmap bit or forget its minimum. */
+  #emptied(list: number): void {
+    if (list < this.#slots) this.#bitmap[list >>> 5] &= ~(1 << (list & 31));
+    else if (list === this.#overdue) this.#overdueMin = Infinity;
+    else if (list === this.#overflow) this.#overflowMin = Infinity;
+  }
+
+  /** First non-empty slot at or after `from`, -1 when none. */
+  #nextSlot(from: number): number {
+    const bm = this.#bitmap;
+    let w = from >>> 5;
+    if (w >= bm.length) return -1;
+    let bits = bm[w] & (-1 << (from & 31));
+    while (bits === 0) {
+      if (++w >= bm.length) return -1;
+      bits = bm[w];
     }
-    // The current tick is not over: its slot is visited again by the next call.
-    if (nowTick > this.#tick) this.#tick = nowTick;
+    return (w << 5) + 31 - Math.clz32(bits & -bits);
+  }
+
+  /** Make `tick` the current tick, in its turn, and move the overflow entries of that turn into the slots. */
+  #enterTurn(tick: number): void {
+    const slots = this.#slots;
+    this.#tick = tick;
+    this.#low = tick;
+    this.#turnBase = tick - (((tick % slots) + slots) % slots);
+    this.#turnEnd = this.#turnBase + slots;
+    let id = this.#heads[this.#overflow];
+    if (id < 0) return;
+    // Re-place every overflow entry: its list is rebuilt and its minimum becomes exact.
+    this.#heads[this.#overflow] = -1;
+    this.#overflowMin = Infinity;
+    while (id >= 0) {
+      const next = this.#next[id];
+      this.#place(id, Math.floor(this.#deadline[id] / this.#tickMs));
+      id = next;
+    }
+  }
+
+  /**
+   * Fire (call fire(id), after unlinking it) every entry whose deadline is
+   * <= nowMs, earliest ticks first (deadlines already overdue before this
+   * call come first; within one tick, in no set order). fire may schedule or
+   * cancel any id: an id re-armed for a tick this call has not reached yet
+   * fires in this call when due, one re-armed for a tick already reached
+   * (the past, or now) waits for the next call. Returns how many fired.
+   */
+  advance(nowMs: number, fire: (id: number) => void): number {
+    let nowTick = Math.floor(nowMs / this.#tickMs);
+    let fired = 0;
+    if (!this.#started) {
+      // The first call gives the wheel its time. Everything scheduled before it waits in
+      // the overdue list; start at its earliest tick so that it fires in tick order.
+      this.#started = true;
+      let start = nowTick;
+      const first = Math.floor(this.#overdueMin / this.#tickMs);
+      if (first < start) start = first;
+      this.#enterTurn(start);
+      let id = this.#heads[this.#overdue];
+      this.#heads[this.#overdue] = -1;
+      this.#overdueMin = Infinity;
+      while (id >= 0) {
+        const next = this.#next[id];
+        this.#place(id, Math.floor(this.#deadline[id] / this.#tickMs));
+        id = next;
+      }
+    } else if (nowTick < this.#tick) {
+      nowTick = this.#tick; // the clock went back: only the current tick's slot is looked at
+    }
+    if (this.#heads[this.#overdue] >= 0) fired += this.#fireList(this.#overdue, nowMs, fire);
+    for (;;) {
+      let slot = this.#nextSlot(this.#tick - this.#turnBase);
+      while (slot >= 0) {
+        const tick = this.#turnBase + slot;
+        if (tick > nowTick) break;
+        this.#tick = tick;
+        // While a passed tick fires, its own tick counts as passed: a re-arm there is overdue.
+        this.#low = tick < nowTick ? tick + 1 : tick;
+        fired += this.#fireList(slot, nowMs, fire);
+        slot = this.#nextSlot(slot + 1);
+      }
+      if (nowTick < this.#turnEnd) break;
+      // Every slot of this turn has fired (nowTick is past it): go on to the next turn, or
+      // straight to the turn of the earliest overflow entry (or of nowTick, if earlier).
+      const first = Math.floor(this.#overflowMin / this.#tickMs);
+      this.#enterTurn(first < nowTick ? (first > this.#turnEnd ? first : this.#turnEnd) : nowTick);
+    }
+    this.#tick = nowTick;
+    this.#low = nowTick;
     return fired;
   }
 
   /**
-   * Fire the entries of `list` due by nowMs. The list is first moved to the
-   * firing list, so fire() may schedule or cancel anything; entries not due
-   * return to `home`.
+   * Fire the due entries of `list`. The list is first moved to the firing
+   * list, so fire() may schedule or cancel anything (what it schedules
+   * never joins this pass); entries not due are placed again.
    */
-  #fireList(list: number, home: number, nowMs: number, fire: (id: number) => void): number {
+  #fireList(list: number, nowMs: number, fire: (id: number) => void): number {
     let id = this.#heads[list];
-    if (id < 0) return 0;
+    const firing = this.#firing;
+    for (let k = id; k >= 0; k = this.#next[k]) this.#listOf[k] = firing;
     this.#heads[list] = -1;
-    for (let k = id; k >= 0; k = this.#next[k]) this.#listOf[k] = this.#firing;
-    this.#heads[this.#firing] = id;
+    this.#heads[firing] = id;
+    this.#emptied(list);
     let fired = 0;
-    while ((id = this.#heads[this.#firing]) >= 0) {
+    while ((id = this.#heads[firing]) >= 0) {
       this.#unlink(id);
       if (this.#deadline[id] <= nowMs) {
         this.#deadline[id] = -1;
@@ -125,27 +259,29 @@ export class TimerWheel {
         fired++;
         fire(id);
       } else {
-        this.#link(id, home);
+        this.#place(id, Math.floor(this.#deadline[id] / this.#tickMs));
       }
     }
     return fired;
   }
 
+  /**
+   * Earliest armed deadline, Infinity when none. Exact for deadlines in the
+   * current turn; a deadline in a later turn may be reported by a lower
+   * bound (one that was cancelled), never earlier than the next turn; a
+   * deadline already due may be reported as an earlier past time. Costs a
+   * bitmap scan of at most slots/32 words plus one slot's list.
+   */
   nextDeadline(): number {
     if (this.#size === 0) return Infinity;
-    let best = Infinity;
-    for (let id = this.#heads[this.#overdue]; id >= 0; id = this.#next[id]) {
-      if (this.#deadline[id] < best) best = this.#deadline[id];
-    }
-    // Scan one turn of slots from the next tick; a slot's entries may belong to later turns.
-    const slots = this.#mask + 1;
-    const start = this.#tick < 0 ? 0 : this.#tick;
-    for (let k = 0; k < slots; k++) {
-      if ((start + k) * this.#tickMs >= best) break;
-      for (let id = this.#heads[(start + k) & this.#mask]; id >= 0; id = this.#next[id]) {
+    let best = this.#overdueMin;
+    const slot = this.#started ? this.#nextSlot(this.#tick - this.#turnBase) : -1;
+    if (slot >= 0) {
+      for (let id = this.#heads[slot]; id >= 0; id = this.#next[id]) {
         if (this.#deadline[id] < best) best = this.#deadline[id];
       }
+      return best;
     }
-    return best;
+    return this.#overflowMin < best ? this.#overflowMin : best;
   }
 }

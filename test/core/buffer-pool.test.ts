@@ -1,6 +1,7 @@
 /** BufferPool: fixed slots from one arena; exhaustion, reuse, misuse, 2 GiB guard. */
 import t from 'tap';
 import { BufferPool } from '../../src/stack/buffer-pool.ts';
+import { Prng } from './fixtures/prng.ts';
 
 t.test('alloc until exhausted, then -1; slots distinct and in range', async (t) => {
   const p = new BufferPool(5, 16);
@@ -61,4 +62,57 @@ t.test('constructor guards', async (t) => {
   t.throws(() => new BufferPool(4, 2.5), RangeError);
   t.throws(() => new BufferPool(2 ** 16, 2 ** 15), RangeError, 'exactly 2 GiB is over the limit');
   t.throws(() => new BufferPool(2 ** 20, 2 ** 20), /2 GiB/);
+});
+
+t.test('randomized model vs a set of held slots (120,000 ops, with misuse)', async (t) => {
+  for (const [seed, count, size] of [[1, 1, 4], [2, 7, 16], [3, 64, 3]]) {
+    const rng = new Prng(seed);
+    const p = new BufferPool(count, size);
+    const held = new Set<number>();
+    let high = 0;
+    let bad = 0;
+    let exhausted = 0;
+    let misuse = 0;
+    const fail = (m: string): void => {
+      if (bad++ < 3) t.fail(`seed ${seed}: ${m}`);
+    };
+    for (let i = 0; i < 40_000; i++) {
+      const op = rng.int(10);
+      if (op < 5) {
+        const s = p.alloc();
+        if (held.size === count) {
+          exhausted++;
+          if (s !== -1) fail(`op ${i}: alloc ${s} from an exhausted pool`);
+        } else if (s < 0 || s >= count || held.has(s)) {
+          fail(`op ${i}: alloc returned ${s} (held: ${[...held]})`);
+        } else {
+          held.add(s);
+          // The slot is the caller's: write a marker over all of it.
+          p.bytes.fill(s & 0xff, s * size, (s + 1) * size);
+        }
+      } else if (op < 9) {
+        if (held.size === 0) continue;
+        const s = [...held][rng.int(held.size)];
+        for (let k = 0; k < size; k++) if (p.bytes[s * size + k] !== (s & 0xff)) fail(`op ${i}: slot ${s} overwritten`);
+        p.free(s);
+        held.delete(s);
+      } else {
+        // Misuse throws and changes nothing.
+        const s = rng.int(count + 2) - 1;
+        if (held.has(s)) continue;
+        misuse++;
+        let threw = false;
+        try {
+          p.free(s);
+        } catch {
+          threw = true;
+        }
+        if (!threw) fail(`op ${i}: free(${s}) of a slot not held did not throw`);
+      }
+      if (held.size > high) high = held.size;
+      if (p.inUse !== held.size || p.highWater !== high) fail(`op ${i}: inUse ${p.inUse}/${held.size} highWater ${p.highWater}/${high}`);
+    }
+    t.equal(bad, 0, `seed ${seed} count ${count}: no mismatches`);
+    t.ok(exhausted > 100 && misuse > 200, `exhaustion (${exhausted}) and misuse (${misuse}) exercised`);
+  }
 });

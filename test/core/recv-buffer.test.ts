@@ -167,6 +167,29 @@ t.test('range table full returns -1; merging inserts still succeed', async (t) =
   t.equal(r.oooBytes, 0);
 });
 
+/**
+ * How a segment [rel, rel+len) meets the held out-of-order runs (relative to
+ * the in-order end): the case names of the overlap taxonomy.
+ */
+function classify(runs: [number, number][], rel: number, len: number): string {
+  if (len <= 0) return 'beyond the window';
+  const a = rel;
+  const b = rel + len;
+  const touching = runs.filter(([s, e]) => s <= b && e >= a);
+  if (rel === 0) return touching.length > 0 ? 'in order, reaching held data' : 'in order';
+  if (touching.length === 0) return runs.length === RECV_MAX_OOO_RANGES ? 'new range, table full' : 'new range';
+  if (touching.length > 1) return 'bridging several ranges';
+  const [s, e] = touching[0];
+  if (s === a && e === b) return 'exact duplicate';
+  if (s <= a && b <= e) return 'contained (partial duplicate)';
+  if (a < s && b > e) return 'containing (overlap both sides)';
+  if (e === a || s === b) return 'adjacent';
+  return a < s ? 'overlap on the left' : 'overlap on the right';
+}
+
+const allCases = new Map<string, number>();
+let totalOps = 0;
+
 t.test('randomized model: random segments, random order, duplicates, random reads', async (t) => {
   for (const [seed, cap, maxSeg] of [[1, 97, 20], [2, 512, 60], [3, 200, 3], [4, 4096, 1500]]) {
     const rng = new Prng(seed);
@@ -178,6 +201,8 @@ t.test('randomized model: random segments, random order, duplicates, random read
     const got = new Uint8Array(total);
     let bad = 0;
     let fulls = 0;
+    let ops = 0;
+    const cases = new Map<string, number>();
     const fail = (msg: string): void => {
       if (bad++ < 3) t.fail(`seed ${seed}: ${msg}`);
     };
@@ -192,6 +217,7 @@ t.test('randomized model: random segments, random order, duplicates, random read
       return out;
     };
     for (let iter = 0; consumed < total && iter < 2_000_000; iter++) {
+      ops++;
       if (rng.int(4) === 0) {
         const want = rng.int(cap + 1);
         const peek = rng.int(5) === 0;
@@ -213,6 +239,8 @@ t.test('randomized model: random segments, random order, duplicates, random read
       let touches = false;
       for (let k = Math.max(end, abs - 1); k <= abs + clipped && k < held.length; k++) if (held[k]) touches = true;
       const runs = modelRuns();
+      const kind = classify(runs, rel, clipped);
+      cases.set(kind, (cases.get(kind) ?? 0) + 1);
       const expectFull = rel > 0 && clipped > 0 && !touches && runs.length === RECV_MAX_OOO_RANGES;
       const ret = r.insert(rel, STREAM, abs, len);
       if (expectFull) {
@@ -235,5 +263,19 @@ t.test('randomized model: random segments, random order, duplicates, random read
     t.equal(bad, 0, `seed ${seed}: no mismatches`);
     t.ok(Buffer.compare(got, STREAM.subarray(0, total)) === 0, `seed ${seed}: read bytes equal the stream`);
     if (cap === 200) t.ok(fulls > 0, `seed ${seed}: table-full path exercised (${fulls})`);
+    t.ok(ops > 10_000 && total > 10 * cap, `seed ${seed}: ${ops} operations, ${Math.floor(total / cap)} trips around the ring`);
+    for (const [k, v] of cases) allCases.set(k, (allCases.get(k) ?? 0) + v);
+    totalOps += ops;
+  }
+});
+
+t.test('the randomized model met every overlap case, over 100,000 operations', async (t) => {
+  t.ok(totalOps > 100_000, `${totalOps} operations`);
+  for (const k of [
+    'in order', 'in order, reaching held data', 'new range', 'new range, table full', 'bridging several ranges',
+    'exact duplicate', 'contained (partial duplicate)', 'containing (overlap both sides)', 'adjacent',
+    'overlap on the left', 'overlap on the right',
+  ]) {
+    t.ok((allCases.get(k) ?? 0) >= 50, `${k}: ${allCases.get(k) ?? 0}`);
   }
 });

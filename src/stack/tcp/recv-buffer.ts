@@ -19,7 +19,9 @@ export class RecvBuffer extends PooledBuffer {
   #headOffset = 0;
   /** Out-of-order ranges as absolute stream offsets [start, end), sorted, disjoint, non-adjacent. */
   readonly #oooStart = new Float64Array(RECV_MAX_OOO_RANGES);
+  /** Exclusive ends of the out-of-order ranges (absolute stream offsets). */
   readonly #oooEnd = new Float64Array(RECV_MAX_OOO_RANGES);
+  /** Out-of-order ranges held. */
   #oooCount = 0;
 
   protected clear(): void {

@@ -5,6 +5,7 @@ import { copyBytes } from '../copy.ts';
 export class SendBuffer extends PooledBuffer {
   /** Ring position of the oldest byte. */
   #head = 0;
+  /** Bytes queued and not yet acknowledged. */
   #length = 0;
 
   protected clear(): void {
