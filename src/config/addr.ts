@@ -1,8 +1,12 @@
 /** Text forms of IPv4 and MAC addresses (numbers inside the stack). */
 
-/** 198.18.0.1 → 0xc6120001; -1 when invalid. */
+/**
+ * 198.18.0.1 → 0xc6120001; -1 when invalid. An octet with a leading zero
+ * (`010`) is rejected: inet_addr(3), which mTCP uses, reads it as octal, so
+ * taking it as decimal would silently change the address.
+ */
 export function parseIpv4(text: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(text);
   if (!m) return -1;
   let n = 0;
   for (let i = 1; i <= 4; i++) {
@@ -29,7 +33,7 @@ export function formatMac(n: number): string {
 
 /** 198.18.0.0/15 → { addr, prefix }; null when invalid. */
 export function parseCidr(text: string): { addr: number; prefix: number } | null {
-  const m = /^([^/]+)\/(\d{1,2})$/.exec(text);
+  const m = /^([^/]+)\/(0|[1-9]\d?)$/.exec(text);
   if (!m) return null;
   const addr = parseIpv4(m[1]);
   const prefix = Number(m[2]);

@@ -4,8 +4,11 @@ import { ConfigError } from './errors.ts';
 import { contentLines } from './lines.ts';
 
 export interface ArpEntry {
+  /** IPv4 address (uint32) as written; host bits are ignored when matching. */
   addr: number;
+  /** Prefix length, 0..32 (/32 for one neighbour, /0 for everything, e.g. a gateway's MAC). */
   prefix: number;
+  /** 48-bit MAC. */
   mac: number;
 }
 
@@ -32,18 +35,21 @@ export function parseArpConf(text: string, file: string): ArpEntry[] {
 
 /** Static neighbours with longest-prefix match; lookups allocate nothing. */
 export class ArpTable {
+  /** Masked network of each entry, longest prefix first. */
   readonly #net: Uint32Array;
+  /** Network mask of each entry. */
   readonly #mask: Uint32Array;
+  /** MAC of each entry (48 bits, exact in a double). */
   readonly #mac: Float64Array;
 
   constructor(entries: readonly ArpEntry[]) {
-    const sorted = [...entries].sort((a, b) => b.prefix - a.prefix);
+    const sorted = [...entries].sort((a, b) => b.prefix - a.prefix); // stable: the first of equal prefixes wins
     this.#net = new Uint32Array(sorted.map((e) => (e.addr & prefixMask(e.prefix)) >>> 0));
     this.#mask = new Uint32Array(sorted.map((e) => prefixMask(e.prefix)));
     this.#mac = new Float64Array(sorted.map((e) => e.mac));
   }
 
-  /** MAC for `ip`, -1 when no entry covers it. */
+  /** MAC for `ip` (uint32 or int32 form), -1 when no entry covers it. */
   lookup(ip: number): number {
     for (let i = 0; i < this.#net.length; i++) {
       if (((ip & this.#mask[i]) >>> 0) === this.#net[i]) return this.#mac[i];

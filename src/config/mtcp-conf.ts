@@ -15,43 +15,65 @@ import { parseRouteConf, type RouteEntry } from './route-conf.ts';
 
 export type { ArpEntry } from './arp-conf.ts';
 export type { RouteEntry } from './route-conf.ts';
+export type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 
 export type IoName = 'sim' | 'shm';
 const IO_NAMES: readonly IoName[] = ['sim', 'shm'];
 /** Drivers planned but not in this version. */
 const IO_LATER = ['tap', 'dpdk', 'netmap'];
 
+/** One port: mTCP read these from the kernel's interface; mtcp-ts reads `<port>.addr` / `<port>.mac`. */
 export interface PortConfig {
+  /** Port name from `port` (letters, digits, _). */
   name: string;
+  /** IPv4 address, uint32. */
   addr: number;
+  /** Subnet prefix length, 0..32. */
   prefix: number;
+  /** 48-bit MAC; 02:00:a:b:c:d (locally administered, from the address) unless `<port>.mac` is given. */
   mac: number;
 }
 
 export interface MtcpConfig {
   /** The file it came from (or a label for text). */
   file: string;
+  /** Packet I/O driver (`io`). */
   io: IoName;
+  /** Cores, one context each (`num_cores`, 1..128). */
   numCores: number;
+  /** CPUs the cores may use (`core_mask`); the lowest numCores bits by default (inexact above 52 cores). */
   coreMask: number;
+  /** Memory channels per socket (`num_mem_ch`, for DPDK later). */
   numMemCh: number;
+  /** Ports in `port` order. */
   ports: PortConfig[];
+  /** Ports whose statistics are printed (`stat_print`). */
   statPrint: string[];
+  /** Connections per core (`max_concurrency`). */
   maxConcurrency: number;
+  /** Send/receive buffers per core (`max_num_buffers`). */
   maxNumBuffers: number;
+  /** Receive buffer bytes per connection (`rcvbuf`). */
   rcvbuf: number;
+  /** Send buffer bytes per connection (`sndbuf`). */
   sndbuf: number;
-  /** Idle timeout, seconds; -1 disables. */
+  /** Idle timeout, seconds; -1 disables (`tcp_timeout`). */
   tcpTimeoutSec: number;
-  /** TIME_WAIT duration, seconds. */
+  /** TIME_WAIT duration, seconds (`tcp_timewait`). */
   tcpTimewaitSec: number;
+  /** Congestion control (`cc`). */
   cc: CongestionControlName;
+  /** Link MTU in bytes (`mtu`). */
   mtu: number;
-  /** shm ring slots per queue. */
+  /** shm ring slots per queue (`shm_slots`). */
   shmSlots: number;
+  /** `arp_conf` as written ('' when not given; loadMtcpConf then tries config/arp.conf). */
   arpConf: string;
+  /** `route_conf` as written ('' when not given; loadMtcpConf then tries config/route.conf). */
   routeConf: string;
+  /** Static ARP entries (filled by loadMtcpConf). */
   arp: ArpEntry[];
+  /** Static routes (filled by loadMtcpConf). */
   routes: RouteEntry[];
 }
 
@@ -84,6 +106,11 @@ const PORT_NAME = /^[A-Za-z0-9_]+$/;
 
 /** Parse mtcp.conf text (no files are read; arp and routes stay empty). */
 export function parseMtcpConf(text: string, file: string): MtcpConfig {
+  return parseWithLines(text, file).config;
+}
+
+/** The config and where each plain key was given (for errors found later, e.g. a missing arp_conf file). */
+function parseWithLines(text: string, file: string): { config: MtcpConfig; seen: Map<string, Line> } {
   const seen = new Map<string, Line>();
   const portKeys = new Map<string, Map<'addr' | 'mac', Line>>();
   for (const { line, text: t } of contentLines(text)) {
@@ -91,6 +118,7 @@ export function parseMtcpConf(text: string, file: string): MtcpConfig {
     if (eq < 0) throw new ConfigError(file, line, `\`${t}\` has no \`=\``, '`key = value`');
     const key = t.slice(0, eq).trim();
     const value = t.slice(eq + 1).trim();
+    if (key === '') throw new ConfigError(file, line, `\`${t}\` has no key before \`=\``, '`key = value`');
     if (value === '') throw new ConfigError(file, line, `${key} has no value`, '`key = value`');
     const dot = /^([A-Za-z0-9_]+)\.(addr|mac)$/.exec(key);
     if (dot) {
@@ -122,8 +150,9 @@ export function parseMtcpConf(text: string, file: string): MtcpConfig {
   if ((l = get('num_cores'))) c.numCores = integer(file, 'num_cores', l, 1, 128);
   c.coreMask = 2 ** c.numCores - 1;
   if ((l = get('core_mask'))) {
-    const m = /^(0x)?([0-9a-fA-F]{1,8})$/.exec(l.value);
-    if (!m) throw new ConfigError(file, l.line, `core_mask = ${l.value} is not a hex mask`, 'a hex number such as 0xf');
+    // At most 13 hex digits: cores 0..51, exact in a JS number.
+    const m = /^(0x|0X)?([0-9a-fA-F]{1,13})$/.exec(l.value);
+    if (!m) throw new ConfigError(file, l.line, `core_mask = ${l.value} is not a hex mask`, 'a hex number of at most 13 digits (cores 0 to 51), such as 0xf');
     const mask = parseInt(m[2], 16);
     let bits = 0;
     for (let v = mask; v; v = Math.floor(v / 2)) bits += v & 1;
@@ -196,7 +225,7 @@ export function parseMtcpConf(text: string, file: string): MtcpConfig {
       if (!names.includes(p)) throw new ConfigError(file, l.line, `stat_print names unknown port \`${p}\``, `ports from \`port\` (${names.join(', ')})`);
     }
   }
-  return c;
+  return { config: c, seen };
 }
 
 /** A config file's text, or a ConfigError naming it. */
@@ -210,13 +239,15 @@ function readConfigFile(path: string, what: string): string {
 
 /** Read mtcp.conf and the arp.conf / route.conf it uses (config/arp.conf and config/route.conf beside it by default, when present). */
 export function loadMtcpConf(path: string): MtcpConfig {
-  const c = parseMtcpConf(readConfigFile(path, 'mtcp.conf'), path);
+  const { config: c, seen } = parseWithLines(readConfigFile(path, 'mtcp.conf'), path);
   const dir = dirname(path);
   const names = c.ports.map((p) => p.name);
   const side = (explicit: string, fallback: string, key: string): string | null => {
     if (explicit) {
       const p = resolve(dir, explicit);
-      if (!existsSync(p)) throw new ConfigError(path, 0, `${key} = ${explicit} does not exist`, 'an existing file');
+      if (!existsSync(p)) {
+        throw new ConfigError(path, seen.get(key)?.line ?? 0, `${key} = ${explicit} does not exist (${p})`, 'an existing file, relative to this file\'s directory');
+      }
       return p;
     }
     const p = resolve(dir, fallback);

@@ -8,16 +8,23 @@ import { ConfigError } from './errors.ts';
 import { contentLines } from './lines.ts';
 
 export interface RouteEntry {
+  /** Destination network (uint32, host bits cleared); 0 for the default route. */
   addr: number;
+  /** Prefix length, 0..32. */
   prefix: number;
+  /** Port name the route leaves by. */
   port: string;
   /** Next hop for this route, 0 when directly connected. */
   gateway: number;
 }
 
+/** What RouteTable needs of a port (a PortConfig will do): its subnet is routed directly. */
 export interface RoutePort {
+  /** Port name. */
   name: string;
+  /** The port's IPv4 address. */
   addr: number;
+  /** The port's subnet prefix length. */
   prefix: number;
 }
 
@@ -46,9 +53,13 @@ export function parseRouteConf(text: string, file: string, portNames: readonly s
 
 /** Longest-prefix-match routing over typed arrays: lookups allocate nothing. */
 export class RouteTable {
+  /** Masked network of each route, longest prefix first. */
   readonly #net: Uint32Array;
+  /** Network mask of each route. */
   readonly #mask: Uint32Array;
+  /** Gateway of each route (uint32), 0 when directly connected. */
   readonly #gateway: Float64Array;
+  /** Port name of each route. */
   readonly #ports: string[];
 
   constructor(routes: readonly RouteEntry[], ports: readonly RoutePort[]) {
@@ -64,7 +75,7 @@ export class RouteTable {
     this.#ports = all.map(({ r }) => r.port);
   }
 
-  /** Index of the best route for dst, -1 when none. */
+  /** Index of the best route for dst (uint32 or int32 form), -1 when none. */
   lookup(dst: number): number {
     for (let i = 0; i < this.#net.length; i++) {
       if (((dst & this.#mask[i]) >>> 0) === this.#net[i]) return i;
@@ -79,6 +90,7 @@ export class RouteTable {
     return this.#gateway[i] !== 0 ? this.#gateway[i] : dst;
   }
 
+  /** Port the best route for dst leaves by, null when unreachable. */
   portOf(dst: number): string | null {
     const i = this.lookup(dst);
     return i < 0 ? null : this.#ports[i];

@@ -63,9 +63,14 @@ t.test('an explicit arp_conf or route_conf that does not exist is an error', asy
   const dir = tempDir(t);
   const path = join(dir, 'mtcp.conf');
   writeFileSync(path, `${MTCP}arp_conf = nope/arp.conf\n`);
-  expectConfigError(t, () => loadMtcpConf(path), path, 0, /arp_conf = nope\/arp\.conf does not exist/, 'missing arp_conf');
-  writeFileSync(path, `${MTCP}route_conf = missing.conf\n`);
-  expectConfigError(t, () => loadMtcpConf(path), path, 0, /route_conf = missing\.conf does not exist/, 'missing route_conf');
+  expectConfigError(t, () => loadMtcpConf(path), path, 5, /arp_conf = nope\/arp\.conf does not exist/, 'missing arp_conf names its line');
+  writeFileSync(path, `route_conf = missing.conf\n# routes above\n${MTCP}`);
+  expectConfigError(t, () => loadMtcpConf(path), path, 1, /route_conf = missing\.conf does not exist \(.*missing\.conf\)/, 'missing route_conf names its line and the resolved path');
+  // A default config/arp.conf that is absent is fine, an explicit one is not, even when the default exists.
+  mkdirSync(join(dir, 'config'));
+  writeFileSync(join(dir, 'config', 'arp.conf'), ARP);
+  writeFileSync(path, `${MTCP}\narp_conf = config/arp.con\n`);
+  expectConfigError(t, () => loadMtcpConf(path), path, 6, /arp_conf = config\/arp\.con does not exist/, 'a typo is not covered by the default');
 });
 
 t.test('errors in the side files name the side file and line', async (t) => {
@@ -97,6 +102,19 @@ t.test('a missing or unreadable mtcp.conf is a ConfigError', async (t) => {
     expectConfigError(t, () => loadMtcpConf(locked), locked, 0, /cannot read the file \(EACCES\)/, 'no read permission');
   }
   chmodSync(locked, 0o644);
+});
+
+t.test('the shipped mtcp.conf, config/arp.conf and config/route.conf load', async (t) => {
+  const path = new URL('../../mtcp.conf', import.meta.url).pathname;
+  const c = loadMtcpConf(path);
+  t.equal(c.io, 'shm');
+  t.same(c.ports, [{ name: 'shm0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001 }]);
+  t.equal(c.numCores, 1);
+  t.equal(c.cc, 'reno');
+  t.equal(c.mtu, 1500);
+  t.ok(c.arp.length >= 1, 'the sample arp.conf has entries');
+  t.ok(c.routes.length >= 1, 'the sample route.conf has routes');
+  t.ok(c.routes.every((r) => r.port === 'shm0'), 'routes use the sample port');
 });
 
 t.test('a syntax error in mtcp.conf names mtcp.conf and the line', async (t) => {

@@ -95,6 +95,9 @@ t.test('num_cores sets the default core_mask; core_mask text forms', async (t) =
   t.equal(parseMtcpConf(`${BASE}num_cores = 2\ncore_mask = 0xA0\n`, F).coreMask, 0xa0, 'upper-case hex, non-contiguous');
   t.equal(parseMtcpConf(`${BASE}core_mask = 0xffffffff\n`, F).coreMask, 0xffffffff, 'eight hex digits');
   t.equal(parseMtcpConf(`${BASE}num_cores = 2\ncore_mask = 0x7\n`, F).coreMask, 7, 'more bits than cores is fine');
+  t.equal(parseMtcpConf(`${BASE}num_cores = 40\ncore_mask = 0xfffffffffffff\n`, F).coreMask, 2 ** 52 - 1, '13 hex digits: cores 0..51');
+  t.equal(parseMtcpConf(`${BASE}core_mask = 0X10\n`, F).coreMask, 0x10, '0X prefix');
+  t.equal(parseMtcpConf(`${BASE}num_cores = 52\n`, F).coreMask, 2 ** 52 - 1, 'default mask for 52 cores is exact');
 });
 
 t.test('rcvbuf / sndbuf: one set → the other equals it', async (t) => {
@@ -113,6 +116,29 @@ t.test('tcp_timeout = -1 disables; tcp_timewait = 0', async (t) => {
   t.equal(parseMtcpConf(`${BASE}tcp_timeout = -1\n`, F).tcpTimeoutSec, -1);
   t.equal(parseMtcpConf(`${BASE}tcp_timeout = 1\n`, F).tcpTimeoutSec, 1);
   t.equal(parseMtcpConf(`${BASE}tcp_timewait = 0\n`, F).tcpTimewaitSec, 0);
+});
+
+t.test('port may follow its <port>.addr / .mac lines; stat_print may precede port', async (t) => {
+  const c = parseMtcpConf('stat_print = b a\na.addr = 10.0.0.1/8\nb.mac = 02:00:00:00:00:0b\nb.addr = 10.0.0.2/8\nport = a b\n', F);
+  t.same(c.ports.map((p) => p.name), ['a', 'b'], 'port order');
+  t.equal(c.ports[1].mac, 0x02000000000b);
+  t.same(c.statPrint, ['b', 'a']);
+});
+
+t.test('an error message has the form file:line: problem; expected ...', async (t) => {
+  let msg = '';
+  try {
+    parseMtcpConf(`${BASE}io = dpdk\n`, F);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  t.equal(msg, `${F}:3: io = dpdk is not supported by this version; expected one of sim, shm`);
+  try {
+    parseMtcpConf(`${BASE}cc = vegas\n`, F);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  t.match(msg, /^\/etc\/mtcp\/mtcp\.conf:3: unknown cc = vegas; expected one of reno, cubic/, 'lists the supported ones');
 });
 
 t.test('cc = cubic is accepted (this version has CUBIC, RFC 9438)', async (t) => {
@@ -230,7 +256,15 @@ t.test('every error names the file and line', async (t) => {
     ['core_mask with too few bits', `${BASE}num_cores = 4\ncore_mask = 0x7\n`, 4, /core_mask = 0x7 has 3 cores but num_cores = 4/],
     ['core_mask 0', `${BASE}core_mask = 0\n`, 3, /has 0 cores/],
     ['bad core_mask text', `${BASE}core_mask = 0xg\n`, 3, /not a hex mask/],
-    ['core_mask with 9 hex digits', `${BASE}core_mask = 0x123456789\n`, 3, /not a hex mask/],
+    ['core_mask with 14 hex digits', `${BASE}core_mask = 0x12345678901234\n`, 3, /not a hex mask/],
+    ['core_mask 0x alone', `${BASE}core_mask = 0x\n`, 3, /not a hex mask/],
+    ['core_mask beyond 32 bits with too few set', `${BASE}num_cores = 3\ncore_mask = 0x10000000001\n`, 4, /has 2 cores but num_cores = 3/],
+    ['no key before =', `${BASE}= 5\n`, 3, /has no key before `=`/],
+    ['addr with a leading-zero octet (octal to inet_addr)', `port = shm0\nshm0.addr = 198.018.0.1/24\n`, 2, /shm0\.addr/],
+    ['addr prefix with a leading zero', `port = shm0\nshm0.addr = 198.18.0.1/024\n`, 2, /shm0\.addr/],
+    ['addr for an unlisted port, port given later', `shm9.addr = 10.0.0.1/8\n${BASE}`, 1, /shm9 is not in `port`/],
+    ['stat_print before port, naming an unknown port', `stat_print = shm1\n${BASE}`, 1, /stat_print names unknown port `shm1`/],
+    ['cc empty', `${BASE}cc =\n`, 3, /cc has no value/],
     ['core_mask negative', `${BASE}core_mask = -1\n`, 3, /not a hex mask/],
     ['shm_slots not a power of two', `${BASE}shm_slots = 1000\n`, 3, /shm_slots = 1000/],
     ['shm_slots below 64', `${BASE}shm_slots = 32\n`, 3, /out of range/],
