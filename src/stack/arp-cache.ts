@@ -48,10 +48,9 @@ export class ArpCache {
     return old !== mac;
   }
 
-  /** Whether a learned entry for `ip` has gone stale and should be refreshed. */
-  isStale(ip: number, now: number): boolean {
-    const t = this.#freshUntil.get(ip);
-    return t !== undefined && now > t;
+  /** Until when a learned entry for `ip` is fresh, ms; Infinity for static or unknown entries (never refreshed). */
+  freshUntil(ip: number): number {
+    return this.#freshUntil.get(ip) ?? Infinity;
   }
 
   /** Whether a request for `ip` may be sent now (rate limit); records it when so. */

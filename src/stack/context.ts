@@ -51,6 +51,8 @@ export class StackContext implements TcpTransmitter {
   #cacheDst = 0;
   #cacheHop = 0;
   #cacheValid = false;
+  /** Until when the cached hop's ARP entry is fresh (a field, so the packet path needs no map lookup). */
+  #cacheFreshUntil = Infinity;
   readonly #cacheMac = new Uint8Array(6);
   /** Current time, whole ms. */
   now = 0;
@@ -189,6 +191,7 @@ export class StackContext implements TcpTransmitter {
     if (a.tpa !== this.ip) return DropReason.ArpNotForUs;
     // RFC 826 "Packet Reception": merge the sender, then answer requests.
     if (this.arp.learn(a.spa, a.sha, this.now) && a.spa === this.#cacheHop) this.#cacheValid = false;
+    if (a.spa === this.#cacheHop) this.#cacheFreshUntil = this.arp.freshUntil(a.spa);
     this.#pendingMac = a.sha;
     this.#pending.release(a.spa, this.#sendPending);
     if (a.op === ARP_REQUEST) {
@@ -243,7 +246,7 @@ export class StackContext implements TcpTransmitter {
     const frameLen = ETH_HLEN + IPV4_HLEN + tcpLen;
     if (!this.#cacheValid || dstIp !== this.#cacheDst) {
       if (!this.#resolve(dstIp, buf, o, frameLen)) return; // the slot stays free for the next frame
-    } else if (this.arp.isStale(this.#cacheHop, this.now) && this.arp.mayRequest(this.#cacheHop, this.now)) {
+    } else if (this.now > this.#cacheFreshUntil && this.arp.mayRequest(this.#cacheHop, this.now)) {
       emitEthernetBytes(buf, o, this.#cacheMac, this.#macBytes, ETHERTYPE_IPV4);
       this.#commit(frameLen);
       this.#requestArp(this.#cacheHop, readMac(this.#cacheMac, 0)); // refresh by unicast, keep using the entry meanwhile
@@ -274,6 +277,7 @@ export class StackContext implements TcpTransmitter {
     writeMac(this.#cacheMac, 0, mac);
     this.#cacheDst = dstIp;
     this.#cacheHop = hop;
+    this.#cacheFreshUntil = this.arp.freshUntil(hop);
     this.#cacheValid = true;
     return true;
   }
