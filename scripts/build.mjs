@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 
 const entries = ['src/index.ts'];
-for (const dir of ['apps', 'bench']) {
+for (const dir of ['apps', 'bench', 'sim']) {
   for (const f of readdirSync(dir)) if (f.endsWith('.ts')) entries.push(`${dir}/${f}`);
 }
 
