@@ -96,7 +96,12 @@ export class Harness {
     f.hasTimestamp = s.ts != null;
     f.tsVal = s.ts ? s.ts[0] : 0;
     f.tsEcr = s.ts ? s.ts[1] : 0;
-    f.sackCount = 0;
+    const sack = s.sack ?? [];
+    f.sackCount = sack.length;
+    sack.forEach(([l, r], k) => {
+      f.sackLeft[k] = l;
+      f.sackRight[k] = r;
+    });
     const tcpOff = off + ETH_HLEN + IPV4_HLEN;
     const hlen = tcpHeaderLen(f);
     buf.set(payload, tcpOff + hlen);

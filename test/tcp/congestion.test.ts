@@ -24,7 +24,7 @@ t.test('Reno: halve on loss, one MSS per window in congestion avoidance, one seg
   cc.init(MSS, 0);
   cc.onEnterRecovery(20 * MSS, MSS, 0);
   t.equal(cc.ssthresh, 10 * MSS, 'ssthresh = flight / 2');
-  t.equal(cc.cwnd, 13 * MSS, 'inflated by three segments');
+  t.equal(cc.cwnd, 10 * MSS, 'cwnd = ssthresh (the sender inflates it for NewReno)');
   cc.onExitRecovery(MSS, 0);
   t.equal(cc.cwnd, 10 * MSS);
   for (let i = 0; i < 10; i++) cc.onAck(MSS, MSS, i, 10);

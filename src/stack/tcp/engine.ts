@@ -58,6 +58,8 @@ export interface TcpConfig {
   secret: [number, number];
   /** Challenge ACKs per second for the whole context (default 1000, Linux's tcp_challenge_ack_limit). RFC 5961 §7 */
   challengeAckLimit?: number;
+  /** Offer and accept SACK (default true; false only to measure recovery without it). RFC 2018 */
+  sack?: boolean;
 }
 
 /** SYN retransmissions before connect fails with ETIMEDOUT (Linux tcp_syn_retries). */
@@ -422,6 +424,9 @@ export class TcpEngine {
     t.inRecovery = false;
     t.dupAcks = 0;
     t.recover = t.sndMax;
+    t.recoverAfterRto = true;
+    // SACK information survives one timeout; a second in a row suggests the peer reneged. RFC 6675 §5.1, RFC 2018 §8
+    if (t.retries > 1) t.sacked.reset();
     t.rttTiming = false;
     t.rtt.backoff(); // RFC 6298 (5.5)
     // Go back to the oldest unacknowledged byte. RFC 6298 (5.4)

@@ -10,6 +10,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpFields } from '../wire/tcp.
 import { MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
 import type { Listener, TcpEngine } from './engine.ts';
 import { retransmitFirst, sendAck, unsentBytes } from './output.ts';
+import { DUP_THRESH } from './sack-scoreboard.ts';
 import { State } from './state.ts';
 import type { Tcb } from './tcb.ts';
 
@@ -61,7 +62,7 @@ function negotiateOptions(e: TcpEngine, t: Tcb, seg: TcpFields): void {
     t.tsRecent = seg.tsVal;
     t.tsRecentAt = e.now;
   }
-  t.sackOk = seg.sackPermitted;
+  t.sackOk = seg.sackPermitted && e.config.sack !== false;
 }
 
 /** An RTT sample from the echoed timestamp (RFC 7323 §4.1) or the timed segment (RFC 6298, Karn). */
@@ -401,11 +402,47 @@ function inWindow(seq: number, lo: number, len: number): boolean {
   return d >= 0 && d < len;
 }
 
-/** ACK processing for the synchronized states. RFC 9293 §3.10.7.4 fifth, RFC 5681, RFC 6582 */
+/**
+ * Take the SACK blocks of an ACK into the scoreboard (RFC 6675 §5: on every
+ * ACK). Blocks outside (una, end of our data] are ignored: D-SACKs and
+ * nonsense. Returns whether the ACK SACKed octets not SACKed before.
+ */
+function takeSackBlocks(t: Tcb, seg: TcpFields, una: number): boolean {
+  if (t.sacked.count > 0) t.sacked.advance(una);
+  const dataEnd = seqAdd(t.sndUna, t.sndBuf.length);
+  let fresh = false;
+  for (let i = 0; i < seg.sackCount; i++) {
+    let left = seg.sackLeft[i];
+    let right = seg.sackRight[i];
+    if (seqLt(left, una)) left = una;
+    if (seqGt(right, dataEnd)) right = dataEnd;
+    if (seqLt(left, right) && seqGt(right, una) && t.sacked.add(left, right)) fresh = true;
+  }
+  return fresh;
+}
+
+/**
+ * Loss detected: enter fast recovery. Without SACK, NewReno (RFC 6582 §3.2,
+ * cwnd inflated by the three duplicates, RFC 5681 §3.2 step 3); with SACK,
+ * RFC 6675 §5 step 4: cwnd = ssthresh and the pipe governs what is sent.
+ */
+function enterRecovery(e: TcpEngine, t: Tcb, mss: number): void {
+  t.inRecovery = true;
+  t.recover = t.sndMax;
+  t.highRxt = t.sndUna;
+  t.cc.onEnterRecovery(t.flightSize, mss, e.now);
+  if (!t.sackOk) t.cc.cwnd += DUP_THRESH * mss;
+  retransmitFirst(e, t);
+  e.scheduleOutput(t);
+}
+
+/** ACK processing for the synchronized states. RFC 9293 §3.10.7.4 fifth, RFC 5681, RFC 6582, RFC 6675 */
 function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: boolean): void {
   const ack = seg.ack;
   const segWnd = seg.window << t.sndWscale;
   const mss = e.effectiveMss(t);
+  const newlySacked = t.sackOk && (seg.sackCount > 0 || t.sacked.count > 0) &&
+    takeSackBlocks(t, seg, seqGt(ack, t.sndUna) ? ack : t.sndUna);
   if (seqGt(ack, t.sndUna)) {
     const acked = seqDiff(ack, t.sndUna);
     sampleRtt(e, t, seg, ack);
@@ -414,11 +451,14 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: bool
     t.sndUna = ack;
     if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
     t.retries = 0;
+    if (t.recoverAfterRto && seqGe(ack, t.recover)) t.recoverAfterRto = false;
     if (t.inRecovery) {
       if (seqGe(ack, t.recover)) {
         t.inRecovery = false;
         t.dupAcks = 0;
         t.cc.onExitRecovery(mss, e.now);
+      } else if (t.sackOk) {
+        e.scheduleOutput(t); // the pipe shrank: send more. RFC 6675 §5 step (C)
       } else {
         // Partial ACK: retransmit the next hole and deflate. RFC 6582 §3.2 step 5
         retransmitFirst(e, t);
@@ -433,17 +473,18 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: bool
     else e.armRto(t);
     if (dataAcked > 0 && t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
     if (unsentBytes(t) > 0 || t.finQueued) e.scheduleOutput(t);
-  } else if (ack === t.sndUna && len === 0 && !fin && t.sndMax !== t.sndUna && segWnd === t.sndWnd) {
-    // Duplicate ACK. RFC 5681 §2, §3.2
+  } else if (ack === t.sndUna && t.sndMax !== t.sndUna &&
+             (newlySacked || (len === 0 && !fin && segWnd === t.sndWnd))) {
+    // Duplicate ACK (RFC 5681 §2), or one that SACKs new data (RFC 6675 §2).
     t.dupAcks++;
-    if (t.dupAcks < 3 && !t.inRecovery && unsentBytes(t) > 0) {
-      e.scheduleOutput(t); // limited transmit. RFC 3042
-    } else if (t.dupAcks === 3 && !t.inRecovery) {
-      t.inRecovery = true;
-      t.recover = t.sndMax;
-      t.cc.onEnterRecovery(t.flightSize, mss, e.now);
-      retransmitFirst(e, t);
-    } else if (t.dupAcks > 3 && t.inRecovery) {
+    if (!t.inRecovery) {
+      // Three duplicates, or enough SACKed above SND.UNA that it counts as lost. RFC 6675 §5 step 4
+      const lost = t.dupAcks >= DUP_THRESH || (t.sacked.count > 0 && t.sacked.lossBoundary(t.sndUna, mss) !== t.sndUna);
+      if (lost && !t.recoverAfterRto) enterRecovery(e, t, mss);
+      else if (t.dupAcks < DUP_THRESH && unsentBytes(t) > 0) e.scheduleOutput(t); // limited transmit. RFC 3042
+    } else if (t.sackOk) {
+      e.scheduleOutput(t);
+    } else if (t.dupAcks > DUP_THRESH) {
       t.cc.cwnd += mss; // inflate for each segment that left the network. RFC 5681 §3.2 step 4
       e.scheduleOutput(t);
     }

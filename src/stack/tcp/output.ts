@@ -89,7 +89,7 @@ export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, da
     const offer = t.state === State.SynSent;
     f.mss = e.localMss;
     f.wscale = offer || t.wsOk ? t.rcvWscale : -1;
-    f.sackPermitted = offer || t.sackOk;
+    f.sackPermitted = offer ? e.config.sack !== false : t.sackOk;
     f.hasTimestamp = offer || t.tsOk;
   } else {
     wnd >>>= t.rcvWscale;
@@ -190,59 +190,142 @@ export function output(e: TcpEngine, t: Tcb): boolean {
       break;
   }
 
-  let sentAny = false;
+  const segsBefore = e.stats.tcpOutSegs;
   // Our FIN is still unacknowledged only in these states.
   const finPending = t.finQueued && (t.state === State.FinWait1 || t.state === State.Closing || t.state === State.LastAck);
   const mss = e.effectiveMss(t);
-  // Limited transmit: the first two duplicate ACKs may each release one new segment beyond cwnd. RFC 3042 §2
-  const cwnd = t.cc.cwnd + (t.dupAcks > 0 && t.dupAcks < 3 && !t.inRecovery ? t.dupAcks * mss : 0);
-  const wnd = t.sndWnd < cwnd ? t.sndWnd : cwnd;
+  const sackRecovery = t.inRecovery && t.sackOk;
+  // What congestion control lets us send beyond sndNxt.
+  let cwndRoom: number;
+  if (sackRecovery) {
+    cwndRoom = retransmitLost(e, t, mss);
+    if (cwndRoom === OUT_OF_SLOTS) return false;
+  } else {
+    // Limited transmit: the first two duplicate ACKs may each release one new segment beyond cwnd. RFC 3042 §2
+    const cwnd = t.cc.cwnd + (t.dupAcks > 0 && t.dupAcks < 3 && !t.inRecovery ? t.dupAcks * mss : 0);
+    cwndRoom = seqDiff(seqAdd(t.sndUna, cwnd), t.sndNxt);
+  }
   // Usable window, RFC 5681 §2 (may be negative after the window shrank)
-  let usable = seqDiff(seqAdd(t.sndUna, wnd), t.sndNxt);
+  const wndRoom = seqDiff(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
+  let usable = wndRoom < cwndRoom ? wndRoom : cwndRoom;
   let unsent = unsentBytes(t);
   const fin = finPending ? finSeq(t) : -1;
   while (unsent > 0 && usable > 0) {
     let n = unsent < mss ? unsent : mss;
     if (n > usable) n = usable;
+    if (t.sacked.count > 0 && seqLt(t.sndNxt, t.sndMax)) {
+      // Going back after a timeout: what the peer SACKed need not be sent again. RFC 6675 §5.1
+      const skipTo = t.sacked.skipSacked(t.sndNxt);
+      if (skipTo !== t.sndNxt) {
+        const d = seqDiff(skipTo, t.sndNxt);
+        t.sndNxt = skipTo;
+        unsent -= d;
+        usable -= d;
+        continue;
+      }
+      const room = seqDiff(t.sacked.nextSackedAfter(t.sndNxt, t.sndMax), t.sndNxt);
+      if (n > room) n = room;
+    }
     const last = n === unsent;
     // Nagle: while data is unacknowledged, hold back a segment smaller than the MSS (RFC 896,
     // RFC 1122 §4.2.3.4), unless TCP_NODELAY; the FIN is not held.
-    if (n < mss && !t.noDelay && t.sndNxt !== t.sndUna && !(last && finPending)) break;
+    if (n < mss && !t.noDelay && t.sndNxt !== t.sndUna && !(last && finPending) && !sackRecovery) break;
     let flags = TCP_ACK;
     if (last) flags |= TCP_PSH;
     // Piggyback our FIN on the last data segment.
     if (last && finPending) flags |= TCP_FIN;
     if (!sendSegment(e, t, t.sndNxt, flags, n)) return false;
     if (flags & TCP_FIN) t.finSent = true;
-    sentAny = true;
     unsent -= n;
     usable -= n;
+    cwndRoom -= n;
   }
   if (finPending && t.sndNxt === fin && unsent === 0) {
     // FIN after all data, window or not (as Linux does).
     if (!sendSegment(e, t, t.sndNxt, TCP_ACK | TCP_FIN, 0)) return false;
     t.finSent = true;
-    sentAny = true;
   }
+  // RFC 6675 §4 NextSeg (3): no new data to send, so retransmit holes not yet presumed lost.
+  if (sackRecovery && unsent <= 0 && !retransmitUnsacked(e, t, mss, cwndRoom)) return false;
   if (unsent > 0 && t.sndWnd === 0 && t.sndMax === t.sndUna && t.rtoAt < 0) {
     // Zero window and nothing in flight: the persist timer will probe. RFC 9293 §3.8.6.1
     e.armRto(t);
   }
-  if (!sentAny && t.ackPending) return sendAck(e, t);
+  if (e.stats.tcpOutSegs === segsBefore && t.ackPending) return sendAck(e, t);
   return true;
 }
 
-/** Retransmit the oldest unacknowledged segment (fast retransmit, partial ACK). RFC 5681 §3.2, RFC 6582 */
-export function retransmitFirst(e: TcpEngine, t: Tcb): void {
-  const outstanding = seqDiff(t.sndMax, t.sndUna);
-  const inBuf = t.sndBuf.length;
-  let n = inBuf < outstanding ? inBuf : outstanding;
-  const mss = e.effectiveMss(t);
-  if (n > mss) n = mss;
+/** retransmitLost's answer when the TX ring is full. */
+const OUT_OF_SLOTS = -0x40000000;
+
+/**
+ * Retransmit up to one MSS of sequence space from `seq`, stopping before
+ * `limit` (the next SACKed range, or SND.MAX); our FIN rides on the segment
+ * that reaches it. Returns the sequence space sent (0: nothing to send), or
+ * OUT_OF_SLOTS.
+ */
+function retransmitFrom(e: TcpEngine, t: Tcb, seq: number, limit: number, mss: number): number {
   const fin = finSeq(t);
-  const finOutstanding = t.finSent && seqGt(t.sndMax, fin);
+  let n = seqDiff(seqLt(limit, fin) ? limit : fin, seq);
+  if (n > mss) n = mss;
+  if (n < 0) n = 0;
   let flags = TCP_ACK;
-  if (finOutstanding && n === inBuf) flags |= TCP_FIN;
-  if (n === 0 && !(flags & TCP_FIN)) return;
-  sendSegment(e, t, t.sndUna, flags, n);
+  if (t.finSent && seqGt(t.sndMax, fin) && seqAdd(seq, n) === fin && seqGt(limit, fin)) flags |= TCP_FIN;
+  if (n === 0 && !(flags & TCP_FIN)) return 0;
+  if (!sendSegment(e, t, seq, flags, n)) return OUT_OF_SLOTS;
+  return flags & TCP_FIN ? n + 1 : n;
+}
+
+/**
+ * Bytes in the network during SACK recovery (RFC 6675 §4 SetPipe): unSACKed
+ * octets not presumed lost, plus those retransmitted in this recovery.
+ */
+function pipe(t: Tcb, lostBelow: number): number {
+  return t.sacked.unsackedBetween(lostBelow, t.sndMax) + t.sacked.unsackedBetween(t.sndUna, t.highRxt);
+}
+
+/**
+ * RFC 6675 §5 step (C) with NextSeg rule (1): while cwnd - pipe leaves room
+ * for a segment, retransmit the first hole presumed lost above HighRxt.
+ * Returns the room left, or OUT_OF_SLOTS.
+ */
+function retransmitLost(e: TcpEngine, t: Tcb, mss: number): number {
+  const lostBelow = t.sacked.count > 0 ? t.sacked.lossBoundary(t.sndUna, mss) : t.sndUna;
+  let room = t.cc.cwnd - pipe(t, lostBelow);
+  while (room >= mss) {
+    const from = t.sacked.skipSacked(seqGt(t.highRxt, t.sndUna) ? t.highRxt : t.sndUna);
+    if (!seqLt(from, lostBelow)) break;
+    const sent = retransmitFrom(e, t, from, t.sacked.nextSackedAfter(from, t.sndMax), mss);
+    if (sent === OUT_OF_SLOTS) return OUT_OF_SLOTS;
+    if (sent === 0) break;
+    t.highRxt = seqAdd(from, sent);
+    room -= sent;
+  }
+  return room;
+}
+
+/** NextSeg rule (3): retransmit unSACKed data below the highest SACKed octet. Returns false when out of TX slots. */
+function retransmitUnsacked(e: TcpEngine, t: Tcb, mss: number, room: number): boolean {
+  if (t.sacked.count === 0) return true;
+  const highest = t.sacked.highestSacked;
+  while (room >= mss) {
+    const from = t.sacked.skipSacked(seqGt(t.highRxt, t.sndUna) ? t.highRxt : t.sndUna);
+    if (!seqLt(from, highest)) break;
+    const sent = retransmitFrom(e, t, from, t.sacked.nextSackedAfter(from, t.sndMax), mss);
+    if (sent === OUT_OF_SLOTS) return false;
+    if (sent === 0) break;
+    t.highRxt = seqAdd(from, sent);
+    room -= sent;
+  }
+  return true;
+}
+
+/**
+ * Retransmit the oldest unacknowledged segment: fast retransmit and NewReno's
+ * partial ACKs (RFC 5681 §3.2, RFC 6582), the first segment of SACK recovery
+ * (RFC 6675 §5 step 4.3).
+ */
+export function retransmitFirst(e: TcpEngine, t: Tcb): void {
+  const sent = retransmitFrom(e, t, t.sndUna, t.sacked.nextSackedAfter(t.sndUna, t.sndMax), e.effectiveMss(t));
+  if (sent > 0 && seqGt(seqAdd(t.sndUna, sent), t.highRxt)) t.highRxt = seqAdd(t.sndUna, sent);
 }

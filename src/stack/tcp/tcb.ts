@@ -3,6 +3,7 @@ import { RttEstimator } from './rtt.ts';
 import { SendBuffer } from './send-buffer.ts';
 import { RecvBuffer } from './recv-buffer.ts';
 import type { CongestionController } from './congestion/controller.ts';
+import { SackScoreboard } from './sack-scoreboard.ts';
 
 /**
  * Transmission control block: everything about one connection (RFC 9293
@@ -101,8 +102,14 @@ export class Tcb {
   dupAcks = 0;
   /** In fast recovery until sndUna passes `recover`. RFC 6582 */
   inRecovery = false;
-  /** Highest sequence number sent when recovery started. RFC 6582 §3.2 */
+  /** Highest sequence number sent when recovery started (or at the last timeout). RFC 6582 §3.2, RFC 6675 RecoveryPoint */
   recover = 0;
+  /** After a timeout, duplicate ACKs start no fast retransmit until sndUna passes `recover`. RFC 6582 §3.2 step 1 */
+  recoverAfterRto = false;
+  /** What the peer SACKed above sndUna. RFC 6675 §3 */
+  readonly sacked = new SackScoreboard();
+  /** Highest sequence number retransmitted in this recovery, plus one. RFC 6675 §2 HighRxt */
+  highRxt = 0;
   /** Retransmissions of the current oldest segment (reset when it is acknowledged). */
   retries = 0;
   /** Sequence number being timed for an RTT sample without timestamps (Karn), valid when rttTiming. */
@@ -183,6 +190,9 @@ export class Tcb {
     this.dupAcks = 0;
     this.inRecovery = false;
     this.recover = 0;
+    this.recoverAfterRto = false;
+    this.sacked.reset();
+    this.highRxt = 0;
     this.retries = 0;
     this.rttSeq = this.rttSentAt = 0;
     this.rttTiming = false;

@@ -13,7 +13,7 @@ export interface CongestionController {
   init(mss: number, now: number): void;
   /** `acked` bytes of new data were cumulatively acknowledged outside loss recovery; srttMs is the smoothed RTT. */
   onAck(acked: number, mss: number, now: number, srttMs: number): void;
-  /** Loss detected by duplicate ACKs: enter fast recovery with `flight` bytes outstanding. */
+  /** Loss detected by duplicate ACKs or SACK: set ssthresh and cwnd = ssthresh, with `flight` bytes outstanding. */
   onEnterRecovery(flight: number, mss: number, now: number): void;
   /** Fast recovery completed (the recovery point was acknowledged). */
   onExitRecovery(mss: number, now: number): void;

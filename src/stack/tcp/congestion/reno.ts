@@ -33,7 +33,7 @@ export class RenoController implements CongestionController {
 
   onEnterRecovery(flight: number, mss: number): void {
     this.ssthresh = Math.max(flight >>> 1, 2 * mss); // RFC 5681 (4)
-    this.cwnd = this.ssthresh + 3 * mss; // RFC 5681 §3.2 step 3 (inflated by the three duplicates)
+    this.cwnd = this.ssthresh; // the sender inflates it while recovering without SACK (RFC 5681 §3.2 step 3)
   }
 
   onExitRecovery(): void {
