@@ -240,6 +240,17 @@ t.test('segments to a closed port get a RST (RFC 9293 §3.10.7.1)', async (t) =>
   t.same(h.recv(), [], 'never a RST for a RST');
 });
 
+t.test('RSTs answering segments without a connection have a per-context budget per second', async (t) => {
+  const h = new Harness({ statelessRstLimit: 3 });
+  for (let i = 0; i < 5; i++) h.send({ flags: TCP_SYN, seq: 1000, srcPort: 42000 + i, dstPort: 81 });
+  t.equal(h.recv().length, 3, 'three RSTs, two suppressed');
+  t.equal(h.ctx.stats.tcpRstsSuppressed, 2);
+  t.equal(h.ctx.stats.dropsByName().tcp_no_socket, 5, 'each SYN still counted as a drop');
+  h.poll(1000);
+  h.send({ flags: TCP_SYN, seq: 1000, srcPort: 42009, dstPort: 81 });
+  t.equal(h.recvOne().flags, TCP_RST | TCP_ACK, 'a new second, a new budget');
+});
+
 t.test('an ACK to a listener gets a RST (RFC 9293 §3.10.7.2)', async (t) => {
   const h = new Harness();
   h.tcp.listen(LSOCK, 0, 80, 16);

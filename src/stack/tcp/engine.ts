@@ -18,6 +18,7 @@ import type { CongestionController } from './congestion/controller.ts';
 import { createController, type CongestionControlName } from './congestion/index.ts';
 import { IsnGenerator } from './isn.ts';
 import { SynCookies } from './syn-cookie.ts';
+import { RateBudget } from './rate-budget.ts';
 import { output, sendAbortRst, sendAck, sendSegment, unsentBytes } from './output.ts';
 import { segmentArrives, listenSegmentArrives } from './input.ts';
 import { State } from './state.ts';
@@ -58,6 +59,8 @@ export interface TcpConfig {
   secret: [number, number];
   /** Challenge ACKs per second for the whole context (default 1000, Linux's tcp_challenge_ack_limit). RFC 5961 §7 */
   challengeAckLimit?: number;
+  /** RSTs per second answering segments that match no connection (default 1000). */
+  statelessRstLimit?: number;
   /** Offer and accept SACK (default true; false only to measure recovery without it). RFC 2018 */
   sack?: boolean;
 }
@@ -123,10 +126,8 @@ export class TcpEngine {
   /** Window scale we offer, chosen so the receive buffer fits the window field. RFC 7323 §2.2 */
   readonly localWscale: number;
   #nextEphemeral: number;
-  /** The second the challenge-ACK budget counts, and how much of it is spent. RFC 5961 §7 */
-  #challengeSecond = -1;
-  #challengeCount = 0;
-  readonly #challengeLimit: number;
+  readonly #challengeAcks: RateBudget;
+  readonly #statelessRsts: RateBudget;
   readonly #fire = (id: number): void => this.#onTimer(id);
 
   constructor(
@@ -155,7 +156,8 @@ export class TcpEngine {
     let ws = 0;
     while (ws < 14 && config.rcvbuf >>> ws > 0xffff) ws++;
     this.localWscale = ws;
-    this.#challengeLimit = config.challengeAckLimit ?? 1000;
+    this.#challengeAcks = new RateBudget(config.challengeAckLimit ?? 1000);
+    this.#statelessRsts = new RateBudget(config.statelessRstLimit ?? 1000);
     this.#nextEphemeral = EPHEMERAL_FIRST + ((config.secret[1] >>> 0) % (EPHEMERAL_LAST - EPHEMERAL_FIRST + 1));
   }
 
@@ -171,17 +173,9 @@ export class TcpEngine {
 
   /** Whether one more challenge ACK fits in this second's budget for the context. RFC 5961 §7 */
   allowChallengeAck(): boolean {
-    const second = Math.floor(this.now / 1000);
-    if (second !== this.#challengeSecond) {
-      this.#challengeSecond = second;
-      this.#challengeCount = 0;
-    }
-    if (this.#challengeCount >= this.#challengeLimit) {
-      this.stats.tcpChallengeAcksSuppressed++;
-      return false;
-    }
-    this.#challengeCount++;
-    return true;
+    if (this.#challengeAcks.take(this.now)) return true;
+    this.stats.tcpChallengeAcksSuppressed++;
+    return false;
   }
 
   /** Payload bytes per segment: the MSS less the timestamp option when in use. */
@@ -494,9 +488,14 @@ export class TcpEngine {
   /**
    * A RST answering a segment that has no connection. RFC 9293 §3.10.7.1:
    * <SEQ=SEG.ACK><CTL=RST> if it carried an ACK, else
-   * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+   * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Within the context's budget
+   * of such RSTs per second: anyone can provoke them.
    */
   sendResetFor(seg: TcpFields, srcIp: number, dstIp: number): void {
+    if (!this.#statelessRsts.take(this.now)) {
+      this.stats.tcpRstsSuppressed++;
+      return;
+    }
     const segLen = seg.payloadLen + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
     const hasAck = (seg.flags & TCP_ACK) !== 0;
     const f = this.#statelessReply(seg, hasAck ? TCP_RST : TCP_RST | TCP_ACK, hasAck ? seg.ack : 0, hasAck ? 0 : seqAdd(seg.seq, segLen));
