@@ -7,7 +7,7 @@ import { Harness, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN
 import { State } from '../../src/stack/tcp/state.ts';
 import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../src/stack/errno.ts';
-import { SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
+import { DATA_RETRIES, DELAYED_ACK_MS, SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
 
 const PEER_ISS = 5000;
 const LSOCK = 100;
@@ -341,6 +341,42 @@ t.test('out-of-order data is held and delivered when the gap fills, with an imme
   t.same([got[0], got[99], got[100], got[199]], [1, 1, 2, 2]);
 });
 
+t.test('delayed ACK: one segment waits up to DELAYED_ACK_MS, a second is acknowledged at once (RFC 5681 §4.2)', async (t) => {
+  const { h, tcb, iss } = established();
+  const d = new Uint8Array(1460);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1, payload: d });
+  t.same(h.recv(), [], 'no ACK for a single segment at once');
+  h.poll(DELAYED_ACK_MS - 1);
+  t.same(h.recv(), [], 'nor before the delay is over');
+  h.poll(1);
+  t.equal(h.recvOne().ack, PEER_ISS + 1 + 1460, 'the delayed ACK, on time');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1 + 1460, ack: iss + 1, payload: d });
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1 + 2920, ack: iss + 1, payload: d });
+  t.equal(h.recvOne().ack, PEER_ISS + 1 + 3 * 1460, 'every second segment is acknowledged at once');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1 + 3 * 1460, ack: iss + 1, payload: d });
+  h.tcp.receive(tcb, new Uint8Array(8192), 0, 8192, false);
+  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  const reply = h.recvOne();
+  t.equal(reply.payload.length, 10, 'the reply carries the ACK');
+  t.equal(reply.ack, PEER_ISS + 1 + 4 * 1460);
+  h.poll(DELAYED_ACK_MS);
+  t.same(h.recv(), [], 'and no pure ACK follows');
+});
+
+t.test('a data connection whose peer never answers fails with ETIMEDOUT after DATA_RETRIES (RFC 6298, RFC 9293 §3.8.3)', async (t) => {
+  const { h, tcb } = established({ idleTimeoutMs: -1 });
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.poll();
+  let sent = h.recv().length;
+  for (let i = 0; i < 200 && tcb.state !== State.Closed; i++) {
+    h.poll(tcb.rtt.rtoMs);
+    sent += h.recv().filter((s) => s.payload.length > 0).length;
+  }
+  t.equal(tcb.error, ETIMEDOUT);
+  t.equal(sent, 1 + DATA_RETRIES, 'the segment and its retransmissions, no more');
+  t.equal(tcb.rtt.rtoMs, 60_000, 'the backoff reached the maximum RTO');
+});
+
 t.test('fast retransmit after three duplicate ACKs (RFC 5681 §3.2)', async (t) => {
   const { h, tcb, iss } = established();
   h.tcp.send(tcb, new Uint8Array(4 * 1460), 0, 4 * 1460);
@@ -551,6 +587,7 @@ t.test('SYN cookies when the half-open queue is full (RFC 4987 §3.6)', async (t
   t.equal(tcb.remotePort, 40001);
   t.equal(tcb.sndMss, 1300, 'the MSS from the cookie table (the largest not above 1400)');
   t.equal(tcb.rcvBuf.readable, 3, 'data in the completing ACK is delivered');
+  h.poll(DELAYED_ACK_MS);
   t.equal(h.recvOne().ack, 9004, 'and acknowledged');
 });
 

@@ -19,7 +19,7 @@ import { createController, type CongestionControlName } from './congestion/index
 import { IsnGenerator } from './isn.ts';
 import { SynCookies } from './syn-cookie.ts';
 import { RateBudget } from './rate-budget.ts';
-import { output, sendAbortRst, sendAck, sendSegment, unsentBytes } from './output.ts';
+import { output, persistProbe, windowStep, sendAbortRst, sendAck, sendSegment, unsentBytes } from './output.ts';
 import { segmentArrives, listenSegmentArrives } from './input.ts';
 import { State } from './state.ts';
 import { Tcb } from './tcb.ts';
@@ -71,6 +71,12 @@ export const SYN_RETRIES = 6;
 export const SYNACK_RETRIES = 5;
 /** Data retransmissions before the connection fails with ETIMEDOUT (Linux tcp_retries2). */
 export const DATA_RETRIES = 15;
+/**
+ * Longest an ACK for in-order data waits for data to ride on (Linux's
+ * TCP_DELACK_MIN; RFC 5681 §4.2 allows up to 500 ms). A second segment is
+ * acknowledged at once.
+ */
+export const DELAYED_ACK_MS = 40;
 /** Ephemeral port range (Linux ip_local_port_range). */
 export const EPHEMERAL_FIRST = 32768;
 export const EPHEMERAL_LAST = 60999;
@@ -215,7 +221,7 @@ export class TcpEngine {
   #unlink(t: Tcb): void {
     if (t.localPort !== 0) this.flows.remove(t.localIp, t.localPort, t.remoteIp, t.remotePort);
     this.wheel.cancel(t.id);
-    t.rtoAt = t.timeWaitAt = t.idleAt = t.keepaliveAt = -1;
+    t.rtoAt = t.timeWaitAt = t.idleAt = t.keepaliveAt = t.delayedAckAt = -1;
     if (t.listenerSockid >= 0) {
       const l = this.#listenerOf(t);
       if (l) {
@@ -266,6 +272,13 @@ export class TcpEngine {
 
   stopRto(t: Tcb): void {
     t.rtoAt = -1;
+  }
+
+  /** Acknowledge in-order data within DELAYED_ACK_MS, sooner if data or another segment comes. RFC 5681 §4.2 */
+  delayAck(t: Tcb): void {
+    if (t.delayedAckAt >= 0) return;
+    t.delayedAckAt = this.now + DELAYED_ACK_MS;
+    this.#armWheel(t, t.delayedAckAt);
   }
 
   /**
@@ -352,6 +365,7 @@ export class TcpEngine {
     if (t.timeWaitAt >= 0 && t.timeWaitAt < at) at = t.timeWaitAt;
     if (t.idleAt >= 0 && t.idleAt < at) at = t.idleAt;
     if (t.keepaliveAt >= 0 && t.keepaliveAt < at) at = t.keepaliveAt;
+    if (t.delayedAckAt >= 0 && t.delayedAckAt < at) at = t.delayedAckAt;
     return at;
   }
 
@@ -379,6 +393,11 @@ export class TcpEngine {
       this.fail(t, ETIMEDOUT, t.state !== State.SynSent);
       return;
     }
+    if (t.delayedAckAt >= 0 && now >= t.delayedAckAt) {
+      t.delayedAckAt = -1;
+      t.ackPending = true;
+      this.scheduleOutput(t);
+    }
     if (t.keepaliveAt >= 0 && now >= t.keepaliveAt) {
       this.#keepaliveDue(t);
       if (!t.inUse || t.state === State.Closed) return;
@@ -396,12 +415,9 @@ export class TcpEngine {
   #onRetransmitTimeout(t: Tcb): void {
     const flight = t.flightSize;
     if (flight === 0) {
-      // Persist timer: probe a zero window. Like Linux (tcp_xmit_probe_skb), the probe is an ACK
-      // carrying the already acknowledged SND.UNA-1, so it takes no sequence space the peer may
-      // refuse, and the peer answers it with its current window. RFC 9293 §3.8.6.1
-      if (t.sndWnd === 0 && unsentBytes(t) > 0 && t.state >= State.Established) {
-        t.rtt.backoff();
-        sendSegment(this, t, seqAdd(t.sndUna, -1), TCP_ACK, 0);
+      // The persist timer: data waits for the peer's window. RFC 9293 §3.8.6.1
+      if (unsentBytes(t) > 0 && t.state >= State.Established) {
+        if (persistProbe(this, t)) t.rtt.backoff();
         this.armRto(t);
       }
       return;
@@ -655,9 +671,8 @@ export class TcpEngine {
   receive(t: Tcb, dst: Uint8Array, off: number, len: number, peek: boolean): number {
     if (t.rcvBuf.readable > 0 && len > 0) {
       if (peek) return t.rcvBuf.peek(dst, off, len);
-      const wasZero = t.rcvBuf.free < this.effectiveMss(t);
       const n = t.rcvBuf.read(dst, off, len);
-      this.#maybeWindowUpdate(t, wasZero);
+      this.#maybeWindowUpdate(t);
       return n;
     }
     if (t.failed) return -(t.error || ECONNRESET);
@@ -669,12 +684,11 @@ export class TcpEngine {
   }
 
   /** After the application read: announce a window that opened by at least min(buffer/2, MSS). RFC 9293 §3.8.6.2.2 */
-  #maybeWindowUpdate(t: Tcb, wasSmall: boolean): void {
+  #maybeWindowUpdate(t: Tcb): void {
     if (t.state < State.Established || t.finReceived) return;
     const right = seqAdd(t.rcvNxt, t.rcvBuf.free);
     const grew = (right - t.rcvAdvRight) | 0;
-    const threshold = Math.min(t.rcvBuf.capacity >>> 1, this.effectiveMss(t));
-    if (grew >= threshold || (wasSmall && grew > 0)) {
+    if (grew >= windowStep(this, t)) {
       t.ackPending = true;
       this.scheduleOutput(t);
     }

@@ -357,6 +357,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
       }
       const rel = seqDiff(seq, t.rcvNxt);
       if (rel > 0) t.lastOooSeq = seq;
+      const hadGap = t.rcvBuf.oooCount > 0;
       const grew = t.rcvBuf.insert(rel, buf, off, len);
       if (grew < 0) e.stats.drops[DropReason.TcpOooFull]++;
       if (grew > 0) {
@@ -368,15 +369,14 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
           return DropReason.None;
         }
       }
-      if (rel > 0 || t.rcvBuf.oooCount > 0) {
+      if (rel > 0 || hadGap) {
         // Out of order, or filling a gap: ACK at once. RFC 5681 §4.2
         sendAck(e, t);
       } else if (++t.unackedSegments >= 2) {
         // An ACK for at least every second full-sized segment. RFC 5681 §4.2
         sendAck(e, t);
       } else {
-        t.ackPending = true;
-        e.scheduleOutput(t);
+        e.delayAck(t);
       }
     }
     // Other states: the peer's FIN was already received; the text is ignored.

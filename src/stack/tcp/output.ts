@@ -24,16 +24,21 @@ export function unsentBytes(t: Tcb): number {
 }
 
 /**
- * The window to advertise, before scaling. Receiver-side silly window
- * avoidance, RFC 9293 §3.8.6.2.2: the right edge moves only by at least
- * min(buffer/2, MSS), and it never moves left (§3.8.6).
+ * Receiver-side silly window avoidance, RFC 9293 §3.8.6.2.2: the right edge
+ * of the window we advertise moves only by at least min(buffer/2, MSS).
  */
-function receiveWindow(t: Tcb): number {
+export function windowStep(e: TcpEngine, t: Tcb): number {
+  const half = t.rcvBuf.capacity >>> 1;
+  const mss = e.effectiveMss(t);
+  return half < mss ? half : mss;
+}
+
+/** The window to advertise, before scaling; its right edge never moves left (RFC 9293 §3.8.6). */
+function receiveWindow(e: TcpEngine, t: Tcb): number {
   const free = t.rcvBuf.free;
   const advertised = seqDiff(t.rcvAdvRight, t.rcvNxt);
   const grow = free - (advertised > 0 ? advertised : 0);
-  const threshold = Math.min(t.rcvBuf.capacity >>> 1, t.sndMss);
-  let wnd = grow >= threshold || advertised <= 0 && grow > 0 ? free : advertised;
+  let wnd = grow >= windowStep(e, t) ? free : advertised;
   if (wnd < 0) wnd = 0;
   const max = MAX_WINDOW_FIELD << t.rcvWscale;
   return wnd > max ? max : wnd;
@@ -81,7 +86,7 @@ export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, da
   f.ack = flags & TCP_ACK ? t.rcvNxt : 0;
   f.flags = flags;
   f.urgent = 0;
-  let wnd = receiveWindow(t);
+  let wnd = receiveWindow(e, t);
   if (syn) {
     // The window in a SYN is never scaled. RFC 7323 §2.2
     f.window = wnd > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : wnd;
@@ -116,6 +121,7 @@ export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, da
   if (flags & TCP_ACK) {
     t.lastAckSent = t.rcvNxt;
     t.ackPending = false;
+    t.delayedAckAt = -1;
     t.unackedSegments = 0;
     if (!syn) {
       const right = seqAdd(t.rcvNxt, wnd);
@@ -227,6 +233,10 @@ export function output(e: TcpEngine, t: Tcb): boolean {
       if (n > room) n = room;
     }
     const last = n === unsent;
+    // Sender-side silly window avoidance: a piece smaller than the MSS, cut short by the window rather
+    // than by the end of the data, waits until it is at least half the largest window the peer
+    // offered; the persist timer overrides. RFC 9293 §3.8.6.2.1
+    if (n < mss && !last && n < t.maxSndWnd >>> 1) break;
     // Nagle: while data is unacknowledged, hold back a segment smaller than the MSS (RFC 896,
     // RFC 1122 §4.2.3.4), unless TCP_NODELAY; the FIN is not held.
     if (n < mss && !t.noDelay && t.sndNxt !== t.sndUna && !(last && finPending) && !sackRecovery) break;
@@ -247,12 +257,34 @@ export function output(e: TcpEngine, t: Tcb): boolean {
   }
   // RFC 6675 §4 NextSeg (3): no new data to send, so retransmit holes not yet presumed lost.
   if (sackRecovery && unsent <= 0 && !retransmitUnsacked(e, t, mss, cwndRoom)) return false;
-  if (unsent > 0 && t.sndWnd === 0 && t.sndMax === t.sndUna && t.rtoAt < 0) {
-    // Zero window and nothing in flight: the persist timer will probe. RFC 9293 §3.8.6.1
+  if (unsent > 0 && t.sndMax === t.sndUna && t.rtoAt < 0) {
+    // Data held by a zero or silly window with nothing in flight: the persist timer takes over. RFC 9293 §3.8.6.1
     e.armRto(t);
   }
   if (e.stats.tcpOutSegs === segsBefore && t.ackPending) return sendAck(e, t);
   return true;
+}
+
+/**
+ * The persist timer found data held back by the peer's window. A zero window
+ * gets a probe: like Linux (tcp_xmit_probe_skb) an ACK carrying the already
+ * acknowledged SND.UNA-1, which takes no sequence space the peer may refuse
+ * and which the peer answers with its current window (RFC 9293 §3.8.6.1). A
+ * small window gets what fits: the override of silly window avoidance
+ * (RFC 9293 §3.8.6.2.1). Returns whether it was a zero-window probe.
+ */
+export function persistProbe(e: TcpEngine, t: Tcb): boolean {
+  const room = seqDiff(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
+  if (room <= 0) {
+    sendSegment(e, t, seqAdd(t.sndUna, -1), TCP_ACK, 0);
+    return true;
+  }
+  const unsent = unsentBytes(t);
+  const mss = e.effectiveMss(t);
+  let n = room < unsent ? room : unsent;
+  if (n > mss) n = mss;
+  sendSegment(e, t, t.sndNxt, n === unsent ? TCP_ACK | TCP_PSH : TCP_ACK, n);
+  return false;
 }
 
 /** retransmitLost's answer when the TX ring is full. */

@@ -124,6 +124,8 @@ export class Tcb {
   rtoAt = -1;
   /** TIME_WAIT expiry. */
   timeWaitAt = -1;
+  /** A delayed ACK is due. RFC 5681 §4.2, RFC 1122 §4.2.3.2 */
+  delayedAckAt = -1;
   /** Idle timeout (tcp_timeout): no segment received for that long fails the connection. */
   idleAt = -1;
   /** Next keepalive probe, -1 when keepalive is off. RFC 1122 §4.2.3.6 */
@@ -197,7 +199,7 @@ export class Tcb {
     this.rttSeq = this.rttSentAt = 0;
     this.rttTiming = false;
     this.rtt.reset();
-    this.rtoAt = this.timeWaitAt = this.idleAt = this.keepaliveAt = -1;
+    this.rtoAt = this.timeWaitAt = this.idleAt = this.keepaliveAt = this.delayedAckAt = -1;
     this.keepAlive = false;
     this.keepIdleMs = 7_200_000;
     this.keepIntvlMs = 75_000;

@@ -1,0 +1,108 @@
+/**
+ * Flow control against a scripted peer: the persist timer and zero-window
+ * probes, silly window avoidance on both sides, window updates when the
+ * application reads (RFC 9293 §3.8.6), and a peer that stops sending
+ * timestamps (RFC 7323).
+ */
+import t from 'tap';
+import { Harness, TCP_ACK, TCP_SYN, type Seg } from '../helpers/tcp-harness.ts';
+import type { Tcb } from '../../src/stack/tcp/tcb.ts';
+import type { TcpConfig } from '../../src/stack/tcp/engine.ts';
+import { State } from '../../src/stack/tcp/state.ts';
+
+const PEER_ISS = 5000;
+
+function established(tcp: Partial<TcpConfig> = {}, peer: Partial<Seg> = {}): { h: Harness; tcb: Tcb; iss: number } {
+  const h = new Harness(tcp);
+  h.tcp.listen(100, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ...peer });
+  const synAck = h.recvOne();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1, win: peer.win, ts: peer.ts ? [peer.ts[0] + 1, synAck.ts![0]] : null });
+  return { h, tcb: h.tcp.accept(h.tcp.listeners.get(80)!, 1)!, iss: synAck.seq };
+}
+
+t.test('zero window: the persist timer probes with backoff until the window opens (RFC 9293 §3.8.6.1)', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.send(tcb, new Uint8Array(2920), 0, 2920);
+  t.equal(h.recv().length, 2);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 2920, win: 0 });
+  h.tcp.send(tcb, new Uint8Array(1000), 0, 1000);
+  t.same(h.recv(), [], 'nothing sent into a zero window');
+  const rto = tcb.rtt.rtoMs;
+  h.poll(rto);
+  const probe = h.recvOne();
+  t.equal(probe.payload.length, 0, 'the probe carries no data');
+  t.equal(probe.seq, iss + 2920, 'an ACK for SND.UNA - 1, which the peer must answer');
+  h.poll(rto);
+  t.same(h.recv(), [], 'the next probe waits twice as long');
+  h.poll(rto);
+  t.equal(h.recvOne().seq, iss + 2920, 'second probe after backoff');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 2920, win: 65535 });
+  const data = h.recvOne();
+  t.equal(data.payload.length, 1000, 'the window opened: the data goes');
+  t.equal(data.seq, iss + 1 + 2920);
+});
+
+t.test('sender silly window avoidance: no small piece cut by the window, until the persist timer overrides (RFC 9293 §3.8.6.2.1)', async (t) => {
+  const { h, tcb, iss } = established({}, { win: 2000 });
+  t.equal(tcb.maxSndWnd, 2000);
+  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  t.same(h.recv().map((s) => s.payload.length), [1460], 'one full segment; the 540 bytes left in the window wait');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 1460, win: 2000 });
+  t.same(h.recv().map((s) => s.payload.length), [1460], 'again a full segment only');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 2920, win: 600 });
+  t.same(h.recv(), [], '600 bytes: less than half the largest window');
+  h.poll(tcb.rtt.rtoMs);
+  t.same(h.recv().map((s) => s.payload.length), [600], 'the persist timer sends what fits');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 3520, win: 2000 });
+  t.same(h.recv().map((s) => s.payload.length), [1460], 'a full segment; the last 20 bytes wait for Nagle, not for the window');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 4980, win: 2000 });
+  t.same(h.recv().map((s) => s.payload.length), [20], 'the end of the data goes, however small');
+});
+
+t.test('receiver silly window avoidance and the window update when the application reads (RFC 9293 §3.8.6.2.2)', async (t) => {
+  const { h, tcb } = established({ rcvbuf: 8192 });
+  let seq = PEER_ISS + 1;
+  const acks: Seg[] = [];
+  for (let left = 8192; left > 0;) {
+    const n = Math.min(1460, left);
+    h.send({ flags: TCP_ACK, seq, ack: tcb.iss + 1, payload: new Uint8Array(n) });
+    seq += n;
+    left -= n;
+    acks.push(...h.recv());
+  }
+  h.poll(40);
+  acks.push(...h.recv());
+  const last = acks[acks.length - 1];
+  t.equal(last.ack, seq, 'everything acknowledged');
+  t.equal(last.win, 0, 'the buffer is full: window 0');
+  const into = new Uint8Array(8192);
+  h.tcp.receive(tcb, into, 0, 100, false);
+  h.poll(40);
+  t.same(h.recv(), [], 'reading 100 bytes announces nothing: a 100-byte window would be silly');
+  h.send({ flags: TCP_ACK, seq: seq - 1, ack: tcb.iss + 1 }); // a zero-window probe
+  t.equal(h.recvOne().win, 0, 'and a probe is still answered with window 0');
+  h.tcp.receive(tcb, into, 0, 1400, false);
+  const update = h.recvOne();
+  t.equal(update.win, 1500, 'at least one MSS free: the window update goes at once');
+  t.equal(update.ack, seq);
+});
+
+t.test('a peer that stops sending timestamps mid-connection is still served (RFC 7323 §3.2; mTCP drops it)', async (t) => {
+  const { h, tcb, iss } = established({}, { ts: [100, 0] });
+  t.ok(tcb.tsOk, 'timestamps negotiated');
+  const d = new Uint8Array(500);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1, payload: d, ts: [102, 0] });
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 501, ack: iss + 1, payload: d, ts: null });
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1001, ack: iss + 1, payload: d, ts: null });
+  t.equal(tcb.rcvBuf.readable, 1500, 'segments without timestamps are accepted');
+  h.poll(40);
+  t.equal(h.recv().pop()?.ack, PEER_ISS + 1501, 'and acknowledged');
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.recv();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1501, ack: iss + 101, ts: null });
+  t.equal(tcb.flightSize, 0, 'their ACKs are taken');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1501, ack: iss + 101, payload: d, ts: [50, 0] });
+  t.equal(tcb.rcvBuf.readable, 1500, 'PAWS still rejects an old timestamp when they come back');
+  t.equal(tcb.state, State.Established);
+});
