@@ -182,3 +182,26 @@ t.test('scoreboard against a byte-map model: add, advance, loss boundary, unSACK
   }
   t.equal(failures, 0, 'every operation matched the model over 300 rounds of 60 operations');
 });
+
+t.test('a lost retransmission is found by SACKs of later data and sent again, without a timeout', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.send(tcb, new Uint8Array(20 * MSS), 0, 20 * MSS);
+  t.equal(h.recv().length, 10);
+  const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
+  const sends: number[] = [];
+  const ackSacking = (upTo: number): void => {
+    h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(0), sack: [[at(1), at(upTo + 1)]] });
+    for (const s of h.recv()) if (s.payload.length > 0) sends.push(index(s, iss));
+  };
+  // Segment 0 is lost; 1-9 arrive and are SACKed: recovery sends 0 again, then new data.
+  for (let i = 1; i <= 9; i++) ackSacking(i);
+  t.equal(sends.filter((i) => i === 0).length, 1, 'segment 0 retransmitted once');
+  const after = sends.slice(sends.indexOf(0) + 1);
+  t.same(after.slice(0, 3), [12, 13, 14], 'new data went out after the retransmission');
+  // The retransmission is lost too; everything else arrives. Limited transmit had sent 10 and 11 before it.
+  for (let i = 10; i <= 13; i++) ackSacking(i);
+  t.equal(sends.filter((i) => i === 0).length, 1, 'two segments sent after it SACKed: not enough to call it lost');
+  ackSacking(14);
+  t.equal(sends.filter((i) => i === 0).length, 2, 'three: segment 0 goes a third time');
+  t.equal(h.ctx.stats.tcpTimeouts, 0, 'no retransmission timeout');
+});

@@ -436,6 +436,14 @@ function enterRecovery(e: TcpEngine, t: Tcb, mss: number): void {
   e.scheduleOutput(t);
 }
 
+/** More than (DupThresh - 1) * SMSS bytes sent after the last retransmission of SND.UNA were SACKed: it was lost. */
+function firstRetransmissionLost(t: Tcb, mss: number): boolean {
+  const mark = t.firstRxtMark;
+  const highest = t.sacked.highestSacked;
+  if (!seqGt(highest, mark)) return false;
+  return seqDiff(highest, mark) - t.sacked.unsackedBetween(mark, highest) > (DUP_THRESH - 1) * mss;
+}
+
 /** ACK processing for the synchronized states. RFC 9293 §3.10.7.4 fifth, RFC 5681, RFC 6582, RFC 6675 */
 function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: boolean): void {
   const ack = seg.ack;
@@ -458,7 +466,10 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: bool
         t.dupAcks = 0;
         t.cc.onExitRecovery(mss, e.now);
       } else if (t.sackOk) {
-        e.scheduleOutput(t); // the pipe shrank: send more. RFC 6675 §5 step (C)
+        // The pipe shrank: send more (RFC 6675 §5 step (C)). The new first hole's retransmission
+        // is judged only against data sent from now on.
+        t.firstRxtMark = t.sndMax;
+        e.scheduleOutput(t);
       } else {
         // Partial ACK: retransmit the next hole and deflate. RFC 6582 §3.2 step 5
         retransmitFirst(e, t);
@@ -483,6 +494,7 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: bool
       if (lost && !t.recoverAfterRto) enterRecovery(e, t, mss);
       else if (t.dupAcks < DUP_THRESH && unsentBytes(t) > 0) e.scheduleOutput(t); // limited transmit. RFC 3042
     } else if (t.sackOk) {
+      if (newlySacked && firstRetransmissionLost(t, mss)) retransmitFirst(e, t);
       e.scheduleOutput(t);
     } else if (t.dupAcks > DUP_THRESH) {
       t.cc.cwnd += mss; // inflate for each segment that left the network. RFC 5681 §3.2 step 4

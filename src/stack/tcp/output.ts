@@ -360,4 +360,5 @@ function retransmitUnsacked(e: TcpEngine, t: Tcb, mss: number, room: number): bo
 export function retransmitFirst(e: TcpEngine, t: Tcb): void {
   const sent = retransmitFrom(e, t, t.sndUna, t.sacked.nextSackedAfter(t.sndUna, t.sndMax), e.effectiveMss(t));
   if (sent > 0 && seqGt(seqAdd(t.sndUna, sent), t.highRxt)) t.highRxt = seqAdd(t.sndUna, sent);
+  t.firstRxtMark = t.sndMax;
 }

@@ -110,6 +110,12 @@ export class Tcb {
   readonly sacked = new SackScoreboard();
   /** Highest sequence number retransmitted in this recovery, plus one. RFC 6675 §2 HighRxt */
   highRxt = 0;
+  /**
+   * SND.MAX when the segment at SND.UNA was last sent again. Once enough data
+   * sent after that is SACKed while SND.UNA stays put, the retransmission was
+   * lost too (Linux's tcp_mark_lost_retrans; RACK, RFC 8985, generalizes it).
+   */
+  firstRxtMark = 0;
   /** Retransmissions of the current oldest segment (reset when it is acknowledged). */
   retries = 0;
   /** Sequence number being timed for an RTT sample without timestamps (Karn), valid when rttTiming. */
@@ -195,6 +201,7 @@ export class Tcb {
     this.recoverAfterRto = false;
     this.sacked.reset();
     this.highRxt = 0;
+    this.firstRxtMark = 0;
     this.retries = 0;
     this.rttSeq = this.rttSentAt = 0;
     this.rttTiming = false;
