@@ -7,7 +7,7 @@ import { Harness, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN
 import { State } from '../../src/stack/tcp/state.ts';
 import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../src/stack/errno.ts';
-import { DATA_RETRIES, DELAYED_ACK_MS, SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
+import { DATA_RETRIES, DELAYED_ACK_MS, FIN_WAIT2_TIMEOUT_MS, SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
 
 const PEER_ISS = 5000;
 const LSOCK = 100;
@@ -149,6 +149,33 @@ t.test('we close first: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT (RFC 9293 §3.6 case 1
   t.equal(tcb.state, State.TimeWait, 'the retransmitted FIN restarted the timer');
   h.poll(200);
   t.equal(tcb.state, State.Closed, 'TIME_WAIT lasts tcp_timewait');
+});
+
+t.test('an orphan in FIN_WAIT_2 whose peer never sends its FIN is freed after FIN_WAIT2_TIMEOUT_MS (Linux tcp_fin_timeout)', async (t) => {
+  const { h, tcb, iss } = established({ idleTimeoutMs: -1 });
+  h.tcp.close(tcb);
+  t.equal(h.recvOne().flags, TCP_ACK | TCP_FIN);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.equal(tcb.state, State.FinWait2);
+  h.poll(FIN_WAIT2_TIMEOUT_MS - 1);
+  t.equal(h.tcp.activeCount, 1, 'still waiting');
+  h.poll(1);
+  t.equal(h.tcp.activeCount, 0, 'given up: nothing leaks when the peer vanished');
+});
+
+t.test('keepalive also watches FIN_WAIT_2 while the application holds the socket (as Linux)', async (t) => {
+  const { h, tcb, iss } = established({ idleTimeoutMs: -1 });
+  h.tcp.shutdownWrite(tcb);
+  h.recv();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
+  t.equal(tcb.state, State.FinWait2);
+  h.tcp.setKeepAlive(tcb, true, 1000, 500, 2);
+  h.poll(1000);
+  t.equal(h.recvOne().seq, iss + 1, 'a probe for SND.UNA - 1');
+  h.poll(500);
+  h.poll(500);
+  h.poll(500);
+  t.equal(tcb.error, ETIMEDOUT, 'the vanished peer is detected');
 });
 
 t.test('tcp_timewait = 0 releases the block on entering TIME_WAIT (mTCP default)', async (t) => {

@@ -77,6 +77,8 @@ export const DATA_RETRIES = 15;
  * acknowledged at once.
  */
 export const DELAYED_ACK_MS = 40;
+/** How long a connection the application closed waits in FIN_WAIT_2 for the peer's FIN (Linux tcp_fin_timeout). */
+export const FIN_WAIT2_TIMEOUT_MS = 60_000;
 /** Ephemeral port range (Linux ip_local_port_range). */
 export const EPHEMERAL_FIRST = 32768;
 export const EPHEMERAL_LAST = 60999;
@@ -260,6 +262,16 @@ export class TcpEngine {
   /** The only place a state changes. */
   setState(t: Tcb, s: State): void {
     t.state = s;
+    if (s === State.FinWait2 && t.sockid < 0) this.#startFinWait2Timeout(t);
+  }
+
+  /**
+   * Nobody holds the socket and the peer may never send its FIN: give up
+   * after FIN_WAIT2_TIMEOUT_MS (Linux's tcp_fin_timeout; RFC 9293 leaves it open).
+   */
+  #startFinWait2Timeout(t: Tcb): void {
+    t.timeWaitAt = this.now + FIN_WAIT2_TIMEOUT_MS;
+    this.#armWheel(t, t.timeWaitAt);
   }
 
   // ---- timers -----------------------------------------------------------
@@ -336,7 +348,8 @@ export class TcpEngine {
    * peer must answer (Linux's probe), and give up after keepCnt unanswered ones.
    */
   #keepaliveDue(t: Tcb): void {
-    const open = t.state === State.Established || t.state === State.CloseWait;
+    // Like Linux, every synchronized state without data in flight: FIN_WAIT_2 waits on the peer too.
+    const open = t.state === State.Established || t.state === State.CloseWait || t.state === State.FinWait2;
     if (!open || t.sndMax !== t.sndUna || unsentBytes(t) > 0) {
       t.keepaliveAt = this.now + t.keepIdleMs;
       return;
@@ -385,7 +398,7 @@ export class TcpEngine {
     if (!t.inUse) return;
     const now = this.now;
     if (t.timeWaitAt >= 0 && now >= t.timeWaitAt) {
-      this.terminate(t); // 2MSL over. RFC 9293 §3.10.8
+      this.terminate(t); // 2MSL over (RFC 9293 §3.10.8), or an orphan's FIN_WAIT_2 timeout
       return;
     }
     if (t.idleAt >= 0 && now >= t.idleAt) {
@@ -733,7 +746,9 @@ export class TcpEngine {
       return;
     }
     this.shutdownWrite(t);
-    if (t.inUse) this.touchIdle(t);
+    if (!t.inUse) return;
+    this.touchIdle(t);
+    if (t.state === State.FinWait2) this.#startFinWait2Timeout(t);
   }
 
   /** Abort: send RST (when synchronized) and free everything. RFC 9293 §3.10.5 */

@@ -128,7 +128,7 @@ export class Tcb {
   // Timers: deadlines in ms, -1 when not armed. The wheel holds one entry per TCB at the earliest.
   /** Retransmission (or persist) timer. RFC 6298 */
   rtoAt = -1;
-  /** TIME_WAIT expiry. */
+  /** TIME_WAIT expiry, or an orphan's FIN_WAIT_2 timeout. */
   timeWaitAt = -1;
   /** A delayed ACK is due. RFC 5681 §4.2, RFC 1122 §4.2.3.2 */
   delayedAckAt = -1;
