@@ -72,14 +72,17 @@ export class ArpCache {
  */
 export class PendingFrames {
   readonly bytes: Uint8Array;
-  readonly #nextHop: Float64Array;
+  /** Next hop each slot waits for (int32, so any value is valid: see #used). */
+  readonly #nextHop: Int32Array;
+  readonly #used: Uint8Array;
   readonly #len: Int32Array;
   readonly #queuedAt: Float64Array;
   #count = 0;
 
   constructor(readonly slots: number, readonly slotSize: number) {
     this.bytes = new Uint8Array(slots * slotSize);
-    this.#nextHop = new Float64Array(slots).fill(-1);
+    this.#nextHop = new Int32Array(slots);
+    this.#used = new Uint8Array(slots);
     this.#len = new Int32Array(slots);
     this.#queuedAt = new Float64Array(slots);
   }
@@ -93,7 +96,7 @@ export class PendingFrames {
     let slot = -1;
     let oldest = 0;
     for (let i = 0; i < this.slots; i++) {
-      if (this.#nextHop[i] < 0) {
+      if (!this.#used[i]) {
         slot = i;
         break;
       }
@@ -104,6 +107,7 @@ export class PendingFrames {
     else this.#count++;
     copyBytes(src, off, this.bytes, slot * this.slotSize, len);
     this.#nextHop[slot] = nextHop;
+    this.#used[slot] = 1;
     this.#len[slot] = len;
     this.#queuedAt[slot] = now;
     return evicted;
@@ -113,9 +117,9 @@ export class PendingFrames {
   release(nextHop: number, send: (off: number, len: number) => void): void {
     if (this.#count === 0) return;
     for (let i = 0; i < this.slots; i++) {
-      if (this.#nextHop[i] !== nextHop) continue;
+      if (!this.#used[i] || this.#nextHop[i] !== (nextHop | 0)) continue;
       send(i * this.slotSize, this.#len[i]);
-      this.#nextHop[i] = -1;
+      this.#used[i] = 0;
       this.#count--;
     }
   }
@@ -125,8 +129,8 @@ export class PendingFrames {
     if (this.#count === 0) return 0;
     let n = 0;
     for (let i = 0; i < this.slots; i++) {
-      if (this.#nextHop[i] >= 0 && now - this.#queuedAt[i] > ARP_PENDING_TIMEOUT_MS) {
-        this.#nextHop[i] = -1;
+      if (this.#used[i] && now - this.#queuedAt[i] > ARP_PENDING_TIMEOUT_MS) {
+        this.#used[i] = 0;
         this.#count--;
         n++;
       }
