@@ -11,6 +11,11 @@ export const ARP_REACHABLE_MS = 60_000;
 export const ARP_PENDING_TIMEOUT_MS = 1_000;
 /** At most one request per next hop per this interval. */
 export const ARP_REQUEST_INTERVAL_MS = 100;
+/**
+ * Learned entries (and request records) kept at most; the least recently learned goes first.
+ * Anyone on the link can announce any address, so the table must not grow with them (Linux gc_thresh3).
+ */
+export const ARP_MAX_ENTRIES = 1024;
 
 /** Static lookup, e.g. the config's ArpTable (longest prefix match). */
 export interface StaticNeighbours {
@@ -25,7 +30,7 @@ export class ArpCache {
   #lastIp = -1;
   #lastMac = -1;
 
-  constructor(readonly statics: StaticNeighbours | null) {}
+  constructor(readonly statics: StaticNeighbours | null, readonly capacity = ARP_MAX_ENTRIES) {}
 
   /** MAC for `ip`, or -1. */
   lookup(ip: number): number {
@@ -42,6 +47,8 @@ export class ArpCache {
   /** Learn or refresh ip → mac. Returns true when the entry is new or changed. */
   learn(ip: number, mac: number, now: number): boolean {
     const old = this.#macs.get(ip);
+    if (old !== undefined) this.#macs.delete(ip); // re-inserted below: Map order is learning order
+    else if (this.#macs.size >= this.capacity) this.#forget(this.#macs.keys().next().value as number);
     this.#macs.set(ip, mac);
     this.#freshUntil.set(ip, now + ARP_REACHABLE_MS);
     if (ip === this.#lastIp) this.#lastMac = mac;
@@ -57,12 +64,26 @@ export class ArpCache {
   mayRequest(ip: number, now: number): boolean {
     const last = this.#lastRequest.get(ip);
     if (last !== undefined && now - last < ARP_REQUEST_INTERVAL_MS) return false;
+    if (last !== undefined) this.#lastRequest.delete(ip);
+    else if (this.#lastRequest.size >= this.capacity) this.#lastRequest.delete(this.#lastRequest.keys().next().value as number);
     this.#lastRequest.set(ip, now);
     return true;
   }
 
   get size(): number {
     return this.#macs.size;
+  }
+
+  /** Request records kept for the rate limit. */
+  get requestRecords(): number {
+    return this.#lastRequest.size;
+  }
+
+  /** Drop a learned entry. */
+  #forget(ip: number): void {
+    this.#macs.delete(ip);
+    this.#freshUntil.delete(ip);
+    if (ip === this.#lastIp) this.#lastIp = -1;
   }
 }
 

@@ -173,7 +173,8 @@ export class StackContext implements TcpTransmitter {
     if (r !== DropReason.None) return r;
     if (icmp.type !== ICMP_ECHO_REQUEST) return DropReason.IcmpUnsupported;
     const need = ETH_HLEN + IPV4_HLEN + 8 + icmp.payloadLen;
-    if (!this.#reserve() || this.#tx.len[this.#txCur] < need) return DropReason.TxNoSlot;
+    if (!this.#reserve()) return DropReason.None; // #reserve counted the drop (TxNoSlot): count it once
+    if (this.#tx.len[this.#txCur] < need) return DropReason.TxNoSlot;
     const out = this.#tx.buf[this.#txCur];
     const o = this.#tx.off[this.#txCur];
     const icmpLen = emitIcmpEcho(out, o + ETH_HLEN + IPV4_HLEN, ICMP_ECHO_REPLY, icmp.id, icmp.seq, buf, icmp.payloadOff, icmp.payloadLen);
@@ -195,7 +196,7 @@ export class StackContext implements TcpTransmitter {
     this.#pendingMac = a.sha;
     this.#pending.release(a.spa, this.#sendPending);
     if (a.op === ARP_REQUEST) {
-      if (!this.#reserve()) return DropReason.TxNoSlot;
+      if (!this.#reserve()) return DropReason.None; // #reserve counted the drop (TxNoSlot): count it once
       const out = this.#tx.buf[this.#txCur];
       const o = this.#tx.off[this.#txCur];
       emitEthernet(out, o, a.sha, this.mac, ETHERTYPE_ARP);

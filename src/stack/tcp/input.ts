@@ -282,15 +282,11 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
     fin = false;
   }
   e.touchIdle(t);
-  // Remember the timestamp to echo. RFC 7323 §4.3
-  if (t.tsOk && seg.hasTimestamp && seqGe(seg.tsVal, t.tsRecent) && seqLe(seg.seq, t.lastAckSent)) {
-    t.tsRecent = seg.tsVal;
-    t.tsRecentAt = e.now;
-  }
 
   // Second: RST. Only an exact match resets; an in-window one gets a challenge ACK. RFC 5961 §3.2
   if (flags & TCP_RST) {
-    if (seq !== t.rcvNxt) {
+    // SEG.SEQ as sent, before trimming: only an exact match resets.
+    if (seg.seq !== t.rcvNxt) {
       if (e.allowChallengeAck()) ackUnacceptable(e, t, false); // challenge ACK
       return DropReason.TcpBadRst;
     }
@@ -343,6 +339,12 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   if (seqGt(ack, t.sndMax) || seqLt(ack, seqAdd(t.sndUna, -t.maxSndWnd))) {
     ackUnacceptable(e, t, len > 0);
     return DropReason.TcpBadAck;
+  }
+  // Remember the timestamp to echo (RFC 7323 §4.3), only from a segment that passed the ACK
+  // check, as Linux's tcp_ack(): a forged timestamp must not make PAWS refuse the real peer.
+  if (t.tsOk && seg.hasTimestamp && seqGe(seg.tsVal, t.tsRecent) && seqLe(seg.seq, t.lastAckSent)) {
+    t.tsRecent = seg.tsVal;
+    t.tsRecentAt = e.now;
   }
   processAck(e, t, seg, len, fin);
   if (!t.inUse || (t.state as State) === State.Closed) return DropReason.None;

@@ -12,3 +12,9 @@ export const enum State {
   LastAck,
   TimeWait,
 }
+
+/** Names as RFC 9293 writes them, indexed by State. */
+export const STATE_NAMES: readonly string[] = [
+  'CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING',
+  'LAST-ACK', 'TIME-WAIT',
+];
