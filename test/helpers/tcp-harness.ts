@@ -9,7 +9,8 @@ import { StackContext } from '../../src/stack/context.ts';
 import type { SocketEvents, TcpConfig } from '../../src/stack/tcp/engine.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
-import { emitTcp, parseTcp, TcpFields, tcpHeaderLen } from '../../src/stack/wire/tcp.ts';
+import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../src/stack/wire/tcp.ts';
+import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 
 export const STACK_IP = 0xc6120001; // 198.18.0.1
 export const PEER_IP = 0xc6120002; // 198.18.0.2
@@ -153,4 +154,24 @@ export function describe(s: Seg): string {
   const names = ['FIN', 'SYN', 'RST', 'PSH', 'ACK'];
   const flags = names.filter((_, i) => s.flags & (1 << i)).join('|');
   return `${flags} seq=${s.seq} ack=${s.ack} win=${s.win} len=${s.payload.length}`;
+}
+
+/** The scripted peer's initial sequence number in established(). */
+export const PEER_ISS = 5000;
+/** The socket id of the listener established() opens on port 80. */
+export const LISTEN_SOCK = 100;
+
+/**
+ * A stack listening on port 80 and a peer that has completed the handshake
+ * (SYN with MSS 1460, window scale 0, no timestamps unless `syn` says
+ * otherwise; its ACK repeats the SYN's window and echoes the timestamp),
+ * accepted as socket 1. `iss` is the stack's initial sequence number.
+ */
+export function established(tcp: Partial<TcpConfig> = {}, syn: Partial<Seg> = {}): { h: Harness; tcb: Tcb; iss: number } {
+  const h = new Harness(tcp);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ts: null, ...syn });
+  const synAck = h.recvOne();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1, win: syn.win, ts: syn.ts ? [syn.ts[0] + 1, synAck.ts![0]] : null });
+  return { h, tcb: h.tcp.accept(h.tcp.listeners.get(80)!, 1)!, iss: synAck.seq };
 }

@@ -5,21 +5,8 @@
  * timestamps (RFC 7323).
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN, type Seg } from '../helpers/tcp-harness.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
-import type { TcpConfig } from '../../src/stack/tcp/engine.ts';
+import { PEER_ISS, TCP_ACK, established, type Seg } from '../helpers/tcp-harness.ts';
 import { State } from '../../src/stack/tcp/state.ts';
-
-const PEER_ISS = 5000;
-
-function established(tcp: Partial<TcpConfig> = {}, peer: Partial<Seg> = {}): { h: Harness; tcb: Tcb; iss: number } {
-  const h = new Harness(tcp);
-  h.tcp.listen(100, 0, 80, 16);
-  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ...peer });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1, win: peer.win, ts: peer.ts ? [peer.ts[0] + 1, synAck.ts![0]] : null });
-  return { h, tcb: h.tcp.accept(h.tcp.listeners.get(80)!, 1)!, iss: synAck.seq };
-}
 
 t.test('zero window: the persist timer probes with backoff until the window opens (RFC 9293 §3.8.6.1)', async (t) => {
   const { h, tcb, iss } = established();

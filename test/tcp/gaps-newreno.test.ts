@@ -5,19 +5,12 @@
  * without waiting for the retransmission timer.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
+import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
 
-const PEER_ISS = 5000;
 const MSS = 1460;
 
 t.test('NewReno: a partial ACK retransmits the next hole at once, no timeout (RFC 6582 §3.2 step 5)', async (t) => {
-  const h = new Harness({ sndbuf: 65536, rcvbuf: 65536, sack: false });
-  h.tcp.listen(100, 0, 80, 16);
-  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: MSS, wscale: 0, sackPermitted: true, ts: null });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
-  const iss = synAck.seq;
+  const { h, tcb, iss } = established({ sndbuf: 65536, rcvbuf: 65536, sack: false }, { mss: MSS, sackPermitted: true });
   t.notOk(tcb.sackOk);
   const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
 

@@ -5,20 +5,8 @@
  * segment is dropped, its data included.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
+import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
 import { State } from '../../src/stack/tcp/state.ts';
-
-const PEER_ISS = 5000;
-
-function established(): { h: Harness; tcb: Tcb; iss: number } {
-  const h = new Harness();
-  h.tcp.listen(100, 0, 80, 16);
-  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ts: null });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1, win: 65535 });
-  return { h, tcb: h.tcp.accept(h.tcp.listeners.get(80)!, 1)!, iss: synAck.seq };
-}
 
 t.test('an ACK of data not yet sent (SEG.ACK > SND.MAX) drops the segment and is answered (RFC 5961 §5.2)', async (t) => {
   const { h, tcb, iss } = established();

@@ -3,20 +3,7 @@
  * sample from a segment that was sent more than once.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
-
-const PEER_ISS = 5000;
-
-/** Established without timestamps, so RTT is measured by timing one segment (RFC 6298). */
-function established(): { h: Harness; tcb: Tcb; iss: number } {
-  const h = new Harness();
-  h.tcp.listen(100, 0, 80, 16);
-  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ts: null });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-  return { h, tcb: h.tcp.accept(h.tcp.listeners.get(80)!, 1)!, iss: synAck.seq };
-}
+import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
 
 t.test('Karn: a segment sent again by fast retransmit gives no RTT sample (RFC 6298 §3)', async (t) => {
   const { h, tcb, iss } = established();

@@ -5,19 +5,12 @@
  * even when the application has more data queued.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
+import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
 
-const PEER_ISS = 5000;
 const MSS = 1460;
 
 t.test('SACK recovery with more data queued: lost holes go before new data (RFC 6675 §4 NextSeg (1))', async (t) => {
-  const h = new Harness({ sndbuf: 65536, rcvbuf: 65536 });
-  h.tcp.listen(100, 0, 80, 16);
-  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: MSS, wscale: 0, sackPermitted: true, ts: null });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
-  const iss = synAck.seq;
+  const { h, tcb, iss } = established({ sndbuf: 65536, rcvbuf: 65536 }, { mss: MSS, sackPermitted: true });
   t.ok(tcb.sackOk);
   const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
   const idx = (seq: number): number => ((seq - iss - 1) >>> 0) / MSS;
@@ -53,13 +46,8 @@ t.test('SACK recovery with more data queued: lost holes go before new data (RFC 
 });
 
 t.test('a SACK block reaching below SND.UNA counts only from SND.UNA: no spurious recovery', async (t) => {
-  const h = new Harness({ sndbuf: 65536, rcvbuf: 65536 });
-  h.tcp.listen(100, 0, 80, 16);
-  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: MSS, wscale: 0, sackPermitted: true, ts: null });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
-  const una = (synAck.seq + 1) >>> 0;
+  const { h, tcb, iss } = established({ sndbuf: 65536, rcvbuf: 65536 }, { mss: MSS, sackPermitted: true });
+  const una = (iss + 1) >>> 0;
   h.tcp.send(tcb, new Uint8Array(4 * MSS), 0, 4 * MSS);
   t.equal(h.recv().length, 4);
   const cwnd = tcb.cc.cwnd;

@@ -3,24 +3,16 @@
  * scoreboard against a byte-map model.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, type Seg } from '../helpers/tcp-harness.ts';
+import { Harness, PEER_ISS, TCP_ACK, established as establishedWith, type Seg } from '../helpers/tcp-harness.ts';
 import { SackScoreboard, SCOREBOARD_RANGES } from '../../src/stack/tcp/sack-scoreboard.ts';
 import { Prng } from '../../src/io/sim.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 import type { TcpConfig } from '../../src/stack/tcp/engine.ts';
 
-const PEER_ISS = 5000;
 const MSS = 1460;
 
 /** An established connection whose peer offered SACK; the stack is about to send. */
-function established(tcp: Partial<TcpConfig> = {}): { h: Harness; tcb: Tcb; iss: number } {
-  const h = new Harness({ sndbuf: 65536, rcvbuf: 65536, ...tcp });
-  h.tcp.listen(100, 0, 80, 16);
-  h.send({ flags: 0x02, seq: PEER_ISS, mss: MSS, wscale: 0, sackPermitted: true, ts: null });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
-  return { h, tcb, iss: synAck.seq };
+function established(tcp: Partial<TcpConfig> = {}): ReturnType<typeof establishedWith> {
+  return establishedWith({ sndbuf: 65536, rcvbuf: 65536, ...tcp }, { mss: MSS, sackPermitted: true });
 }
 
 /** Segment index (0-based, of MSS bytes after the ISS) of a sent segment. */

@@ -3,30 +3,15 @@
  * Each case names the RFC clause it checks.
  */
 import t from 'tap';
-import { Harness, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, describe } from '../helpers/tcp-harness.ts';
+import { Harness, LISTEN_SOCK, PEER_ISS, established, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, describe } from '../helpers/tcp-harness.ts';
 import { State } from '../../src/stack/tcp/state.ts';
 import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../src/stack/errno.ts';
 import { DATA_RETRIES, DELAYED_ACK_MS, FIN_WAIT2_TIMEOUT_MS, SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
 
-const PEER_ISS = 5000;
-const LSOCK = 100;
-
-/** A stack listening on port 80 and a peer that has completed the handshake. */
-function established(tcp = {}): { h: Harness; tcb: Tcb; iss: number } {
-  const h = new Harness(tcp);
-  h.tcp.listen(LSOCK, 0, 80, 16);
-  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ts: null });
-  const synAck = h.recvOne();
-  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-  const l = h.tcp.listeners.get(80)!;
-  const tcb = h.tcp.accept(l, 1)!;
-  return { h, tcb, iss: synAck.seq };
-}
-
 t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3.10.7.2)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1400, wscale: 7, sackPermitted: true, ts: [100, 0] });
   const s = h.recvOne();
   t.equal(s.flags, TCP_SYN | TCP_ACK, describe(s));
@@ -39,7 +24,7 @@ t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3
   t.equal(l.halfOpen, 1);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [101, s.ts![0]] });
   t.equal(l.queueCount, 1, 'queued for accept');
-  t.same(h.woken.at(-1), [LSOCK, 1], 'listener woken with EPOLLIN');
+  t.same(h.woken.at(-1), [LISTEN_SOCK, 1], 'listener woken with EPOLLIN');
   const tcb = h.tcp.accept(l, 1)!;
   t.equal(tcb.state, State.Established);
   t.equal(tcb.sndMss, 1400, 'MSS is the smaller of the two');
@@ -49,7 +34,7 @@ t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3
 
 t.test('SYN without options: defaults MSS 536, no scaling, no timestamps (RFC 9293 §3.7.1, RFC 7323 §2.2)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS });
   const s = h.recvOne();
   t.equal(s.wscale, -1, 'no WS option in SYN|ACK when the SYN had none');
@@ -214,7 +199,7 @@ t.test('RST in each state (RFC 9293 §3.10.7, RFC 5961 §3.2)', async (t) => {
   });
   t.test('SYN_RECEIVED (passive): back to LISTEN silently', async (t) => {
     const h = new Harness();
-    h.tcp.listen(LSOCK, 0, 80, 16);
+    h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
     h.send({ flags: TCP_SYN, seq: PEER_ISS });
     h.recvOne();
     t.equal(h.tcp.activeCount, 1);
@@ -280,7 +265,7 @@ t.test('RSTs answering segments without a connection have a per-context budget p
 
 t.test('an ACK to a listener gets a RST (RFC 9293 §3.10.7.2)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_ACK, seq: 1, ack: 4242 });
   const r = h.recvOne();
   t.equal(r.flags, TCP_RST);
@@ -333,7 +318,7 @@ t.test('idle timeout: tcp_timeout without segments fails the connection with ETI
 
 t.test('window scaling applies to the peer window after the handshake (RFC 7323 §2.3)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, wscale: 3, win: 1000 });
   const s = h.recvOne();
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, win: 1000 });
@@ -343,7 +328,7 @@ t.test('window scaling applies to the peer window after the handshake (RFC 7323 
 
 t.test('PAWS drops a segment with an old timestamp (RFC 7323 §5.3)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, ts: [1000, 0] });
   const s = h.recvOne();
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [1001, s.ts![0]] });
@@ -466,7 +451,7 @@ t.test('RST in FIN_WAIT_2, CLOSING and TIME_WAIT (RFC 9293 §3.10.7.4 second)', 
 
 t.test('timestamps give RTT samples and the RTO follows them (RFC 7323 §4, RFC 6298 (2.3))', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, ts: [1, 0] });
   const s = h.recvOne();
   h.poll(40);
@@ -507,7 +492,7 @@ t.test('an ICMP echo request is answered (RFC 792)', async (t) => {
 
 t.test('SACK blocks report held out-of-order data, the newest block first (RFC 2018 §4)', async (t) => {
   const h = new Harness({ rcvbuf: 65536 });
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, sackPermitted: true, ts: [1, 0] });
   const s = h.recvOne();
   t.ok(s.sackPermitted);
@@ -588,7 +573,7 @@ t.test('keepalive probes an idle peer and fails after the probe count (RFC 1122 
 
 t.test('SYN cookies when the half-open queue is full (RFC 4987 §3.6)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LSOCK, 0, 80, 1);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 1);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 40000, mss: 1460 });
   t.equal(h.recvOne().flags, TCP_SYN | TCP_ACK);
   t.equal(h.tcp.activeCount, 1, 'the first SYN takes the one half-open slot');
@@ -620,7 +605,7 @@ t.test('SYN cookies when the half-open queue is full (RFC 4987 §3.6)', async (t
 
 t.test('a SYN cookie expires after two periods of 65 s', async (t) => {
   const h = new Harness({ idleTimeoutMs: -1 });
-  h.tcp.listen(LSOCK, 0, 80, 1);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 1);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 40000 });
   h.recvOne();
   h.send({ flags: TCP_SYN, seq: 9000, srcPort: 40001 });
@@ -632,7 +617,7 @@ t.test('a SYN cookie expires after two periods of 65 s', async (t) => {
 
 t.test('challenge ACKs have a per-context budget per second (RFC 5961 §7)', async (t) => {
   const h = new Harness({ challengeAckLimit: 2 });
-  h.tcp.listen(LSOCK, 0, 80, 16);
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
   const conns: number[] = [];
   for (let i = 0; i < 3; i++) {
     h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 41000 + i });
