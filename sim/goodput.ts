@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { State } from '../src/stack/tcp/state.ts';
 import type { CongestionControlName } from '../src/stack/tcp/congestion/index.ts';
 import { World } from './world.ts';
+import { STREAM_PATTERN as PATTERN, STREAM_PERIOD as PERIOD } from './stream-pattern.ts';
 
 export interface GoodputOptions {
   bytes: number;
@@ -36,10 +37,6 @@ export interface GoodputResult {
   corrupt: number;
 }
 
-/** The stream repeats with a prime period, so no window-sized shift of it matches itself. */
-const PERIOD = 65521;
-const PATTERN = new Uint8Array(2 * PERIOD);
-for (let i = 0; i < PATTERN.length; i++) PATTERN[i] = ((i % PERIOD) * 131 + ((i % PERIOD) >>> 9)) & 0xff;
 
 export function measureGoodput(o: GoodputOptions): GoodputResult {
   const bufBytes = 4 * 1024 * 1024; // larger than the bandwidth-delay product (125 KB at 100 Mbit/s, 10 ms)

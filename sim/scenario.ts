@@ -20,19 +20,7 @@ import { State, STATE_NAMES } from '../src/stack/tcp/state.ts';
 import type { Tcb } from '../src/stack/tcp/tcb.ts';
 import type { CongestionControlName } from '../src/stack/tcp/congestion/index.ts';
 import { World, type Host } from './world.ts';
-
-/** The streams repeat with a prime period: a shifted, duplicated or foreign byte shows. */
-const PERIOD = 65521;
-const PATTERN = new Uint8Array(2 * PERIOD);
-{
-  let x = 0x9e3779b9;
-  for (let i = 0; i < PERIOD; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    PATTERN[i] = PATTERN[i + PERIOD] = x & 0xff;
-  }
-}
+import { STREAM_PATTERN as PATTERN, STREAM_PERIOD as PERIOD } from './stream-pattern.ts';
 
 /**
  * Virtual time every connection must end within, ms. The slowest legitimate ending: 6 SYN retries
