@@ -33,6 +33,8 @@ const KEEPALIVE = { idleMs: 10_000, intvlMs: 5_000, cnt: 20 };
 const PORT = 80;
 /** World steps a scenario may take (each is one instant with something due); far above any passing seed. */
 const MAX_STEPS = 2_000_000;
+/** Application passes at one instant, each after a socket event, before the clock moves on regardless. */
+const MAX_APP_PASSES_PER_INSTANT = 1000;
 /** Idle application passes over a world with nothing pending before the scenario is declared hung. */
 const QUIET_PASSES = 3;
 
@@ -165,6 +167,8 @@ class ScenarioRun {
   #nextSock = 100;
   /** Bytes written and read and sockets let go, by every application: changes whenever one makes progress. */
   #progress = 0;
+  /** Whether a stack raised a socket event since the applications last looked. */
+  #woken = false;
   bytes = 0;
 
   /** A receive that will have one byte flipped ('corrupt-read' plants it on the first non-empty read). */
@@ -184,7 +188,12 @@ class ScenarioRun {
     });
     this.world.impair(p.impairments);
     if (fault === 'leak-buffer') this.world.hosts[0].ctx.tcp.sndPool.alloc();
-    for (const h of this.world.hosts) h.ctx.tcp.listen(1, 0, PORT, maxConcurrency);
+    for (const h of this.world.hosts) {
+      h.ctx.tcp.listen(1, 0, PORT, maxConcurrency);
+      h.onWake = () => {
+        this.#woken = true;
+      };
+    }
     const r = this.#r;
     const size = (): number => (r.next() < 0.15 ? 0 : Math.floor(Math.pow(256 * 1024, r.next())));
     for (let id = 0; id < p.connections; id++) {
@@ -207,6 +216,7 @@ class ScenarioRun {
   execute(): void {
     const w = this.world;
     let quietPasses = 0;
+    let passesNow = 0;
     for (;;) {
       const progressBefore = this.#progress;
       this.#applications();
@@ -215,6 +225,12 @@ class ScenarioRun {
       if (w.now > SCENARIO_BOUND_MS) {
         throw new InvariantError(`connections still open after ${SCENARIO_BOUND_MS} ms of virtual time: ${this.#openConnections()}`);
       }
+      // The stacks act on what the applications did; an application they wake acts again before time moves,
+      // as an event loop would.
+      this.#woken = false;
+      w.settle();
+      if (this.#woken && ++passesNow < MAX_APP_PASSES_PER_INSTANT) continue;
+      passesNow = 0;
       // Nothing pending in the world and an application pass that did nothing, several times over: a hang.
       quietPasses = this.#step(this.#nextAppDeadline()) || appProgressed ? 0 : quietPasses + 1;
       if (quietPasses > QUIET_PASSES) {

@@ -19,7 +19,7 @@ import { createController, type CongestionControlName } from './congestion/index
 import { IsnGenerator } from './isn.ts';
 import { SynCookies } from './syn-cookie.ts';
 import { RateBudget } from './rate-budget.ts';
-import { output, persistProbe, windowStep, sendAbortRst, sendAck, sendSegment, unsentBytes } from './output.ts';
+import { output, persistProbe, retransmitFirst, windowStep, sendAbortRst, sendAck, sendSegment, unsentBytes } from './output.ts';
 import { segmentArrives, listenSegmentArrives } from './input.ts';
 import { State } from './state.ts';
 import { Tcb } from './tcb.ts';
@@ -205,6 +205,7 @@ export class TcpEngine {
     this.#freeCount--;
     t.inUse = true;
     t.openedAt = this.now;
+    t.rtoTsFloor = this.tsNow();
     return t;
   }
 
@@ -451,10 +452,17 @@ export class TcpEngine {
     // SACK information survives one timeout; a second in a row suggests the peer reneged. RFC 6675 §5.1, RFC 2018 §8
     if (t.retries > 1) t.sacked.reset();
     t.rttTiming = false;
+    t.rtoTsFloor = this.tsNow();
     t.rtt.backoff(); // RFC 6298 (5.5)
     // Go back to the oldest unacknowledged byte. RFC 6298 (5.4)
     t.sndNxt = t.sndUna;
-    if (t.state === State.SynSent || t.state === State.SynReceived) t.sndNxt = t.iss;
+    if (t.state === State.SynSent || t.state === State.SynReceived) {
+      t.sndNxt = t.iss;
+    } else {
+      // The oldest segment goes out now even if the peer's window has closed since: it probes the
+      // window as well (Linux's tcp_retransmit_timer). RFC 9293 §3.8.6.1
+      retransmitFirst(this, t);
+    }
     this.armRto(t);
     this.scheduleOutput(t);
   }

@@ -65,11 +65,16 @@ function negotiateOptions(e: TcpEngine, t: Tcb, seg: TcpFields): void {
   t.sackOk = seg.sackPermitted && e.config.sack !== false;
 }
 
-/** An RTT sample from the echoed timestamp (RFC 7323 §4.1) or the timed segment (RFC 6298, Karn). */
+/**
+ * An RTT sample from the echoed timestamp (RFC 7323 §4.1) or the timed segment (RFC 6298, Karn).
+ * An echo from before the last retransmission timeout is skipped: a peer answering a duplicate
+ * echoes a TS.Recent that may lag far behind (RFC 7323 §4.3 updates it only in sequence), and one
+ * such sample after lost ACKs would hold the RTO near its maximum.
+ */
 function sampleRtt(e: TcpEngine, t: Tcb, seg: TcpFields, ack: number): void {
   if (t.tsOk && seg.hasTimestamp && seg.tsEcr !== 0) {
     const rtt = seqDiff(e.tsNow(), seg.tsEcr);
-    if (rtt >= 0) t.rtt.sample(rtt);
+    if (rtt >= 0 && seqGe(seg.tsEcr, t.rtoTsFloor)) t.rtt.sample(rtt);
     t.rttTiming = false;
   } else if (t.rttTiming && seqGt(ack, t.rttSeq)) {
     t.rtt.sample(e.now - t.rttSentAt);

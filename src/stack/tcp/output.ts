@@ -233,13 +233,16 @@ export function output(e: TcpEngine, t: Tcb): boolean {
       if (n > room) n = room;
     }
     const last = n === unsent;
+    // Silly window avoidance and Nagle decide when new data leaves; data going out again after a
+    // timeout was sent once already and is not held back.
+    const fresh = !seqLt(t.sndNxt, t.sndMax);
     // Sender-side silly window avoidance: a piece smaller than the MSS, cut short by the window rather
     // than by the end of the data, waits until it is at least half the largest window the peer
     // offered; the persist timer overrides. RFC 9293 §3.8.6.2.1
-    if (n < mss && !last && n < t.maxSndWnd >>> 1) break;
+    if (fresh && n < mss && !last && n < t.maxSndWnd >>> 1) break;
     // Nagle: while data is unacknowledged, hold back a segment smaller than the MSS (RFC 896,
     // RFC 1122 §4.2.3.4), unless TCP_NODELAY; the FIN is not held.
-    if (n < mss && !t.noDelay && t.sndNxt !== t.sndUna && !(last && finPending) && !sackRecovery) break;
+    if (fresh && n < mss && !t.noDelay && t.sndNxt !== t.sndUna && !(last && finPending) && !sackRecovery) break;
     let flags = TCP_ACK;
     if (last) flags |= TCP_PSH;
     // Piggyback our FIN on the last data segment.

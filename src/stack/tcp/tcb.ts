@@ -123,6 +123,8 @@ export class Tcb {
   /** When rttSeq was sent, ms. */
   rttSentAt = 0;
   rttTiming = false;
+  /** Our timestamp clock at the last retransmission timeout: older echoes give no RTT sample. */
+  rtoTsFloor = 0;
   readonly rtt = new RttEstimator();
 
   // Timers: deadlines in ms, -1 when not armed. The wheel holds one entry per TCB at the earliest.
@@ -205,6 +207,7 @@ export class Tcb {
     this.retries = 0;
     this.rttSeq = this.rttSentAt = 0;
     this.rttTiming = false;
+    this.rtoTsFloor = 0;
     this.rtt.reset();
     this.rtoAt = this.timeWaitAt = this.idleAt = this.keepaliveAt = this.delayedAckAt = -1;
     this.keepAlive = false;

@@ -1,0 +1,73 @@
+/**
+ * Engine bugs the seeded scenario simulator found (sim/scenario.ts), each
+ * reduced to a scripted peer.
+ */
+import t from 'tap';
+import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
+
+t.test('a timeout retransmits data the persist timer sent into a small window (RFC 6298 (5.4); SWS is for new data)', async (t) => {
+  // The peer's window closes to 600 bytes, less than half its largest: silly window avoidance holds
+  // the data until the persist timer sends what fits. That segment is lost; its retransmission must
+  // not be held by the same rule (the connection used to stall until ETIMEDOUT).
+  const { h, tcb, iss } = established({}, { win: 2000 });
+  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  t.equal(h.recv().length, 1);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 1460, win: 600 });
+  t.same(h.recv(), [], 'held by silly window avoidance');
+  h.poll(tcb.rtt.rtoMs);
+  t.same(h.recv().map((s) => s.payload.length), [600], 'the persist timer sends what fits');
+  h.poll(tcb.rtt.rtoMs); // the 600 bytes were lost
+  const rxt = h.recv();
+  t.same(rxt.map((s) => [s.seq, s.payload.length]), [[iss + 1 + 1460, 600]], 'the timeout sends them again');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 2060, win: 2000 });
+  t.ok(h.recv().length > 0, 'and the transfer goes on');
+});
+
+t.test('going back after a timeout, a piece cut short by the window is not held by silly window avoidance', async (t) => {
+  const { h, tcb, iss } = established({}, { win: 3000 });
+  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  t.same(h.recv().map((s) => s.payload.length), [1460, 1460], 'the 80 bytes left in the window wait (SWS)');
+  h.poll(tcb.rtt.rtoMs);
+  t.same(h.recv().map((s) => [s.seq, s.payload.length]), [[iss + 1, 1460]], 'the timeout resends the first segment');
+  // Its ACK shrinks the window to 1,200 bytes: less than half the largest, but this is data already sent.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 1460, win: 1200 });
+  t.same(h.recv().map((s) => [s.seq, s.payload.length]), [[iss + 1 + 1460, 1200]], 'what fits of the second goes at once');
+});
+
+t.test('a timeout retransmits the oldest segment even when the window has closed since (it probes it)', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.send(tcb, new Uint8Array(2920), 0, 2920);
+  t.equal(h.recv().length, 2);
+  // The first segment is acknowledged with a zero window; the second was lost.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 1460, win: 0 });
+  t.same(h.recv(), []);
+  h.poll(tcb.rtt.rtoMs);
+  const rxt = h.recv();
+  t.same(rxt.map((s) => [s.seq, s.payload.length]), [[iss + 1 + 1460, 1460]], 'the lost segment goes out and asks for the window');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 2920, win: 8192 });
+  t.equal(tcb.flightSize, 0, 'acknowledged');
+});
+
+t.test('an echoed timestamp from before a timeout gives no RTT sample (a lagging TS.Recent, RFC 7323 §4.3)', async (t) => {
+  const { h, tcb, iss } = established({}, { ts: [100, 0] });
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  const first = h.recvOne();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 101, ts: [101, first.ts![0]] });
+  const rto = tcb.rtt.rtoMs;
+  const samples = tcb.rtt.samples;
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.recvOne();
+  h.poll(tcb.rtt.rtoMs);
+  t.equal(h.recvOne().seq, iss + 101, 'retransmitted after the timeout');
+  h.poll(5);
+  // The peer had the first copy; its ACK was lost. Answering the duplicate it echoes its TS.Recent,
+  // which still holds the timestamp of the first data segment, long before.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 201, ts: [102, first.ts![0]] });
+  t.equal(tcb.rtt.samples, samples, 'no sample from the stale echo');
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  const next = h.recvOne();
+  h.poll(5);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 301, ts: [103, next.ts![0]] });
+  t.equal(tcb.rtt.samples, samples + 1, 'a fresh echo is sampled');
+  t.ok(tcb.rtt.rtoMs <= rto, `and the RTO comes back from its backoff (${tcb.rtt.rtoMs} ms)`);
+});
