@@ -145,7 +145,7 @@ export class StackContext implements TcpTransmitter {
     if (!macEquals(buf, off, this.#macBytes) && !isBroadcast(buf, off)) return DropReason.EthNotForUs;
     const type = ethType(buf, off);
     if (type === ETHERTYPE_IPV4) return this.#ipInput(buf, off, len);
-    if (type === ETHERTYPE_ARP) return this.#arpInput(buf, off + ETH_HLEN, len - ETH_HLEN);
+    if (type === ETHERTYPE_ARP) return this.#arpInput(buf, off, len);
     return DropReason.EthUnknownType;
   }
 
@@ -185,11 +185,15 @@ export class StackContext implements TcpTransmitter {
     return DropReason.None;
   }
 
-  #arpInput(buf: Uint8Array, off: number, len: number): DropReason {
+  /** An ARP frame (`frameOff` is the Ethernet header's offset). */
+  #arpInput(buf: Uint8Array, frameOff: number, frameLen: number): DropReason {
     const a = this.#arpf;
-    const r = parseArp(buf, off, len, a);
+    const r = parseArp(buf, frameOff + ETH_HLEN, frameLen - ETH_HLEN, a);
     if (r !== DropReason.None) return r;
     if (a.tpa !== this.ip) return DropReason.ArpNotForUs;
+    // ARP carries no checksum: a sender address that is not the frame's source is a damaged or
+    // forged packet, and learning it would send a neighbour's traffic nowhere until the entry ages.
+    if (a.sha !== readMac(buf, frameOff + 6)) return DropReason.ArpSenderMismatch;
     // RFC 826 "Packet Reception": merge the sender, then answer requests.
     if (this.arp.learn(a.spa, a.sha, this.now) && a.spa === this.#cacheHop) this.#cacheValid = false;
     if (a.spa === this.#cacheHop) this.#cacheFreshUntil = this.arp.freshUntil(a.spa);

@@ -12,6 +12,7 @@ export const enum DropReason {
   ArpTooShort,
   ArpUnsupported,
   ArpNotForUs,
+  ArpSenderMismatch,
   // IPv4
   IpTooShort,
   IpBadVersion,
@@ -54,7 +55,7 @@ export const enum DropReason {
 export const DROP_REASON_NAMES: readonly string[] = [
   'none',
   'eth_too_short', 'eth_not_for_us', 'eth_unknown_type',
-  'arp_too_short', 'arp_unsupported', 'arp_not_for_us',
+  'arp_too_short', 'arp_unsupported', 'arp_not_for_us', 'arp_sender_mismatch',
   'ip_too_short', 'ip_bad_version', 'ip_bad_header_len', 'ip_bad_total_len', 'ip_bad_checksum',
   'ip_fragment', 'ip_not_for_us', 'ip_unknown_protocol', 'ip_no_route', 'ip_arp_pending',
   'icmp_too_short', 'icmp_bad_checksum', 'icmp_unsupported',
