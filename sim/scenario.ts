@@ -33,6 +33,8 @@ const KEEPALIVE = { idleMs: 10_000, intvlMs: 5_000, cnt: 20 };
 const PORT = 80;
 /** World steps a scenario may take (each is one instant with something due); far above any passing seed. */
 const MAX_STEPS = 2_000_000;
+/** Reads one application makes on one socket in one pass. */
+const READS_PER_PASS = 64;
 /** Application passes at one instant, each after a socket event, before the clock moves on regardless. */
 const MAX_APP_PASSES_PER_INSTANT = 1000;
 /** Idle application passes over a world with nothing pending before the scenario is declared hung. */
@@ -219,6 +221,7 @@ class ScenarioRun {
     let passesNow = 0;
     for (;;) {
       const progressBefore = this.#progress;
+      this.#woken = false;
       this.#applications();
       const appProgressed = this.#progress !== progressBefore;
       if (this.#allEnded()) break;
@@ -227,7 +230,6 @@ class ScenarioRun {
       }
       // The stacks act on what the applications did; an application they wake acts again before time moves,
       // as an event loop would.
-      this.#woken = false;
       w.settle();
       if (this.#woken && ++passesNow < MAX_APP_PASSES_PER_INSTANT) continue;
       passesNow = 0;
@@ -384,7 +386,12 @@ class ScenarioRun {
     }
     // Read, unless paused (the window closes while paused).
     if (now >= s.readPausedUntil) {
-      for (let round = 0; round < 64; round++) {
+      for (let round = 0; ; round++) {
+        if (round === READS_PER_PASS) {
+          // Data is still readable (level-triggered): this application comes back at once, like a loop's next tick.
+          this.#woken = true;
+          break;
+        }
         const k = tcp.receive(t, this.#buf, 0, s.maxRead < this.#buf.length ? s.maxRead : this.#buf.length, false);
         if (k > 0) {
           if (this.#corruptNextRead) {

@@ -11,6 +11,13 @@ export const ARP_REACHABLE_MS = 60_000;
 export const ARP_PENDING_TIMEOUT_MS = 1_000;
 /** At most one request per next hop per this interval. */
 export const ARP_REQUEST_INTERVAL_MS = 100;
+/** While frames wait for a next hop, its request is repeated this often (a lost request or reply is not final). */
+export const ARP_RETRY_MS = 250;
+/**
+ * A stale entry is refreshed by unicast to its known address (and used meanwhile); stale for longer than
+ * this, the neighbour may have moved to another address, so the refresh is broadcast (Linux's PROBE, then FAILED).
+ */
+export const ARP_UNICAST_PROBE_MS = 3_000;
 /**
  * Learned entries (and request records) kept at most; the least recently learned goes first.
  * Anyone on the link can announce any address, so the table must not grow with them (Linux gc_thresh3).
@@ -60,10 +67,15 @@ export class ArpCache {
     return this.#freshUntil.get(ip) ?? Infinity;
   }
 
-  /** Whether a request for `ip` may be sent now (rate limit); records it when so. */
-  mayRequest(ip: number, now: number): boolean {
+  /** Whether `ip` has a learned entry. */
+  has(ip: number): boolean {
+    return this.#macs.has(ip);
+  }
+
+  /** Whether a request for `ip` may be sent now, at most one per `interval` ms; records it when so. */
+  mayRequest(ip: number, now: number, interval = ARP_REQUEST_INTERVAL_MS): boolean {
     const last = this.#lastRequest.get(ip);
-    if (last !== undefined && now - last < ARP_REQUEST_INTERVAL_MS) return false;
+    if (last !== undefined && now - last < interval) return false;
     if (last !== undefined) this.#lastRequest.delete(ip);
     else if (this.#lastRequest.size >= this.capacity) this.#lastRequest.delete(this.#lastRequest.keys().next().value as number);
     this.#lastRequest.set(ip, now);
@@ -143,6 +155,12 @@ export class PendingFrames {
       this.#used[i] = 0;
       this.#count--;
     }
+  }
+
+  /** Call `visit(nextHop)` for each waiting frame (a hop once per frame). */
+  forEachHop(visit: (nextHop: number) => void): void {
+    if (this.#count === 0) return;
+    for (let i = 0; i < this.slots; i++) if (this.#used[i]) visit(this.#nextHop[i]);
   }
 
   /** Drop frames older than ARP_PENDING_TIMEOUT_MS; returns how many. */

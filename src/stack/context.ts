@@ -4,7 +4,7 @@
  * time to each poll().
  */
 import { FrameBatch, type PacketDriver } from '../io/driver.ts';
-import { ArpCache, PendingFrames, type StaticNeighbours } from './arp-cache.ts';
+import { ARP_REQUEST_INTERVAL_MS, ARP_RETRY_MS, ARP_UNICAST_PROBE_MS, ArpCache, PendingFrames, type StaticNeighbours } from './arp-cache.ts';
 import { copyBytes } from './copy.ts';
 import { DropReason } from './drop-reason.ts';
 import { Stats } from './stats.ts';
@@ -73,6 +73,7 @@ export class StackContext implements TcpTransmitter {
   readonly #routes: NextHopResolver;
   readonly #verifyTcp: boolean;
   readonly #sendPending = (off: number, len: number): void => this.#sendPendingFrame(off, len);
+  readonly #retryArp = (hop: number): void => this.#requestArp(hop, MAC_BROADCAST, ARP_RETRY_MS);
   #pendingMac = 0;
 
   constructor(readonly driver: PacketDriver, readonly queue: number, config: ContextConfig, events: SocketEvents) {
@@ -105,7 +106,10 @@ export class StackContext implements TcpTransmitter {
     }
     if (n > 0) this.driver.rxRelease(this.queue, rx);
     this.tcp.runTimers(now);
-    if (this.#pending.count > 0) this.stats.drops[DropReason.IpArpPending] += this.#pending.expire(now);
+    if (this.#pending.count > 0) {
+      this.stats.drops[DropReason.IpArpPending] += this.#pending.expire(now);
+      this.#pending.forEachHop(this.#retryArp);
+    }
     return n + this.flushTx();
   }
 
@@ -190,13 +194,16 @@ export class StackContext implements TcpTransmitter {
     const a = this.#arpf;
     const r = parseArp(buf, frameOff + ETH_HLEN, frameLen - ETH_HLEN, a);
     if (r !== DropReason.None) return r;
-    if (a.tpa !== this.ip) return DropReason.ArpNotForUs;
     // ARP carries no checksum: a sender address that is not the frame's source is a damaged or
     // forged packet, and learning it would send a neighbour's traffic nowhere until the entry ages.
     if (a.sha !== readMac(buf, frameOff + 6)) return DropReason.ArpSenderMismatch;
-    // RFC 826 "Packet Reception": merge the sender, then answer requests.
+    // RFC 826 "Packet Reception": merge the sender into an entry we have (a gratuitous ARP moves a
+    // neighbour), then, only when we are the target, learn it and answer requests.
+    const forUs = a.tpa === this.ip;
+    if (!forUs && !this.arp.has(a.spa)) return DropReason.ArpNotForUs;
     if (this.arp.learn(a.spa, a.sha, this.now) && a.spa === this.#cacheHop) this.#cacheValid = false;
     if (a.spa === this.#cacheHop) this.#cacheFreshUntil = this.arp.freshUntil(a.spa);
+    if (!forUs) return DropReason.None;
     this.#pendingMac = a.sha;
     this.#pending.release(a.spa, this.#sendPending);
     if (a.op === ARP_REQUEST) {
@@ -254,7 +261,9 @@ export class StackContext implements TcpTransmitter {
     } else if (this.now > this.#cacheFreshUntil && this.arp.mayRequest(this.#cacheHop, this.now)) {
       emitEthernetBytes(buf, o, this.#cacheMac, this.#macBytes, ETHERTYPE_IPV4);
       this.#commit(frameLen);
-      this.#requestArp(this.#cacheHop, readMac(this.#cacheMac, 0)); // refresh by unicast, keep using the entry meanwhile
+      // Refresh, and keep using the entry meanwhile: by unicast first, by broadcast once that went unanswered.
+      const unicast = this.now - this.#cacheFreshUntil <= ARP_UNICAST_PROBE_MS;
+      this.#requestArp(this.#cacheHop, unicast ? readMac(this.#cacheMac, 0) : MAC_BROADCAST, 0);
       return;
     }
     emitEthernetBytes(buf, o, this.#cacheMac, this.#macBytes, ETHERTYPE_IPV4);
@@ -287,8 +296,9 @@ export class StackContext implements TcpTransmitter {
     return true;
   }
 
-  #requestArp(targetIp: number, dstMac: number): void {
-    if (dstMac === MAC_BROADCAST && !this.arp.mayRequest(targetIp, this.now)) return;
+  /** Ask who has `targetIp`, unless a request for it went out less than `interval` ms ago (0: already checked). */
+  #requestArp(targetIp: number, dstMac: number, interval = ARP_REQUEST_INTERVAL_MS): void {
+    if (interval > 0 && !this.arp.mayRequest(targetIp, this.now, interval)) return;
     if (!this.#reserve()) return;
     const out = this.#tx.buf[this.#txCur];
     const o = this.#tx.off[this.#txCur];
