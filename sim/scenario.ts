@@ -467,10 +467,21 @@ class ScenarioRun {
     return true;
   }
 
-  /** Frames still sitting in the hosts' receive queues are released: the stacks have finished. */
+  /**
+   * Frames still in flight are delivered. A late duplicate SYN may open a half-open connection on a
+   * listener (nothing remembers the old connection once TIME-WAIT is over, RFC 9293 §3.10.7.2); such
+   * a connection must end on its own, and nothing else may come back.
+   */
   #drainWire(): void {
+    const quietBy = this.world.now + SCENARIO_BOUND_MS;
     while (this.#step(Infinity)) {
-      if (!this.#stacksEmpty()) throw new InvariantError(`a late frame brought a connection back: ${this.#leaks()}`);
+      this.#acceptStragglers();
+      for (const h of this.world.hosts) {
+        for (const t of h.ctx.tcp.tcbs) {
+          if (t.inUse && t.state !== State.SynReceived) throw new InvariantError(`a late frame brought a connection back: ${this.#leaks()}`);
+        }
+      }
+      if (this.world.now > quietBy) throw new InvariantError(`a half-open connection opened by a late frame never ended: ${this.#leaks()}`);
     }
   }
 

@@ -3,7 +3,7 @@
  * reduced to a scripted peer.
  */
 import t from 'tap';
-import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
+import { Harness, LISTEN_SOCK, PEER_ISS, TCP_ACK, TCP_SYN, established } from '../helpers/tcp-harness.ts';
 
 t.test('a timeout retransmits data the persist timer sent into a small window (RFC 6298 (5.4); SWS is for new data)', async (t) => {
   // The peer's window closes to 600 bytes, less than half its largest: silly window avoidance holds
@@ -70,4 +70,14 @@ t.test('an echoed timestamp from before a timeout gives no RTT sample (a lagging
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 301, ts: [103, next.ts![0]] });
   t.equal(tcb.rtt.samples, samples + 1, 'a fresh echo is sampled');
   t.ok(tcb.rtt.rtoMs <= rto, `and the RTO comes back from its backoff (${tcb.rtt.rtoMs} ms)`);
+});
+
+t.test('a SYN|ACK offers the receive buffer, not a window computed from a right edge never advertised', async (t) => {
+  // RCV.NXT is the peer's ISS + 1: anywhere in sequence space, far from the zeroed right edge.
+  for (const iss of [5000, 0x7fff0000, 0xfffff000]) {
+    const h = new Harness({ rcvbuf: 2048 });
+    h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+    h.send({ flags: TCP_SYN, seq: iss, mss: 1460, wscale: 0 });
+    t.equal(h.recvOne().win, 2048, `peer ISS ${iss}: the SYN|ACK offers the 2,048-byte buffer`);
+  }
 });

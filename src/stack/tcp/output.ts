@@ -86,7 +86,8 @@ export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, da
   f.ack = flags & TCP_ACK ? t.rcvNxt : 0;
   f.flags = flags;
   f.urgent = 0;
-  let wnd = receiveWindow(e, t);
+  // Nothing was advertised before a SYN: it offers the free buffer.
+  let wnd = syn ? t.rcvBuf.free : receiveWindow(e, t);
   if (syn) {
     // The window in a SYN is never scaled. RFC 7323 §2.2
     f.window = wnd > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : wnd;
