@@ -3,7 +3,9 @@
  * reduced to a scripted peer.
  */
 import t from 'tap';
-import { Harness, LISTEN_SOCK, PEER_ISS, TCP_ACK, TCP_SYN, established } from '../helpers/tcp-harness.ts';
+import { Harness, LISTEN_SOCK, PEER_IP, PEER_ISS, STACK_IP, TCP_ACK, TCP_SYN, established } from '../helpers/tcp-harness.ts';
+import { RTO_FALLBACK_MS } from '../../src/stack/tcp/rtt.ts';
+import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 
 t.test('a timeout retransmits data the persist timer sent into a small window (RFC 6298 (5.4); SWS is for new data)', async (t) => {
   // The peer's window closes to 600 bytes, less than half its largest: silly window avoidance holds
@@ -80,4 +82,33 @@ t.test('a SYN|ACK offers the receive buffer, not a window computed from a right 
     h.send({ flags: TCP_SYN, seq: iss, mss: 1460, wscale: 0 });
     t.equal(h.recvOne().win, 2048, `peer ISS ${iss}: the SYN|ACK offers the 2,048-byte buffer`);
   }
+});
+
+t.test('a retransmitted SYN updates TS.Recent, so the SYN|ACK echoes it (RFC 7323 §4.3)', async (t) => {
+  const h = new Harness();
+  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, ts: [100, 0] });
+  t.same(h.recvOne().ts![1], 100, 'the first SYN|ACK echoes the first SYN');
+  h.poll(20_000); // the SYN|ACKs were lost, and so were the peer's SYNs, until this one
+  h.recv();
+  h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, ts: [20_100, 0] });
+  const again = h.recv();
+  t.ok(again.length >= 1);
+  t.equal(again[again.length - 1].ts![1], 20_100, 'the SYN|ACK answering it echoes the retransmitted SYN: the peer measures 0 s, not 20');
+});
+
+t.test('a handshake that needed a retransmission and gave no RTT sample starts data at a 3 s RTO (RFC 6298 (5.7))', async (t) => {
+  const h = new Harness();
+  const tcb = h.tcp.connect(1, STACK_IP, 5555, PEER_IP, 80) as Tcb;
+  h.poll();
+  const syn = h.recvOne();
+  for (const wait of [1000, 2000, 4000, 8000]) {
+    h.poll(wait);
+    t.equal(h.recvOne().flags, TCP_SYN, `SYN sent again after ${wait} ms`);
+  }
+  t.equal(tcb.rtt.rtoMs, 16_000, 'backed off');
+  // No timestamps: Karn's rule forbids a sample from the retransmitted SYN.
+  h.send({ flags: TCP_SYN | TCP_ACK, seq: PEER_ISS, ack: syn.seq + 1, srcPort: 80, dstPort: 5555, mss: 1460 });
+  t.equal(tcb.rtt.samples, 0, 'no sample');
+  t.equal(tcb.rtt.rtoMs, RTO_FALLBACK_MS, 'the RTO is 3 s, not the 16 s backoff');
 });

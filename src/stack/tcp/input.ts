@@ -192,6 +192,7 @@ function synSentArrives(e: TcpEngine, t: Tcb, seg: TcpFields): DropReason {
   e.touchIdle(t);
   if (ackOk) {
     sampleRtt(e, t, seg, seg.ack);
+    t.rtt.handshakeDone(t.retries > 0);
     t.sndUna = seg.ack;
     t.retries = 0;
     e.stopRto(t);
@@ -219,6 +220,12 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
 
   // The peer retransmitted its SYN: our SYN|ACK was lost.
   if (t.state === State.SynReceived && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === t.irs) {
+    // Its SEG.SEQ is below Last.ACK.sent: echo its timestamp, so the peer's RTT sample measures this
+    // SYN, not the first one. RFC 7323 §4.3
+    if (t.tsOk && seg.hasTimestamp && seqGe(seg.tsVal, t.tsRecent)) {
+      t.tsRecent = seg.tsVal;
+      t.tsRecentAt = e.now;
+    }
     t.sndNxt = t.iss;
     e.scheduleOutput(t);
     return DropReason.None;
@@ -328,6 +335,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
       return DropReason.TcpBadAck;
     }
     sampleRtt(e, t, seg, ack);
+    t.rtt.handshakeDone(t.retries > 0);
     t.sndUna = seqAdd(t.iss, 1);
     t.retries = 0;
     e.stopRto(t);

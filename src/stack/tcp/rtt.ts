@@ -3,6 +3,8 @@ export const RTO_INITIAL_MS = 1000; // RFC 6298 (2.1)
 /** RFC 6298 (2.4) asks for 1 s; like Linux (TCP_RTO_MIN) we use 200 ms, which suits low-latency paths. */
 export const RTO_MIN_MS = 200;
 export const RTO_MAX_MS = 60_000; // RFC 6298 (2.5): a maximum of at least 60 s
+/** RTO when the handshake gave no RTT sample after a retransmission. RFC 6298 (5.7) */
+export const RTO_FALLBACK_MS = 3000;
 const CLOCK_GRANULARITY_MS = 1; // G in RFC 6298 (2.2); our clock ticks in ms
 
 /**
@@ -58,6 +60,15 @@ export class RttEstimator {
     this.samples++;
     const k4 = this.#rttvar4; // K * RTTVAR
     this.rtoMs = clampRto((this.#srtt8 >> 3) + (k4 > CLOCK_GRANULARITY_MS ? k4 : CLOCK_GRANULARITY_MS));
+  }
+
+  /**
+   * The handshake is over. Without a sample from it (its SYN or SYN|ACK was sent again), the RTO
+   * starts data transfer at 3 s, neither at the 1 s initial value nor at the handshake's backoff.
+   * RFC 6298 (5.7), as Linux's tcp_init_metrics.
+   */
+  handshakeDone(retransmitted: boolean): void {
+    if (this.samples === 0 && retransmitted) this.rtoMs = RTO_FALLBACK_MS;
   }
 
   /** Double the RTO after a timeout. RFC 6298 (5.5). */
