@@ -15,11 +15,14 @@
  * A scenario is a pure function of its seed.
  */
 import { Prng, type Impairments } from '../src/io/sim.ts';
+import { DropReason } from '../src/stack/drop-reason.ts';
 import { EAGAIN } from '../src/stack/errno.ts';
+import { TCP_ACK, TCP_SYN } from '../src/stack/wire/tcp.ts';
 import { State, STATE_NAMES } from '../src/stack/tcp/state.ts';
 import type { Tcb } from '../src/stack/tcp/tcb.ts';
 import type { CongestionControlName } from '../src/stack/tcp/congestion/index.ts';
-import { World, type Host } from './world.ts';
+import { FrameLog, type Party } from './frame-log.ts';
+import { World, hostIp, type Host } from './world.ts';
 import { STREAM_PATTERN as PATTERN, STREAM_PERIOD as PERIOD } from './stream-pattern.ts';
 
 /**
@@ -64,6 +67,8 @@ export interface ScenarioResult {
   bytes: number;
   /** Connections by how they ended. */
   outcomes: Record<string, number>;
+  /** Connections that failed because a retry limit was reached with every answer lost (the frames show it). */
+  excused: string[];
 }
 
 interface Side {
@@ -79,6 +84,11 @@ interface Side {
   /** 'open' until the application lets go of the socket. */
   end: 'open' | 'done' | 'error' | 'aborted' | 'closed-early';
   errno: number;
+  /** Local port, once the application holds the socket. */
+  port: number;
+  /** Virtual time the application got the socket (connect or accept), and let go of it. */
+  openedAt: number;
+  endedAt: number;
   ending: Ending;
   endingAt: number;
   maxRead: number;
@@ -130,10 +140,12 @@ export function scenarioParams(seed: number): ScenarioParams {
 }
 
 /**
- * A fault planted on purpose, so tests can show the checker fails when it should:
- * flip one byte an application reads, or keep one send buffer out of its pool.
+ * A fault planted on purpose, so tests can show the checker fails when it should: flip one
+ * byte an application reads, keep one send buffer out of its pool, or make host 0 ignore
+ * every SYN|ACK. 'cut-return-path' is the opposite check: the network loses everything host 1
+ * sends, every connection fails, and the frame log must accept each failure as legitimate.
  */
-export type PlantedFault = 'none' | 'corrupt-read' | 'leak-buffer';
+export type PlantedFault = 'none' | 'corrupt-read' | 'leak-buffer' | 'swallow-syn-ack' | 'cut-return-path';
 
 /** The one-line command that reruns `seed` exactly. */
 export const reproduction = (seed: number): string => `npm run sim -- --seed ${seed}`;
@@ -141,14 +153,22 @@ export const reproduction = (seed: number): string => `npm run sim -- --seed ${s
 /** Run the scenario of `seed` to its end; never throws (an escaped exception is a failure). */
 export function runScenario(seed: number, fault: PlantedFault = 'none'): ScenarioResult {
   const params = scenarioParams(seed);
-  const result: ScenarioResult = { seed, ok: false, failure: '', params, virtualMs: 0, bytes: 0, outcomes: {} };
+  const result: ScenarioResult = { seed, ok: false, failure: '', params, virtualMs: 0, bytes: 0, outcomes: {}, excused: [] };
   let run: ScenarioRun | null = null;
   try {
-    run = new ScenarioRun(params, fault);
-    run.execute();
+    try {
+      run = new ScenarioRun(params, fault, false);
+      run.execute();
+    } catch (err) {
+      if (!(err instanceof NeedsEvidence)) throw err;
+      // A connection failed under loss: run the same seed again, recording every frame, to judge it.
+      run = new ScenarioRun(params, fault, true);
+      run.execute();
+    }
     result.virtualMs = Math.round(run.world.now);
     result.bytes = run.bytes;
     result.outcomes = run.outcomes();
+    result.excused = run.excused;
     result.ok = true;
   } catch (err) {
     if (run) result.virtualMs = Math.round(run.world.now);
@@ -158,6 +178,9 @@ export function runScenario(seed: number, fault: PlantedFault = 'none'): Scenari
 }
 
 export class InvariantError extends Error {}
+
+/** A failure only the frame log can judge (a retry limit under loss): the seed runs again with it. */
+class NeedsEvidence extends InvariantError {}
 
 class ScenarioRun {
   readonly world: World;
@@ -176,7 +199,11 @@ class ScenarioRun {
   /** A receive that will have one byte flipped ('corrupt-read' plants it on the first non-empty read). */
   #corruptNextRead: boolean;
 
-  constructor(readonly p: ScenarioParams, fault: PlantedFault) {
+  /** Connections that failed with every answer lost, as the frame log showed (explaining runs only). */
+  readonly excused: string[] = [];
+  readonly #log: FrameLog | null;
+
+  constructor(readonly p: ScenarioParams, fault: PlantedFault, explain: boolean) {
     this.#corruptNextRead = fault === 'corrupt-read';
     this.#r = new Prng(p.seed ^ 0x5bd1e995);
     const maxConcurrency = 2 * p.connections + 8;
@@ -189,7 +216,16 @@ class ScenarioRun {
       },
     });
     this.world.impair(p.impairments);
+    this.#log = explain ? new FrameLog(this.world) : null;
     if (fault === 'leak-buffer') this.world.hosts[0].ctx.tcp.sndPool.alloc();
+    if (fault === 'swallow-syn-ack') {
+      // An engine that ignores every SYN|ACK reaching host 0 intact: its connects time out, and the frames say why not.
+      const tcp = this.world.hosts[0].ctx.tcp;
+      const input = tcp.input.bind(tcp);
+      tcp.input = (buf, src, dst) => ((tcp.seg.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) ? DropReason.TcpBadFlags : input(buf, src, dst));
+    }
+    // Not a fault of the stack: the network loses everything host 1 sends, so every connection fails legitimately.
+    if (fault === 'cut-return-path') this.world.impair({ loss: 1 }, 1);
     for (const h of this.world.hosts) {
       h.ctx.tcp.listen(1, 0, PORT, maxConcurrency);
       h.onWake = () => {
@@ -205,7 +241,7 @@ class ScenarioRun {
         const roll = r.next();
         const ending: Ending = roll < 0.75 ? 'clean' : roll < 0.88 ? 'abort' : 'close-early';
         return {
-          host, tcb: null, offset: Math.floor(r.next() * PERIOD), toSend: size(), sent: 0, received: 0, eof: false,
+          host, tcb: null, port: 0, openedAt: 0, endedAt: 0, offset: Math.floor(r.next() * PERIOD), toSend: size(), sent: 0, received: 0, eof: false,
           shutDown: false, end: 'open', errno: 0, ending, endingAt: opensAt + Math.floor(r.next() * 3000),
           maxRead: 1 + Math.floor(Math.pow(65536, r.next())), maxWrite: 1 + Math.floor(Math.pow(65536, r.next())),
           readPausedUntil: 0, pauseChance: r.next() < 0.3 ? r.next() * 0.05 : 0, pausesLeft: 1 + Math.floor(r.next() * 4),
@@ -322,6 +358,8 @@ class ScenarioRun {
         if (typeof t === 'number') throw new InvariantError(`connect #${c.id} failed with ${-t}`);
         a.host.ctx.tcp.setKeepAlive(t, true, KEEPALIVE.idleMs, KEEPALIVE.intvlMs, KEEPALIVE.cnt);
         a.tcb = t;
+        a.port = t.localPort;
+        a.openedAt = now;
         this.#byPeer.set(`${peer.index}:${a.host.ip}:${t.localPort}`, c.passive);
       }
     }
@@ -349,6 +387,8 @@ class ScenarioRun {
         }
         h.ctx.tcp.setKeepAlive(t, true, KEEPALIVE.idleMs, KEEPALIVE.intvlMs, KEEPALIVE.cnt);
         side.tcb = t;
+        side.port = t.localPort;
+        side.openedAt = this.world.now;
       }
     }
   }
@@ -441,6 +481,7 @@ class ScenarioRun {
   #let(s: Side, end: Side['end']): void {
     this.#progress++;
     s.end = end;
+    s.endedAt = this.world.now;
     s.tcb = null;
   }
 
@@ -449,7 +490,15 @@ class ScenarioRun {
     const pairs: [Side, Side, string][] = [[c.active, c.passive, 'opener to acceptor'], [c.passive, c.active, 'acceptor to opener']];
     const clean = c.active.ending === 'clean' && c.passive.ending === 'clean';
     if (clean && (c.active.end !== 'done' || c.passive.end !== 'done')) {
-      throw new InvariantError(`conn #${c.id}: both applications ended cleanly but it ended ${describeSide(c.active)} / ${describeSide(c.passive)}`);
+      const what = `conn #${c.id}: both applications ended cleanly but it ended ${describeSide(c.active)} / ${describeSide(c.passive)}`;
+      // Under loss a retry limit may be reached legitimately: only the frames can tell (see frame-log.ts).
+      if (!this.#log) throw new NeedsEvidence(what);
+      const party = (s: Side, index: number, port: number): Party => ({
+        ip: hostIp(index), port, errno: s.errno, openedAt: s.openedAt, endedAt: s.endedAt, held: s.port !== 0,
+      });
+      const why = this.#log.explain(party(c.active, c.from, c.active.port), party(c.passive, 1 - c.from, PORT));
+      if (!why) throw new InvariantError(`${what}; the frames do not show a retry limit reached with every answer lost`);
+      this.excused.push(`conn #${c.id}: ${why}`);
     }
     for (const [w, rd, dir] of pairs) {
       if (rd.end === 'done' && w.sent !== rd.received) {

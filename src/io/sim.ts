@@ -227,6 +227,8 @@ export class SimWire {
   };
   /** Sees every frame a port transmits (before any impairment); returning false drops it. */
   onFrame: ((from: SimDriver, buf: Uint8Array, off: number, len: number) => boolean) | null = null;
+  /** Sees every frame as it reaches a port's receive queue (after the impairments: what the port gets). */
+  onDeliver: ((to: SimDriver, buf: Uint8Array, off: number, len: number) => void) | null = null;
   /** Receive-queue choice for ports with several queues; replaceable. */
   selectQueue: QueueSelector = selectQueue;
   /** Largest frame in bytes. */
@@ -609,6 +611,7 @@ export class SimWire {
       p.rxCount[q]++;
       this.stats.delivered++;
       this.stats.bytes += this.#len[slot];
+      if (this.onDeliver !== null) this.onDeliver(p, this.#chunks[slot >> CHUNK_SHIFT], (slot & CHUNK_MASK) * this.#stride, this.#len[slot]);
     }
   }
 

@@ -12,16 +12,16 @@ t.test('the scenario is a pure function of its seed', async (t) => {
   t.not(JSON.stringify(scenarioParams(12)), JSON.stringify(scenarioParams(13)));
 });
 
-// Open (issue 3): 89 of these seeds fail — a sender stalls with data queued after the peer's FIN,
-// a half-open connection's ACKs reach the listener, and two seeds read another stream's bytes.
-// Kept as a todo so the suite shows the failures without blocking CI; see docs in the issue note.
-t.test(`seeds 1..${SEEDS} hold every invariant`, { todo: 'engine bugs found by the simulator are not fixed yet' }, async (t) => {
+t.test(`seeds 1..${SEEDS} hold every invariant`, async (t) => {
   const failed: string[] = [];
+  let excused = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const r = runScenario(seed);
     if (!r.ok) failed.push(`${reproduction(seed)}: ${r.failure.split('\n')[0]}`);
+    excused += r.excused.length;
   }
   t.same(failed, [], `${failed.length} of ${SEEDS} seeds failed`);
+  t.comment(`${excused} connections failed legitimately (a retry limit reached with every answer lost)`);
 });
 
 /** A seed whose clean run passes and moves bytes, so a planted fault is the only thing wrong. */
@@ -44,4 +44,20 @@ t.test('the checker catches a buffer that never went back to its pool', async (t
   const r = runScenario(seed, 'leak-buffer');
   t.equal(r.ok, false);
   t.match(r.failure, /host 0: 1 send buffers/);
+});
+
+t.test('the checker refuses a failed connect when a SYN|ACK reached the opener intact', async (t) => {
+  let judged = '';
+  for (let seed = 1; seed <= 50 && !judged; seed++) {
+    const r = runScenario(seed, 'swallow-syn-ack');
+    if (r.failure.includes('both applications ended cleanly')) judged = r.failure;
+  }
+  t.match(judged, /the frames do not show a retry limit reached with every answer lost/);
+});
+
+t.test('the checker accepts failures the frames explain: a network that loses everything one host sends', async (t) => {
+  const r = runScenario(passingSeedWithData(), 'cut-return-path');
+  t.equal(r.ok, true, r.failure);
+  t.ok(r.excused.length > 0, `${r.excused.length} connections excused`);
+  t.ok(r.excused.every((e) => /connect timed out|half-open expired|data timed out/.test(e)), r.excused.join('; '));
 });
