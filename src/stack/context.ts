@@ -77,6 +77,11 @@ export class StackContext implements TcpTransmitter {
   #pendingMac = 0;
 
   constructor(readonly driver: PacketDriver, readonly queue: number, config: ContextConfig, events: SocketEvents) {
+    // A segment the driver cannot carry would be lost on every try: refuse the configuration instead.
+    const maxMtu = driver.frameCapacity - ETH_HLEN;
+    if (config.tcp.mtu > maxMtu) {
+      throw new RangeError(`mtu ${config.tcp.mtu} does not fit the driver's ${driver.frameCapacity}-byte frames (at most ${maxMtu})`);
+    }
     this.ip = config.ip | 0;
     this.mac = driver.mac;
     this.#macBytes = macBytes(driver.mac);

@@ -1,4 +1,7 @@
-/** A reply that finds no TX slot is one drop, counted once (it was counted twice: by #reserve and again by poll). */
+/**
+ * Transmit limits: a reply that finds no TX slot is one drop, counted once (it was counted twice:
+ * by #reserve and again by poll), and an MTU the driver's frames cannot carry is refused up front.
+ */
 import t from 'tap';
 import { FrameBatch } from '../../src/io/driver.ts';
 import { emitArp, ARP_LEN, ARP_REQUEST } from '../../src/stack/wire/arp.ts';
@@ -29,4 +32,9 @@ t.test('an echo request and an ARP request whose replies find no TX slot: one Tx
   t.equal(h.ctx.stats.rxFrames, 2);
   t.equal(h.ctx.stats.totalDrops() - before, 2, 'two frames, two drops');
   t.equal(h.ctx.stats.dropsByName().tx_no_slot, 2);
+});
+
+t.test('an MTU larger than the driver\'s frames is refused when the context is made, not lost segment by segment', async (t) => {
+  t.throws(() => new Harness({ mtu: 9000 }), { name: 'RangeError', message: /mtu 9000 does not fit the driver's 2048-byte frames \(at most 2034\)/ });
+  t.doesNotThrow(() => new Harness({ mtu: 2034 }), 'the largest that fits');
 });
