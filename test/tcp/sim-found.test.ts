@@ -112,3 +112,40 @@ t.test('a handshake that needed a retransmission and gave no RTT sample starts d
   t.equal(tcb.rtt.samples, 0, 'no sample');
   t.equal(tcb.rtt.rtoMs, RTO_FALLBACK_MS, 'the RTO is 3 s, not the 16 s backoff');
 });
+
+t.test('an old duplicate still delivers its ACK (BSD): two peers whose ACKs fall below each other\'s RCV.NXT do not deadlock', async (t) => {
+  const { h, tcb, iss } = established();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1, payload: new Uint8Array(500) });
+  h.tcp.send(tcb, new Uint8Array(1000), 0, 1000);
+  h.recv();
+  t.equal(tcb.flightSize, 1000);
+  // The peer's ACK of our data was lost; it retransmits its own old 500 bytes, carrying that ACK.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1001, payload: new Uint8Array(500) });
+  t.equal(tcb.flightSize, 0, 'the ACK in the old segment is taken');
+  const answer = h.recv();
+  t.same(answer.map((s) => [s.ack, s.payload.length]), [[PEER_ISS + 501, 0]], 'and the old text is answered with an ACK, not delivered');
+  t.equal(tcb.rcvBuf.readable, 500, 'the text is not taken twice');
+  // A keepalive probe (SEQ = RCV.NXT - 1) carries the peer's ACK too.
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.recv();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 500, ack: iss + 1101 });
+  t.equal(tcb.flightSize, 0, 'the probe\'s ACK is taken');
+});
+
+t.test('a segment more than a receive buffer before RCV.NXT is dropped whole (RFC 5961 §5: no wider blind window)', async (t) => {
+  const { h, tcb, iss } = established({ rcvbuf: 8192 });
+  h.tcp.send(tcb, new Uint8Array(1000), 0, 1000);
+  h.recv();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1 - 9000, ack: iss + 1001 });
+  t.equal(tcb.flightSize, 1000, 'its ACK is not taken');
+});
+
+t.test('old duplicates carrying data are not duplicate ACKs (RFC 5681 §2: a duplicate ACK carries no data)', async (t) => {
+  const { h, tcb, iss } = established();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1, payload: new Uint8Array(500) });
+  h.tcp.send(tcb, new Uint8Array(4 * 1460), 0, 4 * 1460);
+  t.equal(h.recv().length, 4);
+  for (let i = 0; i < 3; i++) h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1, payload: new Uint8Array(500) });
+  t.notOk(h.recv().some((s) => s.payload.length > 0), 'no fast retransmit');
+  t.equal(tcb.dupAcks, 0);
+});

@@ -262,17 +262,28 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
   } else {
     acceptable = wnd > 0 && (inWindow(seq, t.rcvNxt, wnd) || inWindow(seqAdd(seq, segLen - 1), t.rcvNxt, wnd));
   }
+  // An old duplicate: it lies wholly before RCV.NXT, within one receive buffer of it.
+  let oldDuplicate = false;
   if (!acceptable) {
     if (wnd === 0 && seq === t.rcvNxt) {
       // Zero window: keep the ACK, RST and URG information, drop the text.
       len = 0;
       fin = false;
     } else {
-      if (!(flags & TCP_RST)) {
-        if (t.state === State.TimeWait && fin) e.restartTimeWait(t); // the peer retransmitted its FIN
-        ackUnacceptable(e, t, segLen > 0);
-      }
-      return DropReason.TcpOutOfWindow;
+      if (flags & TCP_RST) return DropReason.TcpOutOfWindow;
+      if (t.state === State.TimeWait && fin) e.restartTimeWait(t); // the peer retransmitted its FIN
+      ackUnacceptable(e, t, segLen > 0);
+      // Its text is old, but its ACK is the peer's latest (a retransmission whose ACK was lost, a keepalive
+      // probe): take it, as BSD does ("keep on processing for RST or ACK"). Otherwise two peers whose
+      // ACKs each fall below the other's RCV.NXT retransmit at each other until they time out. Only
+      // within one buffer below RCV.NXT, so a blind guess gains no more than an in-window one (RFC 5961 §5).
+      const behind = seqDiff(t.rcvNxt, seqAdd(seq, segLen));
+      oldDuplicate = (flags & (TCP_ACK | TCP_SYN)) === TCP_ACK && t.state >= State.Established &&
+        behind >= 0 && seqDiff(t.rcvNxt, seq) <= t.rcvBuf.capacity;
+      if (!oldDuplicate) return DropReason.TcpOutOfWindow;
+      len = 0;
+      fin = false;
+      seq = t.rcvNxt;
     }
   }
   // Trim what lies before RCV.NXT or beyond the window.
@@ -353,13 +364,14 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
     ackUnacceptable(e, t, len > 0);
     return DropReason.TcpBadAck;
   }
-  // Remember the timestamp to echo (RFC 7323 §4.3), only from a segment that passed the ACK
-  // check, as Linux's tcp_ack(): a forged timestamp must not make PAWS refuse the real peer.
-  if (t.tsOk && seg.hasTimestamp && seqGe(seg.tsVal, t.tsRecent) && seqLe(seg.seq, t.lastAckSent)) {
+  // Remember the timestamp to echo (RFC 7323 §4.3), only from an acceptable segment that passed the
+  // ACK check, as Linux's tcp_ack(): a forged timestamp must not make PAWS refuse the real peer.
+  if (!oldDuplicate && t.tsOk && seg.hasTimestamp && seqGe(seg.tsVal, t.tsRecent) && seqLe(seg.seq, t.lastAckSent)) {
     t.tsRecent = seg.tsVal;
     t.tsRecentAt = e.now;
   }
-  processAck(e, t, seg, len, fin);
+  processAck(e, t, seg);
+  if (oldDuplicate) return DropReason.TcpOutOfWindow; // the text was old
   if (!t.inUse || (t.state as State) === State.Closed) return DropReason.None;
 
   // Seventh: segment text
@@ -460,7 +472,7 @@ function firstRetransmissionLost(t: Tcb, mss: number): boolean {
 }
 
 /** ACK processing for the synchronized states. RFC 9293 §3.10.7.4 fifth, RFC 5681, RFC 6582, RFC 6675 */
-function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: boolean): void {
+function processAck(e: TcpEngine, t: Tcb, seg: TcpFields): void {
   const ack = seg.ack;
   const segWnd = seg.window << t.sndWscale;
   const mss = e.effectiveMss(t);
@@ -500,8 +512,8 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, len: number, fin: bool
     if (dataAcked > 0 && t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
     if (unsentBytes(t) > 0 || t.finQueued) e.scheduleOutput(t);
   } else if (ack === t.sndUna && t.sndMax !== t.sndUna &&
-             (newlySacked || (len === 0 && !fin && segWnd === t.sndWnd))) {
-    // Duplicate ACK (RFC 5681 §2), or one that SACKs new data (RFC 6675 §2).
+             (newlySacked || (seg.payloadLen === 0 && !(seg.flags & TCP_FIN) && segWnd === t.sndWnd))) {
+    // Duplicate ACK: no data, no FIN, the same window (RFC 5681 §2), or one that SACKs new data (RFC 6675 §2).
     t.dupAcks++;
     if (!t.inRecovery) {
       // Three duplicates, or enough SACKed above SND.UNA that it counts as lost. RFC 6675 §5 step 4
