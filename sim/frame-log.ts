@@ -84,9 +84,16 @@ export class FrameLog {
       }
     }
     for (const [g, peer] of [[opener, acceptor], [acceptor, opener]] as const) {
-      if (g.errno !== ETIMEDOUT || !g.held) continue;
-      const why = dataTimedOut(frames, g, peer);
-      if (why) return why;
+      if (g.errno === ETIMEDOUT && g.held) {
+        const why = dataTimedOut(frames, g, peer);
+        if (why) return why;
+      }
+      // The application closed with data still queued; its orphan gave up on it and reset the peer.
+      if (peer.errno === ECONNRESET && g.errno === 0 && g.held) {
+        const rst = sentBy(frames, g.ip).find((r) => r.flags & TCP_RST && r.at >= g.endedAt);
+        const why = rst ? dataTimedOut(frames, { ...g, endedAt: rst.at }, peer) : null;
+        if (why) return `orphan ${why}`;
+      }
     }
     return null;
   }
