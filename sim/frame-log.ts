@@ -10,7 +10,7 @@ import { DropReason } from '../src/stack/drop-reason.ts';
 import { ECONNRESET, ETIMEDOUT } from '../src/stack/errno.ts';
 import { DATA_RETRIES, SYN_RETRIES, SYNACK_RETRIES } from '../src/stack/tcp/engine.ts';
 import { RTO_INITIAL_MS, RTO_MAX_MS } from '../src/stack/tcp/rtt.ts';
-import { ETH_HLEN, ETHERTYPE_IPV4 } from '../src/stack/wire/ethernet.ts';
+import { ETH_HLEN, ETHERTYPE_IPV4, readMac } from '../src/stack/wire/ethernet.ts';
 import { IPPROTO_TCP, Ipv4Fields, parseIpv4 } from '../src/stack/wire/ipv4.ts';
 import { seqGt } from '../src/stack/wire/seqnum.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpFields, parseTcp } from '../src/stack/wire/tcp.ts';
@@ -50,7 +50,10 @@ export class FrameLog {
       this.#record(buf, off, len, true);
       return true;
     };
-    world.wire.onDeliver = (_to, buf, off, len) => this.#record(buf, off, len, false);
+    // A copy whose destination address was damaged reaches the port but not the stack.
+    world.wire.onDeliver = (to, buf, off, len) => {
+      if (len >= ETH_HLEN && readMac(buf, off) === to.mac) this.#record(buf, off, len, false);
+    };
   }
 
   #record(buf: Uint8Array, off: number, len: number, sent: boolean): void {
