@@ -149,3 +149,16 @@ t.test('old duplicates carrying data are not duplicate ACKs (RFC 5681 §2: a dup
   t.notOk(h.recv().some((s) => s.payload.length > 0), 'no fast retransmit');
   t.equal(tcb.dupAcks, 0);
 });
+
+t.test('an old duplicate gives no RTT sample: it echoes a TS.Recent from before its ACK was lost', async (t) => {
+  const { h, tcb, iss } = established({}, { ts: [100, 0] });
+  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  const data = h.recvOne();
+  const samples = tcb.rtt.samples;
+  // The peer's ACK of it is lost; before our timer fires, a probe below RCV.NXT carries the same ACK.
+  h.poll(tcb.rtt.rtoMs - 1);
+  h.recv();
+  h.send({ flags: TCP_ACK, seq: PEER_ISS, ack: iss + 101, ts: [200, data.ts![0]] });
+  t.equal(tcb.flightSize, 0, 'the ACK is taken');
+  t.equal(tcb.rtt.samples, samples, 'but not as a round trip as long as the wait');
+});

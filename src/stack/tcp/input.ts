@@ -370,7 +370,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
     t.tsRecent = seg.tsVal;
     t.tsRecentAt = e.now;
   }
-  processAck(e, t, seg);
+  processAck(e, t, seg, !oldDuplicate);
   if (oldDuplicate) return DropReason.TcpOutOfWindow; // the text was old
   if (!t.inUse || (t.state as State) === State.Closed) return DropReason.None;
 
@@ -471,8 +471,11 @@ function firstRetransmissionLost(t: Tcb, mss: number): boolean {
   return seqDiff(highest, mark) - t.sacked.unsackedBetween(mark, highest) > (DUP_THRESH - 1) * mss;
 }
 
-/** ACK processing for the synchronized states. RFC 9293 §3.10.7.4 fifth, RFC 5681, RFC 6582, RFC 6675 */
-function processAck(e: TcpEngine, t: Tcb, seg: TcpFields): void {
+/**
+ * ACK processing for the synchronized states. RFC 9293 §3.10.7.4 fifth, RFC 5681, RFC 6582, RFC 6675.
+ * `timed`: the segment may give an RTT sample; an old duplicate echoes a stale TS.Recent and may not.
+ */
+function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, timed: boolean): void {
   const ack = seg.ack;
   const segWnd = seg.window << t.sndWscale;
   const mss = e.effectiveMss(t);
@@ -480,7 +483,7 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields): void {
     takeSackBlocks(t, seg, seqGt(ack, t.sndUna) ? ack : t.sndUna);
   if (seqGt(ack, t.sndUna)) {
     const acked = seqDiff(ack, t.sndUna);
-    sampleRtt(e, t, seg, ack);
+    if (timed) sampleRtt(e, t, seg, ack);
     const dataAcked = acked < t.sndBuf.length ? acked : t.sndBuf.length;
     t.sndBuf.consume(dataAcked);
     t.sndUna = ack;
