@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- --frames N [--seed S] [--jobs J] [--spare-ts-recent]`: the fuzzer over worker
+ * `npm run fuzz -- --frames N [--seed S] [--jobs J]`: the fuzzer over worker
  * threads. Job j runs seed S + j with its share of the frames; progress goes
  * to stderr, the summary (frames, frames/s, drops by reason, failures with the
  * command that replays each) to stdout. Exit status 1 on any failure.
@@ -12,7 +12,6 @@ import { fuzz, reproduction, type FuzzResult } from './fuzz.ts';
 interface Job {
   seed: number;
   frames: number;
-  spareTsRecent: boolean;
 }
 
 type Message = { kind: 'progress'; fed: number } | { kind: 'done'; result: FuzzResult };
@@ -29,14 +28,13 @@ if (isMainThread) {
   const frames = arg('frames', 1_000_000);
   const seed = arg('seed', 1);
   const jobs = Math.max(1, Math.min(arg('jobs', availableParallelism()), frames || 1));
-  const spareTsRecent = process.argv.includes('--spare-ts-recent');
   const started = performance.now();
   const fed = new Array<number>(jobs).fill(0);
   const results: FuzzResult[] = [];
   let lastReport = 0;
   await Promise.all(Array.from({ length: jobs }, (_, j) => new Promise<void>((resolve, reject) => {
     const share = Math.floor(frames / jobs) + (j < frames % jobs ? 1 : 0);
-    const w = new Worker(fileURLToPath(import.meta.url), { workerData: { seed: seed + j, frames: share, spareTsRecent } satisfies Job });
+    const w = new Worker(fileURLToPath(import.meta.url), { workerData: { seed: seed + j, frames: share } satisfies Job });
     w.on('message', (m: Message) => {
       if (m.kind === 'done') {
         results.push(m.result);
@@ -79,13 +77,13 @@ if (isMainThread) {
   const failed = results.filter((r) => r.failures.length > 0);
   if (results.length !== jobs) console.log(`FAIL: ${jobs - results.length} job(s) died`);
   for (const r of failed) {
-    console.log(`FAIL (seed ${r.seed}, after ${r.framesFed} frames): reproduce with ${reproduction(r.seed, r.framesFed, spareTsRecent)}`);
+    console.log(`FAIL (seed ${r.seed}, after ${r.framesFed} frames): reproduce with ${reproduction(r.seed, r.framesFed)}`);
     for (const f of r.failures) console.log(`  ${f}`);
   }
   if (failed.length === 0 && results.length === jobs) console.log('no escape, every drop counted under its reason, every stream intact');
   process.exitCode = failed.length > 0 || results.length !== jobs ? 1 : 0;
 } else {
   const job = workerData as Job;
-  const result = fuzz({ seed: job.seed, frames: job.frames, spareTsRecent: job.spareTsRecent, onProgress: (fed) => parentPort!.postMessage({ kind: 'progress', fed } satisfies Message) });
+  const result = fuzz({ seed: job.seed, frames: job.frames, onProgress: (fed) => parentPort!.postMessage({ kind: 'progress', fed } satisfies Message) });
   parentPort!.postMessage({ kind: 'done', result } satisfies Message);
 }

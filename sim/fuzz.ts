@@ -47,11 +47,6 @@ export interface FuzzOptions {
   conns?: number;
   /** Called every ~65,536 frames with the frames fed so far. */
   onProgress?: (fed: number) => void;
-  /**
-   * Send no options in the in-window, bad-ACK family, so no timestamp reaches TS.Recent through it:
-   * for runs that look past the known finding (/tmp/fuzz-findings.md, TS.Recent taken before the ACK check).
-   */
-  spareTsRecent?: boolean;
   /** Test hook: corrupt the byte the reader sees at this stream offset (proves the checker can fail). */
   corruptReadAt?: number;
 }
@@ -394,7 +389,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
       const ack = rnd.next() < 0.5 ? seqAdd(t.sndMax, 1 + below(1 << 30)) : seqAdd(t.sndUna, -(1 << 20) - t.maxSndWnd - below(1 << 30));
       const flags = ((flagCycle++ & 0xff) | TCP_ACK) & ~TCP_RST;
       const [len] = tcpFrame(b, o, target, peer.ip, t.remotePort, t.localPort, rnd.next() < 0.5 ? t.lastAckSent : t.rcvNxt, ack,
-        flags, below(65536), !opts.spareTsRecent && rnd.next() < 0.7, below(3) === 0 ? below(300) : 0);
+        flags, below(65536), rnd.next() < 0.7, below(3) === 0 ? below(300) : 0);
       return [len, mask(DropReason.TcpBadAck, DropReason.TcpSynInWindow, DropReason.TcpPawsReject, DropReason.TcpBadOption, DropReason.TcpOutOfWindow)];
     }],
     ['seed-byte-flip', 4, (b, o, target) => {
@@ -618,5 +613,5 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
 }
 
 /** The command line that replays a run. */
-export const reproduction = (seed: number, frames: number, spareTsRecent: boolean): string =>
-  `npm run fuzz -- --frames ${frames} --seed ${seed} --jobs 1${spareTsRecent ? ' --spare-ts-recent' : ''}`;
+export const reproduction = (seed: number, frames: number): string =>
+  `npm run fuzz -- --frames ${frames} --seed ${seed} --jobs 1`;
