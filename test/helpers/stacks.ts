@@ -44,6 +44,12 @@ export function config(ip: string, mac: string, o: ConfOptions = {}): MtcpConfig
   return parseMtcpConf(confText(ip, mac, o), `<${ip}>`);
 }
 
+export interface StackPair {
+  server: MtcpContext;
+  client: MtcpContext;
+  close(): Promise<void>;
+}
+
 export interface SimPair {
   wire: SimWire;
   server: MtcpContext;
@@ -59,6 +65,24 @@ export function simPair(o: ConfOptions & { seed?: number } = {}): SimPair {
   const client = cr.createContext(0);
   return {
     wire,
+    server,
+    client,
+    async close() {
+      mtcp_destroy_context(client);
+      mtcp_destroy_context(server);
+      await Promise.all([client.closed, server.closed]);
+    },
+  };
+}
+
+/** The same pair over the shm wire in one thread: real time, as an application sees it. */
+export function shmPair(o: ConfOptions = {}): StackPair {
+  const opts = { ...o, io: 'shm' as const };
+  const sr = new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', opts), { secret: [1, 2] });
+  const cr = new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', opts), { shm: sr.shmPeer(), secret: [3, 4] });
+  const server = sr.createContext(0);
+  const client = cr.createContext(0);
+  return {
     server,
     client,
     async close() {
