@@ -41,3 +41,4 @@ export function isIPv4(input: string): boolean {
 export function isIPv6(_input: string): boolean {
   return false;
 }
+export { MtcpAgent, type MtcpAgentOptions } from './http.ts';
