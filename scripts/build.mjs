@@ -1,9 +1,10 @@
 // Bundle the library, the apps, the demo and the benchmarks into dist/ with esbuild.
-// Worker threads need plain .js files on Node 20, so every entry point is built.
+// Worker threads need plain .js files on Node 20, so every entry point is built. Modules the
+// entries share go to shared chunks: 'mtcp-ts' and 'mtcp-ts/net' must see one per-thread runtime.
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 
-const entries = ['src/index.ts'];
+const entries = ['src/index.ts', 'src/net/index.ts'];
 for (const dir of ['apps', 'bench', 'sim']) {
   for (const f of readdirSync(dir)) if (f.endsWith('.ts')) entries.push(`${dir}/${f}`);
 }
@@ -16,6 +17,8 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   external: ['koffi'],
   logLevel: 'warning',

@@ -120,3 +120,26 @@ t.test('pipelining: three requests written at once get three responses in order'
   t.same(bodies, ['/a', '/b', '/c']);
   t.equal(text.match(/HTTP\/1\.1 200 OK/g)!.length, 3);
 }));
+
+t.test('the README\'s few lines: an existing node:http app served on the thread\'s mtcp_init context', async (t) => {
+  const { mtcp_init, mtcp_create_context, mtcp_destroy, mtcp_runtime } = await import('../../src/index.ts');
+  const { MtcpRuntime } = await import('../../src/mtcp/runtime.ts');
+  const { config } = await import('../helpers/stacks.ts');
+  t.equal(mtcp_init(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' })), 0);
+  t.ok(mtcp_create_context(0));
+  // --- as in the README ---
+  const app = http.createServer((req, res) => res.end(`hello from mtcp-ts, ${req.url}\n`));
+  const server = createServer((socket) => app.emit('connection', socket)).listen(8080);
+  // ---
+  await once(server, 'listening');
+  const client = new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', { io: 'shm' }), { shm: mtcp_runtime()!.shmPeer() }).createContext(0);
+  const agent = new MtcpAgent({ mctx: client });
+  const r = await request({ host: HOST, port: 8080, path: '/readme', agent });
+  t.equal(r.body.toString(), 'hello from mtcp-ts, /readme\n');
+  agent.destroy();
+  app.closeAllConnections();
+  server.close();
+  client.stop();
+  await client.closed;
+  mtcp_destroy();
+});
