@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * `mtcp-ts <app> [args]`: the example applications.
+ *   mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]
+ *   mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]
+ *   mtcp-ts pair <server app and args> -- <client app and args>
+ * `pair` runs two apps in two worker threads joined by one shm wire (the
+ * embedded default connects threads of one process): the client runs to its
+ * end, then the server is stopped; the exit status is the client's.
+ */
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { ShmWire } from '../src/io/shm.ts';
+import { epserver, USAGE as EPSERVER } from './epserver.ts';
+import { epwget, USAGE as EPWGET } from './epwget.ts';
+import { runApp, type PairWorkerData } from './lib/app.ts';
+
+const APPS: Record<string, [string, (argv: string[]) => Promise<number>]> = {
+  epserver: [EPSERVER, epserver],
+  epwget: [EPWGET, epwget],
+};
+const USAGE = `mtcp-ts <app> [args]\n  ${EPSERVER}\n  ${EPWGET}\n  mtcp-ts pair <server app and args> -- <client app and args>`;
+
+function app(argv: string[]): Promise<number> {
+  const entry = APPS[argv[0]];
+  if (!entry) {
+    process.stderr.write(`mtcp-ts: ${argv[0] === undefined ? 'no app given' : `unknown app ${JSON.stringify(argv[0])}`}\nusage: ${USAGE}\n`);
+    return Promise.resolve(2);
+  }
+  return runApp(argv[0], entry[0], () => entry[1](argv.slice(1)));
+}
+
+/** Run server and client apps in two threads on one shm wire. */
+async function pair(argv: string[]): Promise<number> {
+  const cut = argv.indexOf('--');
+  if (cut <= 0 || cut === argv.length - 1) {
+    process.stderr.write(`mtcp-ts pair: expected <server app and args> -- <client app and args>\nusage: ${USAGE}\n`);
+    return 2;
+  }
+  const wire = ShmWire.create({ slots: 4096 }).share();
+  const self = fileURLToPath(import.meta.url);
+  const start = (args: string[], port: 0 | 1): [Worker, Promise<number>] => {
+    const w = new Worker(self, { workerData: { argv: args, shm: { wire, port } } satisfies PairWorkerData });
+    const done = new Promise<number>((resolve, reject) => {
+      w.once('message', (m: { code: number }) => resolve(m.code));
+      w.once('error', reject);
+      w.once('exit', (code) => resolve(code === 0 ? 0 : 1));
+    });
+    return [w, done];
+  };
+  const [server, serverDone] = start(argv.slice(0, cut), 0);
+  // Give the server its turn to listen before the client's first SYN (a SYN to a closed port is refused).
+  await new Promise((r) => setTimeout(r, 200));
+  const [, clientDone] = start(argv.slice(cut + 1), 1);
+  const stop = (): void => server.postMessage('stop');
+  process.once('SIGINT', stop);
+  const code = await clientDone;
+  stop();
+  const serverCode = await serverDone;
+  return code !== 0 ? code : serverCode;
+}
+
+if (isMainThread) {
+  const argv = process.argv.slice(2);
+  process.exitCode = argv[0] === 'pair' ? await pair(argv.slice(1)) : await app(argv);
+} else {
+  const code = await app((workerData as PairWorkerData).argv);
+  parentPort!.postMessage({ code });
+  process.exit(code);
+}

@@ -1,0 +1,263 @@
+/**
+ * epwget: mTCP's HTTP load generator on mtcp-ts.
+ *   mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]
+ * Opens up to `concurrency` connections at a time, each fetching the path
+ * once (as mTCP's epwget), until `total_requests` have completed or failed.
+ * Prints a line per second as mTCP does (connections, MB read and written,
+ * completions, mean and max response time, errors), a progress bar on an
+ * interactive terminal, and a summary (JSON with --json). -o saves a body.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseIpv4 } from '../src/config/addr.ts';
+import { createEpollEvents, MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_MOD } from '../src/epoll/events.ts';
+import {
+  mtcp_close, mtcp_connect, mtcp_epoll_create, mtcp_epoll_ctl, mtcp_epoll_wait, mtcp_errno, mtcp_getsockopt, mtcp_read,
+  mtcp_setsock_nonblock, mtcp_socket, mtcp_write,
+} from '../src/mtcp/api.ts';
+import { AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET } from '../src/mtcp/constants.ts';
+import type { MtcpContext } from '../src/mtcp/context.ts';
+import { EAGAIN, EINPROGRESS } from '../src/stack/errno.ts';
+import { integer, parse, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+
+export const USAGE = 'mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]';
+
+const EVENTS = 1024;
+
+export interface WgetSummary {
+  requests: number;
+  completed: number;
+  errors: number;
+  seconds: number;
+  requestsPerSecond: number;
+  bytesRead: number;
+  bytesWritten: number;
+  meanResponseUs: number;
+  maxResponseUs: number;
+  status: Record<string, number>;
+}
+
+interface Flow {
+  startedAt: number;
+  connected: boolean;
+  sent: boolean;
+  head: Buffer;
+  status: number;
+  /** Body bytes expected (-1 until the head is read; Infinity without Content-Length: read to the end). */
+  expect: number;
+  /** Body chunks, kept only for -o. */
+  body: Buffer[] | null;
+  got: number;
+}
+
+export async function epwget(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    f: { type: 'string' }, N: { type: 'string' }, c: { type: 'string' }, o: { type: 'string' }, json: { type: 'boolean' },
+  }, true);
+  if (positionals.length !== 2) throw new UsageError('expected IP[:port]/path and total_requests');
+  const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?(\/.*)?$/.exec(positionals[0]);
+  const ip = m ? parseIpv4(m[1]) : -1;
+  if (!m || ip < 0) throw new UsageError(`${positionals[0]}: expected IP[:port]/path, the IP in dotted form`);
+  const port = integer(m[2], 'port', 1, 65535, 80);
+  const path = m[3] ?? '/';
+  const total = integer(positionals[1], 'total_requests', 1, Number.MAX_SAFE_INTEGER, 0);
+  const cores = integer(str(values.N), '-N', 1, 128, 1);
+  if (cores !== 1) throw new UsageError('-N above 1 needs one worker per core, which this version does not start yet');
+  const concurrency = integer(str(values.c), '-c', 1, 1 << 20, 100);
+  const signal = stopSignal();
+  const mctx = startStack(str(values.f), 0);
+  let summary: WgetSummary;
+  let lastBody: Buffer | null = null;
+  try {
+    ({ summary, lastBody } = await run(mctx, ip, port, path, m[1], total, concurrency, str(values.o) !== undefined, signal));
+  } finally {
+    await stopStack(mctx);
+  }
+  const outfile = str(values.o);
+  if (outfile && lastBody) writeFileSync(outfile, lastBody);
+  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    process.stdout.write(`[ TOTAL ] requests: ${summary.requests}, completes: ${summary.completed}, errors: ${summary.errors}, ` +
+      `${summary.requestsPerSecond.toFixed(0)} requests/s, read: ${(summary.bytesRead / 1e6).toFixed(2)} MB, ` +
+      `resp_time avg: ${summary.meanResponseUs.toFixed(0)} us, max: ${summary.maxResponseUs.toFixed(0)} us\n`);
+  }
+  return summary.errors === 0 && summary.completed === total ? 0 : 1;
+}
+
+async function run(
+  mctx: MtcpContext, ip: number, port: number, path: string, host: string, total: number, concurrency: number, keepBody: boolean,
+  signal: AbortSignal,
+): Promise<{ summary: WgetSummary; lastBody: Buffer | null }> {
+  const ep = mtcp_epoll_create(mctx, EVENTS);
+  const events = createEpollEvents(EVENTS);
+  const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: mtcp-ts epwget\r\nConnection: close\r\n\r\n`);
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  const flows = new Map<number, Flow>();
+  const ev = { events: 0, data: { sockid: 0, ptr: null } };
+  const err = { value: 0 };
+  const status: Record<string, number> = {};
+  const tty = process.stderr.isTTY;
+  const t0 = performance.now();
+  let started = 0;
+  let completed = 0;
+  let errors = 0;
+  let bytesRead = 0;
+  let bytesWritten = 0;
+  let respSum = 0;
+  let respMax = 0;
+  let lastBody: Buffer | null = null;
+  // Per-second counters, printed as mTCP's epwget prints them.
+  let sec = { connects: 0, read: 0, written: 0, completes: 0, respSum: 0, respMax: 0, errors: 0 };
+  let nextReport = t0 + 1000;
+
+  const open = (): void => {
+    const id = mtcp_socket(mctx, AF_INET, SOCK_STREAM, 0);
+    started++;
+    if (id < 0) {
+      errors++;
+      sec.errors++;
+      return;
+    }
+    mtcp_setsock_nonblock(mctx, id);
+    if (mtcp_connect(mctx, id, { sin_family: AF_INET, sin_addr: ip, sin_port: port }) < 0 && mtcp_errno() !== EINPROGRESS) {
+      mtcp_close(mctx, id);
+      errors++;
+      sec.errors++;
+      return;
+    }
+    flows.set(id, { startedAt: performance.now(), connected: false, sent: false, head: Buffer.alloc(0), status: 0, expect: -1, body: keepBody ? [] : null, got: 0 });
+    ev.events = MTCP_EPOLLOUT;
+    ev.data.sockid = id;
+    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, id, ev);
+  };
+  const finish = (id: number, ok: boolean): void => {
+    const f = flows.get(id)!;
+    flows.delete(id);
+    mtcp_close(mctx, id);
+    if (!ok) {
+      errors++;
+      sec.errors++;
+      return;
+    }
+    const us = (performance.now() - f.startedAt) * 1000;
+    completed++;
+    sec.completes++;
+    respSum += us;
+    sec.respSum += us;
+    if (us > respMax) respMax = us;
+    if (us > sec.respMax) sec.respMax = us;
+    status[f.status] = (status[f.status] ?? 0) + 1;
+    if (f.body) lastBody = Buffer.concat(f.body);
+  };
+  const report = (now: number): void => {
+    const done = completed + errors;
+    const line = `[CPU 0] connect: ${sec.connects}, read: ${(sec.read / 1e6).toFixed(2)} MB, write: ${(sec.written / 1e6).toFixed(2)} MB, ` +
+      `completes: ${sec.completes} (resp_time avg: ${sec.completes ? (sec.respSum / sec.completes).toFixed(0) : 0}, max: ${sec.respMax.toFixed(0)} us), errors: ${sec.errors}`;
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((width * done) / total);
+      process.stderr.write(`\r${line}\n[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    } else {
+      process.stderr.write(`${line}\n`);
+    }
+    sec = { connects: 0, read: 0, written: 0, completes: 0, respSum: 0, respMax: 0, errors: 0 };
+    nextReport = now + 1000;
+  };
+
+  while (!signal.aborted && completed + errors < total) {
+    while (flows.size < concurrency && started < total) open();
+    const n = await mtcp_epoll_wait(mctx, ep, events, EVENTS, 100);
+    for (let i = 0; i < n; i++) {
+      const id = events[i].data.sockid;
+      const f = flows.get(id);
+      if (!f) continue;
+      const e = events[i].events;
+      if (!f.connected) {
+        err.value = 0;
+        mtcp_getsockopt(mctx, id, SOL_SOCKET, SO_ERROR, err);
+        if (e & (MTCP_EPOLLERR | MTCP_EPOLLHUP) || err.value !== 0) {
+          finish(id, false);
+          continue;
+        }
+        f.connected = true;
+        sec.connects++;
+      }
+      if (!f.sent) {
+        const w = mtcp_write(mctx, id, request, request.length);
+        if (w < 0 && mtcp_errno() === EAGAIN) continue;
+        if (w !== request.length) {
+          finish(id, false);
+          continue;
+        }
+        f.sent = true;
+        bytesWritten += w;
+        sec.written += w;
+        ev.events = MTCP_EPOLLIN;
+        ev.data.sockid = id;
+        mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, id, ev);
+        continue;
+      }
+      for (;;) {
+        const r = mtcp_read(mctx, id, buf, buf.length);
+        if (r > 0) {
+          bytesRead += r;
+          sec.read += r;
+          consume(f, buf.subarray(0, r));
+          if (f.status < 0) {
+            finish(id, false);
+            break;
+          }
+          if (f.expect >= 0 && f.got >= f.expect) {
+            finish(id, true);
+            break;
+          }
+          continue;
+        }
+        if (r < 0 && mtcp_errno() === EAGAIN) break;
+        // End of stream: complete only when a response without Content-Length is read to its end.
+        finish(id, r === 0 && f.expect === Infinity);
+        break;
+      }
+    }
+    const now = performance.now();
+    if (now >= nextReport) report(now);
+  }
+  if (tty) process.stderr.write('\n');
+  for (const id of flows.keys()) mtcp_close(mctx, id);
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    summary: {
+      requests: total, completed, errors: errors + (total - completed - errors), seconds,
+      requestsPerSecond: completed / seconds, bytesRead, bytesWritten,
+      meanResponseUs: completed ? respSum / completed : 0, maxResponseUs: respMax, status,
+    },
+    lastBody,
+  };
+}
+
+/** Take response bytes: the head (status, Content-Length), then the body. status -1 marks a malformed response. */
+function consume(f: Flow, data: Buffer): void {
+  if (f.expect < 0) {
+    f.head = f.head.length ? Buffer.concat([f.head, data]) : Buffer.from(data);
+    const end = f.head.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (f.head.length > 64 * 1024) f.status = -1;
+      return;
+    }
+    const head = f.head.subarray(0, end).toString('latin1');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+    if (!m) {
+      f.status = -1;
+      return;
+    }
+    f.status = Number(m[1]);
+    const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    f.expect = cl ? Number(cl[1]) : Infinity;
+    data = f.head.subarray(end + 4);
+    f.head = Buffer.alloc(0);
+  }
+  if (data.length > 0) {
+    f.body?.push(Buffer.from(data));
+    f.got += data.length;
+  }
+}
+
