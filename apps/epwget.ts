@@ -221,6 +221,7 @@ async function run(
     const now = performance.now();
     if (now >= nextReport) report(now);
   }
+  report(performance.now()); // the last, partial second
   if (tty) process.stderr.write('\n');
   for (const id of flows.keys()) mtcp_close(mctx, id);
   const seconds = (performance.now() - t0) / 1000;

@@ -1,0 +1,94 @@
+/**
+ * The mtcp-ts command as a user runs it (a child process of the bundled CLI):
+ * usage errors and bad configs exit 2 with a message and no stack trace,
+ * `pair` runs epwget against epserver on one shm wire, SIGINT stops cleanly.
+ */
+import t from 'tap';
+import { build } from 'esbuild';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The CLI must be JavaScript (it starts itself as worker threads): bundle it next to node_modules. */
+async function buildCli(): Promise<string> {
+  const out = `${root}node_modules/.cache/mtcp-ts-test`;
+  mkdirSync(out, { recursive: true });
+  const outfile = `${out}/cli.mjs`;
+  await build({
+    entryPoints: [`${root}apps/cli.ts`], outfile, bundle: true, platform: 'node', format: 'esm', external: ['koffi'], logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return outfile;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mtcp-cli-'));
+const www = join(dir, 'www');
+mkdirSync(www);
+writeFileSync(join(www, 'index.html'), 'hello\n');
+const serverConf = `${root}mtcp.conf`;
+const clientConf = `${root}config/client.conf`;
+
+t.test('the CLI', async (t) => {
+  const cli = await buildCli();
+  const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  t.test('an unknown app, a bad flag, a missing argument: status 2, the usage, no stack trace', async (t) => {
+    for (const args of [['nosuchapp'], ['epserver', '-p', www, '-f', serverConf, '--bogus'], ['epwget', '198.18.0.1/', '-f', clientConf], ['epserver', '-f', serverConf]]) {
+      const r = run(...args);
+      t.equal(r.status, 2, args.join(' '));
+      t.match(r.stderr, /usage: /);
+      t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  t.test('a bad config: status 2 and a message naming the file and line', async (t) => {
+    const bad = join(dir, 'bad.conf');
+    writeFileSync(bad, 'io = shm\nport = shm0\nshm0.addr = 198.18.0.1/24\nmax_concurrency = lots\n');
+    const r = run('epserver', '-p', www, '-f', bad);
+    t.equal(r.status, 2);
+    t.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*4`), 'the file and line 4');
+    t.match(r.stderr, /max_concurrency/);
+    t.notMatch(r.stderr, /\n\s+at /);
+    const missing = run('epwget', '198.18.0.1/', '10', '-f', join(dir, 'nope.conf'));
+    t.equal(missing.status, 2);
+    t.match(missing.stderr, /nope\.conf/);
+  });
+
+  t.test('pair: epwget fetches from epserver, per-second lines and a JSON summary', async (t) => {
+    const r = run('pair', 'epserver', '-p', www, '-f', serverConf, '--', 'epwget', '198.18.0.1/index.html', '2000', '-f', clientConf, '-c', '100', '--json', '-o', join(dir, 'out.html'));
+    t.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { completed: number; errors: number; status: Record<string, number>; bytesRead: number };
+    t.equal(summary.completed, 2000);
+    t.equal(summary.errors, 0);
+    t.same(summary.status, { 200: 2000 });
+    t.equal(readFileSync(join(dir, 'out.html'), 'utf8'), 'hello\n', '-o saved a body');
+    t.match(r.stderr, /\[CPU 0\] connect: \d+, read: [\d.]+ MB, write: [\d.]+ MB, completes: \d+ \(resp_time avg: \d+, max: \d+ us\), errors: 0/, 'mTCP-style lines');
+    t.match(r.stderr, /epserver: serving/);
+    t.match(r.stderr, /epserver: stopped/);
+    const missing = run('pair', 'epserver', '-p', www, '-f', serverConf, '--', 'epwget', '198.18.0.1/missing', '100', '-f', clientConf, '--json');
+    t.equal(missing.status, 0);
+    t.same((JSON.parse(missing.stdout.trim()) as { status: Record<string, number> }).status, { 404: 100 }, 'a missing file is 404');
+  });
+
+  t.test('SIGINT stops epserver cleanly: status 0, no stack trace', async (t) => {
+    const child = spawn(process.execPath, [cli, 'epserver', '-p', www, '-f', serverConf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
+      stderr += d;
+      if (stderr.includes('serving')) resolve();
+    }));
+    child.kill('SIGINT');
+    const [code] = await new Promise<[number | null]>((r) => child.once('exit', (c) => r([c])));
+    t.equal(code, 0);
+    t.match(stderr, /epserver: stopped/);
+    t.notMatch(stderr, /\n\s+at /);
+  });
+});
