@@ -3,6 +3,8 @@
  * `mtcp-ts <app> [args]`: the example applications.
  *   mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]
  *   mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]
+ *   mtcp-ts perf send|recv IP PORT SECONDS -f mtcp.conf [--json]
+ *   mtcp-ts echo server PORT -f mtcp.conf | echo client IP PORT -f mtcp.conf [-c n] [-s size] [-t seconds] [--json]
  *   mtcp-ts pair <server app and args> -- <client app and args>
  * `pair` runs two apps in two worker threads joined by one shm wire (the
  * embedded default connects threads of one process): the client runs to its
@@ -12,14 +14,18 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ShmWire } from '../src/io/shm.ts';
 import { epserver, USAGE as EPSERVER } from './epserver.ts';
+import { echo, USAGE as ECHO } from './echo.ts';
 import { epwget, USAGE as EPWGET } from './epwget.ts';
+import { perf, USAGE as PERF } from './perf.ts';
 import { runApp, type PairWorkerData } from './lib/app.ts';
 
 const APPS: Record<string, [string, (argv: string[]) => Promise<number>]> = {
   epserver: [EPSERVER, epserver],
   epwget: [EPWGET, epwget],
+  perf: [PERF, perf],
+  echo: [ECHO, echo],
 };
-const USAGE = `mtcp-ts <app> [args]\n  ${EPSERVER}\n  ${EPWGET}\n  mtcp-ts pair <server app and args> -- <client app and args>`;
+const USAGE = `mtcp-ts <app> [args]\n  ${EPSERVER}\n  ${EPWGET}\n  ${PERF}\n  ${ECHO}\n  mtcp-ts pair <server app and args> -- <client app and args>`;
 
 function app(argv: string[]): Promise<number> {
   const entry = APPS[argv[0]];

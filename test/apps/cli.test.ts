@@ -77,6 +77,27 @@ t.test('the CLI', async (t) => {
     t.same((JSON.parse(missing.stdout.trim()) as { status: Record<string, number> }).status, { 404: 100 }, 'a missing file is 404');
   });
 
+  t.test('pair: perf moves bulk data and both sides count the same bytes; echo reports round trips', async (t) => {
+    const r = run('pair', 'perf', 'recv', '198.18.0.1', '5001', '5', '-f', serverConf, '--', 'perf', 'send', '198.18.0.1', '5001', '1', '-f', clientConf, '--json');
+    t.equal(r.status, 0, r.stderr);
+    const sent = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{'))!) as { mode: string; bytes: number; mbps: number };
+    t.equal(sent.mode, 'send');
+    const recv = /\[ TOTAL \] recv: ([\d.]+) MB/.exec(r.stdout);
+    t.ok(recv, 'the receiver printed its total');
+    t.equal(Number(recv![1]), Number((sent.bytes / 1e6).toFixed(1)), 'received what was sent');
+    t.ok(sent.mbps > 0, `${sent.mbps.toFixed(0)} Mbit/s`);
+    t.match(r.stderr, /perf recv: [\d.]+ Mbit\/s/, 'a line per second');
+    const e = run('pair', 'echo', 'server', '7', '-f', serverConf, '--', 'echo', 'client', '198.18.0.1', '7', '-f', clientConf, '-c', '4', '-t', '1', '--json');
+    t.equal(e.status, 0, e.stderr);
+    const sum = JSON.parse(e.stdout.trim().split('\n').pop()!) as { requests: number; p50Us: number; p99Us: number; p999Us: number; errors: number };
+    t.ok(sum.requests > 100, `${sum.requests} round trips`);
+    t.ok(sum.p50Us > 0 && sum.p50Us <= sum.p99Us && sum.p99Us <= sum.p999Us, 'p50 <= p99 <= p999');
+    t.equal(sum.errors, 0);
+    const bad = run('perf', 'sideways', '198.18.0.1', '1', '1', '-f', clientConf);
+    t.equal(bad.status, 2);
+    t.match(bad.stderr, /usage: mtcp-ts perf/);
+  });
+
   t.test('SIGINT stops epserver cleanly: status 0, no stack trace', async (t) => {
     const child = spawn(process.execPath, [cli, 'epserver', '-p', www, '-f', serverConf], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
