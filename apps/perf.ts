@@ -96,6 +96,8 @@ class Meter {
   }
 
   finish(): { bytes: number; elapsed: number } {
+    // The last, partial second.
+    if (!this.quiet && this.#start) process.stderr.write(`perf ${this.mode}: ${((this.#second * 8) / 1e6).toFixed(1)} Mbit/s\n`);
     return { bytes: this.#bytes, elapsed: this.#start ? (performance.now() - this.#start) / 1000 : 0 };
   }
 }
