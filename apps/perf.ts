@@ -96,8 +96,9 @@ class Meter {
   }
 
   finish(): { bytes: number; elapsed: number } {
-    // The last, partial second.
-    if (!this.quiet && this.#start) process.stderr.write(`perf ${this.mode}: ${((this.#second * 8) / 1e6).toFixed(1)} Mbit/s\n`);
+    // The last, partial second, at its own length.
+    const part = (performance.now() - (this.#next - 1000)) / 1000;
+    if (!this.quiet && this.#start && part > 0) process.stderr.write(`perf ${this.mode}: ${((this.#second * 8) / part / 1e6).toFixed(1)} Mbit/s\n`);
     return { bytes: this.#bytes, elapsed: this.#start ? (performance.now() - this.#start) / 1000 : 0 };
   }
 }
