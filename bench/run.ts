@@ -1,15 +1,19 @@
 /**
- * `npm run bench`: the three workloads over mtcp-ts's shm wire (server and
- * client stacks in two pinned worker threads), then over node:net on loopback
- * (server in a child process), side by side in one run, with the ratios.
- * Results also go to bench/results/latest.json.
+ * `npm run bench`: each workload over mtcp-ts's shm wire (server and client
+ * stacks in two pinned worker threads), then over node:net on loopback
+ * (server in a child process), side by side in one run, with the ratios:
+ * short connections, ping-pong, bulk, node:http keep-alive requests, and
+ * HTTP with a new connection per request (epserver + epwget against node:http).
+ * Results go to bench/results/latest.json and the chart to bench/results/latest.svg.
  *
- * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk.
+ * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|http|epserver.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { renderChart, type ChartCase } from './lib/chart.ts';
+import { epserverEpwget, httpOverMtcp, httpOverNet, httpShortOverNet } from './lib/http-pair.ts';
 import { runShmPair } from './lib/shm-pair.ts';
 import { netClient } from './lib/net-workload.ts';
 import type { WorkloadResult, WorkloadSpec } from './lib/workload.ts';
@@ -22,7 +26,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 if (!(seconds > 0)) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk]\n');
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|http|epserver]\n');
   process.exit(2);
 }
 
@@ -78,6 +82,7 @@ function fmt(n: number): string {
 }
 
 const results: Record<string, unknown> = { date: new Date().toISOString(), seconds, node: process.version, cases: {} };
+const chart: ChartCase[] = [];
 for (const c of CASES) {
   if (values.only && values.only !== c.name) continue;
   process.stdout.write(`\n${c.title}\n`);
@@ -108,8 +113,46 @@ for (const c of CASES) {
     net: { value: netValue, errors: net.errors, p50: net.latency.percentile(50), p99: net.latency.percentile(99) },
     ratio,
   };
+  chart.push({ title: c.name === 'bulk' ? 'bulk, one stream' : c.name === 'short' ? 'short connections, 64 B' : 'ping-pong, 64 B', unit: c.unit, mtcp: shmValue, net: netValue });
 }
+
+if (!values.only || values.only === 'http') {
+  process.stdout.write('\nnode:http, 64 clients, GET requests back to back on keep-alive connections\n');
+  const m = await httpOverMtcp(64, ms);
+  const n = await httpOverNet(64, ms);
+  const mv = m.requests / m.seconds;
+  const nv = n.requests / n.seconds;
+  const row = (label: string, r: WorkloadResult, v: number): string =>
+    `  ${label.padEnd(16)} ${fmt(v).padStart(12)} requests/s   p50 ${r.latency.percentile(50).toFixed(3)} ms   p99 ${r.latency.percentile(99).toFixed(3)} ms   errors ${r.errors}\n`;
+  process.stdout.write(row('mtcp-ts (shm)', m, mv));
+  process.stdout.write(row('node:net', n, nv));
+  process.stdout.write(`  ratio            ${(mv / nv).toFixed(2)}x\n`);
+  (results.cases as Record<string, unknown>).http = {
+    unit: 'requests/s',
+    mtcp: { value: mv, errors: m.errors, p50: m.latency.percentile(50), p99: m.latency.percentile(99) },
+    net: { value: nv, errors: n.errors, p50: n.latency.percentile(50), p99: n.latency.percentile(99) },
+    ratio: mv / nv,
+  };
+  chart.push({ title: 'node:http, keep-alive', unit: 'requests/s', mtcp: mv, net: nv });
+}
+
+if (!values.only || values.only === 'epserver') {
+  process.stdout.write('\nHTTP, a new connection per request, 64 at a time: epserver + epwget (mtcp-ts) vs node:http server + client (node:net)\n');
+  const n = await httpShortOverNet(64, ms);
+  // epwget runs a request count: aim at the seconds asked for from a node:net-sized guess, at least 20,000.
+  const m = await epserverEpwget(Math.max(20_000, Math.round(n.requestsPerSecond * seconds * 3)), 64);
+  process.stdout.write(`  ${'mtcp-ts (shm)'.padEnd(16)} ${fmt(m.requestsPerSecond).padStart(12)} requests/s   errors ${m.errors}\n`);
+  process.stdout.write(`  ${'node:net'.padEnd(16)} ${fmt(n.requestsPerSecond).padStart(12)} requests/s   errors ${n.errors}\n`);
+  process.stdout.write(`  ratio            ${(m.requestsPerSecond / n.requestsPerSecond).toFixed(2)}x\n`);
+  (results.cases as Record<string, unknown>).epserver = {
+    unit: 'requests/s', mtcp: { value: m.requestsPerSecond, errors: m.errors }, net: { value: n.requestsPerSecond, errors: n.errors },
+    ratio: m.requestsPerSecond / n.requestsPerSecond,
+  };
+  chart.push({ title: 'HTTP, new connection each', unit: 'requests/s', mtcp: m.requestsPerSecond, net: n.requestsPerSecond });
+}
+
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 writeFileSync(`${dir}latest.json`, JSON.stringify(results, null, 2) + '\n');
-process.stdout.write(`\nresults: bench/results/latest.json\n`);
+writeFileSync(`${dir}latest.svg`, renderChart(chart, `${seconds} s per workload, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`));
+process.stdout.write(`\nresults: bench/results/latest.json, chart: bench/results/latest.svg\n`);

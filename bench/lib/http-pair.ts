@@ -1,0 +1,79 @@
+/**
+ * The HTTP benchmark's two sides: node:http over mtcp-ts (server and client
+ * in two worker threads on the shm wire) and node:http over node:net (server
+ * in a child process on loopback, client here). Plus the mTCP apps: epserver
+ * serving a file to epwget, a new connection per request, through `mtcp-ts pair`.
+ */
+import { execFile, fork } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { ShmWire } from '../../src/io/shm.ts';
+import { HTTP_BODY, httpClient } from './http-workload.ts';
+import { CLIENT_IP, pairConf, SERVER_IP } from './shm-pair.ts';
+import { LatencyRecorder, type WorkloadResult } from './workload.ts';
+
+const HTTP_PORT = 8080;
+
+export async function httpOverMtcp(concurrency: number, durationMs: number): Promise<WorkloadResult> {
+  const wire = ShmWire.create({ slots: 4096 }).share();
+  const file = fileURLToPath(new URL('../bench/http-worker.js', import.meta.url));
+  const base = { host: SERVER_IP, port: HTTP_PORT, concurrency, durationMs };
+  const server = new Worker(file, { workerData: { ...base, role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', 16384, 4096), shm: { wire, port: 0 }, core: 0 } });
+  const next = (w: Worker): Promise<{ kind: string; result?: WorkloadResult & { latency: Float64Array }; message?: string }> =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  const listening = await next(server);
+  if (listening.kind !== 'listening') throw new Error(`http server: ${listening.message}`);
+  const client = new Worker(file, { workerData: { ...base, role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', 16384, 4096), shm: { wire, port: 1 }, core: 1 % availableParallelism() } });
+  const done = await next(client);
+  server.postMessage('stop');
+  await next(server);
+  if (done.kind !== 'done' || !done.result) throw new Error(`http client: ${done.message}`);
+  return { ...done.result, latency: LatencyRecorder.from(done.result.latency) };
+}
+
+export async function httpOverNet(concurrency: number, durationMs: number, keepAlive = true): Promise<WorkloadResult> {
+  // '../bench/' resolves from dist/bench/ and from dist/chunks/ alike (the bundle may put this module in either).
+  const child = fork(fileURLToPath(new URL('../bench/http-net-server.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (m: { port: number }) => resolve(m.port));
+      child.once('exit', (code) => reject(new Error(`node:http server exited with ${code}`)));
+    });
+    const agent = keepAlive ? new http.Agent({ keepAlive, maxSockets: concurrency }) : false;
+    const r = await httpClient(agent, '127.0.0.1', port, concurrency, durationMs);
+    if (agent) agent.destroy();
+    return r;
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** epserver and epwget (`mtcp-ts pair`): `requests` GETs of the benchmark body, each on a new connection. Returns requests/s. */
+export async function epserverEpwget(requests: number, concurrency: number): Promise<{ requestsPerSecond: number; errors: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mtcp-bench-'));
+  writeFileSync(join(dir, 'index.html'), HTTP_BODY);
+  writeFileSync(join(dir, 'server.conf'), pairConf(SERVER_IP, '02:00:c6:12:00:01', 16384, 16384));
+  writeFileSync(join(dir, 'client.conf'), pairConf(CLIENT_IP, '02:00:c6:12:00:02', 16384, 16384));
+  const cli = fileURLToPath(new URL('../apps/cli.js', import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [cli, 'pair', 'epserver', '-p', dir, '-f', join(dir, 'server.conf'), '--',
+      'epwget', `${SERVER_IP}/index.html`, String(requests), '-f', join(dir, 'client.conf'), '-c', String(concurrency), '--json'],
+    { maxBuffer: 1 << 24 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  const s = JSON.parse(out.trim().split('\n').pop()!) as { requestsPerSecond: number; errors: number };
+  return { requestsPerSecond: s.requestsPerSecond, errors: s.errors };
+}
+
+/** The node:net counterpart of epserver + epwget: node:http server and client, a new connection per request. */
+export async function httpShortOverNet(concurrency: number, durationMs: number): Promise<{ requestsPerSecond: number; errors: number }> {
+  const r = await httpOverNet(concurrency, durationMs, false);
+  return { requestsPerSecond: r.requests / r.seconds, errors: r.errors };
+}
