@@ -68,6 +68,7 @@ export function mtcp_errno(): number {
 
 /** Apply the socket's keepalive settings to its connection. */
 function applyKeepAlive(mctx: MtcpContext, s: Socket): void {
+  mctx.syncClock();
   if (s.tcb) mctx.stack.tcp.setKeepAlive(s.tcb, s.keepAlive, s.keepIdleSec * 1000, s.keepIntvlSec * 1000, s.keepCnt);
 }
 
@@ -313,6 +314,7 @@ export function mtcp_connect(mctx: MtcpContext, sockid: number, addr: SockAddrIn
     return fail(mctx, EISCONN);
   }
   if (addr.sin_addr === 0 || addr.sin_port === 0) return fail(mctx, EINVAL);
+  mctx.syncClock();
   const r = mctx.stack.tcp.connect(s.id, mctx.stack.ip, s.boundPort, addr.sin_addr, addr.sin_port);
   if (typeof r === 'number') return fail(mctx, -r);
   r.noDelay = s.noDelay;
@@ -340,6 +342,7 @@ export function mtcp_close(mctx: MtcpContext, sockid: number): number {
   } else if (s.kind === SocketKind.Epoll) {
     for (const o of mctx.sockets.sockets) if (o.epollId === s.id) o.epollId = -1;
   } else if (s.tcb) {
+    mctx.syncClock();
     mctx.stack.tcp.close(s.tcb);
   }
   mctx.sockets.release(s);
@@ -353,6 +356,7 @@ export function mtcp_abort(mctx: MtcpContext, sockid: number): number {
   if (!s) return -1;
   if (s.kind !== SocketKind.Stream || !s.tcb) return mtcp_close(mctx, sockid);
   detachFromEpoll(mctx, s);
+  mctx.syncClock();
   mctx.stack.tcp.abort(s.tcb);
   mctx.sockets.release(s);
   mctx.kick();
@@ -366,6 +370,7 @@ export function mtcp_shutdown(mctx: MtcpContext, sockid: number, how: number): n
   if (!s.tcb || s.tcb.state === State.SynSent || s.tcb.state === State.Closed) return fail(mctx, ENOTCONN);
   if (how !== C.SHUT_WR) s.shutRd = true;
   if (how !== C.SHUT_RD) {
+    mctx.syncClock();
     const r = mctx.stack.tcp.shutdownWrite(s.tcb);
     if (r !== 0) return fail(mctx, r);
   }

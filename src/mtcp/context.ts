@@ -53,7 +53,7 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
     this.#clock = clock;
     this.sockets = new SocketTable(config.tcp.maxConcurrency);
     this.stack = new StackContext(driver, core % driver.queues, config, this);
-    this.stack.now = clock.now();
+    this.syncClock();
     this.closed = this.#loop();
   }
 
@@ -63,6 +63,20 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
 
   now(): number {
     return this.#clock.now();
+  }
+
+  /**
+   * Bring the stack's clock to now before an application call that sets a
+   * deadline: between turns of the loop (before its first, or while it
+   * sleeps) the stack's time is behind, and a connect made then would time
+   * out against a clock that started at 0.
+   */
+  syncClock(): void {
+    const now = Math.floor(this.#clock.now());
+    if (now > this.stack.tcp.now) {
+      this.stack.now = now;
+      this.stack.tcp.now = now;
+    }
   }
 
   // ---- SocketEvents and ReadinessSource --------------------------------
