@@ -17,10 +17,10 @@ export type { ArpEntry } from './arp-conf.ts';
 export type { RouteEntry } from './route-conf.ts';
 export type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 
-export type IoName = 'sim' | 'shm';
-const IO_NAMES: readonly IoName[] = ['sim', 'shm'];
+export type IoName = 'sim' | 'shm' | 'tap';
+const IO_NAMES: readonly IoName[] = ['sim', 'shm', 'tap'];
 /** Drivers planned but not in this version. */
-const IO_LATER = ['tap', 'dpdk', 'netmap'];
+const IO_LATER = ['dpdk', 'netmap'];
 
 /** One port: mTCP read these from the kernel's interface; mtcp-ts reads `<port>.addr` / `<port>.mac`. */
 export interface PortConfig {

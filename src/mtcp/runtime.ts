@@ -10,6 +10,7 @@ import type { MtcpConfig } from '../config/mtcp-conf.ts';
 import { RouteTable } from '../config/route-conf.ts';
 import type { PacketDriver } from '../io/driver.ts';
 import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
+import { TapDriver } from '../io/tap.ts';
 import type { SimWire } from '../io/sim.ts';
 import type { ContextConfig } from '../stack/context.ts';
 import { MtcpContext, type Clock } from './context.ts';
@@ -45,7 +46,7 @@ export class MtcpRuntime {
     if (config.io === 'sim') {
       if (!options.sim) throw new Error('io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
       this.#sim = options.sim;
-    } else {
+    } else if (config.io === 'shm') {
       this.#shm = options.shm ?? { wire: ShmWire.create({ slots: config.shmSlots }).share(), port: 0 };
     }
   }
@@ -73,6 +74,10 @@ export class MtcpRuntime {
     if (this.#sim) {
       driver = this.#sim.attach(port.mac);
       clock = this.#sim.clock;
+    } else if (cfg.io === 'tap') {
+      // The port's name is the TAP interface's (created when missing).
+      driver = new TapDriver(port.name, port.mac, { frameCapacity: Math.max(2048, cfg.mtu + 14) });
+      clock = realClock;
     } else {
       const shm = this.#shm!;
       driver = attachShm(shm.wire, shm.port, port.mac);
