@@ -4,26 +4,14 @@
  * `pair` runs epwget against epserver on one shm wire, SIGINT stops cleanly.
  */
 import t from 'tap';
-import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { buildCli } from '../helpers/cli.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** The CLI must be JavaScript (it starts itself as worker threads): bundle it next to node_modules. */
-async function buildCli(): Promise<string> {
-  const out = `${root}node_modules/.cache/mtcp-ts-test`;
-  mkdirSync(out, { recursive: true });
-  const outfile = `${out}/cli.mjs`;
-  await build({
-    entryPoints: [`${root}apps/cli.ts`], outfile, bundle: true, platform: 'node', format: 'esm', external: ['koffi'], logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  return outfile;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'mtcp-cli-'));
 const www = join(dir, 'www');
