@@ -203,4 +203,109 @@ if (why && !process.env.CI) {
     t.equal(code, 0, 'SIGINT: clean exit');
     t.match(stderr, /epserver: stopped/);
   });
+
+  t.test('bulk both ways with half-close, and a kernel reset surfaces as ECONNRESET', async (t) => {
+    const ns = `${NS}-b`;
+    const ifname = `${IF}b`.slice(0, 15);
+    const ipc = (...args: string[]): void => {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+    };
+    ipc('netns', 'add', ns);
+    t.teardown(() => {
+      spawnSync('ip', ['netns', 'del', ns]);
+    });
+    const mctx = new MtcpRuntime(parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
+      'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 262144', 'sndbuf = 262144', 'tcp_timeout = 60'].join('\n'), '<tap bulk>')).createContext(0);
+    t.teardown(async () => {
+      mctx.stop();
+      await mctx.closed;
+    });
+    ipc('link', 'set', ifname, 'netns', ns);
+    ipc('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
+    ipc('-n', ns, 'link', 'set', ifname, 'up');
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    const py = (code: string): ReturnType<typeof spawn> => spawn('ip', ['netns', 'exec', ns, 'python3', '-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const output = (p: ReturnType<typeof spawn>): Promise<string> => new Promise((resolve) => {
+      let out = '';
+      p.stdout!.setEncoding('utf8');
+      p.stdout!.on('data', (d: string) => (out += d));
+      p.once('exit', () => resolve(out));
+    });
+
+    // Kernel to us: the kernel sends 20 MiB and half-closes; we read to the end, then answer 20 MiB and close.
+    const answer = randomBytes(20 << 20);
+    let received = '';
+    const server = createServer({ mctx, allowHalfOpen: true }, (s) => {
+      const h = createHash('sha256');
+      s.on('data', (d: Buffer) => h.update(d));
+      s.on('end', () => {
+        received = h.digest('hex');
+        s.end(answer);
+      });
+    }).listen(9001, US);
+    await once(server, 'listening');
+    const client = py(`
+import hashlib, os, socket
+data = os.urandom(20 << 20)
+s = socket.create_connection(('${US}', 9001))
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+got = bytearray()
+while True:
+    b = s.recv(1 << 20)
+    if not b: break
+    got += b
+print(hashlib.sha256(data).hexdigest(), hashlib.sha256(got).hexdigest(), len(got))
+`);
+    const [sentSha, gotSha, gotLen] = (await output(client)).trim().split(' ');
+    t.equal(received, sentSha, 'kernel to us: 20 MiB intact after its half-close');
+    t.equal(Number(gotLen), answer.length);
+    t.equal(gotSha, sha(answer), 'us to kernel on the same connection: 20 MiB intact, then our close');
+    server.close();
+
+    // Us to kernel: we send 20 MiB and half-close; the kernel answers with the digest and closes.
+    const kserver = py(`
+import hashlib, socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('${KERNEL}', 9002)); l.listen(1)
+print('ready', flush=True)
+c, _ = l.accept()
+h = hashlib.sha256()
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    h.update(b)
+c.sendall(h.hexdigest().encode()); c.close()
+`);
+    await new Promise<void>((resolve) => kserver.stdout!.once('data', () => resolve()));
+    const payload = randomBytes(20 << 20);
+    const c = connect({ mctx, port: 9002, host: KERNEL, allowHalfOpen: true });
+    let reply = '';
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => (reply += d));
+    const ended = once(c, 'end');
+    c.end(payload);
+    await ended;
+    t.equal(reply, sha(payload), 'us to kernel: 20 MiB intact after our half-close, answered on the same connection');
+
+    // A reset from the kernel: its process dies with our data unread, the kernel sends RST.
+    const sleeper = py(`
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(('${KERNEL}', 9003)); l.listen(1)
+print('ready', flush=True)
+c, _ = l.accept()
+print('accepted', flush=True)
+time.sleep(60)
+`);
+    await new Promise<void>((resolve) => sleeper.stdout!.once('data', () => resolve()));
+    const r = connect({ mctx, port: 9003, host: KERNEL });
+    await once(r, 'connect');
+    r.write(Buffer.alloc(1000, 1)); // never read by the sleeper
+    await new Promise<void>((resolve) => sleeper.stdout!.once('data', () => resolve()));
+    await new Promise((res) => setTimeout(res, 100));
+    const failed = once(r, 'error') as Promise<[NodeJS.ErrnoException]>;
+    sleeper.kill('SIGKILL'); // `ip netns exec` execs python3: this PID is the peer process
+    const [err] = await failed;
+    t.equal(err.code, 'ECONNRESET', 'the killed peer\'s reset reaches the application as ECONNRESET');
+  });
 }
