@@ -10,6 +10,7 @@ import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../stack/t
 import { parseCidr, parseMac } from './addr.ts';
 import { parseArpConf, type ArpEntry } from './arp-conf.ts';
 import { ConfigError } from './errors.ts';
+import type { DriverImpairments } from '../io/impair.ts';
 import { contentLines } from './lines.ts';
 import { parseRouteConf, type RouteEntry } from './route-conf.ts';
 
@@ -75,6 +76,8 @@ export interface MtcpConfig {
   arp: ArpEntry[];
   /** Static routes (filled by loadMtcpConf). */
   routes: RouteEntry[];
+  /** `impair`: losses, corruption, duplication, reordering and delay added around the driver (none by default). */
+  impair: Partial<DriverImpairments> | null;
 }
 
 /** Defaults with no port, for building a config in code. */
@@ -83,6 +86,7 @@ export function defaultConfig(): MtcpConfig {
     file: '<defaults>', io: 'shm', numCores: 1, coreMask: 1, numMemCh: 4, ports: [], statPrint: [],
     maxConcurrency: 10000, maxNumBuffers: 10000, rcvbuf: 8192, sndbuf: 8192, tcpTimeoutSec: 30,
     tcpTimewaitSec: 0, cc: 'reno', mtu: 1500, shmSlots: 1024, arpConf: '', routeConf: '', arp: [], routes: [],
+    impair: null,
   };
 }
 
@@ -100,8 +104,27 @@ function integer(file: string, key: string, l: Line, lo: number, hi: number): nu
 
 const KEYS = new Set([
   'io', 'num_cores', 'core_mask', 'num_mem_ch', 'port', 'stat_print', 'max_concurrency', 'max_num_buffers',
-  'rcvbuf', 'sndbuf', 'tcp_timeout', 'tcp_timewait', 'cc', 'mtu', 'arp_conf', 'route_conf', 'shm_slots',
+  'rcvbuf', 'sndbuf', 'tcp_timeout', 'tcp_timewait', 'cc', 'mtu', 'arp_conf', 'route_conf', 'shm_slots', 'impair',
 ]);
+
+/** `impair = loss=0.05, corrupt=0.001, duplicate=0.01, reorder=0.01, reorder_ms=5, delay_ms=2`: each optional. */
+const IMPAIR_KEYS: Record<string, [keyof DriverImpairments, number]> = {
+  loss: ['loss', 1], corrupt: ['corrupt', 1], duplicate: ['duplicate', 1], reorder: ['reorder', 1], reorder_ms: ['reorderMs', 10_000],
+  delay_ms: ['delayMs', 10_000],
+};
+
+function impairments(file: string, l: Line): Partial<DriverImpairments> {
+  const out: Partial<DriverImpairments> = {};
+  const expected = `comma-separated name=value pairs: ${Object.keys(IMPAIR_KEYS).map((k) => `${k} (0..${IMPAIR_KEYS[k][1]})`).join(', ')}`;
+  for (const part of l.value.split(',')) {
+    const m = /^\s*([a-z_]+)\s*=\s*([0-9.]+)\s*$/.exec(part);
+    const spec = m ? IMPAIR_KEYS[m[1]] : undefined;
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || !spec || !Number.isFinite(v) || v < 0 || v > spec[1]) throw new ConfigError(file, l.line, `impair: bad \`${part.trim()}\``, expected);
+    out[spec[0]] = v;
+  }
+  return out;
+}
 const PORT_NAME = /^[A-Za-z0-9_]+$/;
 
 /** Parse mtcp.conf text (no files are read; arp and routes stay empty). */
@@ -187,6 +210,7 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
     c.shmSlots = integer(file, 'shm_slots', l, 64, 65536);
     if ((c.shmSlots & (c.shmSlots - 1)) !== 0) throw new ConfigError(file, l.line, `shm_slots = ${c.shmSlots}`, 'a power of two from 64 to 65536');
   }
+  if ((l = get('impair'))) c.impair = impairments(file, l);
   c.arpConf = get('arp_conf')?.value ?? '';
   c.routeConf = get('route_conf')?.value ?? '';
 

@@ -10,6 +10,7 @@ import type { MtcpConfig } from '../config/mtcp-conf.ts';
 import { RouteTable } from '../config/route-conf.ts';
 import type { PacketDriver } from '../io/driver.ts';
 import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
+import { ImpairedDriver } from '../io/impair.ts';
 import { TapDriver } from '../io/tap.ts';
 import type { SimWire } from '../io/sim.ts';
 import type { ContextConfig } from '../stack/context.ts';
@@ -83,6 +84,7 @@ export class MtcpRuntime {
       driver = attachShm(shm.wire, shm.port, port.mac);
       clock = realClock;
     }
+    if (cfg.impair) driver = new ImpairedDriver(driver, cfg.impair, (this.#secret ?? randomSecret())[0] ^ core, clock.now.bind(clock));
     const secret = this.#secret ?? randomSecret();
     const config: ContextConfig = {
       ip: port.addr | 0,

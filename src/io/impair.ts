@@ -1,0 +1,227 @@
+/**
+ * An impairment wrapper around any driver: frames are lost or corrupted on
+ * the way in and out, and on the way in also duplicated, delayed and
+ * reordered, each with its own rate, from a seeded generator. Delayed and
+ * reordered frames are copied into a preallocated holding ring (nothing is
+ * allocated per frame); a full ring lets frames through undelayed.
+ */
+import { Prng } from './sim.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+
+export interface DriverImpairments {
+  /** Probability a frame is lost, in each direction. */
+  loss: number;
+  /** Probability one bit of a frame is flipped, in each direction. */
+  corrupt: number;
+  /** Probability a received frame arrives twice. */
+  duplicate: number;
+  /** Probability a received frame is held back by reorderMs, letting later ones pass it. */
+  reorder: number;
+  reorderMs: number;
+  /** Every received frame arrives this much later. */
+  delayMs: number;
+}
+
+export interface ImpairmentCounters {
+  lostIn: number;
+  lostOut: number;
+  corruptedIn: number;
+  corruptedOut: number;
+  duplicated: number;
+  reordered: number;
+}
+
+const HOLD_SLOTS = 1024;
+
+export class ImpairedDriver implements PacketDriver {
+  readonly name: string;
+  readonly counters: ImpairmentCounters = { lostIn: 0, lostOut: 0, corruptedIn: 0, corruptedOut: 0, duplicated: 0, reordered: 0 };
+  readonly #rnd: Prng;
+  readonly #imp: DriverImpairments;
+  /** Held received frames: copies, with the time each may be delivered (a FIFO per slot order, -1 when free). */
+  readonly #hold: Uint8Array;
+  readonly #holdLen: Int32Array;
+  readonly #holdAt: Float64Array;
+  readonly #slotSize: number;
+  /** The wrapped driver's burst, referenced by the frames handed on until rxRelease. */
+  readonly #inner = new FrameBatch(256);
+  #holding = 0;
+
+  constructor(readonly inner: PacketDriver, imp: Partial<DriverImpairments>, seed: number, readonly clock: () => number = () => performance.now()) {
+    this.name = `${inner.name}+impair`;
+    this.#imp = { loss: 0, corrupt: 0, duplicate: 0, reorder: 0, reorderMs: 5, delayMs: 0, ...imp };
+    for (const k of ['loss', 'corrupt', 'duplicate', 'reorder'] as const) {
+      const v = this.#imp[k];
+      if (!(v >= 0 && v <= 1)) throw new RangeError(`impairment ${k} = ${v} must be a probability from 0 to 1`);
+    }
+    if (!(this.#imp.delayMs >= 0) || !(this.#imp.reorderMs >= 0)) throw new RangeError('impairment delays must be >= 0 ms');
+    this.#rnd = new Prng(seed);
+    this.#slotSize = inner.frameCapacity;
+    this.#hold = new Uint8Array(HOLD_SLOTS * this.#slotSize);
+    this.#holdLen = new Int32Array(HOLD_SLOTS);
+    this.#holdAt = new Float64Array(HOLD_SLOTS).fill(-1);
+  }
+
+  get mac(): number {
+    return this.inner.mac;
+  }
+
+  get queues(): number {
+    return this.inner.queues;
+  }
+
+  get frameCapacity(): number {
+    return this.inner.frameCapacity;
+  }
+
+  get stats(): DriverStats {
+    return this.inner.stats;
+  }
+
+  rxBurst(queue: number, out: FrameBatch, max: number): number {
+    const imp = this.#imp;
+    const rnd = this.#rnd;
+    const lim = max < out.capacity ? max : out.capacity;
+    let n = 0;
+    // Frames whose time has come leave the holding ring first.
+    const now = this.clock();
+    for (let i = 0; i < HOLD_SLOTS && this.#holding > 0 && n < lim; i++) {
+      if (this.#holdAt[i] >= 0 && this.#holdAt[i] <= now) {
+        out.buf[n] = this.#hold;
+        out.off[n] = i * this.#slotSize;
+        out.len[n] = this.#holdLen[i];
+        out.id[n] = -1 - i; // released in rxRelease
+        n++;
+      }
+    }
+    const room = lim - n;
+    const inner = this.#inner;
+    inner.count = 0;
+    const got = room > 0 ? this.inner.rxBurst(queue, inner, room < inner.capacity ? room : inner.capacity) : 0;
+    for (let i = 0; i < got; i++) {
+      if (imp.loss > 0 && rnd.next() < imp.loss) {
+        this.counters.lostIn++;
+        continue;
+      }
+      const buf = inner.buf[i];
+      const off = inner.off[i];
+      const len = inner.len[i];
+      if (imp.corrupt > 0 && rnd.next() < imp.corrupt) {
+        const bit = rnd.nextU32() % (len * 8);
+        buf[off + (bit >>> 3)] ^= 1 << (bit & 7);
+        this.counters.corruptedIn++;
+      }
+      let delay = imp.delayMs;
+      if (imp.reorder > 0 && rnd.next() < imp.reorder) {
+        delay += imp.reorderMs;
+        this.counters.reordered++;
+      }
+      const copies = imp.duplicate > 0 && rnd.next() < imp.duplicate ? 2 : 1;
+      if (copies === 2) this.counters.duplicated++;
+      for (let c = 0; c < copies; c++) {
+        if (delay > 0 && this.#holdFrame(buf, off, len, now + delay)) continue;
+        if (n < lim && c === 0) {
+          out.buf[n] = buf;
+          out.off[n] = off;
+          out.len[n] = len;
+          out.id[n] = i;
+          n++;
+        } else {
+          this.#holdFrame(buf, off, len, now); // a duplicate beyond this burst waits for the next one
+        }
+      }
+    }
+    // The wrapped driver's frames stay referenced until rxRelease; with none handed on, the stack will not call it.
+    if (n === 0 && got > 0) {
+      this.inner.rxRelease(queue, inner);
+      inner.count = 0;
+    }
+    return (out.count = n);
+  }
+
+  #holdFrame(buf: Uint8Array, off: number, len: number, at: number): boolean {
+    if (this.#holding >= HOLD_SLOTS || len > this.#slotSize) return false;
+    for (let i = 0; i < HOLD_SLOTS; i++) {
+      if (this.#holdAt[i] < 0) {
+        this.#hold.set(buf.subarray(off, off + len), i * this.#slotSize);
+        this.#holdLen[i] = len;
+        this.#holdAt[i] = at;
+        this.#holding++;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  rxRelease(queue: number, batch: FrameBatch): void {
+    for (let i = 0; i < batch.count; i++) {
+      const id = batch.id[i];
+      if (id < 0 && this.#holdAt[-1 - id] >= 0) {
+        this.#holdAt[-1 - id] = -1;
+        this.#holding--;
+      }
+    }
+    if (this.#inner.count > 0) {
+      this.inner.rxRelease(queue, this.#inner);
+      this.#inner.count = 0;
+    }
+  }
+
+  txAlloc(queue: number, out: FrameBatch, max: number): number {
+    return this.inner.txAlloc(queue, out, max);
+  }
+
+  txBurst(queue: number, batch: FrameBatch, count: number): void {
+    const imp = this.#imp;
+    const rnd = this.#rnd;
+    // Lost frames leave the batch: move the kept ones down (slot ids travel with them).
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      if (imp.loss > 0 && rnd.next() < imp.loss) {
+        this.counters.lostOut++;
+        continue;
+      }
+      if (imp.corrupt > 0 && rnd.next() < imp.corrupt) {
+        const bit = rnd.nextU32() % (batch.len[i] * 8);
+        batch.buf[i][batch.off[i] + (bit >>> 3)] ^= 1 << (bit & 7);
+        this.counters.corruptedOut++;
+      }
+      if (kept !== i) swap(batch, kept, i);
+      kept++;
+    }
+    this.inner.txBurst(queue, batch, kept);
+  }
+
+  waitRx(queue: number, timeoutMs: number): Promise<void> {
+    if (this.#holding > 0) {
+      let soonest = Infinity;
+      for (let i = 0; i < HOLD_SLOTS; i++) if (this.#holdAt[i] >= 0 && this.#holdAt[i] < soonest) soonest = this.#holdAt[i];
+      const wait = soonest - this.clock();
+      if (wait < timeoutMs) timeoutMs = wait > 0 ? wait : 0;
+    }
+    return this.inner.waitRx(queue, timeoutMs);
+  }
+
+  wakeRx(queue: number): void {
+    this.inner.wakeRx(queue);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
+
+function swap(b: FrameBatch, i: number, j: number): void {
+  const buf = b.buf[i];
+  b.buf[i] = b.buf[j];
+  b.buf[j] = buf;
+  let t = b.off[i];
+  b.off[i] = b.off[j];
+  b.off[j] = t;
+  t = b.len[i];
+  b.len[i] = b.len[j];
+  b.len[j] = t;
+  t = b.id[i];
+  b.id[i] = b.id[j];
+  b.id[j] = t;
+}
