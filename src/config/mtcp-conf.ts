@@ -78,6 +78,8 @@ export interface MtcpConfig {
   routes: RouteEntry[];
   /** `impair`: losses, corruption, duplication, reordering and delay added around the driver (none by default). */
   impair: Partial<DriverImpairments> | null;
+  /** `capture`: a pcapng file receiving every frame in and out ('' for none); cores after the first add -core<N>. */
+  capture: string;
 }
 
 /** Defaults with no port, for building a config in code. */
@@ -86,7 +88,7 @@ export function defaultConfig(): MtcpConfig {
     file: '<defaults>', io: 'shm', numCores: 1, coreMask: 1, numMemCh: 4, ports: [], statPrint: [],
     maxConcurrency: 10000, maxNumBuffers: 10000, rcvbuf: 8192, sndbuf: 8192, tcpTimeoutSec: 30,
     tcpTimewaitSec: 0, cc: 'reno', mtu: 1500, shmSlots: 1024, arpConf: '', routeConf: '', arp: [], routes: [],
-    impair: null,
+    impair: null, capture: '',
   };
 }
 
@@ -104,7 +106,7 @@ function integer(file: string, key: string, l: Line, lo: number, hi: number): nu
 
 const KEYS = new Set([
   'io', 'num_cores', 'core_mask', 'num_mem_ch', 'port', 'stat_print', 'max_concurrency', 'max_num_buffers',
-  'rcvbuf', 'sndbuf', 'tcp_timeout', 'tcp_timewait', 'cc', 'mtu', 'arp_conf', 'route_conf', 'shm_slots', 'impair',
+  'rcvbuf', 'sndbuf', 'tcp_timeout', 'tcp_timewait', 'cc', 'mtu', 'arp_conf', 'route_conf', 'shm_slots', 'impair', 'capture',
 ]);
 
 /** `impair = loss=0.05, corrupt=0.001, duplicate=0.01, reorder=0.01, reorder_ms=5, delay_ms=2`: each optional. */
@@ -211,6 +213,7 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
     if ((c.shmSlots & (c.shmSlots - 1)) !== 0) throw new ConfigError(file, l.line, `shm_slots = ${c.shmSlots}`, 'a power of two from 64 to 65536');
   }
   if ((l = get('impair'))) c.impair = impairments(file, l);
+  c.capture = get('capture')?.value ?? '';
   c.arpConf = get('arp_conf')?.value ?? '';
   c.routeConf = get('route_conf')?.value ?? '';
 

@@ -10,6 +10,7 @@ import type { MtcpConfig } from '../config/mtcp-conf.ts';
 import { RouteTable } from '../config/route-conf.ts';
 import type { PacketDriver } from '../io/driver.ts';
 import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
+import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';
 import { TapDriver } from '../io/tap.ts';
 import type { SimWire } from '../io/sim.ts';
@@ -85,6 +86,8 @@ export class MtcpRuntime {
       clock = realClock;
     }
     if (cfg.impair) driver = new ImpairedDriver(driver, cfg.impair, (this.#secret ?? randomSecret())[0] ^ core, clock.now.bind(clock));
+    // Outermost, so the file shows what the stack received and sent.
+    if (cfg.capture) driver = new CaptureDriver(driver, core === 0 ? cfg.capture : cfg.capture.replace(/(\.pcapng)?$/, `-core${core}$1`));
     const secret = this.#secret ?? randomSecret();
     const config: ContextConfig = {
       ip: port.addr | 0,

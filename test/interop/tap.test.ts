@@ -56,9 +56,11 @@ if (why && !process.env.CI) {
     t.teardown(() => {
       spawnSync('ip', ['netns', 'del', NS]);
     });
+    const capture = join(mkdtempSync(join(tmpdir(), 'mtcpts-cap-')), 'tap.pcapng');
     const config = parseMtcpConf([
       'io = tap', `port = ${IF}`, `${IF}.addr = ${US}/24`, `${IF}.mac = 02:00:c6:12:07:02`,
       'max_concurrency = 1024', 'max_num_buffers = 1024', 'rcvbuf = 65536', 'sndbuf = 65536', 'tcp_timeout = 30',
+      `capture = ${capture}`,
     ].join('\n'), '<tap test>');
     const mctx = new MtcpRuntime(config).createContext(0);
     t.teardown(async () => {
@@ -130,6 +132,21 @@ if (why && !process.env.CI) {
 
     app.closeAllConnections();
     server.close();
+
+    // tshark reads our capture of all of this: no malformed frame, no bad IP or TCP checksum.
+    if (spawnSync('sh', ['-c', 'command -v tshark']).status === 0) {
+      const all = spawnSync('tshark', ['-r', capture, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      t.equal(all.status, 0, 'tshark reads the capture');
+      const frames = all.stdout.trim().split('\n').length;
+      const bad = spawnSync('tshark', ['-r', capture, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
+        '-Y', '_ws.malformed || ip.checksum.status == "Bad" || tcp.checksum.status == "Bad"'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      t.equal(bad.status, 0, bad.stderr);
+      t.equal(bad.stdout.trim(), '', `of ${frames} frames, none malformed or with a bad checksum`);
+    } else if (process.env.CI) {
+      t.fail('tshark is missing in CI');
+    } else {
+      t.comment('tshark not installed: the capture check skipped');
+    }
   });
 
   t.test('epserver over TAP: the kernel\'s curl and wrk, 100 MiB intact, SIGINT', async (t) => {
