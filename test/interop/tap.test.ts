@@ -386,4 +386,66 @@ print(hashlib.sha256(data).hexdigest(), h.hexdigest(), n)
     t.comment(`200 MiB with 5% loss each way in ${secs.toFixed(1)} s; ${mctx.stack.stats.tcpRetransmits} retransmissions by us`);
     server.close();
   });
+
+  t.test('our client fetches 1 KiB, 1 MiB and 100 MiB from nginx in the namespace (sha256)', async (t) => {
+    if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) {
+      if (process.env.CI) t.fail('nginx is missing in CI');
+      else t.comment('nginx not installed: skipped');
+      return;
+    }
+    const ns = `${NS}-n`;
+    const ifname = `${IF}n`.slice(0, 15);
+    const ipc = (...args: string[]): void => {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+    };
+    ipc('netns', 'add', ns);
+    t.teardown(() => {
+      spawnSync('ip', ['netns', 'del', ns]);
+    });
+    const mctx = new MtcpRuntime(parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
+      'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 65536', 'tcp_timeout = 60'].join('\n'), '<tap nginx>')).createContext(0);
+    t.teardown(async () => {
+      mctx.stop();
+      await mctx.closed;
+    });
+    ipc('link', 'set', ifname, 'netns', ns);
+    ipc('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
+    ipc('-n', ns, 'link', 'set', ifname, 'up');
+    const dir = mkdtempSync(join(tmpdir(), 'mtcpts-nginx-'));
+    const www = join(dir, 'www');
+    mkdirSync(www);
+    const files: Record<string, Buffer> = { '1k': randomBytes(1024), '1m': randomBytes(1 << 20), '100m': randomBytes(100 << 20) };
+    for (const [name, body] of Object.entries(files)) writeFileSync(join(www, name), body);
+    writeFileSync(join(dir, 'nginx.conf'), `daemon off; master_process off; pid ${dir}/nginx.pid; error_log stderr;
+events {} http { access_log off; server { listen ${KERNEL}:8080; root ${www}; } }
+`);
+    const nginx = spawn('ip', ['netns', 'exec', ns, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    t.teardown(() => {
+      nginx.kill('SIGTERM'); // `ip netns exec` execs nginx: this PID is nginx
+    });
+    const agent = new MtcpAgent({ mctx, keepAlive: true });
+    const get = (path: string): Promise<Buffer> => new Promise((resolve, reject) => {
+      http.get({ host: KERNEL, port: 8080, path, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`status ${res.statusCode}`))));
+      }).on('error', reject);
+    });
+    let ready = false;
+    for (let i = 0; i < 50 && !ready; i++) {
+      ready = await get('/1k').then(() => true, async () => {
+        await new Promise((r) => setTimeout(r, 200)); // nginx still starting
+        return false;
+      });
+    }
+    t.ok(ready, 'nginx answers');
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    for (const [name, body] of Object.entries(files)) {
+      const t0 = performance.now();
+      const got = await get(`/${name}`);
+      t.equal(sha(got), sha(body), `${name}: sha256 matches (${((got.length * 8) / ((performance.now() - t0) / 1000) / 1e6).toFixed(0)} Mbit/s)`);
+    }
+    agent.destroy();
+  });
 }
