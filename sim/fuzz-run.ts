@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { fuzz, reproduction, type FuzzResult } from './fuzz.ts';
+import { wholeNumberArg } from './args.ts';
 
 interface Job {
   seed: number;
@@ -16,18 +17,10 @@ interface Job {
 
 type Message = { kind: 'progress'; fed: number } | { kind: 'done'; result: FuzzResult };
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`--${name} needs a whole number, got ${process.argv[i + 1]}`);
-  return v;
-}
-
 if (isMainThread) {
-  const frames = arg('frames', 1_000_000);
-  const seed = arg('seed', 1);
-  const jobs = Math.max(1, Math.min(arg('jobs', availableParallelism()), frames || 1));
+  const frames = wholeNumberArg('frames', 1_000_000);
+  const seed = wholeNumberArg('seed', 1);
+  const jobs = Math.max(1, Math.min(wholeNumberArg('jobs', availableParallelism()), frames || 1));
   const started = performance.now();
   const fed = new Array<number>(jobs).fill(0);
   const results: FuzzResult[] = [];

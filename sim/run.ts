@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { reproduction, runScenario, type ScenarioResult } from './scenario.ts';
+import { wholeNumberArg } from './args.ts';
 
 interface Job {
   from: number;
@@ -25,14 +26,6 @@ type Message =
 
 /** Smallest and largest value seen of each numeric scenario parameter, and the values of the others. */
 type Ranges = Record<string, [number, number] | string[]>;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`--${name} needs a whole number, got ${process.argv[i + 1]}`);
-  return v;
-}
 
 function widen(ranges: Ranges, key: string, v: number | string | boolean): void {
   if (typeof v === 'number') {
@@ -75,9 +68,9 @@ function describeFailure(r: ScenarioResult): string {
 
 async function main(): Promise<void> {
   const single = process.argv.includes('--seed');
-  const from = single ? arg('seed', 1) : arg('from', 1);
-  const seeds = single ? 1 : arg('seeds', 1000);
-  const jobs = Math.max(1, Math.min(arg('jobs', availableParallelism()), seeds || 1));
+  const from = single ? wholeNumberArg('seed', 1) : wholeNumberArg('from', 1);
+  const seeds = single ? 1 : wholeNumberArg('seeds', 1000);
+  const jobs = Math.max(1, Math.min(wholeNumberArg('jobs', availableParallelism()), seeds || 1));
   const started = performance.now();
   const doneBy = new Array<number>(jobs).fill(0);
   const failures: ScenarioResult[] = [];

@@ -6,7 +6,9 @@
  * and written once per burst.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
+import { copyBytes } from '../stack/copy.ts';
+import type { FrameBatch, PacketDriver } from './driver.ts';
+import { DriverWrapper } from './wrapper.ts';
 
 const SHB = 0x0a0d0d0a;
 const IDB = 0x00000001;
@@ -18,8 +20,7 @@ const OUTBOUND = 2;
 /** Buffered bytes before a write (a burst of full frames fits many times). */
 const BUFFER = 4 << 20;
 
-export class CaptureDriver implements PacketDriver {
-  readonly name: string;
+export class CaptureDriver extends DriverWrapper {
   /** Frames written to the file. */
   frames = 0;
   readonly #fd: number;
@@ -27,27 +28,11 @@ export class CaptureDriver implements PacketDriver {
   #used = 0;
   #closed = false;
 
-  constructor(readonly inner: PacketDriver, readonly path: string) {
-    this.name = `${inner.name}+capture`;
+  constructor(inner: PacketDriver, readonly path: string) {
+    super(inner, 'capture');
     this.#fd = openSync(path, 'w');
     this.#header();
     this.#flush();
-  }
-
-  get mac(): number {
-    return this.inner.mac;
-  }
-
-  get queues(): number {
-    return this.inner.queues;
-  }
-
-  get frameCapacity(): number {
-    return this.inner.frameCapacity;
-  }
-
-  get stats(): DriverStats {
-    return this.inner.stats;
   }
 
   #header(): void {
@@ -88,7 +73,7 @@ export class CaptureDriver implements PacketDriver {
     b.writeUInt32LE(us >>> 0, o + 16);
     b.writeUInt32LE(len, o + 20);
     b.writeUInt32LE(len, o + 24);
-    b.set(frame.subarray(off, off + len), o + 28);
+    copyBytes(frame, off, b, o + 28, len);
     b.fill(0, o + 28 + len, o + 28 + padded);
     let p = o + 28 + padded;
     b.writeUInt16LE(EPB_FLAGS, p);
@@ -107,7 +92,7 @@ export class CaptureDriver implements PacketDriver {
     this.#used = 0;
   }
 
-  rxBurst(queue: number, out: FrameBatch, max: number): number {
+  override rxBurst(queue: number, out: FrameBatch, max: number): number {
     const n = this.inner.rxBurst(queue, out, max);
     if (this.#closed || n === 0) return n;
     for (let i = 0; i < n; i++) this.#packet(out.buf[i], out.off[i], out.len[i], INBOUND);
@@ -115,15 +100,7 @@ export class CaptureDriver implements PacketDriver {
     return n;
   }
 
-  rxRelease(queue: number, batch: FrameBatch): void {
-    this.inner.rxRelease(queue, batch);
-  }
-
-  txAlloc(queue: number, out: FrameBatch, max: number): number {
-    return this.inner.txAlloc(queue, out, max);
-  }
-
-  txBurst(queue: number, batch: FrameBatch, count: number): void {
+  override txBurst(queue: number, batch: FrameBatch, count: number): void {
     if (!this.#closed && count > 0) {
       for (let i = 0; i < count; i++) this.#packet(batch.buf[i], batch.off[i], batch.len[i], OUTBOUND);
       this.#flush();
@@ -131,15 +108,7 @@ export class CaptureDriver implements PacketDriver {
     this.inner.txBurst(queue, batch, count);
   }
 
-  waitRx(queue: number, timeoutMs: number): Promise<void> {
-    return this.inner.waitRx(queue, timeoutMs);
-  }
-
-  wakeRx(queue: number): void {
-    this.inner.wakeRx(queue);
-  }
-
-  close(): void {
+  override close(): void {
     if (!this.#closed) {
       this.#closed = true;
       this.#flush();

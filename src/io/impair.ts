@@ -6,7 +6,9 @@
  * allocated per frame); a full ring lets frames through undelayed.
  */
 import { Prng } from './sim.ts';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { copyBytes } from '../stack/copy.ts';
+import { FrameBatch, type PacketDriver } from './driver.ts';
+import { DriverWrapper } from './wrapper.ts';
 
 export interface DriverImpairments {
   /** Probability a frame is lost, in each direction. */
@@ -33,8 +35,7 @@ export interface ImpairmentCounters {
 
 const HOLD_SLOTS = 1024;
 
-export class ImpairedDriver implements PacketDriver {
-  readonly name: string;
+export class ImpairedDriver extends DriverWrapper {
   readonly counters: ImpairmentCounters = { lostIn: 0, lostOut: 0, corruptedIn: 0, corruptedOut: 0, duplicated: 0, reordered: 0 };
   readonly #rnd: Prng;
   readonly #imp: DriverImpairments;
@@ -47,8 +48,8 @@ export class ImpairedDriver implements PacketDriver {
   readonly #inner = new FrameBatch(256);
   #holding = 0;
 
-  constructor(readonly inner: PacketDriver, imp: Partial<DriverImpairments>, seed: number, readonly clock: () => number = () => performance.now()) {
-    this.name = `${inner.name}+impair`;
+  constructor(inner: PacketDriver, imp: Partial<DriverImpairments>, seed: number, readonly clock: () => number = () => performance.now()) {
+    super(inner, 'impair');
     this.#imp = { loss: 0, corrupt: 0, duplicate: 0, reorder: 0, reorderMs: 5, delayMs: 0, ...imp };
     for (const k of ['loss', 'corrupt', 'duplicate', 'reorder'] as const) {
       const v = this.#imp[k];
@@ -62,23 +63,7 @@ export class ImpairedDriver implements PacketDriver {
     this.#holdAt = new Float64Array(HOLD_SLOTS).fill(-1);
   }
 
-  get mac(): number {
-    return this.inner.mac;
-  }
-
-  get queues(): number {
-    return this.inner.queues;
-  }
-
-  get frameCapacity(): number {
-    return this.inner.frameCapacity;
-  }
-
-  get stats(): DriverStats {
-    return this.inner.stats;
-  }
-
-  rxBurst(queue: number, out: FrameBatch, max: number): number {
+  override rxBurst(queue: number, out: FrameBatch, max: number): number {
     const imp = this.#imp;
     const rnd = this.#rnd;
     const lim = max < out.capacity ? max : out.capacity;
@@ -143,7 +128,7 @@ export class ImpairedDriver implements PacketDriver {
     if (this.#holding >= HOLD_SLOTS || len > this.#slotSize) return false;
     for (let i = 0; i < HOLD_SLOTS; i++) {
       if (this.#holdAt[i] < 0) {
-        this.#hold.set(buf.subarray(off, off + len), i * this.#slotSize);
+        copyBytes(buf, off, this.#hold, i * this.#slotSize, len);
         this.#holdLen[i] = len;
         this.#holdAt[i] = at;
         this.#holding++;
@@ -153,7 +138,7 @@ export class ImpairedDriver implements PacketDriver {
     return false;
   }
 
-  rxRelease(queue: number, batch: FrameBatch): void {
+  override rxRelease(queue: number, batch: FrameBatch): void {
     for (let i = 0; i < batch.count; i++) {
       const id = batch.id[i];
       if (id < 0 && this.#holdAt[-1 - id] >= 0) {
@@ -167,11 +152,7 @@ export class ImpairedDriver implements PacketDriver {
     }
   }
 
-  txAlloc(queue: number, out: FrameBatch, max: number): number {
-    return this.inner.txAlloc(queue, out, max);
-  }
-
-  txBurst(queue: number, batch: FrameBatch, count: number): void {
+  override txBurst(queue: number, batch: FrameBatch, count: number): void {
     const imp = this.#imp;
     const rnd = this.#rnd;
     // Lost frames leave the batch: move the kept ones down (slot ids travel with them).
@@ -192,7 +173,7 @@ export class ImpairedDriver implements PacketDriver {
     this.inner.txBurst(queue, batch, kept);
   }
 
-  waitRx(queue: number, timeoutMs: number): Promise<void> {
+  override waitRx(queue: number, timeoutMs: number): Promise<void> {
     if (this.#holding > 0) {
       let soonest = Infinity;
       for (let i = 0; i < HOLD_SLOTS; i++) if (this.#holdAt[i] >= 0 && this.#holdAt[i] < soonest) soonest = this.#holdAt[i];
@@ -200,14 +181,6 @@ export class ImpairedDriver implements PacketDriver {
       if (wait < timeoutMs) timeoutMs = wait > 0 ? wait : 0;
     }
     return this.inner.waitRx(queue, timeoutMs);
-  }
-
-  wakeRx(queue: number): void {
-    this.inner.wakeRx(queue);
-  }
-
-  close(): void {
-    this.inner.close();
   }
 }
 

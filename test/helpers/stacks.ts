@@ -50,45 +50,35 @@ export interface StackPair {
   close(): Promise<void>;
 }
 
-export interface SimPair {
+export interface SimPair extends StackPair {
   wire: SimWire;
-  server: MtcpContext;
-  client: MtcpContext;
-  close(): Promise<void>;
+}
+
+/** Contexts on core 0 of a server and a client runtime, closed together. */
+function stackPair(sr: MtcpRuntime, cr: MtcpRuntime): StackPair {
+  const server = sr.createContext(0);
+  const client = cr.createContext(0);
+  return {
+    server,
+    client,
+    async close() {
+      mtcp_destroy_context(client);
+      mtcp_destroy_context(server);
+      await Promise.all([client.closed, server.closed]);
+    },
+  };
 }
 
 export function simPair(o: ConfOptions & { seed?: number } = {}): SimPair {
   const wire = new SimWire({ seed: o.seed ?? 1, autoAdvance: true });
   const sr = new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', o), { sim: wire, secret: [1, 2] });
   const cr = new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', o), { sim: wire, secret: [3, 4] });
-  const server = sr.createContext(0);
-  const client = cr.createContext(0);
-  return {
-    wire,
-    server,
-    client,
-    async close() {
-      mtcp_destroy_context(client);
-      mtcp_destroy_context(server);
-      await Promise.all([client.closed, server.closed]);
-    },
-  };
+  return { wire, ...stackPair(sr, cr) };
 }
 
 /** The same pair over the shm wire in one thread: real time, as an application sees it. */
 export function shmPair(o: ConfOptions = {}): StackPair {
   const opts = { ...o, io: 'shm' as const };
   const sr = new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', opts), { secret: [1, 2] });
-  const cr = new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', opts), { shm: sr.shmPeer(), secret: [3, 4] });
-  const server = sr.createContext(0);
-  const client = cr.createContext(0);
-  return {
-    server,
-    client,
-    async close() {
-      mtcp_destroy_context(client);
-      mtcp_destroy_context(server);
-      await Promise.all([client.closed, server.closed]);
-    },
-  };
+  return stackPair(sr, new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', opts), { shm: sr.shmPeer(), secret: [3, 4] }));
 }

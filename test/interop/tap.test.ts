@@ -16,6 +16,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
+import type { MtcpContext } from '../../src/mtcp/context.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { connect, createServer, MtcpAgent } from '../../src/net/index.ts';
 import { buildCli } from '../helpers/cli.ts';
@@ -25,6 +26,54 @@ const NS = `mtcpts-tap-${process.pid}`;
 const IF = `mtap${process.pid % 100000}`;
 const KERNEL = '198.18.7.1';
 const US = '198.18.7.2';
+
+type Run = (cmd: string, args: string[], timeoutMs?: number) => Promise<{ code: number; stdout: Buffer; stderr: string }>;
+
+/** `ip` with these arguments; throws with its message when it fails. */
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/**
+ * A namespace for one test, deleted when the test ends, and the name of the TAP interface our
+ * stack opens for it. `run` executes a command in the namespace without blocking this thread
+ * (our stack must keep running).
+ */
+function namespace(t: { teardown(fn: () => unknown): void }, suffix: string): { ns: string; ifname: string; run: Run } {
+  const ns = `${NS}-${suffix}`;
+  ip('netns', 'add', ns);
+  t.teardown(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+  const run: Run = (cmd, args, timeoutMs = 60_000) => new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'buffer', timeout: timeoutMs, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr: stderr.toString() });
+    });
+  });
+  return { ns, ifname: `${IF}${suffix}`.slice(0, 15), run };
+}
+
+/** The mtcp.conf lines of our port on TAP interface `ifname`. */
+const tapPort = (ifname: string): string[] => ['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`];
+
+/** A context on TAP interface `ifname` with these further mtcp.conf lines, stopped when the test ends. */
+function tapContext(t: { teardown(fn: () => unknown): void }, ifname: string, lines: string[], label: string): MtcpContext {
+  const mctx = new MtcpRuntime(parseMtcpConf([...tapPort(ifname), ...lines].join('\n'), label)).createContext(0);
+  t.teardown(async () => {
+    mctx.stop();
+    await mctx.closed;
+  });
+  return mctx;
+}
+
+/** The interface exists once our driver opened it: hand it to the namespace and address the kernel's end. */
+function giveInterface(ns: string, ifname: string): void {
+  ip('link', 'set', ifname, 'netns', ns);
+  ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
+  ip('-n', ns, 'link', 'set', ifname, 'up');
+}
 
 function missing(): string | null {
   if (process.getuid?.() !== 0) return 'not root';
@@ -40,41 +89,14 @@ if (why && !process.env.CI) {
   t.pass('skipped');
 } else {
   t.test('our stack over TAP against the kernel in a namespace', async (t) => {
-    const ip = (...args: string[]): void => {
-      const r = spawnSync('ip', args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-    };
-    /** Run a command in the namespace without blocking this thread (our stack must keep running). */
-    const inNs = (cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: Buffer; stderr: string }> =>
-      new Promise((resolve) => {
-        execFile('ip', ['netns', 'exec', NS, cmd, ...args], { encoding: 'buffer', timeout: timeoutMs, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-          resolve({ code, stdout, stderr: stderr.toString() });
-        });
-      });
-
-    ip('netns', 'add', NS);
-    t.teardown(() => {
-      spawnSync('ip', ['netns', 'del', NS]);
-    });
+    const { ns, ifname, run } = namespace(t, 'a');
     const capture = join(mkdtempSync(join(tmpdir(), 'mtcpts-cap-')), 'tap.pcapng');
-    const config = parseMtcpConf([
-      'io = tap', `port = ${IF}`, `${IF}.addr = ${US}/24`, `${IF}.mac = 02:00:c6:12:07:02`,
-      'max_concurrency = 1024', 'max_num_buffers = 1024', 'rcvbuf = 65536', 'sndbuf = 65536', 'tcp_timeout = 30',
-      `capture = ${capture}`,
-    ].join('\n'), '<tap test>');
-    const mctx = new MtcpRuntime(config).createContext(0);
-    t.teardown(async () => {
-      mctx.stop();
-      await mctx.closed;
-    });
-    // The interface exists once our driver opened it: hand it to the namespace, address the kernel's end.
-    ip('link', 'set', IF, 'netns', NS);
-    ip('-n', NS, 'addr', 'add', `${KERNEL}/24`, 'dev', IF);
-    ip('-n', NS, 'link', 'set', IF, 'up');
-    ip('-n', NS, 'link', 'set', 'lo', 'up');
+    const mctx = tapContext(t, ifname, ['max_concurrency = 1024', 'max_num_buffers = 1024', 'rcvbuf = 65536', 'sndbuf = 65536',
+      'tcp_timeout = 30', `capture = ${capture}`], '<tap test>');
+    giveInterface(ns, ifname);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
 
-    const ping = await inNs('ping', ['-c', '3', '-W', '2', US]);
+    const ping = await run('ping', ['-c', '3', '-W', '2', US]);
     t.equal(ping.code, 0, 'ping reaches our stack');
     t.match(ping.stdout.toString(), /3 received/);
 
@@ -93,18 +115,18 @@ if (why && !process.env.CI) {
     await once(server, 'listening');
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
     for (const [path, body] of Object.entries(files)) {
-      const r = await inNs('curl', ['-sS', '--max-time', '20', `http://${US}${path}`]);
+      const r = await run('curl', ['-sS', '--max-time', '20', `http://${US}${path}`]);
       t.equal(r.code, 0, `curl ${path}: ${r.stderr}`);
       t.equal(sha(r.stdout), sha(body), `curl ${path}: sha256 matches`);
     }
-    const refused = await inNs('curl', ['-sS', '--max-time', '10', `http://${US}:81/`]);
+    const refused = await run('curl', ['-sS', '--max-time', '10', `http://${US}:81/`]);
     t.equal(refused.code, 7, 'curl to a closed port: connection refused (exit 7)');
 
     // The other way: the kernel serves, we fetch.
     const dir = mkdtempSync(join(tmpdir(), 'mtcpts-www-'));
     const kernelFile = randomBytes(1 << 20);
     writeFileSync(join(dir, 'file.bin'), kernelFile);
-    const py = spawn('ip', ['netns', 'exec', NS, 'python3', '-m', 'http.server', '8000', '--bind', KERNEL, '--directory', dir], { stdio: 'ignore' });
+    const py = spawn('ip', ['netns', 'exec', ns, 'python3', '-m', 'http.server', '8000', '--bind', KERNEL, '--directory', dir], { stdio: 'ignore' });
     t.teardown(() => {
       py.kill('SIGTERM');
     });
@@ -158,23 +180,7 @@ if (why && !process.env.CI) {
   });
 
   t.test('epserver over TAP: the kernel\'s curl and wrk, 100 MiB intact, SIGINT', async (t) => {
-    const ns = `${NS}-e`;
-    const ifname = `${IF}e`.slice(0, 15);
-    const ipc = (...args: string[]): void => {
-      const r = spawnSync('ip', args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-    };
-    const run = (cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: Buffer; stderr: string }> =>
-      new Promise((resolve) => {
-        execFile('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'buffer', timeout: timeoutMs, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-          resolve({ code, stdout, stderr: stderr.toString() });
-        });
-      });
-    ipc('netns', 'add', ns);
-    t.teardown(() => {
-      spawnSync('ip', ['netns', 'del', ns]);
-    });
+    const { ns, ifname, run } = namespace(t, 'e');
     const dir = mkdtempSync(join(tmpdir(), 'mtcpts-ep-'));
     const www = join(dir, 'www');
     mkdirSync(www);
@@ -182,7 +188,7 @@ if (why && !process.env.CI) {
     writeFileSync(join(www, 'big.bin'), big);
     writeFileSync(join(www, 'index.html'), '<h1>over tap</h1>\n');
     const conf = join(dir, 'tap.conf');
-    writeFileSync(conf, ['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
+    writeFileSync(conf, [...tapPort(ifname),
       'max_concurrency = 4096', 'max_num_buffers = 4096', 'rcvbuf = 65536', 'sndbuf = 262144', 'tcp_timeout = 30'].join('\n'));
     const cli = await buildCli();
     const server = spawn(process.execPath, [cli, 'epserver', '-p', www, '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -198,9 +204,7 @@ if (why && !process.env.CI) {
       });
       server.once('exit', () => reject(new Error(`epserver exited: ${stderr}`)));
     });
-    ipc('link', 'set', ifname, 'netns', ns);
-    ipc('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-    ipc('-n', ns, 'link', 'set', ifname, 'up');
+    giveInterface(ns, ifname);
 
     const index = await run('curl', ['-sS', '--max-time', '20', `http://${US}/`]);
     t.equal(index.stdout.toString(), '<h1>over tap</h1>\n', 'curl gets index.html');
@@ -230,25 +234,9 @@ if (why && !process.env.CI) {
   });
 
   t.test('bulk both ways with half-close, and a kernel reset surfaces as ECONNRESET', async (t) => {
-    const ns = `${NS}-b`;
-    const ifname = `${IF}b`.slice(0, 15);
-    const ipc = (...args: string[]): void => {
-      const r = spawnSync('ip', args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-    };
-    ipc('netns', 'add', ns);
-    t.teardown(() => {
-      spawnSync('ip', ['netns', 'del', ns]);
-    });
-    const mctx = new MtcpRuntime(parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
-      'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 262144', 'sndbuf = 262144', 'tcp_timeout = 60'].join('\n'), '<tap bulk>')).createContext(0);
-    t.teardown(async () => {
-      mctx.stop();
-      await mctx.closed;
-    });
-    ipc('link', 'set', ifname, 'netns', ns);
-    ipc('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-    ipc('-n', ns, 'link', 'set', ifname, 'up');
+    const { ns, ifname } = namespace(t, 'b');
+    const mctx = tapContext(t, ifname, ['max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 262144', 'sndbuf = 262144', 'tcp_timeout = 60'], '<tap bulk>');
+    giveInterface(ns, ifname);
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
     const py = (code: string): ReturnType<typeof spawn> => spawn('ip', ['netns', 'exec', ns, 'python3', '-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     const output = (p: ReturnType<typeof spawn>): Promise<string> => new Promise((resolve) => {
@@ -335,26 +323,10 @@ time.sleep(60)
   });
 
   t.test('with 5% of frames lost each way (impair = loss=0.05), 100 MiB each way arrives intact', { timeout: 600_000 }, async (t) => {
-    const ns = `${NS}-l`;
-    const ifname = `${IF}l`.slice(0, 15);
-    const ipc = (...args: string[]): void => {
-      const r = spawnSync('ip', args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-    };
-    ipc('netns', 'add', ns);
-    t.teardown(() => {
-      spawnSync('ip', ['netns', 'del', ns]);
-    });
-    const mctx = new MtcpRuntime(parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
-      'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 1048576', 'tcp_timeout = 120',
-      'impair = loss=0.05'].join('\n'), '<tap loss>')).createContext(0);
-    t.teardown(async () => {
-      mctx.stop();
-      await mctx.closed;
-    });
-    ipc('link', 'set', ifname, 'netns', ns);
-    ipc('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-    ipc('-n', ns, 'link', 'set', ifname, 'up');
+    const { ns, ifname } = namespace(t, 'l');
+    const mctx = tapContext(t, ifname, ['max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 1048576', 'tcp_timeout = 120',
+      'impair = loss=0.05'], '<tap loss>');
+    giveInterface(ns, ifname);
     const answer = randomBytes(100 << 20);
     let received = '';
     const server = createServer({ mctx, allowHalfOpen: true }, (s) => {
@@ -401,25 +373,9 @@ print(hashlib.sha256(data).hexdigest(), h.hexdigest(), n)
       else t.comment('nginx not installed: skipped');
       return;
     }
-    const ns = `${NS}-n`;
-    const ifname = `${IF}n`.slice(0, 15);
-    const ipc = (...args: string[]): void => {
-      const r = spawnSync('ip', args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-    };
-    ipc('netns', 'add', ns);
-    t.teardown(() => {
-      spawnSync('ip', ['netns', 'del', ns]);
-    });
-    const mctx = new MtcpRuntime(parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
-      'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 65536', 'tcp_timeout = 60'].join('\n'), '<tap nginx>')).createContext(0);
-    t.teardown(async () => {
-      mctx.stop();
-      await mctx.closed;
-    });
-    ipc('link', 'set', ifname, 'netns', ns);
-    ipc('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-    ipc('-n', ns, 'link', 'set', ifname, 'up');
+    const { ns, ifname } = namespace(t, 'n');
+    const mctx = tapContext(t, ifname, ['max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 65536', 'tcp_timeout = 60'], '<tap nginx>');
+    giveInterface(ns, ifname);
     const dir = mkdtempSync(join(tmpdir(), 'mtcpts-nginx-'));
     const www = join(dir, 'www');
     mkdirSync(www);

@@ -1,0 +1,57 @@
+/**
+ * The base of driver wrappers (impair.ts, capture.ts): everything passes
+ * through to the wrapped driver; a wrapper overrides what it changes.
+ */
+import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
+
+export abstract class DriverWrapper implements PacketDriver {
+  readonly name: string;
+
+  constructor(readonly inner: PacketDriver, suffix: string) {
+    this.name = `${inner.name}+${suffix}`;
+  }
+
+  get mac(): number {
+    return this.inner.mac;
+  }
+
+  get queues(): number {
+    return this.inner.queues;
+  }
+
+  get frameCapacity(): number {
+    return this.inner.frameCapacity;
+  }
+
+  get stats(): DriverStats {
+    return this.inner.stats;
+  }
+
+  rxBurst(queue: number, out: FrameBatch, max: number): number {
+    return this.inner.rxBurst(queue, out, max);
+  }
+
+  rxRelease(queue: number, batch: FrameBatch): void {
+    this.inner.rxRelease(queue, batch);
+  }
+
+  txAlloc(queue: number, out: FrameBatch, max: number): number {
+    return this.inner.txAlloc(queue, out, max);
+  }
+
+  txBurst(queue: number, batch: FrameBatch, count: number): void {
+    this.inner.txBurst(queue, batch, count);
+  }
+
+  waitRx(queue: number, timeoutMs: number): Promise<void> {
+    return this.inner.waitRx(queue, timeoutMs);
+  }
+
+  wakeRx(queue: number): void {
+    this.inner.wakeRx(queue);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
