@@ -20,7 +20,7 @@ import type { MtcpContext } from '../../src/mtcp/context.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { connect, createServer, MtcpAgent } from '../../src/net/index.ts';
 import { buildCli } from '../helpers/cli.ts';
-import { BAD_FRAMES } from '../helpers/tshark.ts';
+import { badFrameArgs } from '../helpers/tshark.ts';
 
 const NS = `mtcpts-tap-${process.pid}`;
 const IF = `mtap${process.pid % 100000}`;
@@ -161,15 +161,13 @@ if (why && !process.env.CI) {
       const all = spawnSync('tshark', ['-r', capture, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', maxBuffer: 1 << 26 });
       t.equal(all.status, 0, 'tshark reads the capture');
       const frames = all.stdout.trim().split('\n').length;
-      const bad = spawnSync('tshark', ['-r', capture, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
-        '-Y', BAD_FRAMES], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const bad = spawnSync('tshark', badFrameArgs(capture), { encoding: 'utf8', maxBuffer: 1 << 26 });
       t.equal(bad.status, 0, bad.stderr);
       const offending = bad.stdout.trim();
       t.equal(offending, '', `of ${frames} frames, none malformed or with a bad checksum${offending ? `; tshark reports: ${offending.split('\n').slice(0, 5).join(' | ')}` : ''}`);
       if (offending) {
         // Keep the evidence: the offending frames in full.
-        const detail = spawnSync('tshark', ['-r', capture, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-V', '-x',
-          '-Y', BAD_FRAMES], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const detail = spawnSync('tshark', [...badFrameArgs(capture), '-V', '-x'], { encoding: 'utf8', maxBuffer: 1 << 26 });
         t.comment(detail.stdout.slice(0, 6000));
       }
     } else if (process.env.CI) {

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureDriver } from '../../src/io/capture.ts';
-import { BAD_FRAMES } from '../helpers/tshark.ts';
+import { badFrameArgs } from '../helpers/tshark.ts';
+import { emitEthernet, emitIpv4, emitTcp, ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP, IPV4_HLEN, TCP_ACK, TCP_HLEN, TCP_PSH, TcpFields } from '../../src/stack/wire/index.ts';
 import { SimWire } from '../../src/io/sim.ts';
 import { MAC_A, MAC_B, recvFrames, sendBytes, sendFrames, seqsOf, tcpFrame } from './fixtures/frames.ts';
 
@@ -54,19 +55,54 @@ t.test('frames both ways land in the file with their direction, bytes intact', a
   }
 });
 
-t.test('the tshark check the interop tests use catches a bad checksum', async (t) => {
+/** A 198.18.0.1:80 -> 198.18.0.2:40000 data segment with correct checksums. */
+function httpSegment(seq: number, payload: Uint8Array): Uint8Array {
+  const f = new Uint8Array(ETH_HLEN + IPV4_HLEN + TCP_HLEN + payload.length);
+  emitEthernet(f, 0, MAC_B, MAC_A, ETHERTYPE_IPV4);
+  emitIpv4(f, ETH_HLEN, SERVER_IP, CLIENT_IP, IPPROTO_TCP, TCP_HLEN + payload.length, 0, 64);
+  f.set(payload, ETH_HLEN + IPV4_HLEN + TCP_HLEN);
+  const h = new TcpFields();
+  h.srcPort = 80;
+  h.dstPort = 40000;
+  h.seq = seq;
+  h.ack = 1;
+  h.flags = TCP_PSH | TCP_ACK;
+  h.window = 65535;
+  emitTcp(f, ETH_HLEN + IPV4_HLEN, h, SERVER_IP, CLIENT_IP, payload.length);
+  return f;
+}
+const SERVER_IP = 0xc6120001 | 0;
+const CLIENT_IP = 0xc6120002 | 0;
+
+/** The frame numbers tshark lists for a display filter. */
+function framesMatching(args: string[]): number[] {
+  const r = spawnSync('tshark', [...args, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+t.test('the tshark check the interop tests use: bad checksums and broken headers count, tshark\'s reassembly limits do not', async (t) => {
   if (spawnSync('sh', ['-c', 'command -v tshark']).status !== 0) {
     if (process.env.CI) t.fail('tshark is missing in CI');
     else t.comment('tshark not installed: skipped');
     return;
   }
-  const path = join(mkdtempSync(join(tmpdir(), 'mtcpts-cap-')), 'bad.pcapng');
+  const path = join(mkdtempSync(join(tmpdir(), 'mtcpts-cap-')), 'check.pcapng');
   const wire = new SimWire({ seed: 1 });
   const a = new CaptureDriver(wire.attach(MAC_A), path);
-  sendBytes(a, tcpFrame(MAC_B, MAC_A, 0xc6120001, 0xc6120002, 1000, 80)); // IP and TCP checksums left at 0
+  const response = new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: 2048\r\n\r\n${'x'.repeat(2048)}`);
+  const stream = new Uint8Array(response.length * 2);
+  stream.set(response, 0);
+  stream.set(response, response.length);
+  const end = response.length;
+  const sendRange = (from: number, to: number) => sendBytes(a, httpSegment(1 + from, stream.subarray(from, to)));
+  sendRange(0, 1000); // 1: the first response, in two segments
+  sendRange(1000, end); // 2
+  sendRange(end, end + 1000); // 3: the second response begins
+  sendRange(end - 100, end + 100); // 4: a resend cut differently, across the end of the first response
+  sendBytes(a, tcpFrame(MAC_B, MAC_A, SERVER_IP, CLIENT_IP, 1000, 80)); // 5: IP and TCP checksums left at 0
+  sendBytes(a, httpSegment(1, new Uint8Array(0)).subarray(0, ETH_HLEN + IPV4_HLEN + 10)); // 6: TCP header cut short
   a.close();
-  const bad = spawnSync('tshark', ['-r', path, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
-    '-Y', BAD_FRAMES], { encoding: 'utf8' });
-  t.equal(bad.status, 0, bad.stderr);
-  t.equal(bad.stdout.trim().split('\n').filter(Boolean).length, 1, 'the frame with bad checksums is reported');
+  t.same(framesMatching(['-r', path, '-Y', '_ws.malformed.reassembly']), [4], 'tshark reports a reassembly error on the resend');
+  t.same(framesMatching(badFrameArgs(path)), [5, 6], 'the check counts the bad checksums and the cut header, not the resend');
 });
