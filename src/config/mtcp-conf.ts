@@ -18,10 +18,10 @@ export type { ArpEntry } from './arp-conf.ts';
 export type { RouteEntry } from './route-conf.ts';
 export type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 
-export type IoName = 'sim' | 'shm' | 'tap';
-const IO_NAMES: readonly IoName[] = ['sim', 'shm', 'tap'];
+export type IoName = 'sim' | 'shm' | 'tap' | 'dpdk';
+const IO_NAMES: readonly IoName[] = ['sim', 'shm', 'tap', 'dpdk'];
 /** Drivers planned but not in this version. */
-const IO_LATER = ['dpdk', 'netmap'];
+const IO_LATER = ['netmap'];
 
 /** One port: mTCP read these from the kernel's interface; mtcp-ts reads `<port>.addr` / `<port>.mac`. */
 export interface PortConfig {
@@ -33,6 +33,10 @@ export interface PortConfig {
   prefix: number;
   /** 48-bit MAC; 02:00:a:b:c:d (locally administered, from the address) unless `<port>.mac` is given. */
   mac: number;
+  /** Whether `<port>.mac` was given (io = dpdk otherwise keeps the device's own MAC). */
+  macGiven: boolean;
+  /** io = dpdk: `<port>.device`, a PCI address or a virtual device with its arguments ('' otherwise). */
+  device: string;
 }
 
 export interface MtcpConfig {
@@ -44,7 +48,7 @@ export interface MtcpConfig {
   numCores: number;
   /** CPUs the cores may use (`core_mask`); the lowest numCores bits by default (inexact above 52 cores). */
   coreMask: number;
-  /** Memory channels per socket (`num_mem_ch`, for DPDK later). */
+  /** Memory channels per socket (`num_mem_ch`, passed to DPDK's EAL as -n). */
   numMemCh: number;
   /** Ports in `port` order. */
   ports: PortConfig[];
@@ -128,6 +132,8 @@ function impairments(file: string, l: Line): Partial<DriverImpairments> {
   return out;
 }
 const PORT_NAME = /^[A-Za-z0-9_]+$/;
+/** The per-port keys: `<port>.addr`, `<port>.mac`, `<port>.device`. */
+type PortKey = 'addr' | 'mac' | 'device';
 
 /** Parse mtcp.conf text (no files are read; arp and routes stay empty). */
 export function parseMtcpConf(text: string, file: string): MtcpConfig {
@@ -137,7 +143,7 @@ export function parseMtcpConf(text: string, file: string): MtcpConfig {
 /** The config and where each plain key was given (for errors found later, e.g. a missing arp_conf file). */
 function parseWithLines(text: string, file: string): { config: MtcpConfig; seen: Map<string, Line> } {
   const seen = new Map<string, Line>();
-  const portKeys = new Map<string, Map<'addr' | 'mac', Line>>();
+  const portKeys = new Map<string, Map<PortKey, Line>>();
   for (const { line, text: t } of contentLines(text)) {
     const eq = t.indexOf('=');
     if (eq < 0) throw new ConfigError(file, line, `\`${t}\` has no \`=\``, '`key = value`');
@@ -145,16 +151,16 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
     const value = t.slice(eq + 1).trim();
     if (key === '') throw new ConfigError(file, line, `\`${t}\` has no key before \`=\``, '`key = value`');
     if (value === '') throw new ConfigError(file, line, `${key} has no value`, '`key = value`');
-    const dot = /^([A-Za-z0-9_]+)\.(addr|mac)$/.exec(key);
+    const dot = /^([A-Za-z0-9_]+)\.(addr|mac|device)$/.exec(key);
     if (dot) {
-      const per = portKeys.get(dot[1]) ?? new Map<'addr' | 'mac', Line>();
-      if (per.has(dot[2] as 'addr' | 'mac')) throw new ConfigError(file, line, `duplicate key ${key}`, 'each key once');
-      per.set(dot[2] as 'addr' | 'mac', { line, value });
+      const per = portKeys.get(dot[1]) ?? new Map<PortKey, Line>();
+      if (per.has(dot[2] as PortKey)) throw new ConfigError(file, line, `duplicate key ${key}`, 'each key once');
+      per.set(dot[2] as PortKey, { line, value });
       portKeys.set(dot[1], per);
       continue;
     }
     if (!KEYS.has(key)) {
-      throw new ConfigError(file, line, `unknown key \`${key}\``, `one of ${[...KEYS].join(', ')}, <port>.addr, <port>.mac`);
+      throw new ConfigError(file, line, `unknown key \`${key}\``, `one of ${[...KEYS].join(', ')}, <port>.addr, <port>.mac, <port>.device`);
     }
     if (seen.has(key)) throw new ConfigError(file, line, `duplicate key ${key}`, 'each key once');
     seen.set(key, { line, value });
@@ -244,8 +250,17 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
     } else {
       mac = 0x020000000000 + cidr.addr; // locally administered 02:00:a:b:c:d
     }
-    return { name, addr: cidr.addr, prefix: cidr.prefix, mac };
+    const deviceLine = per?.get('device');
+    if (c.io === 'dpdk' && !deviceLine) {
+      throw new ConfigError(file, portLine?.line ?? 0, `io = dpdk: port ${name} has no device`,
+        `a line \`${name}.device = <PCI address, or virtual device such as net_af_packet0,iface=veth0>\``);
+    }
+    if (c.io !== 'dpdk' && deviceLine) throw new ConfigError(file, deviceLine.line, `${name}.device is for io = dpdk`, 'no <port>.device line, or io = dpdk');
+    return { name, addr: cidr.addr, prefix: cidr.prefix, mac, macGiven: !!macLine, device: deviceLine?.value ?? '' };
   });
+  if (c.io === 'dpdk' && c.ports.length > 1) {
+    throw new ConfigError(file, portLine?.line ?? 0, 'io = dpdk takes one port in this version', 'one name in `port`');
+  }
   if ((l = get('stat_print'))) {
     c.statPrint = l.value.split(/\s+/);
     for (const p of c.statPrint) {

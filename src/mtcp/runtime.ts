@@ -13,6 +13,7 @@ import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
 import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';
 import { TapDriver } from '../io/tap.ts';
+import { DpdkPort, ealArgs, isPciAddress } from '../io/dpdk.ts';
 import type { SimWire } from '../io/sim.ts';
 import type { ContextConfig } from '../stack/context.ts';
 import { MtcpContext, type Clock } from './context.ts';
@@ -40,6 +41,8 @@ export class MtcpRuntime {
   readonly #shm: { wire: ShmWireShared; port: 0 | 1 } | undefined;
   readonly #secret: [number, number] | undefined;
   readonly contexts = new Map<number, MtcpContext>();
+  /** io = dpdk: the started port, shared by this runtime's contexts (one queue each). */
+  #dpdk: DpdkPort | null = null;
 
   constructor(config: MtcpConfig, options: MtcpInitOptions = {}) {
     if (config.ports.length === 0) throw new Error(`${config.file}: no port configured; set \`port\` and \`<port>.addr\``);
@@ -79,6 +82,13 @@ export class MtcpRuntime {
     } else if (cfg.io === 'tap') {
       // The port's name is the TAP interface's (created when missing).
       driver = new TapDriver(port.name, port.mac, { frameCapacity: Math.max(2048, cfg.mtu + 14) });
+      clock = realClock;
+    } else if (cfg.io === 'dpdk') {
+      if (!this.#dpdk || this.#dpdk.closed) this.#dpdk = DpdkPort.open({
+        device: port.device, queues: cfg.numCores, mtu: cfg.mtu, mac: port.macGiven ? port.mac : undefined,
+        eal: ealArgs({ coreMask: cfg.coreMask, numMemCh: cfg.numMemCh, pci: isPciAddress(port.device) }),
+      });
+      driver = this.#dpdk.driver();
       clock = realClock;
     } else {
       const shm = this.#shm!;

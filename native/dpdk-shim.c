@@ -1,0 +1,241 @@
+/*
+ * The DPDK driver's native half (src/io/dpdk.ts loads it with koffi).
+ *
+ * Why a shim rather than calling rte_eth_fp_ops' function pointers from
+ * JavaScript: rte_eth_rx_burst, rte_eth_tx_burst and rte_pktmbuf_alloc_bulk
+ * are static inline, and the structs port setup needs (rte_eth_conf,
+ * rte_eth_dev_info) change layout between releases. Compiled against the
+ * installed headers, this file gets every offset from the compiler, and each
+ * burst is one bound koffi call (bench/dpdk-ffi.ts measures both ways).
+ *
+ * Frames stay in mbufs: the driver maps the mempool's memory once, and these
+ * functions report each frame as an offset into that mapping.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+/* Bumped when a signature below changes; src/io/dpdk.ts checks it. */
+#define MTCPTS_SHIM_ABI 1
+
+/* Offload bits reported by mtcpts_port_setup and carried per received frame. */
+#define OFFLOAD_TX_CKSUM 1u /* the port fills IPv4 and TCP checksums */
+#define OFFLOAD_RX_CKSUM 2u /* the port verifies them and says so per frame */
+#define RX_CKSUM_GOOD 1u    /* per frame: IPv4 and TCP checksums verified good */
+#define RX_CKSUM_BAD 2u     /* per frame: the port found one of them bad */
+
+/*
+ * Symmetric RSS: with the key 0x6d5a repeated, the Toeplitz hash of
+ * (src, dst, sport, dport) equals that of (dst, src, dport, sport), so both
+ * directions of a flow land on one queue (Woo and Park, "Scalable TCP Session
+ * Monitoring with Symmetric Receive-side Scaling", 2012; mTCP uses the same key).
+ */
+static uint8_t symmetric_rss_key[40] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
+int mtcpts_abi(void) { return MTCPTS_SHIM_ABI; }
+
+int mtcpts_errno(void) { return rte_errno; }
+
+/*
+ * Configure and start `port` with `nq` RX/TX queue pairs, RSS over IPv4/TCP
+ * with the symmetric key when nq > 1, and checksum offload when the port has
+ * it. Returns the OFFLOAD_* bits in use (>= 0) or a negative errno.
+ */
+int mtcpts_port_setup(uint16_t port, uint16_t nq, uint16_t nb_rxd, uint16_t nb_txd,
+		      struct rte_mempool *pool, uint16_t mtu)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	int offloads = 0;
+	int rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0)
+		return rc;
+	if (nq > info.max_rx_queues || nq > info.max_tx_queues)
+		return -EINVAL;
+	memset(&conf, 0, sizeof(conf));
+	if (nq > 1) {
+		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+		if (hf == 0)
+			return -ENOTSUP; /* several queues but no way to spread flows over them */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(symmetric_rss_key);
+		conf.rx_adv_conf.rss_conf.rss_hf = hf;
+	}
+	const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+	if ((info.tx_offload_capa & tx_ck) == tx_ck) {
+		conf.txmode.offloads |= tx_ck;
+		offloads |= OFFLOAD_TX_CKSUM;
+	}
+	if ((info.rx_offload_capa & rx_ck) == rx_ck) {
+		conf.rxmode.offloads |= rx_ck;
+		offloads |= OFFLOAD_RX_CKSUM;
+	}
+	rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+	if (rc != 0)
+		return rc;
+	int socket = rte_eth_dev_socket_id(port);
+	for (uint16_t q = 0; q < nq; q++) {
+		struct rte_eth_rxconf rxc = info.default_rxconf;
+		struct rte_eth_txconf txc = info.default_txconf;
+		rxc.offloads = conf.rxmode.offloads;
+		txc.offloads = conf.txmode.offloads;
+		rc = rte_eth_rx_queue_setup(port, q, nb_rxd, socket, &rxc, pool);
+		if (rc != 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port, q, nb_txd, socket, &txc);
+		if (rc != 0)
+			return rc;
+	}
+	rc = rte_eth_dev_set_mtu(port, mtu);
+	if (rc != 0 && rc != -ENOTSUP && rc != -ENOSYS)
+		return rc;
+	rc = rte_eth_dev_start(port);
+	if (rc != 0)
+		return rc;
+	return offloads;
+}
+
+struct range {
+	uintptr_t lo, hi;
+};
+
+static void widen(struct rte_mempool *mp, void *arg, struct rte_mempool_memhdr *memhdr, unsigned idx)
+{
+	(void)mp;
+	(void)idx;
+	struct range *r = arg;
+	uintptr_t lo = (uintptr_t)memhdr->addr, hi = lo + memhdr->len;
+	if (r->lo == 0 || lo < r->lo)
+		r->lo = lo;
+	if (hi > r->hi)
+		r->hi = hi;
+}
+
+/* The address range holding every object of `pool`: out[0] = start, out[1] = end. */
+void mtcpts_pool_range(struct rte_mempool *pool, uint64_t *out)
+{
+	struct range r = {0, 0};
+	rte_mempool_mem_iter(pool, widen, &r);
+	out[0] = r.lo;
+	out[1] = r.hi;
+}
+
+/*
+ * Receive up to n frames. For frame i: meta[3i] = offset of its first byte
+ * from `base`, meta[3i + 1] = its length, meta[3i + 2] = RX_CKSUM_* bits.
+ * A chained (multi-segment) mbuf cannot be one view: it is freed and counted
+ * in *dropped, and the frames after it move up.
+ */
+uint16_t mtcpts_rx(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uintptr_t base,
+		   uint32_t *meta, uint32_t *dropped)
+{
+	uint16_t got = rte_eth_rx_burst(port, q, pkts, n), kept = 0;
+	for (uint16_t i = 0; i < got; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (m->nb_segs != 1) {
+			rte_pktmbuf_free(m);
+			(*dropped)++;
+			continue;
+		}
+		uint64_t ol = m->ol_flags;
+		uint32_t flags = 0;
+		if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		    (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			flags = RX_CKSUM_BAD;
+		else if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+			 (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			flags = RX_CKSUM_GOOD;
+		pkts[kept] = m;
+		meta[3 * kept] = (uint32_t)(rte_pktmbuf_mtod(m, uintptr_t) - base);
+		meta[3 * kept + 1] = m->data_len;
+		meta[3 * kept + 2] = flags;
+		kept++;
+	}
+	return kept;
+}
+
+/* Return n mbufs to their pool. */
+void mtcpts_free(struct rte_mbuf **pkts, uint16_t n)
+{
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/*
+ * Take up to n empty mbufs for transmission. For mbuf i: meta[2i] = offset of
+ * its data room from `base`, meta[2i + 1] = the bytes it can hold.
+ * Returns how many it took (fewer when the pool runs low).
+ */
+uint16_t mtcpts_alloc(struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n, uintptr_t base, uint32_t *meta)
+{
+	while (n > 0 && rte_pktmbuf_alloc_bulk(pool, pkts, n) != 0)
+		n >>= 1;
+	for (uint16_t i = 0; i < n; i++) {
+		meta[2 * i] = (uint32_t)(rte_pktmbuf_mtod(pkts[i], uintptr_t) - base);
+		meta[2 * i + 1] = rte_pktmbuf_tailroom(pkts[i]);
+	}
+	return n;
+}
+
+/*
+ * For a port that fills checksums: IPv4 checksum zero, TCP checksum the
+ * pseudo-header sum, and the mbuf told where the headers are (the contract of
+ * RTE_MBUF_F_TX_IP_CKSUM / RTE_MBUF_F_TX_TCP_CKSUM).
+ */
+static void offload_checksums(struct rte_mbuf *m)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	if (m->data_len < 14 + 20 || p[12] != 0x08 || p[13] != 0x00)
+		return;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+	uint16_t l3 = (uint16_t)((ip->version_ihl & 0x0f) * 4);
+	m->l2_len = 14;
+	m->l3_len = l3;
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	ip->hdr_checksum = 0;
+	if (ip->next_proto_id == IPPROTO_TCP && m->data_len >= 14 + l3 + 20) {
+		struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(p + 14 + l3);
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+		tcp->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	}
+}
+
+/*
+ * Transmit the first `count` of `allocated` mbufs from mtcpts_alloc, frame i
+ * being lens[i] bytes. Frees what the port did not take and the unused rest.
+ * Returns the number sent.
+ */
+uint16_t mtcpts_tx(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t count, uint16_t allocated,
+		   const uint32_t *lens, int offload)
+{
+	for (uint16_t i = 0; i < count; i++) {
+		struct rte_mbuf *m = pkts[i];
+		m->data_len = (uint16_t)lens[i];
+		m->pkt_len = lens[i];
+		if (offload)
+			offload_checksums(m);
+	}
+	uint16_t sent = 0;
+	/* A full TX ring drains as the port sends: a few tries before giving up on the rest. */
+	for (int tries = 0; tries < 4 && sent < count; tries++)
+		sent += rte_eth_tx_burst(port, q, pkts + sent, count - sent);
+	if (allocated > sent)
+		rte_pktmbuf_free_bulk(pkts + sent, allocated - sent);
+	return sent;
+}
