@@ -13,7 +13,7 @@ t.test('defaults: only an address given', async (t) => {
   t.equal(c.numCores, 1);
   t.equal(c.coreMask, 1);
   t.equal(c.numMemCh, 4);
-  t.same(c.ports, [{ name: 'shm0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001 }], 'default port is <io>0');
+  t.same(c.ports, [{ name: 'shm0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001, macGiven: false, device: '' }], 'default port is <io>0');
   t.same(c.statPrint, []);
   t.equal(c.maxConcurrency, 10000);
   t.equal(c.maxNumBuffers, 10000);
@@ -72,8 +72,8 @@ t.test('every key set', async (t) => {
   t.equal(c.coreMask, 0xf0);
   t.equal(c.numMemCh, 2);
   t.same(c.ports, [
-    { name: 'p0', addr: 0xc6120001, prefix: 24, mac: 0x0a1b2c3d4e5f },
-    { name: 'p1', addr: 0x0a010203, prefix: 16, mac: 0x02000a010203 },
+    { name: 'p0', addr: 0xc6120001, prefix: 24, mac: 0x0a1b2c3d4e5f, macGiven: true, device: '' },
+    { name: 'p1', addr: 0x0a010203, prefix: 16, mac: 0x02000a010203, macGiven: false, device: '' },
   ]);
   t.same(c.statPrint, ['p1', 'p0']);
   t.equal(c.maxConcurrency, 500);
@@ -128,11 +128,11 @@ t.test('port may follow its <port>.addr / .mac lines; stat_print may precede por
 t.test('an error message has the form file:line: problem; expected ...', async (t) => {
   let msg = '';
   try {
-    parseMtcpConf(`${BASE}io = dpdk\n`, F);
+    parseMtcpConf(`${BASE}io = netmap\n`, F);
   } catch (e) {
     msg = (e as Error).message;
   }
-  t.equal(msg, `${F}:3: io = dpdk is not supported by this version; expected one of sim, shm, tap`);
+  t.equal(msg, `${F}:3: io = netmap is not supported by this version; expected one of sim, shm, tap, dpdk`);
   try {
     parseMtcpConf(`${BASE}cc = vegas\n`, F);
   } catch (e) {
@@ -200,7 +200,7 @@ num_cores = 8
   t.equal(c.numCores, 8);
   t.equal(c.coreMask, 0xff);
   t.equal(c.numMemCh, 4);
-  t.same(c.ports, [{ name: 'dpdk0', addr: 0x0a000005, prefix: 24, mac: 0x02000a000005 }]);
+  t.same(c.ports, [{ name: 'dpdk0', addr: 0x0a000005, prefix: 24, mac: 0x02000a000005, macGiven: false, device: '' }]);
   t.same(c.statPrint, ['dpdk0']);
   t.equal(c.maxConcurrency, 10000);
   t.equal(c.maxNumBuffers, 10000);
@@ -235,7 +235,8 @@ t.test('every error names the file and line', async (t) => {
     ['tcp_timeout 0', `${BASE}tcp_timeout = 0\n`, 3, /tcp_timeout = 0/],
     ['tcp_timeout -2', `${BASE}tcp_timeout = -2\n`, 3, /out of range/],
     ['tcp_timewait -1', `${BASE}tcp_timewait = -1\n`, 3, /out of range/],
-    ['io = dpdk', `io = dpdk\n${BASE}`, 1, /io = dpdk is not supported by this version/],
+    ['io = dpdk without a device', `io = dpdk\n${BASE}`, 2, /io = dpdk: port shm0 has no device/],
+    ['device without io = dpdk', `${BASE}shm0.device = net_tap0\n`, 3, /shm0.device is for io = dpdk/],
     ['io = netmap', `${BASE}io = netmap\n`, 3, /not supported by this version/],
     ['io = bogus', `${BASE}io = bogus\n`, 3, /unknown io = bogus/],
     ['cc = bogus', `${BASE}cc = bogus\n`, 3, /unknown cc = bogus/],
