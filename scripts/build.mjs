@@ -2,12 +2,15 @@
 // Worker threads need plain .js files on Node 20, so every entry point is built. Modules the
 // entries share go to shared chunks: 'mtcp-ts' and 'mtcp-ts/net' must see one per-thread runtime.
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 
 const entries = ['src/index.ts', 'src/net/index.ts'];
 for (const dir of ['apps', 'bench', 'sim']) {
   for (const f of readdirSync(dir)) if (f.endsWith('.ts')) entries.push(`${dir}/${f}`);
 }
+
+// Chunk names carry a content hash: clear the old ones, or dist/chunks grows with every build.
+rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
   entryPoints: entries,

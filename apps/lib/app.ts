@@ -12,6 +12,9 @@ import type { ShmWireShared } from '../../src/io/shm.ts';
 /** A usage or configuration error: the app prints it and its usage, and exits with status 2. */
 export class UsageError extends Error {}
 
+/** The stack could not start (a port missing, a device refused): the app prints it and exits with status 1. */
+export class StartError extends Error {}
+
 /** How a `pair` run hands a worker its end of the shm wire. */
 export interface PairWorkerData {
   argv: string[];
@@ -48,7 +51,7 @@ export function startStack(conf: string | undefined, core: number): MtcpContext 
   const mctx = mtcp_create_context(core);
   if (!mctx) {
     mtcp_destroy();
-    throw new UsageError(`no context for core ${core}: is it below num_cores in ${conf}?`);
+    throw new StartError(`could not start core ${core} (see the message above)`);
   }
   return mctx;
 }
@@ -60,13 +63,21 @@ export async function stopStack(mctx: MtcpContext): Promise<void> {
 }
 
 /**
- * A signal that fires on SIGINT (or, in a pair worker, when the pair stops
- * this side): the app finishes its turn, closes its sockets and returns.
+ * A signal that fires on SIGINT or SIGTERM (or, in a pair worker, when the pair
+ * stops this side): the app finishes its turn, closes its sockets and returns,
+ * so its port is stopped and closed (a memif server removes its socket file).
  */
 export function stopSignal(): AbortSignal {
   const ac = new AbortController();
-  if (isMainThread) process.once('SIGINT', () => ac.abort());
-  else parentPort?.on('message', (m: unknown) => m === 'stop' && ac.abort());
+  if (isMainThread) {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      ac.abort();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  } else parentPort?.on('message', (m: unknown) => m === 'stop' && ac.abort());
   return ac.signal;
 }
 
@@ -78,6 +89,10 @@ export async function runApp(name: string, usage: string, main: () => Promise<nu
     if (err instanceof UsageError) {
       process.stderr.write(`${name}: ${err.message}\nusage: ${usage}\n`);
       return 2;
+    }
+    if (err instanceof StartError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }
