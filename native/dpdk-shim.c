@@ -11,7 +11,10 @@
  * Frames stay in mbufs: the driver maps the mempool's memory once, and these
  * functions report each frame as an offset into that mapping.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -23,7 +26,7 @@
 #include <rte_mempool.h>
 
 /* Bumped when a signature below changes; src/io/dpdk.ts checks it. */
-#define MTCPTS_SHIM_ABI 1
+#define MTCPTS_SHIM_ABI 2
 
 /* Offload bits reported by mtcpts_port_setup and carried per received frame. */
 #define OFFLOAD_TX_CKSUM 1u /* the port fills IPv4 and TCP checksums */
@@ -47,6 +50,21 @@ static uint8_t symmetric_rss_key[40] = {
 int mtcpts_abi(void) { return MTCPTS_SHIM_ABI; }
 
 int mtcpts_errno(void) { return rte_errno; }
+
+/*
+ * rte_eal_init, leaving the calling thread's CPU affinity as it was: EAL pins
+ * its caller to the first CPU of -c, which would put every process on one host
+ * on CPU 0. In mtcp-ts (as in mTCP) a thread is pinned by mtcp_core_affinitize.
+ */
+int mtcpts_eal_init(int argc, char **argv)
+{
+	cpu_set_t before;
+	int saved = pthread_getaffinity_np(pthread_self(), sizeof(before), &before) == 0;
+	int rc = rte_eal_init(argc, argv);
+	if (saved)
+		pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
+	return rc;
+}
 
 /*
  * Configure and start `port` with `nq` RX/TX queue pairs, RSS over IPv4/TCP
