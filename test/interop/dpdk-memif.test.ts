@@ -61,9 +61,9 @@ if (why && !process.env.CI) {
 
     server.kill('SIGINT');
     const [code] = await exited;
-    t.equal(code, 0, 'SIGINT stops the server with status 0');
-    t.match(stderr, /echo: stopped/);
-    t.notMatch(stderr, /Error|at .*\(/, 'no stack trace');
+    t.equal(code, 0, 'SIGINT stops the server with status 0', { stderr });
+    t.match(stderr, /echo: stopped/, 'the server says it stopped', { stderr });
+    t.notMatch(stderr, /Error|at .*\(/, 'no stack trace', { stderr });
     t.notOk(existsSync(socket), 'the stopped port removed its socket');
   });
 }
