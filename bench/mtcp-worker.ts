@@ -1,4 +1,7 @@
-/** Worker thread for bench/lib/shm-pair.ts: one pinned core running an mTCP server or client. */
+/**
+ * One pinned core running an mTCP server or client for bench/lib/shm-pair.ts: a worker thread on the
+ * shm wire (its request in workerData), or a child process on memif (its request in argv[2]).
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseMtcpConf } from '../src/config/mtcp-conf.ts';
 import { parseIpv4 } from '../src/config/addr.ts';
@@ -10,8 +13,11 @@ import { mtcpClient, mtcpServer } from './lib/mtcp-workload.ts';
 import type { WorkerReply, WorkerRequest } from './lib/shm-pair.ts';
 import type { WorkloadResult } from './lib/workload.ts';
 
-const req = workerData as WorkerRequest;
-const port = parentPort!;
+const req = (parentPort ? workerData : JSON.parse(process.argv[2])) as WorkerRequest;
+const port = parentPort ?? {
+  postMessage: (m: WorkerReply) => process.send!(m),
+  on: (_: 'message', fn: (m: unknown) => void) => process.on('message', fn),
+};
 
 function plain(r: WorkloadResult, withLatency: boolean): WorkerReply['result'] {
   return { ...r, latency: withLatency ? r.latency.toArray() : new Float64Array(0) };
@@ -19,7 +25,7 @@ function plain(r: WorkloadResult, withLatency: boolean): WorkerReply['result'] {
 
 async function main(): Promise<void> {
   const config = parseMtcpConf(req.confText, `<${req.role}>`);
-  if (mtcp_init(config, { shm: { wire: req.shm.wire as ShmWireShared, port: req.shm.port } }) < 0) {
+  if (mtcp_init(config, req.shm ? { shm: { wire: req.shm.wire as ShmWireShared, port: req.shm.port } } : {}) < 0) {
     throw new Error('mtcp_init failed');
   }
   mtcp_core_affinitize(req.core);
@@ -30,7 +36,7 @@ async function main(): Promise<void> {
     port.on('message', (m) => {
       if (m === 'stop') stop = true;
     });
-    const received = await mtcpServer(mctx, 8000, req.mode, () => stop);
+    const received = await mtcpServer(mctx, 8000, req.mode, () => stop, () => port.postMessage({ kind: 'ready' } satisfies WorkerReply));
     const st = mctx.stack.stats;
     const server = { passiveOpens: st.tcpPassiveOpens, rxFrames: st.rxFrames, txFrames: st.txFrames, drops: st.totalDrops(), retransmits: st.tcpRetransmits };
     mtcp_destroy_context(mctx);

@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: each workload over mtcp-ts's shm wire (server and client
- * stacks in two pinned worker threads), then over node:net on loopback
- * (server in a child process), side by side in one run, with the ratios:
+ * stacks in two pinned worker threads), over DPDK memif (two processes, when
+ * DPDK is installed), then over node:net on loopback (server in a child
+ * process), side by side in one run, with the ratios:
  * short connections, ping-pong, bulk, node:http keep-alive requests, and
- * HTTP with a new connection per request (epserver + epwget against node:http).
+ * HTTP with a new connection per request (epserver + epwget against node:http);
+ * and, as root with DPDK, wrk from the kernel's namespace against epserver on
+ * a DPDK af_packet port and against nginx on the same veth.
  * Results go to bench/results/latest.json and the chart to bench/results/latest.svg.
  *
- * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|http|epserver.
+ * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|http|epserver|afpacket.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderChart, type ChartCase } from './lib/chart.ts';
 import { epserverEpwget, httpOverMtcp, httpOverNet, httpShortOverNet } from './lib/http-pair.ts';
-import { runShmPair } from './lib/shm-pair.ts';
+import { dpdkUnavailable } from '../src/io/dpdk.ts';
+import { afPacketMissing, afPacketWrk, type WrkFigures } from './lib/afpacket-wrk.ts';
+import { runMemifPair, runShmPair, type PairResult } from './lib/shm-pair.ts';
 import { netClient } from './lib/net-workload.ts';
 import type { WorkloadResult, WorkloadSpec } from './lib/workload.ts';
 
@@ -26,7 +31,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 if (!(seconds > 0)) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|http|epserver]\n');
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|http|epserver|afpacket]\n');
   process.exit(2);
 }
 
@@ -88,6 +93,8 @@ for (const c of CASES) {
   process.stdout.write(`\n${c.title}\n`);
   const shm = await runShmPair(c.spec, c.mode);
   const shmValue = c.metric(shm.client, shm.serverReceived);
+  const noDpdk = dpdkUnavailable();
+  const memif: PairResult | null = noDpdk ? null : await runMemifPair(c.spec, c.mode);
   const srv = await startNetServer(c.mode);
   let net: WorkloadResult;
   let netServerReceived: number;
@@ -105,12 +112,18 @@ for (const c of CASES) {
   const sv = shm.server;
   process.stdout.write(`  (server stack's own counters: ${sv.passiveOpens} connections accepted, ${sv.rxFrames} frames in, ` +
     `${sv.txFrames} out, ${sv.retransmits} retransmitted, ${sv.drops} dropped)\n`);
+  const memifValue = memif ? c.metric(memif.client, memif.serverReceived) : 0;
+  if (memif) process.stdout.write(row('mtcp-ts (memif)', memif.client, memifValue));
+  else process.stdout.write(`  mtcp-ts (memif)  skipped: ${noDpdk}\n`);
   process.stdout.write(row('node:net', net, netValue));
-  process.stdout.write(`  ratio            ${ratio.toFixed(2)}x\n`);
+  process.stdout.write(`  ratio            ${ratio.toFixed(2)}x (shm)${memif ? `, ${(memifValue / netValue).toFixed(2)}x (memif)` : ''}\n`);
+  const figures = (r: WorkloadResult, value: number): Record<string, number> =>
+    ({ value, errors: r.errors, p50: r.latency.percentile(50), p99: r.latency.percentile(99) });
   (results.cases as Record<string, unknown>)[c.name] = {
     unit: c.unit,
-    mtcp: { value: shmValue, errors: shm.client.errors, p50: shm.client.latency.percentile(50), p99: shm.client.latency.percentile(99) },
-    net: { value: netValue, errors: net.errors, p50: net.latency.percentile(50), p99: net.latency.percentile(99) },
+    mtcp: figures(shm.client, shmValue),
+    ...(memif ? { memif: figures(memif.client, memifValue), memifRatio: memifValue / netValue } : {}),
+    net: figures(net, netValue),
     ratio,
   };
   chart.push({ title: c.name === 'bulk' ? 'bulk, one stream' : c.name === 'short' ? 'short connections, 64 B' : 'ping-pong, 64 B', unit: c.unit, mtcp: shmValue, net: netValue });
@@ -149,6 +162,25 @@ if (!values.only || values.only === 'epserver') {
     ratio: m.requestsPerSecond / n.requestsPerSecond,
   };
   chart.push({ title: 'HTTP, new connection each', unit: 'requests/s', mtcp: m.requestsPerSecond, net: n.requestsPerSecond });
+}
+
+if (!values.only || values.only === 'afpacket') {
+  process.stdout.write('\nHTTP keep-alive, the kernel as client: wrk -c 100 in a namespace, over a veth, against epserver on DPDK af_packet and against nginx (1 worker)\n');
+  const missing = afPacketMissing();
+  if (missing) {
+    process.stdout.write(`  skipped: ${missing}\n`);
+  } else {
+    const { ours, nginx } = await afPacketWrk(100, seconds);
+    const row = (label: string, w: WrkFigures): string =>
+      `  ${label.padEnd(22)} ${fmt(w.requestsPerSecond).padStart(12)} requests/s   p50 ${w.p50Ms.toFixed(3)} ms   errors ${w.errors}\n`;
+    process.stdout.write(row('epserver (af_packet)', ours));
+    process.stdout.write(row('nginx (kernel TCP)', nginx));
+    process.stdout.write(`  ratio            ${(ours.requestsPerSecond / nginx.requestsPerSecond).toFixed(2)}x\n`);
+    (results.cases as Record<string, unknown>).afpacket = {
+      unit: 'requests/s', mtcp: { value: ours.requestsPerSecond, errors: ours.errors, p50: ours.p50Ms },
+      nginx: { value: nginx.requestsPerSecond, errors: nginx.errors, p50: nginx.p50Ms }, ratio: ours.requestsPerSecond / nginx.requestsPerSecond,
+    };
+  }
 }
 
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

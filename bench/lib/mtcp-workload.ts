@@ -21,13 +21,16 @@ function epollEvent(events: number, sockid: number): MtcpEpollEvent {
  * Echo server (mode 'echo') or sink (mode 'sink') on `port` until `stop()`
  * returns true. Returns bytes received.
  */
-export async function mtcpServer(mctx: MtcpContext, port: number, mode: 'echo' | 'sink', stop: () => boolean): Promise<number> {
+export async function mtcpServer(
+  mctx: MtcpContext, port: number, mode: 'echo' | 'sink', stop: () => boolean, onListening?: () => void,
+): Promise<number> {
   const ep = mtcp_epoll_create(mctx, MAX_EVENTS);
   const lsock = mtcp_socket(mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (mtcp_bind(mctx, lsock, { sin_family: AF_INET, sin_addr: 0, sin_port: port }) < 0) {
     throw new Error(`bind: ${errnoName(mtcp_errno())}`);
   }
   if (mtcp_listen(mctx, lsock, 4096) < 0) throw new Error(`listen: ${errnoName(mtcp_errno())}`);
+  onListening?.();
   mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, lsock, epollEvent(MTCP_EPOLLIN, lsock));
   const events = createEpollEvents(MAX_EVENTS);
   const buf = new Uint8Array(256 * 1024);

@@ -1,11 +1,14 @@
 /**
- * Runs an mTCP server stack and an mTCP client stack in two pinned worker
- * threads joined by the shm wire (the embedded default), and collects the
- * client's result.
+ * Runs an mTCP server stack and an mTCP client stack on two pinned cores and
+ * collects the client's result: in two worker threads joined by the shm wire
+ * (the embedded default), or in two processes joined by DPDK's memif device.
  */
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { ShmWire } from '../../src/io/shm.ts';
 import { LatencyRecorder, type WorkloadResult, type WorkloadSpec } from './workload.ts';
 
@@ -13,13 +16,19 @@ export const SERVER_IP = '198.18.0.1';
 export const CLIENT_IP = '198.18.0.2';
 export const BENCH_PORT = 8000;
 
-/** mtcp.conf text for one end of the pair. */
+/** mtcp.conf text for one end of the shm pair. */
 export function pairConf(ip: string, mac: string, buffers: number, connections: number): string {
+  return ['io = shm', 'port = shm0', `shm0.addr = ${ip}/24`, `shm0.mac = ${mac}`, tuning(buffers, connections)].join('\n');
+}
+
+/** mtcp.conf text for one end of the memif pair (the device's own MAC). */
+function memifConf(ip: string, role: 'server' | 'client', socket: string, buffers: number, connections: number): string {
+  return ['io = dpdk', 'port = m0', `m0.addr = ${ip}/24`, `m0.device = net_memif0,role=${role},socket=${socket},socket-abstract=no,id=0`,
+    tuning(buffers, connections)].join('\n');
+}
+
+function tuning(buffers: number, connections: number): string {
   return [
-    'io = shm',
-    'port = shm0',
-    `shm0.addr = ${ip}/24`,
-    `shm0.mac = ${mac}`,
     `max_concurrency = ${connections}`,
     `max_num_buffers = ${connections}`,
     `rcvbuf = ${buffers}`,
@@ -33,7 +42,8 @@ export function pairConf(ip: string, mac: string, buffers: number, connections: 
 export interface WorkerRequest {
   role: 'server' | 'client';
   confText: string;
-  shm: { wire: unknown; port: 0 | 1 };
+  /** io = shm: the wire and this end's port. */
+  shm?: { wire: unknown; port: 0 | 1 };
   core: number;
   spec: WorkloadSpec;
   serverIp: string;
@@ -41,7 +51,8 @@ export interface WorkerRequest {
 }
 
 export interface WorkerReply {
-  kind: 'tick' | 'done' | 'error';
+  /** ready: the server listens. */
+  kind: 'ready' | 'tick' | 'done' | 'error';
   result?: Omit<WorkloadResult, 'latency'> & { latency: Float64Array };
   received?: number;
   /** The server stack's own counters, to cross-check the client's figures. */
@@ -62,48 +73,116 @@ function workerFile(): string {
   return fileURLToPath(new URL('../bench/mtcp-worker.js', import.meta.url));
 }
 
-export async function runShmPair(
-  spec: WorkloadSpec, mode: 'echo' | 'sink', onTick?: (r: WorkloadResult) => void, workerPath = workerFile(),
-): Promise<{ client: WorkloadResult; serverReceived: number; server: ServerCounters }> {
+/** One side of a pair: a worker thread or a child process running bench/mtcp-worker. */
+interface Side {
+  onMessage(fn: (m: WorkerReply) => void): void;
+  onError(fn: (err: Error) => void): void;
+  stop(): void;
+  end(): Promise<unknown>;
+}
+
+function threadSide(path: string, req: WorkerRequest): Side {
+  const w = new Worker(path, { workerData: req });
+  return { onMessage: (fn) => w.on('message', fn), onError: (fn) => w.on('error', fn), stop: () => w.postMessage('stop'), end: () => w.terminate() };
+}
+
+function processSide(path: string, req: WorkerRequest): Side {
+  const c = fork(path, [JSON.stringify(req)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+  const exited = new Promise((resolve) => c.once('exit', resolve));
+  return {
+    onMessage: (fn) => c.on('message', fn),
+    onError: (fn) => {
+      c.on('error', fn);
+      c.on('exit', (code) => code !== 0 && fn(new Error(`exited with ${code}`)));
+    },
+    stop: () => c.send('stop'),
+    // The child's stack has stopped by now; its IPC channel keeps it alive until it is told to go.
+    end: () => {
+      if (c.exitCode === null) c.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+function settings(spec: WorkloadSpec): { buffers: number; connections: number } {
   const bulk = spec.kind === 'bulk';
-  const buffers = bulk ? 4 << 20 : 16384;
-  const connections = bulk ? 64 : 16384;
+  return { buffers: bulk ? 4 << 20 : 16384, connections: bulk ? 64 : 16384 };
+}
+
+/** Two worker threads on the shm wire. */
+export function runShmPair(
+  spec: WorkloadSpec, mode: 'echo' | 'sink', onTick?: (r: WorkloadResult) => void, workerPath = workerFile(),
+): Promise<PairResult> {
+  const { buffers, connections } = settings(spec);
   const wire = ShmWire.create({ slots: 4096 }).share();
-  const cores = availableParallelism();
-  const start = (req: WorkerRequest): Worker => new Worker(workerPath, { workerData: req });
-  const server = start({
-    role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', buffers, connections), shm: { wire, port: 0 },
-    core: 0, spec, serverIp: SERVER_IP, mode,
-  });
-  const client = start({
-    role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', buffers, connections), shm: { wire, port: 1 },
-    core: 1 % cores, spec, serverIp: SERVER_IP, mode,
-  });
-  const serverDone = new Promise<WorkerReply>((resolve, reject) => {
-    server.on('message', (m: WorkerReply) => {
-      if (m.kind === 'done') resolve(m);
-      if (m.kind === 'error') reject(new Error(`server: ${m.message}`));
-    });
-    server.on('error', reject);
-  });
-  const clientDone = new Promise<WorkloadResult>((resolve, reject) => {
-    client.on('message', (m: WorkerReply) => {
-      if (!m.result) {
-        if (m.kind === 'error') reject(new Error(`client: ${m.message}`));
-        return;
-      }
-      const r: WorkloadResult = { ...m.result, latency: LatencyRecorder.from(m.result.latency) };
-      if (m.kind === 'tick') onTick?.(r);
-      if (m.kind === 'done') resolve(r);
-    });
-    client.on('error', reject);
-  });
+  return runPair(onTick,
+    threadSide(workerPath, {
+      role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', buffers, connections), shm: { wire, port: 0 },
+      core: 0, spec, serverIp: SERVER_IP, mode,
+    }),
+    () => threadSide(workerPath, {
+      role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', buffers, connections), shm: { wire, port: 1 },
+      core: 1 % availableParallelism(), spec, serverIp: SERVER_IP, mode,
+    }));
+}
+
+/** Two processes, each with its own stack and EAL, joined by a DPDK memif device (needs DPDK). */
+export async function runMemifPair(spec: WorkloadSpec, mode: 'echo' | 'sink', workerPath = workerFile()): Promise<PairResult> {
+  const { buffers, connections } = settings(spec);
+  const dir = mkdtempSync(join(tmpdir(), 'mtcpts-bench-memif-'));
+  const socket = join(dir, 'memif.sock');
   try {
+    return await runPair(undefined,
+      processSide(workerPath, {
+        role: 'server', confText: memifConf(SERVER_IP, 'server', socket, buffers, connections), core: 0, spec, serverIp: SERVER_IP, mode,
+      }),
+      () => processSide(workerPath, {
+        role: 'client', confText: memifConf(CLIENT_IP, 'client', socket, buffers, connections), core: 1 % availableParallelism(), spec, serverIp: SERVER_IP, mode,
+      }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface PairResult {
+  client: WorkloadResult;
+  serverReceived: number;
+  server: ServerCounters;
+}
+
+/** Start the client once the server listens, run the workload, stop the server and collect both. */
+async function runPair(onTick: ((r: WorkloadResult) => void) | undefined, server: Side, startClient: () => Side): Promise<PairResult> {
+  let client: Side | null = null;
+  try {
+    const serverDone = new Promise<WorkerReply>((resolve, reject) => {
+      server.onMessage((m) => {
+        if (m.kind === 'done') resolve(m);
+        if (m.kind === 'error') reject(new Error(`server: ${m.message}`));
+      });
+      server.onError(reject);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.onMessage((m) => m.kind === 'ready' && resolve());
+      server.onError(reject);
+    });
+    const c = (client = startClient());
+    const clientDone = new Promise<WorkloadResult>((resolve, reject) => {
+      c.onMessage((m) => {
+        if (!m.result) {
+          if (m.kind === 'error') reject(new Error(`client: ${m.message}`));
+          return;
+        }
+        const r: WorkloadResult = { ...m.result, latency: LatencyRecorder.from(m.result.latency) };
+        if (m.kind === 'tick') onTick?.(r);
+        if (m.kind === 'done') resolve(r);
+      });
+      c.onError(reject);
+    });
     const result = await clientDone;
-    server.postMessage('stop');
+    server.stop();
     const done = await serverDone;
     return { client: result, serverReceived: done.received ?? 0, server: done.server! };
   } finally {
-    await Promise.all([client.terminate(), server.terminate()]);
+    await Promise.all([client?.end(), server.end()]);
   }
 }

@@ -1,0 +1,128 @@
+/**
+ * The kernel as the client over a real link: wrk in one network namespace, across a veth pair, against
+ * a server in another: first our epserver on a DPDK af_packet port, then nginx on the kernel's own
+ * TCP on that same veth (one worker process each, like epserver on one core). Addresses come from
+ * 198.18.0.0/15; the namespaces are deleted at the end. Needs root, ip, wrk, nginx, ethtool and DPDK.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dpdkUnavailable } from '../../src/io/dpdk.ts';
+
+const KERNEL = '198.18.7.1';
+const SERVER = '198.18.7.2';
+
+export interface WrkFigures {
+  requestsPerSecond: number;
+  /** Socket errors plus non-2xx responses. */
+  errors: number;
+  p50Ms: number;
+}
+
+/** Why this bench cannot run here, or null. */
+export function afPacketMissing(): string | null {
+  if (process.getuid?.() !== 0) return 'not root';
+  for (const tool of ['ip', 'wrk', 'nginx', 'ethtool']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `no ${tool}`;
+  return dpdkUnavailable();
+}
+
+function sh(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/** Start `args` in namespace `ns` and resolve once `ready` answers true (polled), or reject when it exits. */
+async function startIn(ns: string, args: string[], ready: () => boolean): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`${args[0]} exited: ${stderr}`);
+    if (ready()) return child;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${args.join(' ')} did not come up: ${stderr}`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function wrk(ns: string, connections: number, seconds: number): WrkFigures {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'wrk', '-t2', `-c${connections}`, `-d${seconds}s`, '--latency', `http://${SERVER}/index.html`],
+    { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  const out = r.stdout ?? '';
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!rps) throw new Error(`wrk printed no rate: ${out}${r.stderr}`);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const p50 = /50%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const scale = { us: 0.001, ms: 1, s: 1000 } as const;
+  return {
+    requestsPerSecond: Number(rps[1]),
+    errors: (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
+    p50Ms: p50 ? Number(p50[1]) * scale[p50[2] as keyof typeof scale] : NaN,
+  };
+}
+
+/** Is something answering HTTP at SERVER, seen from `ns`? */
+function answers(ns: string): boolean {
+  return spawnSync('ip', ['netns', 'exec', ns, 'curl', '-s', '-o', '/dev/null', '--max-time', '1', `http://${SERVER}/index.html`]).status === 0;
+}
+
+/** wrk against epserver over DPDK af_packet, then against nginx on the same veth, side by side. */
+export async function afPacketWrk(connections: number, seconds: number): Promise<{ ours: WrkFigures; nginx: WrkFigures }> {
+  const tag = `mtcpts-bench-${process.pid}`;
+  const kernelNs = `${tag}-k`;
+  const ourNs = `${tag}-s`;
+  const dir = mkdtempSync(join(tmpdir(), 'mtcpts-bench-afp-'));
+  const children: ChildProcess[] = [];
+  try {
+    sh('ip', ['netns', 'add', kernelNs]);
+    sh('ip', ['netns', 'add', ourNs]);
+    sh('ip', ['-n', kernelNs, 'link', 'set', 'lo', 'up']);
+    sh('ip', ['-n', ourNs, 'link', 'set', 'lo', 'up']);
+    sh('ip', ['link', 'add', 'veth-us', 'netns', ourNs, 'type', 'veth', 'peer', 'name', 'veth-kernel', 'netns', kernelNs]);
+    // af_packet sees frames as the veth passes them: the kernel's side must checksum and segment them itself.
+    sh('ip', ['netns', 'exec', kernelNs, 'ethtool', '-K', 'veth-kernel', 'tx', 'off', 'tso', 'off', 'gso', 'off']);
+    sh('ip', ['-n', kernelNs, 'addr', 'add', `${KERNEL}/24`, 'dev', 'veth-kernel']);
+    sh('ip', ['-n', kernelNs, 'link', 'set', 'veth-kernel', 'up']);
+    sh('ip', ['-n', ourNs, 'link', 'set', 'veth-us', 'up']);
+    const www = join(dir, 'www');
+    mkdirSync(www);
+    writeFileSync(join(www, 'index.html'), `${'x'.repeat(1023)}\n`);
+
+    const conf = join(dir, 'afp.conf');
+    writeFileSync(conf, ['io = dpdk', 'port = p0', `p0.addr = ${SERVER}/24`, 'p0.device = net_af_packet0,iface=veth-us',
+      'max_concurrency = 4096', 'max_num_buffers = 4096', 'rcvbuf = 16384', 'sndbuf = 16384', 'tcp_timeout = 30'].join('\n'));
+    const cli = fileURLToPath(new URL('../apps/cli.js', import.meta.url));
+    const ep = await startIn(ourNs, [process.execPath, cli, 'epserver', '-p', www, '-f', conf], () => answers(kernelNs));
+    children.push(ep);
+    const ours = wrk(kernelNs, connections, seconds);
+    await stop(ep);
+
+    // The same veth, now with the kernel's TCP behind it.
+    sh('ip', ['-n', ourNs, 'addr', 'add', `${SERVER}/24`, 'dev', 'veth-us']);
+    writeFileSync(join(dir, 'nginx.conf'), `daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log stderr;
+events { worker_connections 4096; } http { access_log off; keepalive_requests 1000000; server { listen ${SERVER}:80; root ${www}; } }
+`);
+    const nginx = await startIn(ourNs, ['nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], () => answers(kernelNs));
+    children.push(nginx);
+    const theirs = wrk(kernelNs, connections, seconds);
+    await stop(nginx);
+    return { ours, nginx: theirs };
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    spawnSync('ip', ['netns', 'del', kernelNs]);
+    spawnSync('ip', ['netns', 'del', ourNs]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
