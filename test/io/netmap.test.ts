@@ -1,16 +1,24 @@
 /**
- * The netmap driver's ring logic against a fake netmap pipe laid out as the
+ * The netmap driver. Everywhere: io = netmap fails through mtcp_create_context
+ * with a clear error when netmap is missing (or the port is), leaking
+ * nothing; and the ring logic runs against a fake netmap pipe laid out as the
  * kernel lays it out (fixtures/netmap-fake.ts): head/cur/tail, wrap-around,
  * release, a full ring, TX slot reuse, fragments, several rings, the idle wait
- * and two whole stacks echoing over it.
+ * and two whole stacks echoing over it. Where /dev/netmap exists: two stacks
+ * over two ports of a VALE switch echo through the kernel module.
  */
 import t from 'tap';
+import { readdirSync } from 'node:fs';
 import { FrameBatch } from '../../src/io/driver.ts';
 import {
-  NETMAP_IF, NETMAP_RING, NETMAP_SLOT, NS_MOREFRAG, NetmapDriver, NetmapPortError,
+  NETMAP_IF, NETMAP_RING, NETMAP_SLOT, NS_MOREFRAG, NetmapDriver, NetmapPortError, netmapUnavailable,
 } from '../../src/io/netmap.ts';
+import { mtcp_create_context, mtcp_destroy, mtcp_errno, mtcp_init, mtcp_runtime } from '../../src/mtcp/api.ts';
 import { MtcpContext } from '../../src/mtcp/context.ts';
+import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
+import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { RouteTable } from '../../src/config/route-conf.ts';
+import { ENODEV } from '../../src/stack/errno.ts';
 import { mtcpServer } from '../../bench/lib/mtcp-workload.ts';
 import { echoClient } from '../helpers/echo-client.ts';
 import { config, SERVER_IP } from '../helpers/stacks.ts';
@@ -33,6 +41,39 @@ function settles(p: Promise<void>): Promise<'done' | 'stuck'> {
   const stuck = new Promise<'stuck'>((r) => (timer = setTimeout(() => r('stuck'), 10_000)));
   return Promise.race([p.then(() => 'done' as const), stuck]).finally(() => clearTimeout(timer));
 }
+
+t.test('where netmap is missing, io = netmap fails through mtcp_create_context with a clear error and leaks nothing', async (t) => {
+  const missing = netmapUnavailable();
+  // Where /dev/netmap exists, the same path is taken with a port that does not exist.
+  const port = missing ? 'eth0' : `mtcpts-none-${process.pid}`;
+  const conf = parseMtcpConf(['io = netmap', 'port = p0', 'p0.addr = 198.18.0.1/24', `p0.device = ${port}`].join('\n'), '<netmap test>');
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  t.teardown(() => {
+    process.stderr.write = write;
+    mtcp_destroy();
+  });
+  const fds = readdirSync('/proc/self/fd').length;
+  t.equal(mtcp_init(conf), 0, 'mtcp_init reads the configuration (the port opens with the context)');
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    t.equal(mtcp_create_context(0), null, `attempt ${attempt}: no context`);
+    t.equal(mtcp_errno(), ENODEV, `attempt ${attempt}: errno ENODEV`);
+  }
+  process.stderr.write = write;
+  if (missing) {
+    t.equal(written[0], 'mtcp_create_context: io = netmap: /dev/netmap does not exist; load the netmap kernel module '
+      + '(https://github.com/luigirizzo/netmap) or choose io = dpdk or tap\n');
+  } else {
+    t.match(written[0], new RegExp(`^mtcp_create_context: io = netmap: no netmap port named ${port} .*\\(ENXIO\\)\\n$`));
+  }
+  t.equal(written[1], written[0], 'the second attempt fails the same way: nothing was left half open');
+  t.equal(mtcp_runtime()!.contexts.size, 0, 'no context registered');
+  t.equal(readdirSync('/proc/self/fd').length, fds, 'no descriptor left open');
+});
 
 t.test('the driver finds its rings through netmap_if.ring_ofs, as NETMAP_TXRING and NETMAP_RXRING do', async (t) => {
   for (const hostRings of [0, 1, 2]) {
@@ -298,4 +339,35 @@ t.test('two stacks over the fake netmap pipe: 8 connections echo 256 KiB each, s
   t.equal(pipe.a.closes + pipe.b.closes, 2, 'both drivers closed by their contexts');
   t.ok(pipe.b.polls > 0, 'the client slept in poll at some point');
   t.same(pipe.a.violations.concat(pipe.b.violations), [], 'the kernel would have accepted every head and cur');
+});
+
+t.test('over a real VALE switch: two stacks echo through the netmap kernel module', async (t) => {
+  const missing = netmapUnavailable();
+  if (missing) {
+    t.comment(`skipped: needs the netmap kernel module (${missing})`);
+    t.pass('skipped where /dev/netmap does not exist');
+    return;
+  }
+  // Two ports of a VALE switch of this test's own (valeX:Y ports are made on first registration).
+  const sw = `valemtcpts${process.pid}`;
+  const runtime = (ip: string, mac: string, side: string, secret: [number, number]): MtcpRuntime => new MtcpRuntime(parseMtcpConf([
+    'io = netmap', 'port = p0', `p0.addr = ${ip}/24`, `p0.mac = ${mac}`, `p0.device = ${sw}:${side}`,
+    'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 65536', 'sndbuf = 65536',
+  ].join('\n'), `<vale ${side}>`), { secret });
+  const server = runtime('198.18.0.1', '02:00:c6:12:00:01', 'a', [1, 2]).createContext(0);
+  const client = runtime('198.18.0.2', '02:00:c6:12:00:02', 'b', [3, 4]).createContext(0);
+  t.teardown(async () => {
+    server.stop();
+    client.stop();
+    await Promise.all([server.closed, client.closed]);
+  });
+  t.equal(server.driver.name, 'netmap');
+  let stop = false;
+  const served = mtcpServer(server, 7, 'echo', () => stop);
+  const out = await echoClient(client, SERVER_IP, 7, 8, 1 << 20, 120_000);
+  stop = true;
+  await served;
+  t.same(out.errors, []);
+  t.equal(out.completed, 8, '8 connections echoed 1 MiB each, sha256 checked');
+  t.equal(out.mismatches, 0);
 });
