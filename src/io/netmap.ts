@@ -333,9 +333,9 @@ export class NetmapDriver implements PacketDriver {
   txBurst(_queue: number, batch: FrameBatch, count: number): void {
     const reserved = this.#txReserved;
     this.#txReserved = 0;
-    const sent = count < reserved ? count : reserved;
+    const sent = this.#closed ? 0 : count < reserved ? count : reserved;
     this.stats.txDropped += count - sent;
-    if (sent <= 0 || this.#closed) return;
+    if (sent <= 0) return;
     const r = this.#tx[this.#txRing];
     const u32 = this.#u32;
     const u16 = this.#u16;

@@ -307,10 +307,16 @@ t.test('waitRx returns when the peer sends, when woken, or when its time is up; 
   t.equal(b.txAlloc(0, rx, 4), 0, 'and has no TX slot');
   t.equal(await settles(b.waitRx(0, 60_000)), 'done', 'and does not wait');
 
+  const tx = new FrameBatch(4);
+  t.equal(a.txAlloc(0, tx, 2), 2);
   const syncs = pipe.a.txSyncs;
   a.close();
   t.equal(pipe.a.txSyncs, syncs + 1, 'a last TXSYNC pushes out what is pending');
   t.equal(pipe.a.closes, 1, 'no poll in flight: closed at once');
+  tx.len[0] = tx.len[1] = 64;
+  a.txBurst(0, tx, 2);
+  t.equal(a.stats.txDropped, 2, 'slots reserved before close are not sent after it');
+  t.equal(pipe.a.txSyncs, syncs + 1, 'and no TXSYNC on a closed descriptor');
   t.same(pipe.a.violations.concat(pipe.b.violations), []);
 });
 
@@ -348,8 +354,9 @@ t.test('over a real VALE switch: two stacks echo through the netmap kernel modul
     t.pass('skipped where /dev/netmap does not exist');
     return;
   }
-  // Two ports of a VALE switch of this test's own (valeX:Y ports are made on first registration).
-  const sw = `valemtcpts${process.pid}`;
+  // Two ports of a VALE switch of this test's own (valeX:Y ports are made on first registration). The switch name
+  // must be letters, digits or _ with the ':' within the first 16 characters (nm_bdg_name_validate).
+  const sw = `valem${process.pid % 100000}`;
   const runtime = (ip: string, mac: string, side: string, secret: [number, number]): MtcpRuntime => new MtcpRuntime(parseMtcpConf([
     'io = netmap', 'port = p0', `p0.addr = ${ip}/24`, `p0.mac = ${mac}`, `p0.device = ${sw}:${side}`,
     'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 65536', 'sndbuf = 65536',
