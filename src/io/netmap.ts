@@ -5,8 +5,9 @@
  * region once and view it as one Uint8Array. Received frames are handed to
  * the stack in place, in the slot buffers of the RX ring; frames to send are
  * built in place in free TX slot buffers. One NIOCTXSYNC per transmitted
- * burst, one NIOCRXSYNC per receive burst when the ring looks empty; an idle
- * stack sleeps in poll(2) on koffi's worker thread (libc.ts's Doorbell).
+ * burst; one NIOCRXSYNC per receive burst when the ring looks empty (or half
+ * a ring was given back); an idle stack sleeps in poll(2) on koffi's worker
+ * thread (libc.ts's Doorbell). No allocation per frame.
  *
  * API version: this driver speaks netmap API 14, the NIOCCTRL request
  * (struct nmreq_header + struct nmreq_register), not the legacy NIOCREGIF
@@ -18,7 +19,7 @@
  * packed the mode into nr_flags; and the API 14 netmap_if says how many host
  * rings precede the RX rings in ring_ofs[] (ni_host_tx_rings), which the API
  * 11 layout assumed to be one. The cost: a kernel module older than API 14
- * (before 2018) refuses the request with EINVAL, and the error says so.
+ * refuses the request with EINVAL, and the error says so.
  *
  * The ring logic (NetmapDriver) takes the mapped memory and a small sync
  * interface (NetmapSync), so its tests run against a region laid out as the
@@ -106,8 +107,8 @@ export function netmapUnavailable(): string | null {
 /**
  * What the ring logic needs from the kernel: the two sync ioctls and poll(2)
  * on the port's descriptor. The kernel reads head and cur and updates tail
- * only inside these calls (netmap(4): "the kernel only accesses them during a
- * netmap system call"), so the ring in memory changes nowhere else.
+ * only inside these calls ("the kernel only accesses them during a netmap
+ * system call", net/netmap.h), so the ring in memory changes nowhere else.
  */
 export interface NetmapSync {
   /** ioctl(NIOCTXSYNC): send the slots before head, and move tail past the ones done. */
@@ -192,7 +193,6 @@ export class NetmapDriver implements PacketDriver {
   /** waitRx calls in flight: close() waits for them before unmapping. */
   #waiting = 0;
   #closed = false;
-  #released = false;
 
   constructor(memory: NetmapMemory, readonly mac: number, sync: NetmapSync) {
     const { region, nifOffset, ringId } = memory;
@@ -265,8 +265,8 @@ export class NetmapDriver implements PacketDriver {
         }
         cur = cur + 1 === r.numSlots ? 0 : cur + 1;
       }
-      // netmap(4): cur may run ahead of head "to wait for new packets without returning the previous ones".
-      // The frames up to cur are the stack's until rxRelease moves head there.
+      // "'cur' can be moved further ahead if we want to wait for new packets without returning the previous ones"
+      // (net/netmap.h): the frames up to cur are the stack's until rxRelease moves head there.
       u32[r.curWord] = cur;
     }
     if (rings.length > 1) this.#rxNext = (this.#rxNext + 1) % rings.length;
@@ -375,10 +375,8 @@ export class NetmapDriver implements PacketDriver {
     else this.#release();
   }
 
-  /** Push out what the last txBurst may have left, then unmap and close. */
+  /** Push out what the last txBurst may have left, then unmap and close (once: closed, with no wait in flight). */
   #release(): void {
-    if (this.#released) return;
-    this.#released = true;
     this.#sync.txSync();
     this.#sync.close();
   }
