@@ -18,10 +18,8 @@ export type { ArpEntry } from './arp-conf.ts';
 export type { RouteEntry } from './route-conf.ts';
 export type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 
-export type IoName = 'sim' | 'shm' | 'tap' | 'dpdk';
-const IO_NAMES: readonly IoName[] = ['sim', 'shm', 'tap', 'dpdk'];
-/** Drivers planned but not in this version. */
-const IO_LATER = ['netmap'];
+export type IoName = 'sim' | 'shm' | 'tap' | 'dpdk' | 'netmap';
+const IO_NAMES: readonly IoName[] = ['sim', 'shm', 'tap', 'dpdk', 'netmap'];
 
 /** One port: mTCP read these from the kernel's interface; mtcp-ts reads `<port>.addr` / `<port>.mac`. */
 export interface PortConfig {
@@ -35,7 +33,10 @@ export interface PortConfig {
   mac: number;
   /** Whether `<port>.mac` was given (io = dpdk otherwise keeps the device's own MAC). */
   macGiven: boolean;
-  /** io = dpdk: `<port>.device`, a PCI address or a virtual device with its arguments ('' otherwise). */
+  /**
+   * `<port>.device`: io = dpdk, a PCI address or a virtual device with its arguments; io = netmap, the netmap
+   * port when its name is not a port name (a VALE port vale0:a, a pipe end eth0{1); '' otherwise.
+   */
   device: string;
 }
 
@@ -172,9 +173,6 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
   let l: Line | undefined;
 
   if ((l = get('io'))) {
-    if (IO_LATER.includes(l.value)) {
-      throw new ConfigError(file, l.line, `io = ${l.value} is not supported by this version`, `one of ${IO_NAMES.join(', ')}`);
-    }
     if (!IO_NAMES.includes(l.value as IoName)) throw new ConfigError(file, l.line, `unknown io = ${l.value}`, `one of ${IO_NAMES.join(', ')}`);
     c.io = l.value as IoName;
   }
@@ -255,11 +253,18 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
       throw new ConfigError(file, portLine?.line ?? 0, `io = dpdk: port ${name} has no device`,
         `a line \`${name}.device = <PCI address, or virtual device such as net_af_packet0,iface=veth0>\``);
     }
-    if (c.io !== 'dpdk' && deviceLine) throw new ConfigError(file, deviceLine.line, `${name}.device is for io = dpdk`, 'no <port>.device line, or io = dpdk');
+    if (c.io !== 'dpdk' && c.io !== 'netmap' && deviceLine) {
+      throw new ConfigError(file, deviceLine.line, `${name}.device is for io = dpdk or netmap`, 'no <port>.device line, or io = dpdk or netmap');
+    }
+    // nr_name holds 63 characters; rings follow num_cores, so libnetmap's ring and flag suffixes have no place here.
+    if (c.io === 'netmap' && deviceLine && !/^(netmap:)?[^\s*^/@]{1,63}$/.test(deviceLine.value)) {
+      throw new ConfigError(file, deviceLine.line, `${name}.device = ${deviceLine.value}`,
+        'a netmap port of at most 63 characters: an interface (eth0), a VALE port (vale0:a) or a pipe end (eth0{1), without * ^ / @ suffixes');
+    }
     return { name, addr: cidr.addr, prefix: cidr.prefix, mac, macGiven: !!macLine, device: deviceLine?.value ?? '' };
   });
-  if (c.io === 'dpdk' && c.ports.length > 1) {
-    throw new ConfigError(file, portLine?.line ?? 0, 'io = dpdk takes one port in this version', 'one name in `port`');
+  if ((c.io === 'dpdk' || c.io === 'netmap') && c.ports.length > 1) {
+    throw new ConfigError(file, portLine?.line ?? 0, `io = ${c.io} takes one port in this version`, 'one name in `port`');
   }
   if ((l = get('stat_print'))) {
     c.statPrint = l.value.split(/\s+/);

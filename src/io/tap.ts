@@ -7,49 +7,15 @@
  * the frame or by an eventfd the application rings (wakeRx).
  */
 import koffi from 'koffi';
-import { EAGAIN } from '../stack/errno.ts';
 import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
+import { bindLibc, Doorbell, errnoText, O_NONBLOCK, O_RDWR, type Libc } from './libc.ts';
 
-const O_RDWR = 2;
-const O_NONBLOCK = 0o4000;
 const TUNSETIFF = 0x400454ca;
 const IFF_TAP = 0x0002;
 const IFF_NO_PI = 0x1000;
 const IFNAMSIZ = 16;
 /** struct ifreq: the name, then a union (flags first), 40 bytes in all. */
 const IFREQ_SIZE = 40;
-const POLLIN = 0x001;
-const EFD_NONBLOCK = 0o4000;
-
-interface Libc {
-  open(path: string, flags: number): number;
-  close(fd: number): number;
-  ioctl(fd: number, request: number, arg: Uint8Array): number;
-  read(fd: number, buf: Uint8Array, count: number): number;
-  write(fd: number, buf: Uint8Array, count: number): number;
-  eventfd(initval: number, flags: number): number;
-  poll: ((fds: Uint8Array, nfds: number, timeout: number) => number) & {
-    async(fds: Uint8Array, nfds: number, timeout: number, cb: (err: unknown, res: number) => void): void;
-  };
-}
-
-/** Bindings are made once per thread (koffi functions do not cross threads). */
-let libc: Libc | null = null;
-
-function bind(): Libc {
-  if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    open: lib.func('int open(const char *path, int flags)') as Libc['open'],
-    close: lib.func('int close(int fd)') as Libc['close'],
-    ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)') as Libc['ioctl'],
-    read: lib.func('long read(int fd, void *buf, size_t count)') as Libc['read'],
-    write: lib.func('long write(int fd, const void *buf, size_t count)') as Libc['write'],
-    eventfd: lib.func('int eventfd(unsigned int initval, int flags)') as Libc['eventfd'],
-    poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Libc['poll'],
-  };
-  return libc;
-}
 
 export interface TapOptions {
   /** Frames per burst and slots per direction (default 64). */
@@ -65,16 +31,14 @@ export class TapDriver implements PacketDriver {
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   readonly #libc: Libc;
   readonly #fd: number;
-  /** Rung by wakeRx to end a poll early. */
-  readonly #wakeFd: number;
+  /** The idle wait on #fd, rung by wakeRx to end it early. */
+  readonly #doorbell: Doorbell;
   readonly #slots: number;
   readonly #rxArena: Uint8Array;
   readonly #txArena: Uint8Array;
   /** One view per slot, made once: the pointer koffi passes to read(2) and write(2). */
   readonly #rxSlot: Uint8Array[];
   readonly #txSlot: Uint8Array[];
-  readonly #pollFds = new Uint8Array(16);
-  readonly #counter = new Uint8Array(8);
   #closed = false;
 
   /**
@@ -83,7 +47,7 @@ export class TapDriver implements PacketDriver {
    */
   constructor(readonly ifname: string, readonly mac: number, options: TapOptions = {}) {
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new RangeError(`tap: interface name ${JSON.stringify(ifname)} must be 1 to 15 letters, digits, '_', '.' or '-'`);
-    const c = bind();
+    const c = bindLibc();
     this.#libc = c;
     this.#slots = options.slots ?? 64;
     this.frameCapacity = options.frameCapacity ?? 2048;
@@ -98,12 +62,7 @@ export class TapDriver implements PacketDriver {
       throw new Error(`tap: TUNSETIFF ${ifname}: ${errnoText(e)}`);
     }
     this.#fd = fd;
-    this.#wakeFd = c.eventfd(0, EFD_NONBLOCK);
-    const dv = new DataView(this.#pollFds.buffer);
-    dv.setInt32(0, fd, true);
-    dv.setInt16(4, POLLIN, true);
-    dv.setInt32(8, this.#wakeFd, true);
-    dv.setInt16(12, POLLIN, true);
+    this.#doorbell = new Doorbell(fd);
     const cap = this.frameCapacity;
     this.#rxArena = new Uint8Array(this.#slots * cap);
     this.#txArena = new Uint8Array(this.#slots * cap);
@@ -165,32 +124,17 @@ export class TapDriver implements PacketDriver {
   }
 
   waitRx(_queue: number, timeoutMs: number): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#libc.poll.async(this.#pollFds, 2, Math.max(0, Math.ceil(timeoutMs)), () => {
-        // Drain the doorbell (non-blocking: EAGAIN when nobody rang).
-        if (!this.#closed) this.#libc.read(this.#wakeFd, this.#counter, 8);
-        resolve();
-      });
-    });
+    return this.#doorbell.wait(timeoutMs);
   }
 
   wakeRx(): void {
-    if (this.#closed) return;
-    this.#counter[0] = 1;
-    this.#libc.write(this.#wakeFd, this.#counter, 8);
+    this.#doorbell.ring();
   }
 
   close(): void {
     if (this.#closed) return;
-    this.wakeRx(); // a poll in flight returns before its descriptors go
     this.#closed = true;
+    this.#doorbell.close(); // a poll in flight returns before the descriptor goes
     this.#libc.close(this.#fd);
-    this.#libc.close(this.#wakeFd);
   }
-}
-
-function errnoText(e: number): string {
-  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL', [EAGAIN]: 'EAGAIN' };
-  return names[e] ?? `errno ${e}`;
 }

@@ -13,10 +13,11 @@ import { Epoll } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD } from '../epoll/events.ts';
 import {
-  EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EISCONN, EMFILE, ENOENT,
+  EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EISCONN, EMFILE, ENODEV, ENOENT,
   ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE,
 } from '../stack/errno.ts';
 import { State } from '../stack/tcp/state.ts';
+import { NetmapPortError, NetmapUnavailableError } from '../io/netmap.ts';
 import { affinitize } from './affinity.ts';
 import { MtcpContext } from './context.ts';
 import { MtcpRuntime, type MtcpInitOptions, type MtcpShared } from './runtime.ts';
@@ -181,7 +182,9 @@ export function mtcp_create_context(core: number): MtcpContext | null {
     return runtime.createContext(core);
   } catch (err) {
     process.stderr.write(`mtcp_create_context: ${(err as Error).message}\n`);
-    fail(null, err instanceof RangeError ? EINVAL : EEXIST);
+    // ENODEV: the packet device cannot be used (netmap missing, or its port refused).
+    const noDevice = err instanceof NetmapUnavailableError || err instanceof NetmapPortError;
+    fail(null, err instanceof RangeError ? EINVAL : noDevice ? ENODEV : EEXIST);
     return null;
   }
 }

@@ -14,6 +14,7 @@ import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';
 import { TapDriver } from '../io/tap.ts';
 import { DpdkPort, ealArgs, isPciAddress } from '../io/dpdk.ts';
+import { interfaceMac, openNetmap } from '../io/netmap.ts';
 import type { SimWire } from '../io/sim.ts';
 import type { ContextConfig } from '../stack/context.ts';
 import { MtcpContext, type Clock } from './context.ts';
@@ -90,6 +91,12 @@ export class MtcpRuntime {
       });
       driver = this.#dpdk.driver();
       clock = realClock;
+    } else if (cfg.io === 'netmap') {
+      // mTCP's netmap_module.c opens netmap:<if> with one core and netmap:<if>-<core> with several: one ring pair per core.
+      // A NIC in netmap mode still filters on its own MAC, so the stack takes it unless <port>.mac is given.
+      const name = port.device || port.name;
+      driver = openNetmap({ port: name, ringId: cfg.numCores > 1 ? core : -1, mac: port.macGiven ? port.mac : interfaceMac(name) ?? port.mac });
+      clock = realClock;
     } else {
       const shm = this.#shm!;
       driver = attachShm(shm.wire, shm.port, port.mac);
@@ -116,7 +123,15 @@ export class MtcpRuntime {
         secret,
       },
     };
-    const mctx = new MtcpContext(core, driver, config, clock);
+    let mctx: MtcpContext;
+    try {
+      mctx = new MtcpContext(core, driver, config, clock);
+    } catch (err) {
+      // The stack refused the configuration (an MTU the driver's frames cannot carry): let go of the port, whose
+      // rings netmap would otherwise keep bound (NR_EXCLUSIVE) until the process ends.
+      driver.close();
+      throw err;
+    }
     this.contexts.set(core, mctx);
     void mctx.closed.then(() => {
       if (this.contexts.get(core) === mctx) this.contexts.delete(core);

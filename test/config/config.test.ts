@@ -79,7 +79,7 @@ t.test('every mtcp.conf error names the file and line', async (t) => {
     ['rcvbuf below 64', `${BASE}rcvbuf = 63`, 3],
     ['num_cores 0', `${BASE}num_cores = 0`, 3],
     ['tcp_timeout 0', `${BASE}tcp_timeout = 0`, 3],
-    ['io not in this version', `${BASE}io = netmap\n`, 3],
+    ['io = netmap with a libnetmap ring suffix', `io = netmap\n${BASE}shm0.device = eth0^`, 4],
     ['unknown io', `io = bogus\n${BASE}`, 1],
     ['unknown cc', `${BASE}cc = vegas`, 3],
     ['port without address', 'port = shm0 shm1\nshm0.addr = 198.18.0.1/24', 1],

@@ -128,17 +128,27 @@ t.test('port may follow its <port>.addr / .mac lines; stat_print may precede por
 t.test('an error message has the form file:line: problem; expected ...', async (t) => {
   let msg = '';
   try {
-    parseMtcpConf(`${BASE}io = netmap\n`, F);
+    parseMtcpConf(`${BASE}io = bogus\n`, F);
   } catch (e) {
     msg = (e as Error).message;
   }
-  t.equal(msg, `${F}:3: io = netmap is not supported by this version; expected one of sim, shm, tap, dpdk`);
+  t.equal(msg, `${F}:3: unknown io = bogus; expected one of sim, shm, tap, dpdk, netmap`);
   try {
     parseMtcpConf(`${BASE}cc = vegas\n`, F);
   } catch (e) {
     msg = (e as Error).message;
   }
   t.match(msg, /^\/etc\/mtcp\/mtcp\.conf:3: unknown cc = vegas; expected one of reno, cubic/, 'lists the supported ones');
+});
+
+t.test('io = netmap: the port names the interface; <port>.device names a VALE port or pipe end instead', async (t) => {
+  const c = parseMtcpConf('io = netmap\nport = eth0\neth0.addr = 198.18.0.1/24\n', F);
+  t.equal(c.io, 'netmap');
+  t.same(c.ports, [{ name: 'eth0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001, macGiven: false, device: '' }]);
+  t.equal(parseMtcpConf('io = netmap\nnetmap0.addr = 198.18.0.1/24\n', F).ports[0].name, 'netmap0', 'default port is netmap0');
+  for (const device of ['vale0:a', 'eth0{1', 'eth0}1', 'netmap:eth0', 'veth-us', 'x'.repeat(63)]) {
+    t.equal(parseMtcpConf(`io = netmap\nport = p0\np0.addr = 198.18.0.1/24\np0.device = ${device}\n`, F).ports[0].device, device, device);
+  }
 });
 
 t.test('cc = cubic is accepted (this version has CUBIC, RFC 9438)', async (t) => {
@@ -236,8 +246,11 @@ t.test('every error names the file and line', async (t) => {
     ['tcp_timeout -2', `${BASE}tcp_timeout = -2\n`, 3, /out of range/],
     ['tcp_timewait -1', `${BASE}tcp_timewait = -1\n`, 3, /out of range/],
     ['io = dpdk without a device', `io = dpdk\n${BASE}`, 2, /io = dpdk: port shm0 has no device/],
-    ['device without io = dpdk', `${BASE}shm0.device = net_tap0\n`, 3, /shm0.device is for io = dpdk/],
-    ['io = netmap', `${BASE}io = netmap\n`, 3, /not supported by this version/],
+    ['device without io = dpdk or netmap', `${BASE}shm0.device = net_tap0\n`, 3, /shm0\.device is for io = dpdk or netmap/],
+    ['io = netmap with a libnetmap ring suffix', `io = netmap\n${BASE}shm0.device = eth0*\n`, 4, /shm0\.device = eth0\*; expected a netmap port/],
+    ['io = netmap with a flag suffix', `io = netmap\n${BASE}shm0.device = eth0/x\n`, 4, /shm0\.device = eth0\/x/],
+    ['io = netmap with a 64-character device', `io = netmap\n${BASE}shm0.device = ${'x'.repeat(64)}\n`, 4, /at most 63 characters/],
+    ['io = netmap with two ports', 'io = netmap\nport = a b\na.addr = 10.0.0.1/8\nb.addr = 10.0.0.2/8\n', 2, /io = netmap takes one port/],
     ['io = bogus', `${BASE}io = bogus\n`, 3, /unknown io = bogus/],
     ['cc = bogus', `${BASE}cc = bogus\n`, 3, /unknown cc = bogus/],
     ['cc = vegas', `${BASE}\n\ncc = vegas\n`, 5, /unknown cc = vegas/],

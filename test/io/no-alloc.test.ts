@@ -1,7 +1,8 @@
 /**
  * The drivers allocate nothing per frame or per burst: rxBurst, rxRelease,
- * txAlloc and txBurst of the sim and shm wires move 64-byte frames in bursts
- * of 32 while the heap must not grow and no garbage collection may run.
+ * txAlloc and txBurst of the sim and shm wires, and of the netmap ring logic
+ * over a fake netmap pipe, move 64-byte frames in bursts of 32 while the heap
+ * must not grow and no garbage collection may run.
  */
 import t, { type Test } from 'tap';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -10,6 +11,8 @@ import vm from 'node:vm';
 import { FrameBatch, type PacketDriver } from '../../src/io/driver.ts';
 import { SimWire } from '../../src/io/sim.ts';
 import { attachShm, ShmWire } from '../../src/io/shm.ts';
+import { NetmapDriver } from '../../src/io/netmap.ts';
+import { FakeNetmapPipe } from './fixtures/netmap-fake.ts';
 import { MAC_A, MAC_B } from './fixtures/frames.ts';
 
 const BURST = 32;
@@ -96,4 +99,12 @@ t.test('shm: 640,000 frames in bursts of 32 allocate nothing', async (t) => {
   const a = attachShm(shared, 0, MAC_A);
   const b = attachShm(shared, 1, MAC_B);
   await measure(t, 'shm', mover(a, b, MAC_B));
+});
+
+t.test('netmap (ring logic over a fake pipe): 640,000 frames in bursts of 32 allocate nothing', async (t) => {
+  const pipe = new FakeNetmapPipe({ slots: 256 });
+  const a = new NetmapDriver(pipe.a.memory(), MAC_A, pipe.a);
+  const b = new NetmapDriver(pipe.b.memory(), MAC_B, pipe.b);
+  await measure(t, 'netmap', mover(a, b, MAC_B));
+  t.same(pipe.a.violations.concat(pipe.b.violations), []);
 });
