@@ -28,7 +28,9 @@ t.test('the CLI', async (t) => {
   };
 
   t.test('an unknown app, a bad flag, a missing argument: status 2, the usage, no stack trace', async (t) => {
-    for (const args of [['nosuchapp'], ['epserver', '-p', www, '-f', serverConf, '--bogus'], ['epwget', '198.18.0.1/', '-f', clientConf], ['epserver', '-f', serverConf]]) {
+    for (const args of [['nosuchapp'], ['epserver', '-p', www, '-f', serverConf, '--bogus'], ['epwget', '198.18.0.1/', '-f', clientConf], ['epserver', '-f', serverConf],
+      ['perf', 'send', '198.18.0.1', '5001', '1', '-f', clientConf, '--bogus'], ['perf', 'fetch', '198.18.0.1', '5001', '1', '-f', clientConf],
+      ['echo', 'server', '7', '-f', serverConf, '-x'], ['echo', 'client', '198.18.0.1', '7', '-f', clientConf, '-c', 'many']]) {
       const r = run(...args);
       t.equal(r.status, 2, args.join(' '));
       t.match(r.stderr, /usage: /);
@@ -44,6 +46,12 @@ t.test('the CLI', async (t) => {
     t.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*4`), 'the file and line 4');
     t.match(r.stderr, /max_concurrency/);
     t.notMatch(r.stderr, /\n\s+at /);
+    for (const args of [['epwget', '198.18.0.1/', '10'], ['perf', 'recv', '198.18.0.1', '5001', '1'], ['echo', 'server', '7']]) {
+      const r = run(...args, '-f', bad);
+      t.equal(r.status, 2, `${args[0]}: status 2`);
+      t.match(r.stderr, /max_concurrency/, `${args[0]}: names the bad key`);
+      t.notMatch(r.stderr, /\n\s+at /, `${args[0]}: no stack trace`);
+    }
     const missing = run('epwget', '198.18.0.1/', '10', '-f', join(dir, 'nope.conf'));
     t.equal(missing.status, 2);
     t.match(missing.stderr, /nope\.conf/);
