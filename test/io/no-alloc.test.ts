@@ -139,3 +139,11 @@ t.test('shm, one queue facing two: frames steered by RSS (half copied to the oth
   await measure(t, 'shm 1x2', mover(a, b, MAC_B, portsPerQueue(2)));
   t.ok(b.stats.rxFrames > 0 && a.stats.txDropped === 0, 'nothing dropped');
 });
+
+t.test('sim, one queue facing two: frames steered by RSS allocate nothing', async (t) => {
+  const wire = new SimWire({ seed: 2 });
+  const a = wire.attach(MAC_A);
+  const b = wire.attach(MAC_B, { queues: 2 });
+  await measure(t, 'sim 1x2', mover(a, b, MAC_B, portsPerQueue(2)));
+  t.equal(wire.slotsInUse, 0);
+});
