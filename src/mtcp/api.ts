@@ -302,7 +302,31 @@ export function mtcp_accept(mctx: MtcpContext, sockid: number, addr: SockAddrIn 
   return ns.id;
 }
 
-/** Start connecting. Returns -1 with EINPROGRESS: wait for MTCP_EPOLLOUT, then check SO_ERROR. */
+/**
+ * Prepare this core's connections from `saddr_base` (`num_addr` addresses) to
+ * daddr:dport. mTCP builds here the per-core pool of source ports whose RSS
+ * hash brings the replies back to the calling core, and needs it before
+ * connecting from several cores (CreateAddressPoolPerCore). mtcp-ts chooses
+ * such a port on every mtcp_connect, so the call checks its arguments: the
+ * source must be this context's address (0 means it) and one address, since a
+ * port has one; the destination a unicast address and a port. Returns 0, or -1
+ * with EINVAL (bad count, port or destination) or EADDRNOTAVAIL (not our address).
+ */
+export function mtcp_init_rss(mctx: MtcpContext, saddr_base: number, num_addr: number, daddr: number, dport: number): number {
+  if (!checkCtx(mctx)) return fail(null, EBADF);
+  if (!Number.isInteger(num_addr) || num_addr !== 1) return fail(mctx, EINVAL);
+  if (!Number.isInteger(dport) || dport < 1 || dport > 0xffff) return fail(mctx, EINVAL);
+  if (!Number.isInteger(daddr) || daddr <= 0 || daddr >= 0xe0000000) return fail(mctx, EINVAL);
+  if (!Number.isInteger(saddr_base) || (saddr_base !== 0 && (saddr_base | 0) !== mctx.stack.ip)) return fail(mctx, EADDRNOTAVAIL);
+  return 0;
+}
+
+/**
+ * Start connecting. Returns -1 with EINPROGRESS: wait for MTCP_EPOLLOUT, then
+ * check SO_ERROR. With several cores, the source port is one whose RSS hash
+ * brings the replies to this core; a socket bound to a port that would not is
+ * refused with EINVAL, as mTCP does.
+ */
 export function mtcp_connect(mctx: MtcpContext, sockid: number, addr: SockAddrIn): number {
   const s = getSocket(mctx, sockid);
   if (!s) return -1;

@@ -52,7 +52,7 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
   ) {
     this.#clock = clock;
     this.sockets = new SocketTable(config.tcp.maxConcurrency);
-    this.stack = new StackContext(driver, core % driver.queues, config, this);
+    this.stack = new StackContext(driver, core, config, this);
     this.syncClock();
     this.closed = this.#loop();
   }

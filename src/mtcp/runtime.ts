@@ -14,14 +14,18 @@ import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';
 import { TapDriver } from '../io/tap.ts';
 import { DpdkPort, ealArgs, isPciAddress } from '../io/dpdk.ts';
-import type { SimWire } from '../io/sim.ts';
+import type { SimDriver, SimWire } from '../io/sim.ts';
+import { PortShare } from '../io/wrapper.ts';
 import type { ContextConfig } from '../stack/context.ts';
 import { MtcpContext, type Clock } from './context.ts';
 
 export interface MtcpInitOptions {
   /** io = sim: the simulated wire to attach to (its virtual clock drives the stack). */
   sim?: SimWire;
-  /** io = shm: an existing wire (from another stack's `shmPeer()`) and the port to take. */
+  /**
+   * io = shm: an existing wire (from another stack's `shmPeer()`, or ShmWire.create({ queues: [a, b] })
+   * when the two ends have different core counts) and the port to take; its queue count must be num_cores.
+   */
   shm?: { wire: ShmWireShared; port: 0 | 1 };
   /** Fixed secret for ISNs and port choice (deterministic tests); random by default. */
   secret?: [number, number];
@@ -43,6 +47,10 @@ export class MtcpRuntime {
   readonly contexts = new Map<number, MtcpContext>();
   /** io = dpdk: the started port, shared by this runtime's contexts (one queue each). */
   #dpdk: DpdkPort | null = null;
+  /** io = sim: the port this runtime's contexts share, one queue each (a sim port lives in one thread). */
+  #simPort: SimDriver | null = null;
+  /** Contexts using #simPort. */
+  #simUsers = 0;
 
   constructor(config: MtcpConfig, options: MtcpInitOptions = {}) {
     if (config.ports.length === 0) throw new Error(`${config.file}: no port configured; set \`port\` and \`<port>.addr\``);
@@ -52,7 +60,15 @@ export class MtcpRuntime {
       if (!options.sim) throw new Error('io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
       this.#sim = options.sim;
     } else if (config.io === 'shm') {
-      this.#shm = options.shm ?? { wire: ShmWire.create({ slots: config.shmSlots }).share(), port: 0 };
+      const n = config.numCores;
+      this.#shm = options.shm ?? { wire: ShmWire.create({ slots: config.shmSlots, queues: n }).share(), port: 0 };
+      const queues = this.#shm.wire.queues[this.#shm.port];
+      if (queues !== n) {
+        throw new Error(`${config.file}: num_cores = ${n} but this end of the shm wire has ${queues} queue(s); ` +
+          'make the wire with ShmWire.create({ queues: [port 0 cores, port 1 cores] })');
+      }
+    } else if (config.io === 'tap' && config.numCores > 1) {
+      throw new Error(`${config.file}: io = tap runs one core in this version (num_cores = ${config.numCores})`);
     }
   }
 
@@ -77,7 +93,7 @@ export class MtcpRuntime {
     let driver: PacketDriver;
     let clock: Clock;
     if (this.#sim) {
-      driver = this.#sim.attach(port.mac);
+      driver = this.#simShare(this.#sim, port.mac);
       clock = this.#sim.clock;
     } else if (cfg.io === 'tap') {
       // The port's name is the TAP interface's (created when missing).
@@ -122,6 +138,20 @@ export class MtcpRuntime {
       if (this.contexts.get(core) === mctx) this.contexts.delete(core);
     });
     return mctx;
+  }
+
+  /** This runtime's sim port (made on first use, with a queue per core), for one more context. */
+  #simShare(wire: SimWire, mac: number): PacketDriver {
+    if (!this.#simPort || this.#simPort.closed) {
+      const queues = this.config.numCores;
+      // Staging slots: a full burst (64) for every context at once, with room to spare.
+      this.#simPort = wire.attach(mac, { queues, txSlots: 256 * queues });
+    }
+    const port = this.#simPort;
+    this.#simUsers++;
+    return new PortShare(port, () => {
+      if (--this.#simUsers === 0) port.close();
+    });
   }
 
   /** Stop every context. */
