@@ -7,6 +7,7 @@ export * from './mtcp/constants.ts';
 export * from './epoll/events.ts';
 export * from './stack/errno.ts';
 export { MtcpContext } from './mtcp/context.ts';
+export { CoreError, runOnCores, type CoreEntry, type CoreEntryOptions, type CoreRun, type CoreRunOptions } from './mtcp/cores.ts';
 export { MtcpRuntime, type MtcpInitOptions, type MtcpShared } from './mtcp/runtime.ts';
 export { loadMtcpConf, parseMtcpConf, type MtcpConfig } from './config/mtcp-conf.ts';
 export { ConfigError } from './config/errors.ts';

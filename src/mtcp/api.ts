@@ -8,7 +8,7 @@
  * returns -1 with EAGAIN (EINPROGRESS for connect). Wait with mtcp_epoll_wait.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { loadMtcpConf, type MtcpConfig } from '../config/mtcp-conf.ts';
+import { loadMtcpConf, maskCpus, type MtcpConfig } from '../config/mtcp-conf.ts';
 import { Epoll } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD } from '../epoll/events.ts';
@@ -83,7 +83,11 @@ function checkCtx(mctx: MtcpContext): boolean {
 }
 
 function applyConf(config: MtcpConfig, conf: Partial<MtcpConf>): void {
-  if (conf.num_cores !== undefined) config.numCores = conf.num_cores;
+  if (conf.num_cores !== undefined) {
+    config.numCores = conf.num_cores;
+    // A core_mask too small for the new count gives way to the lowest num_cores CPUs, num_cores' default mask.
+    if (maskCpus(config.coreMask).length < conf.num_cores) config.coreMask = 2 ** conf.num_cores - 1;
+  }
   if (conf.max_concurrency !== undefined) config.maxConcurrency = conf.max_concurrency;
   if (conf.max_num_buffers !== undefined) config.maxNumBuffers = conf.max_num_buffers;
   if (conf.rcvbuf_size !== undefined) config.rcvbuf = conf.rcvbuf_size;
@@ -115,7 +119,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
 /** Adopt a runtime made in another thread (see mtcp_share); done automatically from workerData.mtcp. */
 export function mtcp_attach(shared: MtcpShared): number {
   if (runtime) return fail(null, EEXIST);
-  runtime = new MtcpRuntime(shared.config, shared.shm ? { shm: shared.shm } : {});
+  runtime = new MtcpRuntime(shared.config, { shm: shared.shm, dpdk: shared.dpdk });
   return 0;
 }
 

@@ -13,7 +13,7 @@ import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
 import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';
 import { TapDriver } from '../io/tap.ts';
-import { DpdkPort, ealArgs, isPciAddress } from '../io/dpdk.ts';
+import { DpdkDriver, DpdkPort, ealArgs, isPciAddress, type DpdkPortShared } from '../io/dpdk.ts';
 import type { SimDriver, SimWire } from '../io/sim.ts';
 import { PortShare } from '../io/wrapper.ts';
 import type { ContextConfig } from '../stack/context.ts';
@@ -27,6 +27,11 @@ export interface MtcpInitOptions {
    * when the two ends have different core counts) and the port to take; its queue count must be num_cores.
    */
   shm?: { wire: ShmWireShared; port: 0 | 1 };
+  /**
+   * io = dpdk: a port another thread of this process started (DpdkPort.shared). EAL and a port start
+   * once per process, so worker threads attach to the main thread's port, each to its own queue.
+   */
+  dpdk?: DpdkPortShared;
   /** Fixed secret for ISNs and port choice (deterministic tests); random by default. */
   secret?: [number, number];
 }
@@ -35,6 +40,7 @@ export interface MtcpInitOptions {
 export interface MtcpShared {
   config: MtcpConfig;
   shm?: { wire: ShmWireShared; port: 0 | 1 };
+  dpdk?: DpdkPortShared;
 }
 
 const realClock: Clock = { now: () => performance.now() };
@@ -47,6 +53,8 @@ export class MtcpRuntime {
   readonly contexts = new Map<number, MtcpContext>();
   /** io = dpdk: the started port, shared by this runtime's contexts (one queue each). */
   #dpdk: DpdkPort | null = null;
+  /** io = dpdk in a worker: the port the main thread started. */
+  readonly #dpdkShared: DpdkPortShared | undefined;
   /** io = sim: the port this runtime's contexts share, one queue each (a sim port lives in one thread). */
   #simPort: SimDriver | null = null;
   /** Contexts using #simPort. */
@@ -56,6 +64,7 @@ export class MtcpRuntime {
     if (config.ports.length === 0) throw new Error(`${config.file}: no port configured; set \`port\` and \`<port>.addr\``);
     this.config = config;
     this.#secret = options.secret;
+    this.#dpdkShared = options.dpdk;
     if (config.io === 'sim') {
       if (!options.sim) throw new Error('io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
       this.#sim = options.sim;
@@ -78,9 +87,26 @@ export class MtcpRuntime {
     return { wire: this.#shm.wire, port: this.#shm.port === 0 ? 1 : 0 };
   }
 
-  /** What a worker thread needs to make a context of this runtime. */
+  /**
+   * What a worker thread needs to make a context of this runtime. For io =
+   * dpdk this starts the port here (once per process), so workers attach to it.
+   */
   share(): MtcpShared {
-    return this.#shm ? { config: this.config, shm: this.#shm } : { config: this.config };
+    const cfg = this.config;
+    if (cfg.io === 'sim') throw new Error('io = sim runs in the thread that owns the SimWire; it cannot be shared with workers');
+    if (cfg.io === 'dpdk') return { config: cfg, dpdk: this.#dpdkShared ?? this.#dpdkPort().shared };
+    return this.#shm ? { config: cfg, shm: this.#shm } : { config: cfg };
+  }
+
+  /** This runtime's DPDK port, started on first use with a queue per core. */
+  #dpdkPort(): DpdkPort {
+    const cfg = this.config;
+    const port = cfg.ports[0];
+    if (!this.#dpdk || this.#dpdk.closed) this.#dpdk = DpdkPort.open({
+      device: port.device, queues: cfg.numCores, mtu: cfg.mtu, mac: port.macGiven ? port.mac : undefined,
+      eal: ealArgs({ coreMask: cfg.coreMask, numMemCh: cfg.numMemCh, pci: isPciAddress(port.device) }),
+    });
+    return this.#dpdk;
   }
 
   createContext(core: number): MtcpContext {
@@ -100,11 +126,7 @@ export class MtcpRuntime {
       driver = new TapDriver(port.name, port.mac, { frameCapacity: Math.max(2048, cfg.mtu + 14) });
       clock = realClock;
     } else if (cfg.io === 'dpdk') {
-      if (!this.#dpdk || this.#dpdk.closed) this.#dpdk = DpdkPort.open({
-        device: port.device, queues: cfg.numCores, mtu: cfg.mtu, mac: port.macGiven ? port.mac : undefined,
-        eal: ealArgs({ coreMask: cfg.coreMask, numMemCh: cfg.numMemCh, pci: isPciAddress(port.device) }),
-      });
-      driver = this.#dpdk.driver();
+      driver = this.#dpdkShared ? new DpdkDriver(this.#dpdkShared) : this.#dpdkPort().driver();
       clock = realClock;
     } else {
       const shm = this.#shm!;
@@ -154,9 +176,10 @@ export class MtcpRuntime {
     });
   }
 
-  /** Stop every context. */
+  /** Stop every context; a DPDK port started here for workers (share) closes too. */
   destroy(): void {
     for (const mctx of this.contexts.values()) mctx.stop();
+    if (this.#dpdk && this.contexts.size === 0) this.#dpdk.close();
   }
 }
 
