@@ -67,7 +67,7 @@ export class CoreError extends Error {
 }
 
 export interface CoreRun {
-  /** Resolves when every core is ready: pinned, its context made, its entry called. */
+  /** Resolves when every core is ready: pinned, its context made, its entry called and past its first await. */
   readonly ready: Promise<void>;
   /** Each core's entry result, by core, once all returned and stopped; rejects with a CoreError when one fails. */
   readonly done: Promise<unknown[]>;
@@ -209,8 +209,10 @@ export async function runCoreWorker(d: CoreWorkerData, port: MessagePort): Promi
     const mod = (await import(d.moduleUrl)) as Record<string, unknown>;
     const entry = mod[d.entry];
     if (typeof entry !== 'function') throw new Error(`${d.moduleUrl} exports no function \`${d.entry}\``);
+    const running = (entry as CoreEntry)(mctx, d.core, { signal: ac.signal, data: d.data });
+    // Ready once the entry's synchronous start (a listen, say) is done.
     port.postMessage({ kind: 'ready' } satisfies CoreMessage);
-    reply = { kind: 'done', result: await (entry as CoreEntry)(mctx, d.core, { signal: ac.signal, data: d.data }) };
+    reply = { kind: 'done', result: await running };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = { kind: 'error', message: e.message, stack: e.stack ?? '' };
