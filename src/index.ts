@@ -9,6 +9,7 @@ export * from './stack/errno.ts';
 export { MtcpContext } from './mtcp/context.ts';
 export { CoreError, runOnCores, type CoreEntry, type CoreEntryOptions, type CoreRun, type CoreRunOptions } from './mtcp/cores.ts';
 export { MtcpRuntime, type MtcpInitOptions, type MtcpShared } from './mtcp/runtime.ts';
+export { formatStatLines, StatsBoard, type CoreStats, type StatsReport } from './mtcp/stats.ts';
 export { loadMtcpConf, parseMtcpConf, type MtcpConfig } from './config/mtcp-conf.ts';
 export { ConfigError } from './config/errors.ts';
 export { parseIpv4 as inet_addr, formatIpv4 as inet_ntoa } from './config/addr.ts';

@@ -109,6 +109,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
     const config = typeof conf === 'string' ? loadMtcpConf(conf) : structuredClone(conf);
     if (pendingConf) applyConf(config, pendingConf);
     runtime = new MtcpRuntime(config, options);
+    if (config.statPrint.includes(config.ports[0].name)) runtime.startStatPrint();
   } catch (err) {
     process.stderr.write(`mtcp_init: ${(err as Error).message}\n`);
     return fail(null, EINVAL);
@@ -119,7 +120,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
 /** Adopt a runtime made in another thread (see mtcp_share); done automatically from workerData.mtcp. */
 export function mtcp_attach(shared: MtcpShared): number {
   if (runtime) return fail(null, EEXIST);
-  runtime = new MtcpRuntime(shared.config, { shm: shared.shm, dpdk: shared.dpdk });
+  runtime = new MtcpRuntime(shared.config, { shm: shared.shm, dpdk: shared.dpdk, stats: shared.stats });
   return 0;
 }
 

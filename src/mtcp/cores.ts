@@ -26,6 +26,7 @@ import {
 } from './api.ts';
 import type { MtcpContext } from './context.ts';
 import type { MtcpRuntime, MtcpShared } from './runtime.ts';
+import type { StatsReport } from './stats.ts';
 
 /** What a per-core entry receives besides its context and core number. */
 export interface CoreEntryOptions {
@@ -73,6 +74,8 @@ export interface CoreRun {
   readonly done: Promise<unknown[]>;
   /** Ask every core to stop (what SIGINT does): their signals abort. */
   stop(): void;
+  /** Every core's counters and their total, as the cores last published them. */
+  stats(): StatsReport;
 }
 
 /** What the main thread tells a core's worker. */
@@ -189,7 +192,7 @@ export function runOnCores(runtime: MtcpRuntime, moduleUrl: URL | string, opts: 
   });
   // A failed run rejects `done`; `ready` settles either way, so waiting on it alone never hangs.
   const ready = Promise.all(readies).then(() => {});
-  return { ready, done, stop };
+  return { ready, done, stop, stats: () => runtime.stats() };
 }
 
 /** The body of a core's worker (src/mtcp/core-worker.ts runs it with its workerData and parentPort). */

@@ -18,6 +18,7 @@ import type { SimDriver, SimWire } from '../io/sim.ts';
 import { PortShare } from '../io/wrapper.ts';
 import type { ContextConfig } from '../stack/context.ts';
 import { MtcpContext, type Clock } from './context.ts';
+import { StatPrinter, StatsBoard, type StatsReport } from './stats.ts';
 
 export interface MtcpInitOptions {
   /** io = sim: the simulated wire to attach to (its virtual clock drives the stack). */
@@ -34,6 +35,8 @@ export interface MtcpInitOptions {
   dpdk?: DpdkPortShared;
   /** Fixed secret for ISNs and port choice (deterministic tests); random by default. */
   secret?: [number, number];
+  /** The statistics board of a runtime made in another thread (MtcpShared.stats), so its contexts report there. */
+  stats?: SharedArrayBuffer;
 }
 
 /** Everything a worker thread needs to make a context of a runtime built elsewhere (structured-cloneable). */
@@ -41,6 +44,8 @@ export interface MtcpShared {
   config: MtcpConfig;
   shm?: { wire: ShmWireShared; port: 0 | 1 };
   dpdk?: DpdkPortShared;
+  /** The statistics board's buffer. */
+  stats: SharedArrayBuffer;
 }
 
 const realClock: Clock = { now: () => performance.now() };
@@ -51,6 +56,10 @@ export class MtcpRuntime {
   readonly #shm: { wire: ShmWireShared; port: 0 | 1 } | undefined;
   readonly #secret: [number, number] | undefined;
   readonly contexts = new Map<number, MtcpContext>();
+  /** Every core's counters, published by the contexts (in this thread or in workers). */
+  readonly board: StatsBoard;
+  /** stat_print's printer, when started. */
+  #printer: StatPrinter | null = null;
   /** io = dpdk: the started port, shared by this runtime's contexts (one queue each). */
   #dpdk: DpdkPort | null = null;
   /** io = dpdk in a worker: the port the main thread started. */
@@ -65,6 +74,7 @@ export class MtcpRuntime {
     this.config = config;
     this.#secret = options.secret;
     this.#dpdkShared = options.dpdk;
+    this.board = new StatsBoard(config.numCores, options.stats);
     if (config.io === 'sim') {
       if (!options.sim) throw new Error('io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
       this.#sim = options.sim;
@@ -94,8 +104,9 @@ export class MtcpRuntime {
   share(): MtcpShared {
     const cfg = this.config;
     if (cfg.io === 'sim') throw new Error('io = sim runs in the thread that owns the SimWire; it cannot be shared with workers');
-    if (cfg.io === 'dpdk') return { config: cfg, dpdk: this.#dpdkShared ?? this.#dpdkPort().shared };
-    return this.#shm ? { config: cfg, shm: this.#shm } : { config: cfg };
+    const stats = this.board.buffer;
+    if (cfg.io === 'dpdk') return { config: cfg, dpdk: this.#dpdkShared ?? this.#dpdkPort().shared, stats };
+    return this.#shm ? { config: cfg, shm: this.#shm, stats } : { config: cfg, stats };
   }
 
   /** This runtime's DPDK port, started on first use with a queue per core. */
@@ -154,7 +165,7 @@ export class MtcpRuntime {
         secret,
       },
     };
-    const mctx = new MtcpContext(core, driver, config, clock);
+    const mctx = new MtcpContext(core, driver, config, clock, this.board);
     this.contexts.set(core, mctx);
     void mctx.closed.then(() => {
       if (this.contexts.get(core) === mctx) this.contexts.delete(core);
@@ -176,8 +187,21 @@ export class MtcpRuntime {
     });
   }
 
-  /** Stop every context; a DPDK port started here for workers (share) closes too. */
+  /** Every core's counters and their total, as the contexts last published them (STATS_PUBLISH_MS). */
+  stats(): StatsReport {
+    return this.board.report();
+  }
+
+  /** Print every core's statistics each `intervalMs` (stat_print; mtcp_init starts it when the config asks). */
+  startStatPrint(write?: (text: string) => void, intervalMs = 1000): void {
+    this.#printer?.stop();
+    this.#printer = new StatPrinter(this.board, this.config.ports[0].name, write, intervalMs);
+  }
+
+  /** Stop every context and the stat printer; a DPDK port started here for workers (share) closes too. */
   destroy(): void {
+    this.#printer?.stop();
+    this.#printer = null;
     for (const mctx of this.contexts.values()) mctx.stop();
     if (this.#dpdk && this.contexts.size === 0) this.#dpdk.close();
   }

@@ -51,5 +51,9 @@ t.test(`two cores on one port serve ${CONNECTIONS.toLocaleString('en-US')} conne
     t.equal(c.noSocketDrops, 0, `core ${c.core}: no segment for the other core's connections`);
   }
   t.equal(cores[0].accepted + cores[1].accepted, CONNECTIONS, 'the cores\' counts add up to the client\'s');
+  const st = run.stats();
+  t.same(st.cores.map((c) => c?.accepted), cores.map((c) => c.accepted), 'the stats API reports the same per core');
+  t.equal(st.total.accepted, CONNECTIONS, 'and in total');
+  t.equal(st.total.closed, CONNECTIONS, 'every control block released');
   t.comment(`${CONNECTIONS} connections in ${seconds.toFixed(2)} s (${Math.round(CONNECTIONS / seconds)}/s)`);
 });
