@@ -50,8 +50,6 @@ export interface CoreRunOptions {
   sigint?: boolean;
   /** After a stop request, how long a core may take to return before the run fails (default 5000 ms). */
   stopTimeoutMs?: number;
-  /** Node options of the workers (default: the process's, as for any Worker). */
-  execArgv?: string[];
 }
 
 /** A core's failure, reported in the main thread: `core` says which. */
@@ -152,7 +150,7 @@ export function runOnCores(runtime: MtcpRuntime, moduleUrl: URL | string, opts: 
     const data: CoreWorkerData = {
       shared, core, cpu: cpus[core], moduleUrl: String(moduleUrl), entry: opts.entry ?? 'main', data: opts.data,
     };
-    const w = new Worker(workerUrl, { workerData: data, execArgv: opts.execArgv });
+    const w = new Worker(workerUrl, { workerData: data });
     workers.push(w);
     readies.push(new Promise<void>((resolve) => {
       w.on('message', (m: CoreMessage) => {

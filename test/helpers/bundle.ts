@@ -7,7 +7,7 @@
  * their source paths (dist's layout).
  */
 import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,6 +16,8 @@ export const root = fileURLToPath(new URL('../..', import.meta.url));
 export async function bundle(name: string, entries: string[]): Promise<string> {
   const outdir = `${root}node_modules/.cache/mtcp-ts-test/${name}`;
   mkdirSync(outdir, { recursive: true });
+  // Under node_modules, no package.json says these .js files are ES modules (Node stops looking there): this one does.
+  writeFileSync(`${outdir}/package.json`, '{ "type": "module" }\n');
   await build({
     entryPoints: entries.map((e) => `${root}${e}`), outdir, outbase: root, bundle: true, splitting: true, platform: 'node',
     format: 'esm', target: 'node20', chunkNames: 'chunks/[name]-[hash]', external: ['koffi'], logLevel: 'warning',

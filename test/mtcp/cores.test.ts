@@ -21,8 +21,6 @@ const cores = Math.min(2, cpus);
 const dir = await bundle('cores', ['src/mtcp/core-worker.ts', 'test/mtcp/fixtures/core-app.ts', 'test/mtcp/fixtures/sigint-main.ts']);
 const workerUrl = pathToFileURL(join(dir, 'src/mtcp/core-worker.js'));
 const app = pathToFileURL(join(dir, 'test/mtcp/fixtures/core-app.js'));
-// tap's TypeScript import hook, which workers inherit, cannot load the split bundle; the workers need none.
-const execArgv: string[] = [];
 
 function runtime(): MtcpRuntime {
   return new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm', cores }));
@@ -35,7 +33,7 @@ function mainThreadCpus(): string {
 
 t.test('each core runs in its own thread, pinned to its CPU, on the context of its core', async (t) => {
   const before = mainThreadCpus();
-  const run = runOnCores(runtime(), app, { entry: 'pinned', workerUrl, execArgv });
+  const run = runOnCores(runtime(), app, { entry: 'pinned', workerUrl });
   const results = (await run.done) as { core: number; tid: number; cpus: string; queue: number }[];
   t.equal(results.length, cores);
   for (const [k, r] of results.entries()) {
@@ -51,12 +49,12 @@ t.test('each core runs in its own thread, pinned to its CPU, on the context of i
 t.test('core k runs on the k-th CPU of core_mask', { skip: cpus < 2 && 'needs 2 CPUs' }, async (t) => {
   const cfg = config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm', cores: 1 });
   cfg.coreMask = 0b10;
-  const results = (await runOnCores(new MtcpRuntime(cfg), app, { entry: 'pinned', workerUrl, execArgv }).done) as { cpus: string }[];
+  const results = (await runOnCores(new MtcpRuntime(cfg), app, { entry: 'pinned', workerUrl }).done) as { cpus: string }[];
   t.same(results.map((r) => r.cpus), ['1'], 'core 0 on CPU 1');
 });
 
 t.test('a core that throws is reported with its core number; the other cores are stopped', async (t) => {
-  const run = runOnCores(runtime(), app, { entry: 'throwsOnOne', workerUrl, execArgv, data: { throwOn: cores - 1 } });
+  const run = runOnCores(runtime(), app, { entry: 'throwsOnOne', workerUrl, data: { throwOn: cores - 1 } });
   const err = await run.done.then(() => null, (e: unknown) => e);
   t.type(err, CoreError);
   const ce = err as CoreError;
@@ -67,15 +65,15 @@ t.test('a core that throws is reported with its core number; the other cores are
 });
 
 t.test('a module without the entry, or a missing module, is an error naming the core', async (t) => {
-  const err = await runOnCores(runtime(), app, { entry: 'nope', workerUrl, execArgv }).done.then(() => null, (e: unknown) => e);
+  const err = await runOnCores(runtime(), app, { entry: 'nope', workerUrl }).done.then(() => null, (e: unknown) => e);
   t.match((err as Error).message, /^core \d: .*core-app\.js exports no function `nope`$/);
   const missing = new URL('./missing.js', app);
-  const err2 = await runOnCores(runtime(), missing, { workerUrl, execArgv }).done.then(() => null, (e: unknown) => e);
+  const err2 = await runOnCores(runtime(), missing, { workerUrl }).done.then(() => null, (e: unknown) => e);
   t.match((err2 as Error).message, /^core \d: Cannot find module/);
 });
 
 t.test('stop(): every core returns and closes its sockets', async (t) => {
-  const run = runOnCores(runtime(), app, { entry: 'serve', workerUrl, execArgv });
+  const run = runOnCores(runtime(), app, { entry: 'serve', workerUrl });
   await run.ready;
   run.stop();
   const results = (await run.done) as { core: number; socketsLeft: number }[];
@@ -83,7 +81,7 @@ t.test('stop(): every core returns and closes its sockets', async (t) => {
 });
 
 t.test('a core that ignores the stop request fails the run after stopTimeoutMs', async (t) => {
-  const run = runOnCores(runtime(), app, { entry: 'ignoresStop', workerUrl, execArgv, stopTimeoutMs: 300 });
+  const run = runOnCores(runtime(), app, { entry: 'ignoresStop', workerUrl, stopTimeoutMs: 300 });
   await run.ready;
   run.stop();
   const err = await run.done.then(() => null, (e: unknown) => e);

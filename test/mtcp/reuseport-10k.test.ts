@@ -24,7 +24,7 @@ t.test(`two cores on one port serve ${CONNECTIONS.toLocaleString('en-US')} conne
   const opts = { io: 'shm' as const, maxConcurrency: 4096, rcvbuf: 2048, sndbuf: 2048 };
   const server = new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', { ...opts, cores: 2 }), { shm: { wire, port: 0 } });
   const run = runOnCores(server, pathToFileURL(join(dir, 'test/mtcp/fixtures/core-app.js')), {
-    entry: 'echo', data: { port: PORT }, workerUrl: pathToFileURL(join(dir, 'src/mtcp/core-worker.js')), execArgv: [],
+    entry: 'echo', data: { port: PORT }, workerUrl: pathToFileURL(join(dir, 'src/mtcp/core-worker.js')),
   });
   t.teardown(() => run.stop());
   await run.ready;
