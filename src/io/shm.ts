@@ -430,6 +430,17 @@ export class ShmDriver implements PacketDriver {
     }
   }
 
+  /**
+   * One view per slot of `queue`'s home ring, the slots txAlloc hands out (by
+   * FrameBatch.id): for a driver that fills them through a pointer, as read(2)
+   * through koffi needs. Allocates: call it once, at setup.
+   */
+  homeSlotViews(queue: number): Uint8Array[] {
+    const r = this.#out[queue][queue % this.peerQueues];
+    const size = this.#slotSize;
+    return Array.from({ length: this.#slots }, (_, i) => this.#outBytes.subarray(r.base + i * size, r.base + (i + 1) * size));
+  }
+
   /** Frames published to `queue` and not yet handed out by rxBurst. */
   pending(queue = 0): number {
     let n = 0;

@@ -12,7 +12,7 @@ import type { PacketDriver } from '../io/driver.ts';
 import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
 import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';
-import { TapDriver } from '../io/tap.ts';
+import { closeTap, openTap, TapDriver, type TapPortShared } from '../io/tap.ts';
 import { DpdkDriver, DpdkPort, ealArgs, isPciAddress, type DpdkPortShared } from '../io/dpdk.ts';
 import type { SimDriver, SimWire } from '../io/sim.ts';
 import { PortShare } from '../io/wrapper.ts';
@@ -33,6 +33,8 @@ export interface MtcpInitOptions {
    * once per process, so worker threads attach to the main thread's port, each to its own queue.
    */
   dpdk?: DpdkPortShared;
+  /** io = tap: a TAP another thread of this process opened (its descriptor is the process's), for worker threads. */
+  tap?: TapPortShared;
   /** Fixed secret for ISNs and port choice (deterministic tests); random by default. */
   secret?: [number, number];
   /** The statistics board of a runtime made in another thread (MtcpShared.stats), so its contexts report there. */
@@ -44,6 +46,7 @@ export interface MtcpShared {
   config: MtcpConfig;
   shm?: { wire: ShmWireShared; port: 0 | 1 };
   dpdk?: DpdkPortShared;
+  tap?: TapPortShared;
   /** The statistics board's buffer. */
   stats: SharedArrayBuffer;
 }
@@ -64,6 +67,14 @@ export class MtcpRuntime {
   #dpdk: DpdkPort | null = null;
   /** io = dpdk in a worker: the port the main thread started. */
   readonly #dpdkShared: DpdkPortShared | undefined;
+  /** io = tap: the TAP this runtime opened, with a queue per core. */
+  #tap: TapPortShared | null = null;
+  /** Drivers of this thread using #tap. */
+  #tapUsers = 0;
+  /** #tap was shared with worker threads: it stays open until destroy(). */
+  #tapLent = false;
+  /** io = tap in a worker: the TAP the main thread opened. */
+  readonly #tapShared: TapPortShared | undefined;
   /** io = sim: the port this runtime's contexts share, one queue each (a sim port lives in one thread). */
   #simPort: SimDriver | null = null;
   /** Contexts using #simPort. */
@@ -74,6 +85,7 @@ export class MtcpRuntime {
     this.config = config;
     this.#secret = options.secret;
     this.#dpdkShared = options.dpdk;
+    this.#tapShared = options.tap;
     this.board = new StatsBoard(config.numCores, options.stats);
     if (config.io === 'sim') {
       if (!options.sim) throw new Error('io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
@@ -86,8 +98,6 @@ export class MtcpRuntime {
         throw new Error(`${config.file}: num_cores = ${n} but this end of the shm wire has ${queues} queue(s); ` +
           'make the wire with ShmWire.create({ queues: [port 0 cores, port 1 cores] })');
       }
-    } else if (config.io === 'tap' && config.numCores > 1) {
-      throw new Error(`${config.file}: io = tap runs one core in this version (num_cores = ${config.numCores})`);
     }
   }
 
@@ -106,6 +116,11 @@ export class MtcpRuntime {
     if (cfg.io === 'sim') throw new Error('io = sim runs in the thread that owns the SimWire; it cannot be shared with workers');
     const stats = this.board.buffer;
     if (cfg.io === 'dpdk') return { config: cfg, dpdk: this.#dpdkShared ?? this.#dpdkPort().shared, stats };
+    if (cfg.io === 'tap') {
+      if (this.#tapShared) return { config: cfg, tap: this.#tapShared, stats };
+      this.#tapLent = true;
+      return { config: cfg, tap: this.#tapPort(), stats };
+    }
     return this.#shm ? { config: cfg, shm: this.#shm, stats } : { config: cfg, stats };
   }
 
@@ -133,8 +148,7 @@ export class MtcpRuntime {
       driver = this.#simShare(this.#sim, port.mac);
       clock = this.#sim.clock;
     } else if (cfg.io === 'tap') {
-      // The port's name is the TAP interface's (created when missing).
-      driver = new TapDriver(port.name, port.mac, { frameCapacity: Math.max(2048, cfg.mtu + 14) });
+      driver = this.#tapShared ? new TapDriver(this.#tapShared, port.mac) : this.#tapDriver(port.mac);
       clock = realClock;
     } else if (cfg.io === 'dpdk') {
       driver = this.#dpdkShared ? new DpdkDriver(this.#dpdkShared) : this.#dpdkPort().driver();
@@ -173,6 +187,27 @@ export class MtcpRuntime {
     return mctx;
   }
 
+  /** This runtime's TAP, opened on first use with a queue per core; the port's name is the interface's (created when missing). */
+  #tapPort(): TapPortShared {
+    this.#tap ??= openTap(this.config.ports[0].name, this.config.numCores, Math.max(2048, this.config.mtu + 14));
+    return this.#tap;
+  }
+
+  /** A driver on this runtime's TAP for one more context; the TAP closes with the last one unless workers use it. */
+  #tapDriver(mac: number): PacketDriver {
+    const tap = this.#tapPort();
+    this.#tapUsers++;
+    return new TapDriver(tap, mac, {}, () => {
+      if (--this.#tapUsers === 0 && !this.#tapLent) this.#closeTap();
+    });
+  }
+
+  #closeTap(): void {
+    if (this.#tap) closeTap(this.#tap);
+    this.#tap = null;
+    this.#tapLent = false;
+  }
+
   /** This runtime's sim port (made on first use, with a queue per core), for one more context. */
   #simShare(wire: SimWire, mac: number): PacketDriver {
     if (!this.#simPort || this.#simPort.closed) {
@@ -204,6 +239,7 @@ export class MtcpRuntime {
     this.#printer = null;
     for (const mctx of this.contexts.values()) mctx.stop();
     if (this.#dpdk && this.contexts.size === 0) this.#dpdk.close();
+    if (this.#tap && this.#tapUsers === 0) this.#closeTap();
   }
 }
 
