@@ -40,7 +40,7 @@ t.test('defaults and every key', async (t) => {
   const c = parseMtcpConf(BASE, 'a.conf');
   t.same([c.io, c.numCores, c.coreMask, c.numMemCh, c.maxConcurrency, c.maxNumBuffers, c.rcvbuf, c.sndbuf, c.tcpTimeoutSec, c.tcpTimewaitSec, c.cc, c.mtu, c.shmSlots],
     ['shm', 1, 1, 4, 10000, 10000, 8192, 8192, 30, 0, 'reno', 1500, 1024]);
-  t.same(c.ports, [{ name: 'shm0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001 }], 'MAC derived from the address');
+  t.same(c.ports, [{ name: 'shm0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001, macGiven: false, device: '' }], 'MAC derived from the address');
   const full = parseMtcpConf(`# an mTCP-style file
 io = sim          # trailing comment
 num_cores = 2
@@ -79,7 +79,7 @@ t.test('every mtcp.conf error names the file and line', async (t) => {
     ['rcvbuf below 64', `${BASE}rcvbuf = 63`, 3],
     ['num_cores 0', `${BASE}num_cores = 0`, 3],
     ['tcp_timeout 0', `${BASE}tcp_timeout = 0`, 3],
-    ['io not in this version', `io = dpdk\n${BASE}`, 1],
+    ['io not in this version', `io = netmap\n${BASE}`, 1],
     ['unknown io', `io = bogus\n${BASE}`, 1],
     ['unknown cc', `${BASE}cc = vegas`, 3],
     ['port without address', 'port = shm0 shm1\nshm0.addr = 198.18.0.1/24', 1],

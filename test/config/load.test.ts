@@ -108,7 +108,7 @@ t.test('the shipped mtcp.conf, config/arp.conf and config/route.conf load', asyn
   const path = new URL('../../mtcp.conf', import.meta.url).pathname;
   const c = loadMtcpConf(path);
   t.equal(c.io, 'shm');
-  t.same(c.ports, [{ name: 'shm0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001 }]);
+  t.same(c.ports, [{ name: 'shm0', addr: 0xc6120001, prefix: 24, mac: 0x0200c6120001, macGiven: true, device: '' }]);
   t.equal(c.numCores, 1);
   t.equal(c.cc, 'reno');
   t.equal(c.mtu, 1500);
