@@ -17,7 +17,7 @@ import { epserver, USAGE as EPSERVER } from './epserver.ts';
 import { echo, USAGE as ECHO } from './echo.ts';
 import { epwget, USAGE as EPWGET } from './epwget.ts';
 import { perf, USAGE as PERF } from './perf.ts';
-import { runApp, type PairWorkerData } from './lib/app.ts';
+import { coresOf, runApp, type PairWorkerData } from './lib/app.ts';
 
 const APPS: Record<string, [string, (argv: string[]) => Promise<number>]> = {
   epserver: [EPSERVER, epserver],
@@ -43,7 +43,8 @@ async function pair(argv: string[]): Promise<number> {
     process.stderr.write(`mtcp-ts pair: expected <server app and args> -- <client app and args>\nusage: ${USAGE}\n`);
     return 2;
   }
-  const wire = ShmWire.create({ slots: 4096 }).share();
+  // A queue per core at each end: each side's -N, or its config's num_cores.
+  const wire = ShmWire.create({ slots: 4096, queues: [coresOf(argv.slice(0, cut)), coresOf(argv.slice(cut + 1))] }).share();
   const self = fileURLToPath(import.meta.url);
   const start = (args: string[], port: 0 | 1): [Worker, Promise<number>] => {
     const w = new Worker(self, { workerData: { argv: args, shm: { wire, port } } satisfies PairWorkerData });

@@ -3,7 +3,9 @@
  *   mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]
  * Serves GET and HEAD from www_dir with keep-alive and pipelining, a file
  * cache, Content-Length on every response, 404 for a missing file and 403 for
- * a path that would leave www_dir. Stops cleanly on SIGINT.
+ * a path that would leave www_dir. With -N above 1, one pinned worker per core
+ * listens on the port (each takes the connections RSS brings to its queue);
+ * -c picks the core of a one-core run. Stops cleanly on SIGINT.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
@@ -15,7 +17,8 @@ import {
 import { AF_INET, SOCK_STREAM } from '../src/mtcp/constants.ts';
 import type { MtcpContext } from '../src/mtcp/context.ts';
 import { EAGAIN, errnoName } from '../src/stack/errno.ts';
-import { integer, parse, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
+import { integer, parse, runAppOnCores, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]';
 
@@ -136,22 +139,42 @@ export async function epserver(argv: string[]): Promise<number> {
     throw new UsageError(`-p ${dir}: ${(err as Error).message}`);
   }
   const cores = integer(str(values.N), '-N', 1, 128, 1);
-  if (cores !== 1) throw new UsageError('-N above 1 needs one worker per core, which this version does not start yet; run one epserver per core with -c');
+  if (cores > 1 && values.c !== undefined) throw new UsageError('-c picks the core of a one-core run; with -N every core from 0 to N-1 runs');
   const core = integer(str(values.c), '-c', 0, 127, 0);
   const backlog = integer(str(values.b), '-b', 1, 1 << 20, 4096);
   const port = integer(str(values.port), '--port', 1, 65535, 80);
   const signal = stopSignal();
-  const mctx = startStack(str(values.f), core);
-  try {
-    await serve(mctx, new FileCache(root), port, backlog, signal);
-  } finally {
-    await stopStack(mctx);
+  if (cores > 1) {
+    const data: CoreData = { root, port, backlog };
+    const results = (await runAppOnCores(str(values.f), cores, 'epserver', 'epserverCore', data, signal)) as { core: number; accepted: number }[];
+    for (const r of results) process.stderr.write(`epserver: [CPU ${r.core}] ${r.accepted} connections accepted\n`);
+  } else {
+    const mctx = startStack(str(values.f), core);
+    try {
+      await serve(mctx, new FileCache(root), port, backlog, signal);
+    } finally {
+      await stopStack(mctx);
+    }
   }
   process.stderr.write('epserver: stopped\n');
   return 0;
 }
 
-async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog: number, signal: AbortSignal): Promise<void> {
+/** What every core of a -N run serves. */
+interface CoreData {
+  root: string;
+  port: number;
+  backlog: number;
+}
+
+/** One core of `epserver -N`: serves on its context until stopped (runOnCores calls it in the core's worker). */
+export async function epserverCore(mctx: MtcpContext, core: number, { signal, data }: CoreEntryOptions): Promise<{ core: number; accepted: number }> {
+  const d = data as CoreData;
+  await serve(mctx, new FileCache(d.root), d.port, d.backlog, signal, `[CPU ${core}] `);
+  return { core, accepted: mctx.stack.stats.tcpPassiveOpens };
+}
+
+async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog: number, signal: AbortSignal, tag = ''): Promise<void> {
   const ep = mtcp_epoll_create(mctx, EVENTS);
   const ls = mtcp_socket(mctx, AF_INET, SOCK_STREAM, 0);
   mtcp_setsock_nonblock(mctx, ls);
@@ -160,7 +183,7 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
   }
   const ev = { events: MTCP_EPOLLIN, data: { sockid: ls, ptr: null } };
   mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, ls, ev);
-  process.stderr.write(`epserver: serving ${cache.root} on port ${port}\n`);
+  process.stderr.write(`epserver: ${tag}serving ${cache.root} on port ${port}\n`);
   const conns = new Map<number, Conn>();
   const events = createEpollEvents(EVENTS);
   const buf = Buffer.allocUnsafe(64 * 1024);

@@ -3,21 +3,24 @@
  *   mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]
  * Opens up to `concurrency` connections at a time, each fetching the path
  * once (as mTCP's epwget), until `total_requests` have completed or failed.
- * Prints a line per second as mTCP does (connections, MB read and written,
+ * With -N above 1, one pinned worker per core takes an equal share of the
+ * requests and of the concurrency, as mTCP's epwget splits them. Prints a line
+ * per second and core as mTCP does (connections, MB read and written,
  * completions, mean and max response time, errors), a progress bar on an
- * interactive terminal, and a summary (JSON with --json). -o saves a body.
+ * interactive terminal (one core), and a summary (JSON with --json). -o saves a body.
  */
 import { writeFileSync } from 'node:fs';
 import { parseIpv4 } from '../src/config/addr.ts';
 import { createEpollEvents, MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_MOD } from '../src/epoll/events.ts';
 import {
-  mtcp_close, mtcp_connect, mtcp_epoll_create, mtcp_epoll_ctl, mtcp_epoll_wait, mtcp_errno, mtcp_getsockopt, mtcp_read,
+  mtcp_close, mtcp_connect, mtcp_epoll_create, mtcp_epoll_ctl, mtcp_epoll_wait, mtcp_errno, mtcp_getsockopt, mtcp_init_rss, mtcp_read,
   mtcp_setsock_nonblock, mtcp_socket, mtcp_write,
 } from '../src/mtcp/api.ts';
 import { AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET } from '../src/mtcp/constants.ts';
 import type { MtcpContext } from '../src/mtcp/context.ts';
-import { EAGAIN, EINPROGRESS } from '../src/stack/errno.ts';
-import { integer, parse, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
+import { EAGAIN, EINPROGRESS, errnoName } from '../src/stack/errno.ts';
+import { integer, parse, runAppOnCores, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]';
 
@@ -61,16 +64,25 @@ export async function epwget(argv: string[]): Promise<number> {
   const path = m[3] ?? '/';
   const total = integer(positionals[1], 'total_requests', 1, Number.MAX_SAFE_INTEGER, 0);
   const cores = integer(str(values.N), '-N', 1, 128, 1);
-  if (cores !== 1) throw new UsageError('-N above 1 needs one worker per core, which this version does not start yet');
   const concurrency = integer(str(values.c), '-c', 1, 1 << 20, 100);
+  const keepBody = str(values.o) !== undefined;
   const signal = stopSignal();
-  const mctx = startStack(str(values.f), 0);
   let summary: WgetSummary;
-  let lastBody: Buffer | null = null;
-  try {
-    ({ summary, lastBody } = await run(mctx, ip, port, path, m[1], total, concurrency, str(values.o) !== undefined, signal));
-  } finally {
-    await stopStack(mctx);
+  let lastBody: Uint8Array | null = null;
+  if (cores > 1) {
+    const data: WgetCoreData = {
+      ip, port, path, host: m[1], keepBody, totals: share(total, cores), concurrencies: share(concurrency, cores).map((c) => Math.max(c, 1)),
+    };
+    const results = (await runAppOnCores(str(values.f), cores, 'epwget', 'epwgetCore', data, signal)) as WgetRun[];
+    summary = combine(results.map((r) => r.summary));
+    lastBody = results.find((r) => r.lastBody)?.lastBody ?? null;
+  } else {
+    const mctx = startStack(str(values.f), 0);
+    try {
+      ({ summary, lastBody } = await run(mctx, 0, ip, port, path, m[1], total, concurrency, keepBody, process.stderr.isTTY, signal));
+    } finally {
+      await stopStack(mctx);
+    }
   }
   const outfile = str(values.o);
   if (outfile && lastBody) writeFileSync(outfile, lastBody);
@@ -83,10 +95,54 @@ export async function epwget(argv: string[]): Promise<number> {
   return summary.errors === 0 && summary.completed === total ? 0 : 1;
 }
 
+/** `n` split into `parts` shares that differ by one at most, the larger first (mTCP's epwget splits requests and concurrency so). */
+function share(n: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, k) => Math.floor(n / parts) + (k < n % parts ? 1 : 0));
+}
+
+/** The cores' summaries as one. */
+function combine(all: WgetSummary[]): WgetSummary {
+  const sum = (f: (s: WgetSummary) => number): number => all.reduce((a, s) => a + f(s), 0);
+  const completed = sum((s) => s.completed);
+  const seconds = Math.max(...all.map((s) => s.seconds));
+  const status: Record<string, number> = {};
+  for (const s of all) for (const [k, v] of Object.entries(s.status)) status[k] = (status[k] ?? 0) + v;
+  return {
+    requests: sum((s) => s.requests), completed, errors: sum((s) => s.errors), seconds, requestsPerSecond: completed / seconds,
+    bytesRead: sum((s) => s.bytesRead), bytesWritten: sum((s) => s.bytesWritten),
+    meanResponseUs: completed ? sum((s) => s.meanResponseUs * s.completed) / completed : 0,
+    maxResponseUs: Math.max(...all.map((s) => s.maxResponseUs)), status,
+  };
+}
+
+/** What every core of a -N run is given: the target, and its share of the requests and concurrency by core. */
+interface WgetCoreData {
+  ip: number;
+  port: number;
+  path: string;
+  host: string;
+  keepBody: boolean;
+  totals: number[];
+  concurrencies: number[];
+}
+
+interface WgetRun {
+  summary: WgetSummary;
+  lastBody: Uint8Array | null;
+}
+
+/** One core of `epwget -N`: its share of the requests on its context (runOnCores calls it in the core's worker). */
+export async function epwgetCore(mctx: MtcpContext, core: number, { signal, data }: CoreEntryOptions): Promise<WgetRun> {
+  const d = data as WgetCoreData;
+  // As mTCP's epwget: connections from this core to the server come back to this core.
+  if (mtcp_init_rss(mctx, 0, 1, d.ip, d.port) < 0) throw new Error(`mtcp_init_rss: ${errnoName(mtcp_errno())}`);
+  return run(mctx, core, d.ip, d.port, d.path, d.host, d.totals[core], d.concurrencies[core], d.keepBody && core === 0, false, signal);
+}
+
 async function run(
-  mctx: MtcpContext, ip: number, port: number, path: string, host: string, total: number, concurrency: number, keepBody: boolean,
-  signal: AbortSignal,
-): Promise<{ summary: WgetSummary; lastBody: Buffer | null }> {
+  mctx: MtcpContext, core: number, ip: number, port: number, path: string, host: string, total: number, concurrency: number,
+  keepBody: boolean, tty: boolean, signal: AbortSignal,
+): Promise<WgetRun> {
   const ep = mtcp_epoll_create(mctx, EVENTS);
   const events = createEpollEvents(EVENTS);
   const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: mtcp-ts epwget\r\nConnection: close\r\n\r\n`);
@@ -95,7 +151,6 @@ async function run(
   const ev = { events: 0, data: { sockid: 0, ptr: null } };
   const err = { value: 0 };
   const status: Record<string, number> = {};
-  const tty = process.stderr.isTTY;
   const t0 = performance.now();
   let started = 0;
   let completed = 0;
@@ -150,7 +205,7 @@ async function run(
   };
   const report = (now: number): void => {
     const done = completed + errors;
-    const line = `[CPU 0] connect: ${sec.connects}, read: ${(sec.read / 1e6).toFixed(2)} MB, write: ${(sec.written / 1e6).toFixed(2)} MB, ` +
+    const line = `[CPU ${core}] connect: ${sec.connects}, read: ${(sec.read / 1e6).toFixed(2)} MB, write: ${(sec.written / 1e6).toFixed(2)} MB, ` +
       `completes: ${sec.completes} (resp_time avg: ${sec.completes ? (sec.respSum / sec.completes).toFixed(0) : 0}, max: ${sec.respMax.toFixed(0)} us), errors: ${sec.errors}`;
     if (tty) {
       const width = 30;

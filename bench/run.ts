@@ -9,7 +9,10 @@
  * a DPDK af_packet port and against nginx on the same veth.
  * Results go to bench/results/latest.json and the chart to bench/results/latest.svg.
  *
- * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|http|epserver|afpacket.
+ * Then the server on 1 core and on 2 cores side by side (short connections
+ * from one client core over shm), with each server core's frames per CPU-second.
+ *
+ * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|http|epserver|afpacket|cores.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,8 +23,10 @@ import { epserverEpwget, httpOverMtcp, httpOverNet, httpShortOverNet } from './l
 import { dpdkUnavailable } from '../src/io/dpdk.ts';
 import { afPacketMissing, afPacketWrk, type WrkFigures } from './lib/afpacket-wrk.ts';
 import { runMemifPair, runShmPair, type PairResult } from './lib/shm-pair.ts';
+import { runCoresBench } from './lib/cores-bench.ts';
 import { netClient } from './lib/net-workload.ts';
 import type { WorkloadResult, WorkloadSpec } from './lib/workload.ts';
+import { availableParallelism } from 'node:os';
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +36,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 if (!(seconds > 0)) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|http|epserver|afpacket]\n');
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|http|epserver|afpacket|cores]\n');
   process.exit(2);
 }
 
@@ -181,6 +186,34 @@ if (!values.only || values.only === 'afpacket') {
       nginx: { value: nginx.requestsPerSecond, errors: nginx.errors, p50: nginx.p50Ms }, ratio: ours.requestsPerSecond / nginx.requestsPerSecond,
     };
   }
+}
+
+if (!values.only || values.only === 'cores') {
+  process.stdout.write('\nshort connections (connect, 64 B request, 64 B reply, close; 64 at a time): the server on 1 core, then on 2 cores;\n' +
+    'one client core on the shm wire, pinned to the last CPU\n');
+  const spec: WorkloadSpec = { kind: 'short', concurrency: 64, messageSize: 64, durationMs: ms, requestsPerConnection: 1 };
+  const runs = [await runCoresBench(1, spec), await runCoresBench(2, spec)];
+  const figures = runs.map((r) => {
+    const frames = r.cores.reduce((n, c) => n + c.framesIn + c.framesOut, 0);
+    const cpu = r.cores.reduce((n, c) => n + c.cpuSeconds, 0);
+    return {
+      serverCores: r.serverCores, connectionsPerSecond: r.client.connections / r.client.seconds, errors: r.client.errors,
+      p50: r.client.latency.percentile(50), p99: r.client.latency.percentile(99),
+      framesPerCpuSecond: frames / cpu, cpuUsPerConnection: (cpu * 1e6) / r.cores.reduce((n, c) => n + c.accepted, 0),
+      cores: r.cores.map((c) => ({ ...c, framesPerCpuSecond: (c.framesIn + c.framesOut) / c.cpuSeconds })),
+    };
+  });
+  for (const f of figures) {
+    process.stdout.write(`  server on ${f.serverCores} core${f.serverCores > 1 ? 's' : ' '} ${fmt(f.connectionsPerSecond).padStart(12)} connections/s   ` +
+      `p50 ${f.p50.toFixed(3)} ms   p99 ${f.p99.toFixed(3)} ms   errors ${f.errors}\n`);
+    for (const c of f.cores) {
+      process.stdout.write(`    core ${c.core}: ${c.accepted} accepted, ${c.framesIn} frames in, ${c.framesOut} out, ${c.cpuSeconds.toFixed(2)} CPU s, ` +
+        `${fmt(c.framesPerCpuSecond)} frames per CPU-second, ${c.retransmits} retransmitted, ${c.drops} dropped\n`);
+    }
+  }
+  process.stdout.write(`  2 cores / 1 core    ${(figures[1].connectionsPerSecond / figures[0].connectionsPerSecond).toFixed(2)}x ` +
+    `(${availableParallelism()} CPUs for the server cores and the client together)\n`);
+  (results.cases as Record<string, unknown>).cores = { unit: 'connections/s', cpus: availableParallelism(), runs: figures };
 }
 
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

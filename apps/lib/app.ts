@@ -5,8 +5,12 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { workerData, parentPort, isMainThread } from 'node:worker_threads';
-import { mtcp_create_context, mtcp_destroy, mtcp_destroy_context, mtcp_init } from '../../src/mtcp/api.ts';
+import { loadMtcpConf } from '../../src/config/mtcp-conf.ts';
+import {
+  mtcp_create_context, mtcp_destroy, mtcp_destroy_context, mtcp_init, mtcp_runtime, mtcp_setconf,
+} from '../../src/mtcp/api.ts';
 import type { MtcpContext } from '../../src/mtcp/context.ts';
+import { builtFile, CoreError, runOnCores } from '../../src/mtcp/cores.ts';
 import type { ShmWireShared } from '../../src/io/shm.ts';
 
 /** A usage or configuration error: the app prints it and its usage, and exits with status 2. */
@@ -43,17 +47,58 @@ export function integer(value: string | undefined, name: string, min: number, ma
   return n;
 }
 
-/** mtcp_init from `conf` and a context on `core`; the wire is the pair's when this runs in a pair worker. */
-export function startStack(conf: string | undefined, core: number): MtcpContext {
+/** The pair's end of the shm wire when this runs in a pair worker. */
+function pairWire(): PairWorkerData['shm'] | undefined {
+  return !isMainThread && (workerData as PairWorkerData | null)?.shm ? (workerData as PairWorkerData).shm : undefined;
+}
+
+/** mtcp_init from `conf`; the wire is the pair's when this runs in a pair worker. */
+function initStack(conf: string | undefined): void {
   if (!conf) throw new UsageError('-f conf is required');
-  const pair = !isMainThread && (workerData as PairWorkerData | null)?.shm ? (workerData as PairWorkerData).shm : undefined;
+  const pair = pairWire();
   if (mtcp_init(conf, pair ? { shm: pair } : {}) < 0) throw new UsageError(`bad configuration ${conf} (see the message above)`);
+}
+
+/** mtcp_init from `conf` and a context on `core` in this thread. */
+export function startStack(conf: string | undefined, core: number): MtcpContext {
+  initStack(conf);
   const mctx = mtcp_create_context(core);
   if (!mctx) {
     mtcp_destroy();
     throw new StartError(`could not start core ${core} (see the message above)`);
   }
   return mctx;
+}
+
+/**
+ * `-N cores` above 1: mtcp_init with num_cores = cores, then one pinned
+ * worker per core running the export `entry` of apps/<app>.js with `data`;
+ * `signal` stops them all. Returns each core's result.
+ */
+export async function runAppOnCores(
+  conf: string | undefined, cores: number, app: string, entry: string, data: unknown, signal: AbortSignal,
+): Promise<unknown[]> {
+  mtcp_setconf({ num_cores: cores });
+  initStack(conf);
+  try {
+    const run = runOnCores(mtcp_runtime()!, builtFile(import.meta.url, `apps/${app}.js`), { entry, data, sigint: false });
+    signal.addEventListener('abort', () => run.stop(), { once: true });
+    return await run.done;
+  } finally {
+    mtcp_destroy();
+  }
+}
+
+/** Cores an app's arguments ask for: -N, or the num_cores of its -f config (1 when neither says). */
+export function coresOf(argv: string[]): number {
+  const n = argv.indexOf('-N');
+  if (n >= 0) return Number(argv[n + 1]) || 1;
+  const f = argv.indexOf('-f');
+  try {
+    return f >= 0 ? loadMtcpConf(argv[f + 1]).numCores : 1;
+  } catch {
+    return 1; // the app reports the bad config itself
+  }
 }
 
 export async function stopStack(mctx: MtcpContext): Promise<void> {
@@ -81,7 +126,10 @@ export function stopSignal(): AbortSignal {
   return ac.signal;
 }
 
-/** Run an app's main: usage errors print the message and the usage and give status 2. */
+/**
+ * Run an app's main: usage errors print the message and the usage and give
+ * status 2; a core that failed prints which and why, and gives status 1.
+ */
 export async function runApp(name: string, usage: string, main: () => Promise<number>): Promise<number> {
   try {
     return await main();
@@ -90,7 +138,7 @@ export async function runApp(name: string, usage: string, main: () => Promise<nu
       process.stderr.write(`${name}: ${err.message}\nusage: ${usage}\n`);
       return 2;
     }
-    if (err instanceof StartError) {
+    if (err instanceof StartError || err instanceof CoreError) {
       process.stderr.write(`${name}: ${err.message}\n`);
       return 1;
     }

@@ -132,8 +132,13 @@ export async function mtcpClient(
   const t0 = mctx.now();
   let lastTick = t0;
   const end = t0 + spec.durationMs;
+  const total = spec.totalConnections ?? Infinity;
+  let opened = 0;
+  let open = 0;
 
   const openOne = (): void => {
+    if (opened >= total) return;
+    opened++;
     const s = mtcp_socket(mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (s < 0) {
       res.errors++;
@@ -145,6 +150,7 @@ export async function mtcpClient(
       mtcp_close(mctx, s);
       return;
     }
+    open++;
     sent[s] = got[s] = reqsOnConn[s] = 0;
     startedAt[s] = mctx.now();
     interest[s] = MTCP_EPOLLOUT;
@@ -157,6 +163,7 @@ export async function mtcpClient(
   };
   const closeOne = (s: number, error: boolean): void => {
     if (error) res.errors++;
+    open--;
     mtcp_close(mctx, s);
   };
   const writeRequest = (s: number): void => {
@@ -182,7 +189,7 @@ export async function mtcpClient(
   for (let i = 0; i < spec.concurrency; i++) openOne();
   while (true) {
     const now = mctx.now();
-    if (now >= end) break;
+    if (now >= end || (opened >= total && open === 0)) break;
     if (onTick && now - lastTick >= 1000) {
       lastTick = now;
       res.seconds = (now - t0) / 1000;

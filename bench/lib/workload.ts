@@ -13,6 +13,8 @@ export interface WorkloadSpec {
   durationMs: number;
   /** For mixed: requests before the client closes and reconnects (0: never). */
   requestsPerConnection: number;
+  /** short and mixed: end once this many connections were opened and have finished (default: run for durationMs). */
+  totalConnections?: number;
 }
 
 export interface WorkloadResult {

@@ -21,6 +21,13 @@ export type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 export type IoName = 'sim' | 'shm' | 'tap' | 'dpdk' | 'netmap';
 const IO_NAMES: readonly IoName[] = ['sim', 'shm', 'tap', 'dpdk', 'netmap'];
 
+/** The CPUs a core mask names, lowest first: core k runs on the k-th (mTCP's core_mask). */
+export function maskCpus(mask: number): number[] {
+  const cpus: number[] = [];
+  for (let v = mask, cpu = 0; v >= 1; v = Math.floor(v / 2), cpu++) if (v % 2 === 1) cpus.push(cpu);
+  return cpus;
+}
+
 /** One port: mTCP read these from the kernel's interface; mtcp-ts reads `<port>.addr` / `<port>.mac`. */
 export interface PortConfig {
   /** Port name from `port` (letters, digits, _). */
@@ -183,8 +190,7 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
     const m = /^(0x|0X)?([0-9a-fA-F]{1,13})$/.exec(l.value);
     if (!m) throw new ConfigError(file, l.line, `core_mask = ${l.value} is not a hex mask`, 'a hex number of at most 13 digits (cores 0 to 51), such as 0xf');
     const mask = parseInt(m[2], 16);
-    let bits = 0;
-    for (let v = mask; v; v = Math.floor(v / 2)) bits += v & 1;
+    const bits = maskCpus(mask).length;
     if (bits < c.numCores) {
       throw new ConfigError(file, l.line, `core_mask = ${l.value} has ${bits} cores but num_cores = ${c.numCores}`, `at least ${c.numCores} bits set`);
     }

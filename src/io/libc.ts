@@ -9,7 +9,7 @@ export const O_RDWR = 2;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 export const POLLIN = 0x001;
-const EFD_NONBLOCK = 0o4000;
+export const EFD_NONBLOCK = 0o4000;
 
 export type Ptr = bigint;
 

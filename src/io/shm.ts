@@ -4,62 +4,87 @@
  * does: the sender builds the frame in a ring slot, the receiver parses it in
  * that same slot and then releases it.
  *
- * Topology: point to point. For each direction (0→1, 1→0) and each queue q
- * there is one single-producer single-consumer ring; port p queue q transmits
- * into ring (p→1-p, selectQueue(q)) (the same index by default) and receives
- * from ring (1-p→p, q).
+ * Topology: point to point, each port with its own number of queue pairs (a
+ * one-core client may face a two-core server). The receiving port's queue of a
+ * frame is chosen as a NIC with RSS chooses it (src/stack/rss.ts: the Toeplitz
+ * hash of the 4-tuple with the symmetric key, DPDK's default redirection
+ * table; ARP to every queue), so each core of a multi-core stack receives the
+ * flows that hash to it. Every ring stays single-producer single-consumer:
+ * for each direction there is one ring per (sender queue s, receiver queue r)
+ * pair, written only by the core of queue s and read only by the core of
+ * queue r.
  *
- * Ring layout: `slots` (a power of two) slots of `slotSize` bytes in a data
- * SAB, the frame length of each slot in an Int32Array SAB, and a control block
- * of Int32s with HEAD (frames published by the producer, free running), TAIL
- * (frames released by the consumer, free running), SLEEPING (the consumer
- * waits on DOORBELL) and DOORBELL. HEAD and TAIL sit on separate cache lines.
- * Slot i of the ring holds frame number n where n & (slots - 1) === i.
+ * Sender queue s builds frames in its home ring, (s, s % peer queues). At
+ * txBurst each frame is steered: a frame for the home ring stays in its slot
+ * (moved down over the slots of frames that left, with copyWithin); a frame
+ * for another receiver queue is copied into ring (s, r), which is in the same
+ * buffer, so the copy is one native memmove. When the two ends have equal
+ * queue counts and the client picks its ports by RSS (mtcp_connect does), a
+ * connection's frames never leave their home ring.
+ *
+ * Layout, per direction (the sending port's number): one data buffer with
+ * every ring's `slots` slots of `slotSize` bytes (ring k = s * receiver queues
+ * + r, slot i at byte (k * slots + i) * slotSize), one Int32 per slot for the
+ * frame length, and a control block per ring of Int32s with HEAD (frames
+ * published by the producer, free running) and TAIL (frames released by the
+ * consumer), on separate cache lines. Per port, a doorbell block per receive
+ * queue: SLEEPING (the consumer waits on DOORBELL) and DOORBELL. Slot i of a
+ * ring holds frame number n where n & (slots - 1) === i.
  *
  * Memory ordering: the producer writes frame bytes and lengths with plain
  * stores, then publishes HEAD with Atomics.store; the consumer reads HEAD with
  * Atomics.load before touching the slots (a release/acquire pair). Likewise
  * the consumer is done with a slot before it stores TAIL, and the producer
- * loads TAIL before reusing it.
+ * loads TAIL before reusing it. A sender stores HEAD, then loads the
+ * receiver's SLEEPING; a receiver stores SLEEPING, then loads HEAD: with
+ * Atomics (sequentially consistent) one of them sees the other, so no wake-up
+ * is lost.
  *
  * Rules for the user of a port: one thread per (port, queue) end; rxRelease
  * batches in the order rxBurst returned them; one txAlloc reservation per
  * queue at a time (a new txAlloc replaces an unsent one); nothing allocated
  * per frame or per burst.
  */
+import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
 import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
 
-/** Control block: frames published (producer). */
+/** Ring control block: frames published (producer). */
 const HEAD = 0;
-/** Control block: frames released (consumer), a cache line away from HEAD. */
+/** Ring control block: frames released (consumer), a cache line away from HEAD. */
 const TAIL = 16;
-/** Control block: 1 while the consumer sleeps in waitRx. */
-const SLEEPING = 32;
-/** Control block: bumped by whoever wakes the consumer. */
-const DOORBELL = 33;
-/** Int32s per control block: three cache lines. */
-const CONTROL_INTS = 48;
+/** Int32s per ring control block: two cache lines. */
+const CONTROL_INTS = 32;
+/** Doorbell block: 1 while the consumer sleeps in waitRx. */
+const SLEEPING = 0;
+/** Doorbell block: bumped by whoever wakes the consumer. */
+const DOORBELL = 1;
+/** Int32s per doorbell block: one cache line, so the queues' doorbells do not share one. */
+const BELL_INTS = 16;
+/** Most queue pairs per port (mtcp.conf's num_cores limit). */
+const MAX_QUEUES = 128;
 
 export interface ShmWireShared {
-  /** Queue pairs per port. */
-  queues: number;
+  /** Queue pairs of port 0 and of port 1. */
+  queues: [number, number];
   /** Slots per ring (a power of two). */
   slots: number;
   /** Bytes per slot: the largest frame. */
   slotSize: number;
-  /** Frame bytes per ring: [direction 0→1 queue 0..queues-1, direction 1→0 queue 0..queues-1]. */
-  data: SharedArrayBuffer[];
-  /** Frame length per slot, per ring (same order). */
-  lengths: SharedArrayBuffer[];
-  /** Control block per ring (same order). */
-  control: SharedArrayBuffer[];
+  /** Frame bytes of every ring of a direction, indexed by the sending port. */
+  data: [SharedArrayBuffer, SharedArrayBuffer];
+  /** Frame length per slot of every ring of a direction, indexed by the sending port. */
+  lengths: [SharedArrayBuffer, SharedArrayBuffer];
+  /** Control block per ring of a direction, indexed by the sending port. */
+  control: [SharedArrayBuffer, SharedArrayBuffer];
+  /** Doorbell block per receive queue, indexed by the receiving port. */
+  bells: [SharedArrayBuffer, SharedArrayBuffer];
 }
 
 export interface ShmWireOptions {
   /** Ports: always 2 (point to point). */
   ports?: 2;
-  /** Queue pairs per port (default 1). */
-  queues?: number;
+  /** Queue pairs per port: one number for both, or [port 0, port 1] (default 1). */
+  queues?: number | [number, number];
   /** Slots per ring, a power of two (default 1024). */
   slots?: number;
   /** Bytes per slot (default 2048). */
@@ -74,20 +99,26 @@ export class ShmWire {
 
   static create(opts: ShmWireOptions = {}): ShmWire {
     const ports = opts.ports ?? 2;
-    const queues = opts.queues ?? 1;
+    const queues: [number, number] = typeof opts.queues === 'object' ? [opts.queues[0], opts.queues[1]] : [opts.queues ?? 1, opts.queues ?? 1];
     const slots = opts.slots ?? 1024;
     const slotSize = opts.slotSize ?? 2048;
     if (ports !== 2) throw new RangeError(`shm wire: ports = ${String(ports)}: the wire is point to point`);
-    if (!Number.isInteger(queues) || queues < 1) throw new RangeError(`shm wire: queues = ${queues} must be >= 1`);
+    for (const q of queues) {
+      if (!Number.isInteger(q) || q < 1 || q > MAX_QUEUES) throw new RangeError(`shm wire: queues = ${q} must be from 1 to ${MAX_QUEUES}`);
+    }
     if (!Number.isInteger(slots) || slots < 2 || slots > 1 << 24 || (slots & (slots - 1)) !== 0) {
       throw new RangeError(`shm wire: slots = ${slots} must be a power of two`);
     }
-    if (!Number.isInteger(slotSize) || slotSize < 64) throw new RangeError(`shm wire: slotSize = ${slotSize} must be >= 64`);
-    const shared: ShmWireShared = { queues, slots, slotSize, data: [], lengths: [], control: [] };
-    for (let i = 0; i < 2 * queues; i++) {
-      shared.data.push(new SharedArrayBuffer(slots * slotSize));
-      shared.lengths.push(new SharedArrayBuffer(slots * 4));
-      shared.control.push(new SharedArrayBuffer(CONTROL_INTS * 4));
+    // A multiple of 4 keeps every slot 4-byte aligned.
+    if (!Number.isInteger(slotSize) || slotSize < 64 || slotSize % 4 !== 0) throw new RangeError(`shm wire: slotSize = ${slotSize} must be a multiple of 4, >= 64`);
+    const rings = queues[0] * queues[1];
+    const direction = (): [SharedArrayBuffer, SharedArrayBuffer] => [new SharedArrayBuffer(0), new SharedArrayBuffer(0)];
+    const shared: ShmWireShared = { queues, slots, slotSize, data: direction(), lengths: direction(), control: direction(), bells: direction() };
+    for (const p of [0, 1] as const) {
+      shared.data[p] = new SharedArrayBuffer(rings * slots * slotSize);
+      shared.lengths[p] = new SharedArrayBuffer(rings * slots * 4);
+      shared.control[p] = new SharedArrayBuffer(rings * CONTROL_INTS * 4);
+      shared.bells[p] = new SharedArrayBuffer(queues[p] * BELL_INTS * 4);
     }
     return new ShmWire(shared);
   }
@@ -98,68 +129,74 @@ export class ShmWire {
   }
 }
 
-/** Maps a transmit queue to the peer's receive queue. Must be one-to-one (rings are single-producer). */
-export type ShmQueueSelector = (txQueue: number, queues: number) => number;
-
-/** The default: the same queue index. */
-export function selectQueue(txQueue: number, _queues: number): number {
-  return txQueue;
-}
-
-/** One end of one direction of one queue, with that end's private cursors. */
+/** One end of one ring, with that end's private cursors. */
 class RingEnd {
-  /** The ring's frame bytes: the one arena every view of this ring points into. */
-  readonly bytes: Uint8Array;
-  /** Frame length per slot. */
-  readonly lengths: Int32Array;
-  /** The control block. */
-  readonly control: Int32Array;
-  /** slots - 1. */
-  readonly mask: number;
+  /** Byte offset of the ring's slot 0 in its direction's data buffer. */
+  readonly base: number;
+  /** Index of the ring's slot 0 in its direction's lengths. */
+  readonly lengthBase: number;
+  /** Index of the ring's control block in its direction's control Int32s. */
+  readonly ctl: number;
   /** Producer: frames published (a private copy of HEAD). Consumer: last HEAD seen. */
   head: number;
   /** Consumer: frames released (a private copy of TAIL). Producer: last TAIL seen. */
   tail: number;
   /** Consumer: next frame rxBurst hands out (tail + frames held by the stack). */
   next: number;
-  /** Producer: slots reserved by the last txAlloc. */
+  /** Producer: slots reserved by the last txAlloc (home rings only). */
   reserved = 0;
+  /** Producer: frames copied in during the current txBurst, not yet published. */
+  dirty = false;
 
-  constructor(shared: ShmWireShared, index: number) {
-    this.bytes = new Uint8Array(shared.data[index]);
-    this.lengths = new Int32Array(shared.lengths[index]);
-    this.control = new Int32Array(shared.control[index]);
-    this.mask = shared.slots - 1;
-    this.head = Atomics.load(this.control, HEAD);
-    this.tail = Atomics.load(this.control, TAIL);
+  constructor(ring: number, slots: number, slotSize: number, control: Int32Array) {
+    this.base = ring * slots * slotSize;
+    this.lengthBase = ring * slots;
+    this.ctl = ring * CONTROL_INTS;
+    this.head = Atomics.load(control, this.ctl + HEAD);
+    this.tail = Atomics.load(control, this.ctl + TAIL);
     this.next = this.tail;
   }
 }
 
-export interface ShmAttachOptions {
-  /** Peer receive queue for each transmit queue (default: the same index). */
-  selectQueue?: ShmQueueSelector;
-}
-
 /** Attach to one end of a shm wire (in any thread that has `shared`). */
-export function attachShm(shared: ShmWireShared, port: 0 | 1, mac: number, opts: ShmAttachOptions = {}): ShmDriver {
-  return new ShmDriver(shared, port, mac, opts.selectQueue ?? selectQueue);
+export function attachShm(shared: ShmWireShared, port: 0 | 1, mac: number): ShmDriver {
+  return new ShmDriver(shared, port, mac);
 }
 
 function noop(): void {}
 
 export class ShmDriver implements PacketDriver {
   readonly name = 'shm';
-  /** Queue pairs. */
+  /** Queue pairs of this port. */
   readonly queues: number;
+  /** Queue pairs of the port at the other end. */
+  readonly peerQueues: number;
   /** Largest frame: the slot size. */
   readonly frameCapacity: number;
   /** Per-port counters. */
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
-  /** Receive ring ends, by queue. */
-  readonly #rx: RingEnd[] = [];
-  /** Transmit ring ends, by queue. */
-  readonly #tx: RingEnd[] = [];
+  /** Frame bytes of the rings this port sends on (one arena for all of them). */
+  readonly #outBytes: Uint8Array;
+  readonly #outLengths: Int32Array;
+  readonly #outControl: Int32Array;
+  /** Frame bytes of the rings this port receives from. */
+  readonly #inBytes: Uint8Array;
+  readonly #inLengths: Int32Array;
+  readonly #inControl: Int32Array;
+  /** This port's doorbells (one block per receive queue). */
+  readonly #bells: Int32Array;
+  /** The peer's doorbells. */
+  readonly #peerBells: Int32Array;
+  /** #out[s][r]: the ring from this port's queue s to the peer's queue r. */
+  readonly #out: RingEnd[][] = [];
+  /** #in[r][s]: the ring from the peer's queue s to this port's queue r. */
+  readonly #in: RingEnd[][] = [];
+  /** Per receive queue: the sender ring rxBurst starts at (rotates, so no sender starves the others). */
+  readonly #rxStart: Int32Array;
+  /** Scratch for rxRelease: frames released per sender ring. */
+  readonly #released: Int32Array;
+  /** Picks the peer's receive queue of each frame. */
+  readonly #rss = new RssSteering();
   /** Slots per ring. */
   readonly #slots: number;
   /** Bytes per slot. */
@@ -172,57 +209,78 @@ export class ShmDriver implements PacketDriver {
     /** Which end of the wire this is. */
     readonly port: 0 | 1,
     readonly mac: number,
-    select: ShmQueueSelector = selectQueue,
   ) {
     if (port !== 0 && port !== 1) throw new RangeError(`shm wire: port = ${String(port)} must be 0 or 1`);
-    const { queues } = shared;
-    if (shared.data.length !== 2 * queues || shared.lengths.length !== 2 * queues || shared.control.length !== 2 * queues) {
+    const peer = port === 0 ? 1 : 0;
+    const { slots, slotSize } = shared;
+    const queues = shared.queues?.[port];
+    const peerQueues = shared.queues?.[peer];
+    if (!Array.isArray(shared.queues) || !Number.isInteger(queues) || !Number.isInteger(peerQueues) ||
+      shared.data[port].byteLength !== queues * peerQueues * slots * slotSize) {
       throw new RangeError('shm wire: the shared object does not match its geometry');
     }
     this.queues = queues;
-    this.#slots = shared.slots;
-    this.#slotSize = shared.slotSize;
-    this.frameCapacity = shared.slotSize;
-    const outBase = port === 0 ? 0 : queues;
-    const inBase = port === 0 ? queues : 0;
-    const taken = new Uint8Array(queues);
-    for (let q = 0; q < queues; q++) {
-      const peerQ = select(q, queues);
-      if (!Number.isInteger(peerQ) || peerQ < 0 || peerQ >= queues || taken[peerQ]) {
-        throw new RangeError(`shm wire: selectQueue must map queues one to one (queue ${q} → ${peerQ})`);
-      }
-      taken[peerQ] = 1;
-      this.#tx.push(new RingEnd(shared, outBase + peerQ));
-      this.#rx.push(new RingEnd(shared, inBase + q));
+    this.peerQueues = peerQueues;
+    this.#slots = slots;
+    this.#slotSize = slotSize;
+    this.frameCapacity = slotSize;
+    this.#outBytes = new Uint8Array(shared.data[port]);
+    this.#outLengths = new Int32Array(shared.lengths[port]);
+    this.#outControl = new Int32Array(shared.control[port]);
+    this.#inBytes = new Uint8Array(shared.data[peer]);
+    this.#inLengths = new Int32Array(shared.lengths[peer]);
+    this.#inControl = new Int32Array(shared.control[peer]);
+    this.#bells = new Int32Array(shared.bells[port]);
+    this.#peerBells = new Int32Array(shared.bells[peer]);
+    for (let s = 0; s < queues; s++) {
+      const row: RingEnd[] = [];
+      for (let r = 0; r < peerQueues; r++) row.push(new RingEnd(s * peerQueues + r, slots, slotSize, this.#outControl));
+      this.#out.push(row);
     }
+    for (let r = 0; r < queues; r++) {
+      const row: RingEnd[] = [];
+      for (let s = 0; s < peerQueues; s++) row.push(new RingEnd(s * queues + r, slots, slotSize, this.#inControl));
+      this.#in.push(row);
+    }
+    this.#rxStart = new Int32Array(queues);
+    this.#released = new Int32Array(peerQueues);
   }
 
   rxBurst(queue: number, out: FrameBatch, max: number): number {
-    const r = this.#rx[queue];
+    const rings = this.#in[queue];
     let want = max < out.capacity ? max : out.capacity;
     if (this.#closed) want = 0;
-    const next = r.next;
-    let n = (r.head - next) | 0;
-    if (n < want) {
-      r.head = Atomics.load(r.control, HEAD); // acquire: the slots up to HEAD are written
-      n = (r.head - next) | 0;
-    }
-    if (n > want) n = want;
+    const nrings = rings.length;
+    const start = this.#rxStart[queue];
     const size = this.#slotSize;
-    const mask = r.mask;
-    const bytes = r.bytes;
-    const lengths = r.lengths;
+    const mask = this.#slots - 1;
+    const bytes = this.#inBytes;
+    const lengths = this.#inLengths;
+    let n = 0;
     let total = 0;
-    for (let i = 0; i < n; i++) {
-      const slot = (next + i) & mask;
-      const len = lengths[slot];
-      out.buf[i] = bytes;
-      out.off[i] = slot * size;
-      out.len[i] = len;
-      out.id[i] = slot;
-      total += len;
+    for (let k = 0; k < nrings && n < want; k++) {
+      const s = start + k < nrings ? start + k : start + k - nrings;
+      const r = rings[s];
+      const next = r.next;
+      let avail = (r.head - next) | 0;
+      if (avail < want - n) {
+        r.head = Atomics.load(this.#inControl, r.ctl + HEAD); // acquire: the slots up to HEAD are written
+        avail = (r.head - next) | 0;
+      }
+      if (avail > want - n) avail = want - n;
+      for (let i = 0; i < avail; i++) {
+        const slot = (next + i) & mask;
+        const len = lengths[r.lengthBase + slot];
+        out.buf[n] = bytes;
+        out.off[n] = r.base + slot * size;
+        out.len[n] = len;
+        out.id[n] = s;
+        total += len;
+        n++;
+      }
+      r.next = (next + avail) | 0;
     }
-    r.next = (next + n) | 0;
+    if (nrings > 1) this.#rxStart[queue] = start + 1 < nrings ? start + 1 : 0;
     this.stats.rxFrames += n;
     this.stats.rxBytes += total;
     out.count = n;
@@ -233,31 +291,40 @@ export class ShmDriver implements PacketDriver {
     const n = batch.count;
     batch.count = 0;
     if (n <= 0) return;
-    const r = this.#rx[queue];
-    let tail = (r.tail + n) | 0;
-    if (((r.next - tail) | 0) < 0) tail = r.next; // never release what was not handed out
-    r.tail = tail;
-    Atomics.store(r.control, TAIL, tail); // release: the producer may reuse these slots
+    const rings = this.#in[queue];
+    const released = this.#released;
+    // id[i] is the sender ring of frame i; a burst's frames of one ring are consecutive in that ring.
+    for (let i = 0; i < n; i++) released[batch.id[i]]++;
+    for (let s = 0; s < rings.length; s++) {
+      const count = released[s];
+      if (count === 0) continue;
+      released[s] = 0;
+      const r = rings[s];
+      let tail = (r.tail + count) | 0;
+      if (((r.next - tail) | 0) < 0) tail = r.next; // never release what was not handed out
+      r.tail = tail;
+      Atomics.store(this.#inControl, r.ctl + TAIL, tail); // release: the producer may reuse these slots
+    }
   }
 
   txAlloc(queue: number, out: FrameBatch, max: number): number {
-    const r = this.#tx[queue];
+    const r = this.#out[queue][queue % this.peerQueues];
     let want = max < out.capacity ? max : out.capacity;
     if (this.#closed) want = 0;
     const head = r.head;
     let free = this.#slots - ((head - r.tail) | 0);
     if (free < want) {
-      r.tail = Atomics.load(r.control, TAIL); // acquire: the consumer is done with slots below TAIL
+      r.tail = Atomics.load(this.#outControl, r.ctl + TAIL); // acquire: the consumer is done with slots below TAIL
       free = this.#slots - ((head - r.tail) | 0);
     }
     const n = free < want ? free : want;
     const size = this.#slotSize;
-    const mask = r.mask;
-    const bytes = r.bytes;
+    const mask = this.#slots - 1;
+    const bytes = this.#outBytes;
     for (let i = 0; i < n; i++) {
       const slot = (head + i) & mask;
       out.buf[i] = bytes;
-      out.off[i] = slot * size;
+      out.off[i] = r.base + slot * size;
       out.len[i] = size;
       out.id[i] = slot;
     }
@@ -267,58 +334,142 @@ export class ShmDriver implements PacketDriver {
   }
 
   txBurst(queue: number, batch: FrameBatch, count: number): void {
-    const r = this.#tx[queue];
-    if (count > r.reserved) count = r.reserved;
+    const peerQueues = this.peerQueues;
+    const homeQueue = queue % peerQueues;
+    const rings = this.#out[queue];
+    const home = rings[homeQueue];
+    if (count > home.reserved) count = home.reserved;
     if (count > batch.count) count = batch.count;
-    r.reserved = 0;
+    home.reserved = 0;
     batch.count = 0;
     if (count <= 0) return;
     if (this.#closed) {
       this.stats.txDropped += count;
       return;
     }
-    const head = r.head;
-    const mask = r.mask;
-    const lengths = r.lengths;
+    const head = home.head;
+    const mask = this.#slots - 1;
     const size = this.#slotSize;
+    const bytes = this.#outBytes;
+    const lengths = this.#outLengths;
+    let kept = 0;
+    let copies = 0;
+    let sent = 0;
     let total = 0;
     for (let i = 0; i < count; i++) {
       let len = batch.len[i];
       if (!(len >= 0)) len = 0;
       else if (len > size) len = size; // a slot can't hold more; never let the reader run into the next slot
-      lengths[(head + i) & mask] = len;
+      const from = home.base + ((head + i) & mask) * size;
+      const q = peerQueues > 1 ? this.#rss.queueOfFrame(bytes, from, len, peerQueues) : homeQueue;
+      if (q !== homeQueue && q !== RSS_EVERY_QUEUE) {
+        if (this.#copyInto(rings[q], from, len)) {
+          copies++;
+          sent++;
+          total += len;
+        } else {
+          this.stats.txDropped++;
+        }
+        continue;
+      }
+      if (q === RSS_EVERY_QUEUE) {
+        for (let r = 0; r < peerQueues; r++) {
+          if (r === homeQueue) continue;
+          if (this.#copyInto(rings[r], from, len)) copies++;
+          else this.stats.txDropped++;
+        }
+      }
+      // Stays in the home ring: close the gap left by frames that went to other rings.
+      const slot = (head + kept) & mask;
+      if (kept !== i) bytes.copyWithin(home.base + slot * size, from, from + len);
+      lengths[home.lengthBase + slot] = len;
+      kept++;
+      sent++;
       total += len;
     }
-    r.head = (head + count) | 0;
-    Atomics.store(r.control, HEAD, r.head); // publish the whole burst at once
-    this.stats.txFrames += count;
-    this.stats.txBytes += total;
-    // Ring the doorbell only when the consumer sleeps: notify is costly.
-    if (Atomics.load(r.control, SLEEPING) !== 0) {
-      Atomics.add(r.control, DOORBELL, 1);
-      Atomics.notify(r.control, DOORBELL, 1);
+    if (kept > 0) {
+      home.head = (head + kept) | 0;
+      this.#publish(home, homeQueue);
     }
+    if (copies > 0) {
+      for (let r = 0; r < peerQueues; r++) {
+        const ring = rings[r];
+        if (!ring.dirty) continue;
+        ring.dirty = false;
+        this.#publish(ring, r);
+      }
+    }
+    this.stats.txFrames += sent;
+    this.stats.txBytes += total;
+  }
+
+  /** Copy a frame built at `from` into the next free slot of `ring` (published by #publish). False when the ring is full. */
+  #copyInto(ring: RingEnd, from: number, len: number): boolean {
+    let free = this.#slots - ((ring.head - ring.tail) | 0);
+    if (free < 1) {
+      ring.tail = Atomics.load(this.#outControl, ring.ctl + TAIL);
+      free = this.#slots - ((ring.head - ring.tail) | 0);
+      if (free < 1) return false; // the receiving core is behind: dropped, as a NIC drops on a full RX ring
+    }
+    const slot = ring.head & (this.#slots - 1);
+    this.#outBytes.copyWithin(ring.base + slot * this.#slotSize, from, from + len);
+    this.#outLengths[ring.lengthBase + slot] = len;
+    ring.head = (ring.head + 1) | 0;
+    ring.dirty = true;
+    return true;
+  }
+
+  /** Publish a ring's HEAD, and ring the receiving queue's doorbell if its core sleeps. */
+  #publish(ring: RingEnd, peerQueue: number): void {
+    Atomics.store(this.#outControl, ring.ctl + HEAD, ring.head); // publish the whole burst at once
+    const bell = peerQueue * BELL_INTS;
+    // Ring the doorbell only when the consumer sleeps: notify is costly.
+    if (Atomics.load(this.#peerBells, bell + SLEEPING) !== 0) {
+      Atomics.add(this.#peerBells, bell + DOORBELL, 1);
+      Atomics.notify(this.#peerBells, bell + DOORBELL, 1);
+    }
+  }
+
+  /**
+   * One view per slot of `queue`'s home ring, the slots txAlloc hands out (by
+   * FrameBatch.id): for a driver that fills them through a pointer, as read(2)
+   * through koffi needs. Allocates: call it once, at setup.
+   */
+  homeSlotViews(queue: number): Uint8Array[] {
+    const r = this.#out[queue][queue % this.peerQueues];
+    const size = this.#slotSize;
+    return Array.from({ length: this.#slots }, (_, i) => this.#outBytes.subarray(r.base + i * size, r.base + (i + 1) * size));
   }
 
   /** Frames published to `queue` and not yet handed out by rxBurst. */
   pending(queue = 0): number {
-    const r = this.#rx[queue];
-    return (Atomics.load(r.control, HEAD) - r.next) | 0;
+    let n = 0;
+    for (const r of this.#in[queue]) n += (Atomics.load(this.#inControl, r.ctl + HEAD) - r.next) | 0;
+    return n;
+  }
+
+  /** Whether a frame waits in any ring of `queue` (reads every HEAD). */
+  #anyPending(queue: number): boolean {
+    const rings = this.#in[queue];
+    for (let s = 0; s < rings.length; s++) {
+      if (Atomics.load(this.#inControl, rings[s].ctl + HEAD) !== rings[s].next) return true;
+    }
+    return false;
   }
 
   waitRx(queue: number, timeoutMs: number): Promise<void> {
-    const r = this.#rx[queue];
-    if (this.#closed || Atomics.load(r.control, HEAD) !== r.next) return Promise.resolve();
-    return this.#sleep(r, timeoutMs > 0 ? timeoutMs : 0);
+    if (this.#closed || this.#anyPending(queue)) return Promise.resolve();
+    return this.#sleep(queue, timeoutMs > 0 ? timeoutMs : 0);
   }
 
-  async #sleep(r: RingEnd, timeoutMs: number): Promise<void> {
-    const c = r.control;
-    const bell = Atomics.load(c, DOORBELL);
-    Atomics.store(c, SLEEPING, 1);
+  async #sleep(queue: number, timeoutMs: number): Promise<void> {
+    const c = this.#bells;
+    const bell = queue * BELL_INTS;
+    const rung = Atomics.load(c, bell + DOORBELL);
+    Atomics.store(c, bell + SLEEPING, 1);
     // Re-check after announcing the sleep: a burst published in between saw no sleeper and rang no bell.
-    if (Atomics.load(c, HEAD) === r.next && !this.#closed && timeoutMs > 0) {
-      const w = Atomics.waitAsync(c, DOORBELL, bell, timeoutMs);
+    if (!this.#anyPending(queue) && !this.#closed && timeoutMs > 0) {
+      const w = Atomics.waitAsync(c, bell + DOORBELL, rung, timeoutMs);
       if (w.async) {
         // A pending waitAsync does not keep the thread alive; this timer does, until the wait ends.
         const keepAlive = setInterval(noop, 1 << 30);
@@ -326,14 +477,15 @@ export class ShmDriver implements PacketDriver {
         clearInterval(keepAlive);
       }
     }
-    Atomics.store(c, SLEEPING, 0);
+    Atomics.store(c, bell + SLEEPING, 0);
   }
 
   wakeRx(queue: number): void {
-    const c = this.#rx[queue].control;
-    if (Atomics.load(c, SLEEPING) === 0) return;
-    Atomics.add(c, DOORBELL, 1);
-    Atomics.notify(c, DOORBELL, 1);
+    const c = this.#bells;
+    const bell = queue * BELL_INTS;
+    if (Atomics.load(c, bell + SLEEPING) === 0) return;
+    Atomics.add(c, bell + DOORBELL, 1);
+    Atomics.notify(c, bell + DOORBELL, 1);
   }
 
   close(): void {

@@ -6,9 +6,10 @@
  * Switching. A port is attached with a MAC. A frame goes to the other port
  * whose MAC equals its destination MAC; a broadcast, multicast or unknown
  * destination goes to every other open port. A port with several queues
- * receives a frame on queue `wire.selectQueue(frame, queues)` (by default a
- * symmetric hash of the IPv4 addresses and ports, so both directions of a flow
- * land on the same queue index).
+ * receives a frame on queue `wire.selectQueue(frame, queues)`: by default the
+ * queue RSS picks as a DPDK port would (src/stack/rss.ts: the Toeplitz hash of
+ * the 4-tuple with the symmetric key, so both directions of a flow land on the
+ * same queue index; ARP on every queue, one copy each).
  *
  * Time: the rule. `wire.clock` is virtual and moves only when told to.
  * - Manual mode (default): tests move it with advanceTo/advanceBy; a frame
@@ -38,6 +39,7 @@
  * threaded through a slot array. Nothing is allocated per frame. When the
  * pool is empty the frame is dropped and counted in stats.dropsNoSlot.
  */
+import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
 import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
 
 export class VirtualClock {
@@ -159,44 +161,11 @@ export interface SimAttachOptions {
   txSlots?: number;
 }
 
-/** Picks the receive queue of a frame on a port with `queues` queues. */
-export type QueueSelector = (buf: Uint8Array, off: number, len: number, queues: number) => number;
-
-/** murmur3's 32-bit finalizer. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
 /**
- * The default queue selector: a symmetric hash of the IPv4 addresses and, for
- * unfragmented TCP/UDP/SCTP, the ports (both directions of a flow give the same
- * value); queue 0 for anything that is not IPv4.
+ * Picks the receive queue of a frame on a port with `queues` queues: a queue
+ * index, or RSS_EVERY_QUEUE for a copy on each queue.
  */
-export function selectQueue(buf: Uint8Array, off: number, len: number, queues: number): number {
-  if (queues <= 1 || len < 34 || buf[off + 12] !== 0x08 || buf[off + 13] !== 0x00) return 0;
-  const ip = off + 14;
-  if (buf[ip] >> 4 !== 4) return 0;
-  const ihl = (buf[ip] & 0x0f) << 2;
-  if (ihl < 20 || len < 14 + ihl) return 0;
-  const a = ((buf[ip + 12] << 24) | (buf[ip + 13] << 16) | (buf[ip + 14] << 8) | buf[ip + 15]) >>> 0;
-  const b = ((buf[ip + 16] << 24) | (buf[ip + 17] << 16) | (buf[ip + 18] << 8) | buf[ip + 19]) >>> 0;
-  let ports = 0;
-  const proto = buf[ip + 9];
-  const fragment = ((buf[ip + 6] & 0x3f) | buf[ip + 7]) !== 0; // MF or a fragment offset
-  if ((proto === 6 || proto === 17 || proto === 132) && !fragment && len >= 14 + ihl + 4) {
-    const sp = (buf[ip + ihl] << 8) | buf[ip + ihl + 1];
-    const dp = (buf[ip + ihl + 2] << 8) | buf[ip + ihl + 3];
-    ports = sp < dp ? (sp << 16) | dp : (dp << 16) | sp;
-  }
-  const lo = a < b ? a : b;
-  const hi = a < b ? b : a;
-  const h = fmix32(lo ^ fmix32(hi ^ fmix32(ports)));
-  return (h >>> 0) % queues;
-}
+export type QueueSelector = (buf: Uint8Array, off: number, len: number, queues: number) => number;
 
 const NONE: Impairments = {
   loss: 0, duplicate: 0, reorder: 0, corrupt: 0, delayMs: 0, jitterMs: 0, bandwidthBps: 0, reorderMs: 0,
@@ -228,9 +197,9 @@ export class SimWire {
   /** Sees every frame a port transmits (before any impairment); returning false drops it. */
   onFrame: ((from: SimDriver, buf: Uint8Array, off: number, len: number) => boolean) | null = null;
   /** Sees every frame as it reaches a port's receive queue (after the impairments: what the port gets). */
-  onDeliver: ((to: SimDriver, buf: Uint8Array, off: number, len: number) => void) | null = null;
-  /** Receive-queue choice for ports with several queues; replaceable. */
-  selectQueue: QueueSelector = selectQueue;
+  onDeliver: ((to: SimDriver, buf: Uint8Array, off: number, len: number, queue: number) => void) | null = null;
+  /** Receive-queue choice for ports with several queues; replaceable. By default RSS, as a NIC (see the top of the file). */
+  selectQueue: QueueSelector;
   /** Largest frame in bytes. */
   readonly frameCapacity: number;
   /** Discrete-event time (see the rule at the top of the file). */
@@ -288,6 +257,8 @@ export class SimWire {
   readonly #tickFn = (): void => this.#tick();
 
   constructor(opts: SimWireOptions) {
+    const rss = new RssSteering();
+    this.selectQueue = (buf, off, len, queues) => rss.queueOfFrame(buf, off, len, queues);
     this.#prng = new Prng(opts.seed);
     this.autoAdvance = opts.autoAdvance ?? false;
     this.clock = new VirtualClock(opts.startMs ?? 0);
@@ -467,15 +438,25 @@ export class SimWire {
     }
     for (let c = 0; c < copies; c++) {
       if (to >= 0) {
-        this.#enqueue(from, ports[to], buf, off, len, imp);
+        this.#steer(from, ports[to], buf, off, len, imp);
         continue;
       }
       for (let i = 0; i < ports.length; i++) {
         const p = ports[i];
-        if (p !== from && !p.closed) this.#enqueue(from, p, buf, off, len, imp);
+        if (p !== from && !p.closed) this.#steer(from, p, buf, off, len, imp);
       }
     }
     return true;
+  }
+
+  /** Queue a frame for port `to` on the receive queue selectQueue picks, or a copy on each. */
+  #steer(from: SimDriver, to: SimDriver, buf: Uint8Array, off: number, len: number, imp: Impairments): void {
+    const q = to.queues > 1 ? this.selectQueue(buf, off, len, to.queues) : 0;
+    if (q !== RSS_EVERY_QUEUE) {
+      this.#enqueue(from, to, buf, off, len, imp, q);
+      return;
+    }
+    for (let i = 0; i < to.queues; i++) this.#enqueue(from, to, buf, off, len, imp, i);
   }
 
   #allocSlot(): number {
@@ -496,7 +477,7 @@ export class SimWire {
     this.#free[this.#freeCount++] = slot;
   }
 
-  #enqueue(from: SimDriver, to: SimDriver, buf: Uint8Array, off: number, len: number, imp: Impairments): void {
+  #enqueue(from: SimDriver, to: SimDriver, buf: Uint8Array, off: number, len: number, imp: Impairments, queue: number): void {
     const slot = this.#allocSlot();
     if (slot < 0) {
       this.stats.dropsNoSlot++;
@@ -545,7 +526,7 @@ export class SimWire {
     this.#at[slot] = at;
     this.#seq[slot] = this.#seqNo++;
     this.#dst[slot] = to.index;
-    this.#queue[slot] = to.queues > 1 ? this.selectQueue(chunk, base, len, to.queues) : 0;
+    this.#queue[slot] = queue >= 0 && queue < to.queues ? queue : 0;
     this.#heapPush(slot);
     if (to.waitCount > 0) this.#schedule();
   }
@@ -611,7 +592,7 @@ export class SimWire {
       p.rxCount[q]++;
       this.stats.delivered++;
       this.stats.bytes += this.#len[slot];
-      if (this.onDeliver !== null) this.onDeliver(p, this.#chunks[slot >> CHUNK_SHIFT], (slot & CHUNK_MASK) * this.#stride, this.#len[slot]);
+      if (this.onDeliver !== null) this.onDeliver(p, this.#chunks[slot >> CHUNK_SHIFT], (slot & CHUNK_MASK) * this.#stride, this.#len[slot], q);
     }
   }
 

@@ -5,10 +5,21 @@
  * TAP one frame per read(2), so a burst is a loop of reads until EAGAIN; an
  * idle stack waits in poll(2) on a koffi worker thread (`.async`), woken by
  * the frame or by an eventfd the application rings (wakeRx).
+ *
+ * Several cores share one TAP (openTap with queues > 1; the descriptor is
+ * the process's, so every worker thread may use it). A TAP has no RSS, so the
+ * driver does it: whichever core reads a frame puts it on an shm wire whose
+ * port 0 has a queue per reading core and port 1 a queue per receiving core,
+ * and that wire's txBurst steers it to the core the Toeplitz hash picks (the
+ * reader's own frames stay in place); each core then receives its frames from
+ * port 1. A core that sleeps waits for the TAP in poll(2) and for frames other
+ * cores steered to it on the wire's doorbell. Cores write their frames to the
+ * TAP directly.
  */
 import koffi from 'koffi';
-import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
-import { bindLibc, Doorbell, errnoText, O_NONBLOCK, O_RDWR, type Libc } from './libc.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { bindLibc, EFD_NONBLOCK, errnoText, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
+import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 
 const TUNSETIFF = 0x400454ca;
 const IFF_TAP = 0x0002;
@@ -17,65 +28,122 @@ const IFNAMSIZ = 16;
 /** struct ifreq: the name, then a union (flags first), 40 bytes in all. */
 const IFREQ_SIZE = 40;
 
+/** What every core's driver of one TAP needs (structured-cloneable: it crosses to worker threads). */
+export interface TapPortShared {
+  /** The interface's name. */
+  ifname: string;
+  /** The TAP's file descriptor (process-wide: any thread of the process may use it). */
+  fd: number;
+  /** Cores (receive queues) sharing it. */
+  queues: number;
+  /** Largest frame, bytes. */
+  frameCapacity: number;
+  /** With several queues: the wire that hands each frame to its core (port 0: readers, port 1: receivers). */
+  fabric: ShmWireShared | null;
+}
+
+/** Frames a fabric ring holds: a few bursts of 64 (frames move on at the reader's next turn). */
+const FABRIC_SLOTS = 256;
+
+/**
+ * Attach to (or create) TAP interface `ifname` for `queues` cores. Throws a
+ * clear error when /dev/net/tun is missing or the caller lacks CAP_NET_ADMIN.
+ */
+export function openTap(ifname: string, queues = 1, frameCapacity = 2048): TapPortShared {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new RangeError(`tap: interface name ${JSON.stringify(ifname)} must be 1 to 15 letters, digits, '_', '.' or '-'`);
+  const c = bindLibc();
+  const fd = c.open('/dev/net/tun', O_RDWR | O_NONBLOCK);
+  if (fd < 0) throw new Error(`tap: cannot open /dev/net/tun: ${errnoText(koffi.errno())} (TAP needs the tun module and CAP_NET_ADMIN, e.g. root)`);
+  const ifr = new Uint8Array(IFREQ_SIZE);
+  ifr.set(new TextEncoder().encode(ifname));
+  new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TAP | IFF_NO_PI, true);
+  if (c.ioctl(fd, TUNSETIFF, ifr) < 0) {
+    const e = koffi.errno();
+    c.close(fd);
+    throw new Error(`tap: TUNSETIFF ${ifname}: ${errnoText(e)}`);
+  }
+  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (frameCapacity + 3) & ~3 }).share() : null;
+  return { ifname, fd, queues, frameCapacity, fabric };
+}
+
+/** Close the TAP (every core's driver must be closed first); the interface goes unless it is persistent. */
+export function closeTap(port: TapPortShared): void {
+  bindLibc().close(port.fd);
+}
+
 export interface TapOptions {
   /** Frames per burst and slots per direction (default 64). */
   slots?: number;
-  /** Largest frame, bytes (default 2048: MTU 1500 with room). */
-  frameCapacity?: number;
 }
 
+/** One core's driver of a TAP opened by openTap (in this thread or another of the process). */
 export class TapDriver implements PacketDriver {
   readonly name = 'tap';
-  readonly queues = 1;
+  readonly queues: number;
   readonly frameCapacity: number;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   readonly #libc: Libc;
   readonly #fd: number;
-  /** The idle wait on #fd, rung by wakeRx to end it early. */
-  readonly #doorbell: Doorbell;
+  /** Rung by wakeRx to end a poll early. */
+  readonly #wakeFd: number;
   readonly #slots: number;
   readonly #rxArena: Uint8Array;
   readonly #txArena: Uint8Array;
   /** One view per slot, made once: the pointer koffi passes to read(2) and write(2). */
   readonly #rxSlot: Uint8Array[];
   readonly #txSlot: Uint8Array[];
+  readonly #pollFds = new Uint8Array(16);
+  readonly #counter = new Uint8Array(8);
+  /** Several queues: the readers' end of the fabric (frames read here are steered from it). */
+  readonly #steer: ShmDriver | null;
+  /** Several queues: the receivers' end of the fabric (this core's frames arrive there). */
+  readonly #deliver: ShmDriver | null;
+  /** Several queues: per queue, a view per slot of its steering ring, for read(2). */
+  readonly #steerSlots: Uint8Array[][];
+  /** Several queues: the burst read from the TAP, on its way to the fabric. */
+  readonly #read: FrameBatch;
+  /** A poll(2) is in flight on koffi's thread. */
+  #polling = false;
   #closed = false;
 
-  /**
-   * Attach to (or create) TAP interface `ifname`. Throws a clear error when
-   * /dev/net/tun is missing or the caller lacks CAP_NET_ADMIN.
-   */
-  constructor(readonly ifname: string, readonly mac: number, options: TapOptions = {}) {
-    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new RangeError(`tap: interface name ${JSON.stringify(ifname)} must be 1 to 15 letters, digits, '_', '.' or '-'`);
+  constructor(
+    readonly port: TapPortShared,
+    readonly mac: number,
+    options: TapOptions = {},
+    /** Called once when this driver closes (its owner may then close the TAP). */
+    readonly onClose: () => void = () => {},
+  ) {
     const c = bindLibc();
     this.#libc = c;
+    this.#fd = port.fd;
+    this.queues = port.queues;
     this.#slots = options.slots ?? 64;
-    this.frameCapacity = options.frameCapacity ?? 2048;
-    const fd = c.open('/dev/net/tun', O_RDWR | O_NONBLOCK);
-    if (fd < 0) throw new Error(`tap: cannot open /dev/net/tun: ${errnoText(koffi.errno())} (TAP needs the tun module and CAP_NET_ADMIN, e.g. root)`);
-    const ifr = new Uint8Array(IFREQ_SIZE);
-    ifr.set(new TextEncoder().encode(ifname));
-    new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TAP | IFF_NO_PI, true);
-    if (c.ioctl(fd, TUNSETIFF, ifr) < 0) {
-      const e = koffi.errno();
-      c.close(fd);
-      throw new Error(`tap: TUNSETIFF ${ifname}: ${errnoText(e)}`);
-    }
-    this.#fd = fd;
-    this.#doorbell = new Doorbell(fd);
+    this.frameCapacity = port.frameCapacity;
+    this.#wakeFd = c.eventfd(0, EFD_NONBLOCK);
+    const dv = new DataView(this.#pollFds.buffer);
+    dv.setInt32(0, this.#fd, true);
+    dv.setInt16(4, POLLIN, true);
+    dv.setInt32(8, this.#wakeFd, true);
+    dv.setInt16(12, POLLIN, true);
     const cap = this.frameCapacity;
     this.#rxArena = new Uint8Array(this.#slots * cap);
     this.#txArena = new Uint8Array(this.#slots * cap);
     this.#rxSlot = Array.from({ length: this.#slots }, (_, i) => this.#rxArena.subarray(i * cap, (i + 1) * cap));
     this.#txSlot = Array.from({ length: this.#slots }, (_, i) => this.#txArena.subarray(i * cap, (i + 1) * cap));
+    this.#steer = port.fabric ? attachShm(port.fabric, 0, mac) : null;
+    this.#deliver = port.fabric ? attachShm(port.fabric, 1, mac) : null;
+    this.#steerSlots = [];
+    for (let q = 0; this.#steer && q < port.queues; q++) this.#steerSlots.push(this.#steer.homeSlotViews(q));
+    this.#read = new FrameBatch(this.#slots);
   }
 
-  rxBurst(_queue: number, out: FrameBatch, max: number): number {
+  rxBurst(queue: number, out: FrameBatch, max: number): number {
     if (this.#closed) return (out.count = 0);
-    const c = this.#libc;
-    const cap = this.frameCapacity;
     let lim = max < out.capacity ? max : out.capacity;
     if (lim > this.#slots) lim = this.#slots;
+    if (this.#deliver) return this.#rxSteered(queue, out, lim);
+    const c = this.#libc;
+    const cap = this.frameCapacity;
     let n = 0;
     while (n < lim) {
       const r = c.read(this.#fd, this.#rxSlot[n], cap);
@@ -91,8 +159,30 @@ export class TapDriver implements PacketDriver {
     return (out.count = n);
   }
 
-  rxRelease(): void {
-    // Slots are reused by the next burst.
+  /** Several queues: read a burst from the TAP and steer it, then take this queue's frames. */
+  #rxSteered(queue: number, out: FrameBatch, lim: number): number {
+    const steer = this.#steer!;
+    const read = this.#read;
+    const views = this.#steerSlots[queue];
+    const c = this.#libc;
+    const cap = this.frameCapacity;
+    const n = steer.txAlloc(queue, read, lim);
+    let got = 0;
+    while (got < n) {
+      const r = c.read(this.#fd, views[read.id[got]], cap);
+      if (r <= 0) break; // EAGAIN
+      read.len[got++] = r;
+    }
+    steer.txBurst(queue, read, got); // each frame to the core RSS picks; the slots not filled go back
+    const m = this.#deliver!.rxBurst(queue, out, lim);
+    for (let i = 0; i < m; i++) this.stats.rxBytes += out.len[i];
+    this.stats.rxFrames += m;
+    return m;
+  }
+
+  rxRelease(queue: number, batch: FrameBatch): void {
+    // One core: slots are reused by the next burst. Several: the fabric's slots go back.
+    if (this.#deliver) this.#deliver.rxRelease(queue, batch);
   }
 
   txAlloc(_queue: number, out: FrameBatch, max: number): number {
@@ -123,18 +213,51 @@ export class TapDriver implements PacketDriver {
     batch.count = 0;
   }
 
-  waitRx(_queue: number, timeoutMs: number): Promise<void> {
-    return this.#doorbell.wait(timeoutMs);
+  async waitRx(queue: number, timeoutMs: number): Promise<void> {
+    if (this.#closed) return;
+    const polled = this.#poll(timeoutMs);
+    if (!this.#deliver) return polled;
+    // Frames other cores steered here ring the fabric's doorbell, not the TAP: wait for both, end the other.
+    const steered = this.#deliver.waitRx(queue, timeoutMs);
+    await Promise.race([polled, steered]);
+    this.#deliver.wakeRx(queue);
+    this.#endPoll();
+    await Promise.all([polled, steered]);
   }
 
-  wakeRx(): void {
-    this.#doorbell.ring();
+  /** poll(2) on the TAP and the wake eventfd, on koffi's thread. */
+  #poll(timeoutMs: number): Promise<void> {
+    this.#polling = true;
+    return new Promise((resolve) => {
+      this.#libc.poll.async(this.#pollFds, 2, Math.max(0, Math.ceil(timeoutMs)), () => {
+        this.#polling = false;
+        // Drain the doorbell (non-blocking: EAGAIN when nobody rang).
+        if (!this.#closed) this.#libc.read(this.#wakeFd, this.#counter, 8);
+        resolve();
+      });
+    });
+  }
+
+  /** End a poll in flight (a no-op when none is). */
+  #endPoll(): void {
+    if (!this.#polling || this.#closed) return;
+    this.#counter[0] = 1;
+    this.#libc.write(this.#wakeFd, this.#counter, 8);
+  }
+
+  wakeRx(queue: number): void {
+    if (this.#closed) return;
+    this.#endPoll();
+    this.#deliver?.wakeRx(queue);
   }
 
   close(): void {
     if (this.#closed) return;
+    this.#endPoll(); // a poll in flight returns before its descriptors go
     this.#closed = true;
-    this.#doorbell.close(); // a poll in flight returns before the descriptor goes
-    this.#libc.close(this.#fd);
+    this.#steer?.close();
+    this.#deliver?.close();
+    this.#libc.close(this.#wakeFd);
+    this.onClose();
   }
 }

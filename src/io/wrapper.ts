@@ -55,3 +55,22 @@ export abstract class DriverWrapper implements PacketDriver {
     this.inner.close();
   }
 }
+
+/**
+ * One context's use of a port that several contexts of one thread share, each
+ * on its own queue (a multi-queue sim port): closing it gives the port back,
+ * and the last one to close closes the port.
+ */
+export class PortShare extends DriverWrapper {
+  #closed = false;
+
+  constructor(inner: PacketDriver, readonly release: () => void) {
+    super(inner, 'share');
+  }
+
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.release();
+  }
+}

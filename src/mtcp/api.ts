@@ -8,7 +8,7 @@
  * returns -1 with EAGAIN (EINPROGRESS for connect). Wait with mtcp_epoll_wait.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { loadMtcpConf, type MtcpConfig } from '../config/mtcp-conf.ts';
+import { loadMtcpConf, maskCpus, type MtcpConfig } from '../config/mtcp-conf.ts';
 import { Epoll } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD } from '../epoll/events.ts';
@@ -84,7 +84,11 @@ function checkCtx(mctx: MtcpContext): boolean {
 }
 
 function applyConf(config: MtcpConfig, conf: Partial<MtcpConf>): void {
-  if (conf.num_cores !== undefined) config.numCores = conf.num_cores;
+  if (conf.num_cores !== undefined) {
+    config.numCores = conf.num_cores;
+    // A core_mask too small for the new count gives way to the lowest num_cores CPUs, num_cores' default mask.
+    if (maskCpus(config.coreMask).length < conf.num_cores) config.coreMask = 2 ** conf.num_cores - 1;
+  }
   if (conf.max_concurrency !== undefined) config.maxConcurrency = conf.max_concurrency;
   if (conf.max_num_buffers !== undefined) config.maxNumBuffers = conf.max_num_buffers;
   if (conf.rcvbuf_size !== undefined) config.rcvbuf = conf.rcvbuf_size;
@@ -106,6 +110,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
     const config = typeof conf === 'string' ? loadMtcpConf(conf) : structuredClone(conf);
     if (pendingConf) applyConf(config, pendingConf);
     runtime = new MtcpRuntime(config, options);
+    if (config.statPrint.includes(config.ports[0].name)) runtime.startStatPrint();
   } catch (err) {
     process.stderr.write(`mtcp_init: ${(err as Error).message}\n`);
     return fail(null, EINVAL);
@@ -116,7 +121,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
 /** Adopt a runtime made in another thread (see mtcp_share); done automatically from workerData.mtcp. */
 export function mtcp_attach(shared: MtcpShared): number {
   if (runtime) return fail(null, EEXIST);
-  runtime = new MtcpRuntime(shared.config, shared.shm ? { shm: shared.shm } : {});
+  runtime = new MtcpRuntime(shared.config, { shm: shared.shm, dpdk: shared.dpdk, tap: shared.tap, stats: shared.stats });
   return 0;
 }
 
@@ -305,7 +310,31 @@ export function mtcp_accept(mctx: MtcpContext, sockid: number, addr: SockAddrIn 
   return ns.id;
 }
 
-/** Start connecting. Returns -1 with EINPROGRESS: wait for MTCP_EPOLLOUT, then check SO_ERROR. */
+/**
+ * Prepare this core's connections from `saddr_base` (`num_addr` addresses) to
+ * daddr:dport. mTCP builds here the per-core pool of source ports whose RSS
+ * hash brings the replies back to the calling core, and needs it before
+ * connecting from several cores (CreateAddressPoolPerCore). mtcp-ts chooses
+ * such a port on every mtcp_connect, so the call checks its arguments: the
+ * source must be this context's address (0 means it) and one address, since a
+ * port has one; the destination a unicast address and a port. Returns 0, or -1
+ * with EINVAL (bad count, port or destination) or EADDRNOTAVAIL (not our address).
+ */
+export function mtcp_init_rss(mctx: MtcpContext, saddr_base: number, num_addr: number, daddr: number, dport: number): number {
+  if (!checkCtx(mctx)) return fail(null, EBADF);
+  if (!Number.isInteger(num_addr) || num_addr !== 1) return fail(mctx, EINVAL);
+  if (!Number.isInteger(dport) || dport < 1 || dport > 0xffff) return fail(mctx, EINVAL);
+  if (!Number.isInteger(daddr) || daddr <= 0 || daddr >= 0xe0000000) return fail(mctx, EINVAL);
+  if (!Number.isInteger(saddr_base) || (saddr_base !== 0 && (saddr_base | 0) !== mctx.stack.ip)) return fail(mctx, EADDRNOTAVAIL);
+  return 0;
+}
+
+/**
+ * Start connecting. Returns -1 with EINPROGRESS: wait for MTCP_EPOLLOUT, then
+ * check SO_ERROR. With several cores, the source port is one whose RSS hash
+ * brings the replies to this core; a socket bound to a port that would not is
+ * refused with EINVAL, as mTCP does.
+ */
 export function mtcp_connect(mctx: MtcpContext, sockid: number, addr: SockAddrIn): number {
   const s = getSocket(mctx, sockid);
   if (!s) return -1;

@@ -12,6 +12,7 @@ import type { PacketDriver } from '../io/driver.ts';
 import { StackContext, type ContextConfig } from '../stack/context.ts';
 import type { SocketEvents } from '../stack/tcp/engine.ts';
 import { SocketKind, SocketTable } from './socket-table.ts';
+import { STATS_PUBLISH_MS, type StatsBoard } from './stats.ts';
 
 export interface Clock {
   /** Monotonic time, ms. */
@@ -43,16 +44,20 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
   readonly #waiters: Waiter[] = [];
   #running = true;
   #sleeping = false;
+  /** When the loop next copies the counters to the board, ms. */
+  #publishAt = 0;
 
   constructor(
     readonly core: number,
     readonly driver: PacketDriver,
     config: ContextConfig,
     clock: Clock,
+    /** Where this context publishes its counters for other threads (its row: `core`). */
+    readonly board: StatsBoard | null = null,
   ) {
     this.#clock = clock;
     this.sockets = new SocketTable(config.tcp.maxConcurrency);
-    this.stack = new StackContext(driver, core % driver.queues, config, this);
+    this.stack = new StackContext(driver, core, config, this);
     this.syncClock();
     this.closed = this.#loop();
   }
@@ -133,6 +138,7 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
     await immediate();
     while (this.#running) {
       const now = this.#clock.now();
+      if (now >= this.#publishAt) this.#publish(now);
       let work = this.stack.poll(now);
       if (this.#waiters.length > 0) work += this.#serveWaiters(now);
       if (work > 0) {
@@ -157,6 +163,7 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
         await immediate();
         continue;
       }
+      this.#publish(now); // the counters stay still while it sleeps
       this.#sleeping = true;
       await this.driver.waitRx(this.stack.queue, sleep);
       this.#sleeping = false;
@@ -164,6 +171,13 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
     clearInterval(keepAlive);
     for (const w of this.#waiters.splice(0)) w.resolve(0);
     this.driver.close();
+    this.#publish(this.#clock.now());
+  }
+
+  /** Copy the counters to the board. */
+  #publish(now: number): void {
+    this.#publishAt = now + STATS_PUBLISH_MS;
+    this.board?.publish(this.core, this.stack.stats, this.stack.tcp.activeCount);
   }
 
   /** Resolve waits that have events or whose time is up. Returns how many resolved. */

@@ -12,26 +12,44 @@ import type { PacketDriver } from '../io/driver.ts';
 import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
 import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';
-import { TapDriver } from '../io/tap.ts';
-import { DpdkPort, ealArgs, isPciAddress } from '../io/dpdk.ts';
+import { closeTap, openTap, TapDriver, type TapPortShared } from '../io/tap.ts';
+import { DpdkDriver, DpdkPort, ealArgs, isPciAddress, type DpdkPortShared } from '../io/dpdk.ts';
 import { interfaceMac, openNetmap } from '../io/netmap.ts';
-import type { SimWire } from '../io/sim.ts';
+import type { SimDriver, SimWire } from '../io/sim.ts';
+import { PortShare } from '../io/wrapper.ts';
 import type { ContextConfig } from '../stack/context.ts';
 import { MtcpContext, type Clock } from './context.ts';
+import { StatPrinter, StatsBoard, type StatsReport } from './stats.ts';
 
 export interface MtcpInitOptions {
   /** io = sim: the simulated wire to attach to (its virtual clock drives the stack). */
   sim?: SimWire;
-  /** io = shm: an existing wire (from another stack's `shmPeer()`) and the port to take. */
+  /**
+   * io = shm: an existing wire (from another stack's `shmPeer()`, or ShmWire.create({ queues: [a, b] })
+   * when the two ends have different core counts) and the port to take; its queue count must be num_cores.
+   */
   shm?: { wire: ShmWireShared; port: 0 | 1 };
+  /**
+   * io = dpdk: a port another thread of this process started (DpdkPort.shared). EAL and a port start
+   * once per process, so worker threads attach to the main thread's port, each to its own queue.
+   */
+  dpdk?: DpdkPortShared;
+  /** io = tap: a TAP another thread of this process opened (its descriptor is the process's), for worker threads. */
+  tap?: TapPortShared;
   /** Fixed secret for ISNs and port choice (deterministic tests); random by default. */
   secret?: [number, number];
+  /** The statistics board of a runtime made in another thread (MtcpShared.stats), so its contexts report there. */
+  stats?: SharedArrayBuffer;
 }
 
 /** Everything a worker thread needs to make a context of a runtime built elsewhere (structured-cloneable). */
 export interface MtcpShared {
   config: MtcpConfig;
   shm?: { wire: ShmWireShared; port: 0 | 1 };
+  dpdk?: DpdkPortShared;
+  tap?: TapPortShared;
+  /** The statistics board's buffer. */
+  stats: SharedArrayBuffer;
 }
 
 const realClock: Clock = { now: () => performance.now() };
@@ -42,18 +60,45 @@ export class MtcpRuntime {
   readonly #shm: { wire: ShmWireShared; port: 0 | 1 } | undefined;
   readonly #secret: [number, number] | undefined;
   readonly contexts = new Map<number, MtcpContext>();
+  /** Every core's counters, published by the contexts (in this thread or in workers). */
+  readonly board: StatsBoard;
+  /** stat_print's printer, when started. */
+  #printer: StatPrinter | null = null;
   /** io = dpdk: the started port, shared by this runtime's contexts (one queue each). */
   #dpdk: DpdkPort | null = null;
+  /** io = dpdk in a worker: the port the main thread started. */
+  readonly #dpdkShared: DpdkPortShared | undefined;
+  /** io = tap: the TAP this runtime opened, with a queue per core. */
+  #tap: TapPortShared | null = null;
+  /** Drivers of this thread using #tap. */
+  #tapUsers = 0;
+  /** #tap was shared with worker threads: it stays open until destroy(). */
+  #tapLent = false;
+  /** io = tap in a worker: the TAP the main thread opened. */
+  readonly #tapShared: TapPortShared | undefined;
+  /** io = sim: the port this runtime's contexts share, one queue each (a sim port lives in one thread). */
+  #simPort: SimDriver | null = null;
+  /** Contexts using #simPort. */
+  #simUsers = 0;
 
   constructor(config: MtcpConfig, options: MtcpInitOptions = {}) {
     if (config.ports.length === 0) throw new Error(`${config.file}: no port configured; set \`port\` and \`<port>.addr\``);
     this.config = config;
     this.#secret = options.secret;
+    this.#dpdkShared = options.dpdk;
+    this.#tapShared = options.tap;
+    this.board = new StatsBoard(config.numCores, options.stats);
     if (config.io === 'sim') {
       if (!options.sim) throw new Error('io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
       this.#sim = options.sim;
     } else if (config.io === 'shm') {
-      this.#shm = options.shm ?? { wire: ShmWire.create({ slots: config.shmSlots }).share(), port: 0 };
+      const n = config.numCores;
+      this.#shm = options.shm ?? { wire: ShmWire.create({ slots: config.shmSlots, queues: n }).share(), port: 0 };
+      const queues = this.#shm.wire.queues[this.#shm.port];
+      if (queues !== n) {
+        throw new Error(`${config.file}: num_cores = ${n} but this end of the shm wire has ${queues} queue(s); ` +
+          'make the wire with ShmWire.create({ queues: [port 0 cores, port 1 cores] })');
+      }
     }
   }
 
@@ -63,9 +108,32 @@ export class MtcpRuntime {
     return { wire: this.#shm.wire, port: this.#shm.port === 0 ? 1 : 0 };
   }
 
-  /** What a worker thread needs to make a context of this runtime. */
+  /**
+   * What a worker thread needs to make a context of this runtime. For io =
+   * dpdk this starts the port here (once per process), so workers attach to it.
+   */
   share(): MtcpShared {
-    return this.#shm ? { config: this.config, shm: this.#shm } : { config: this.config };
+    const cfg = this.config;
+    if (cfg.io === 'sim') throw new Error('io = sim runs in the thread that owns the SimWire; it cannot be shared with workers');
+    const stats = this.board.buffer;
+    if (cfg.io === 'dpdk') return { config: cfg, dpdk: this.#dpdkShared ?? this.#dpdkPort().shared, stats };
+    if (cfg.io === 'tap') {
+      if (this.#tapShared) return { config: cfg, tap: this.#tapShared, stats };
+      this.#tapLent = true;
+      return { config: cfg, tap: this.#tapPort(), stats };
+    }
+    return this.#shm ? { config: cfg, shm: this.#shm, stats } : { config: cfg, stats };
+  }
+
+  /** This runtime's DPDK port, started on first use with a queue per core. */
+  #dpdkPort(): DpdkPort {
+    const cfg = this.config;
+    const port = cfg.ports[0];
+    if (!this.#dpdk || this.#dpdk.closed) this.#dpdk = DpdkPort.open({
+      device: port.device, queues: cfg.numCores, mtu: cfg.mtu, mac: port.macGiven ? port.mac : undefined,
+      eal: ealArgs({ coreMask: cfg.coreMask, numMemCh: cfg.numMemCh, pci: isPciAddress(port.device) }),
+    });
+    return this.#dpdk;
   }
 
   createContext(core: number): MtcpContext {
@@ -78,18 +146,13 @@ export class MtcpRuntime {
     let driver: PacketDriver;
     let clock: Clock;
     if (this.#sim) {
-      driver = this.#sim.attach(port.mac);
+      driver = this.#simShare(this.#sim, port.mac);
       clock = this.#sim.clock;
     } else if (cfg.io === 'tap') {
-      // The port's name is the TAP interface's (created when missing).
-      driver = new TapDriver(port.name, port.mac, { frameCapacity: Math.max(2048, cfg.mtu + 14) });
+      driver = this.#tapShared ? new TapDriver(this.#tapShared, port.mac) : this.#tapDriver(port.mac);
       clock = realClock;
     } else if (cfg.io === 'dpdk') {
-      if (!this.#dpdk || this.#dpdk.closed) this.#dpdk = DpdkPort.open({
-        device: port.device, queues: cfg.numCores, mtu: cfg.mtu, mac: port.macGiven ? port.mac : undefined,
-        eal: ealArgs({ coreMask: cfg.coreMask, numMemCh: cfg.numMemCh, pci: isPciAddress(port.device) }),
-      });
-      driver = this.#dpdk.driver();
+      driver = this.#dpdkShared ? new DpdkDriver(this.#dpdkShared) : this.#dpdkPort().driver();
       clock = realClock;
     } else if (cfg.io === 'netmap') {
       // mTCP's netmap_module.c opens netmap:<if> with one core and netmap:<if>-<core> with several: one ring pair per core.
@@ -125,7 +188,7 @@ export class MtcpRuntime {
     };
     let mctx: MtcpContext;
     try {
-      mctx = new MtcpContext(core, driver, config, clock);
+      mctx = new MtcpContext(core, driver, config, clock, this.board);
     } catch (err) {
       // The stack refused the configuration (an MTU the driver's frames cannot carry): let go of the port, whose
       // rings netmap would otherwise keep bound (NR_EXCLUSIVE) until the process ends.
@@ -139,9 +202,59 @@ export class MtcpRuntime {
     return mctx;
   }
 
-  /** Stop every context. */
+  /** This runtime's TAP, opened on first use with a queue per core; the port's name is the interface's (created when missing). */
+  #tapPort(): TapPortShared {
+    this.#tap ??= openTap(this.config.ports[0].name, this.config.numCores, Math.max(2048, this.config.mtu + 14));
+    return this.#tap;
+  }
+
+  /** A driver on this runtime's TAP for one more context; the TAP closes with the last one unless workers use it. */
+  #tapDriver(mac: number): PacketDriver {
+    const tap = this.#tapPort();
+    this.#tapUsers++;
+    return new TapDriver(tap, mac, {}, () => {
+      if (--this.#tapUsers === 0 && !this.#tapLent) this.#closeTap();
+    });
+  }
+
+  #closeTap(): void {
+    if (this.#tap) closeTap(this.#tap);
+    this.#tap = null;
+    this.#tapLent = false;
+  }
+
+  /** This runtime's sim port (made on first use, with a queue per core), for one more context. */
+  #simShare(wire: SimWire, mac: number): PacketDriver {
+    if (!this.#simPort || this.#simPort.closed) {
+      const queues = this.config.numCores;
+      // Staging slots: a full burst (64) for every context at once, with room to spare.
+      this.#simPort = wire.attach(mac, { queues, txSlots: 256 * queues });
+    }
+    const port = this.#simPort;
+    this.#simUsers++;
+    return new PortShare(port, () => {
+      if (--this.#simUsers === 0) port.close();
+    });
+  }
+
+  /** Every core's counters and their total, as the contexts last published them (STATS_PUBLISH_MS). */
+  stats(): StatsReport {
+    return this.board.report();
+  }
+
+  /** Print every core's statistics each `intervalMs` (stat_print; mtcp_init starts it when the config asks). */
+  startStatPrint(write?: (text: string) => void, intervalMs = 1000): void {
+    this.#printer?.stop();
+    this.#printer = new StatPrinter(this.board, this.config.ports[0].name, write, intervalMs);
+  }
+
+  /** Stop every context and the stat printer; a DPDK port started here for workers (share) closes too. */
   destroy(): void {
+    this.#printer?.stop();
+    this.#printer = null;
     for (const mctx of this.contexts.values()) mctx.stop();
+    if (this.#dpdk && this.contexts.size === 0) this.#dpdk.close();
+    if (this.#tap && this.#tapUsers === 0) this.#closeTap();
   }
 }
 

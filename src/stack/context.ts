@@ -89,7 +89,7 @@ export class StackContext implements TcpTransmitter {
     this.#verifyTcp = config.verifyTcpChecksum;
     this.arp = new ArpCache(config.staticArp);
     this.#pending = new PendingFrames(256, driver.frameCapacity);
-    this.tcp = new TcpEngine(config.tcp, this.stats, this, events);
+    this.tcp = new TcpEngine(config.tcp, this.stats, this, events, { queue, queues: driver.queues });
   }
 
   /**
@@ -211,7 +211,9 @@ export class StackContext implements TcpTransmitter {
     if (!forUs) return DropReason.None;
     this.#pendingMac = a.sha;
     this.#pending.release(a.spa, this.#sendPending);
-    if (a.op === ARP_REQUEST) {
+    // Every queue sees ARP (the software wires copy it to each, src/stack/rss.ts): all learn, queue 0
+    // answers, so a request gets one reply (a NIC steers ARP to queue 0 anyway).
+    if (a.op === ARP_REQUEST && this.queue === 0) {
       if (!this.#reserve()) return DropReason.None; // #reserve counted the drop (TxNoSlot): count it once
       const out = this.#tx.buf[this.#txCur];
       const o = this.#tx.off[this.#txCur];

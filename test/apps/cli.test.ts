@@ -94,6 +94,49 @@ t.test('the CLI', async (t) => {
     t.match(bad.stderr, /usage: mtcp-ts perf/);
   });
 
+  t.test('-N 2: epserver and epwget each run a pinned worker per core; every request served, the cores\' counts add up', async (t) => {
+    const r = run('pair', 'epserver', '-p', www, '-f', serverConf, '-N', '2', '--', 'epwget', '198.18.0.1/index.html', '3001', '-f', clientConf,
+      '-N', '2', '-c', '64', '--json');
+    t.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { requests: number; completed: number; errors: number; status: Record<string, number> };
+    t.same([summary.requests, summary.completed, summary.errors, summary.status], [3001, 3001, 0, { 200: 3001 }], 'the cores\' summaries combined');
+    t.match(r.stderr, /^\[CPU 0\] connect: \d+/m, 'epwget core 0 reports');
+    t.match(r.stderr, /^\[CPU 1\] connect: \d+/m, 'epwget core 1 reports');
+    const accepted = [...r.stderr.matchAll(/epserver: \[CPU (\d)\] (\d+) connections accepted/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    t.same(accepted.map((a) => a[0]).sort(), [0, 1], 'both server cores report');
+    t.ok(accepted.every((a) => a[1] > 0), `each took a share: ${accepted.map((a) => a[1]).join(' + ')}`);
+    t.equal(accepted.reduce((n, a) => n + a[1], 0), 3001, 'and together every connection');
+    t.match(r.stderr, /epserver: \[CPU 1\] serving/);
+    const bad = run('epserver', '-p', www, '-f', serverConf, '-N', '2', '-c', '1');
+    t.equal(bad.status, 2, '-c with -N is a usage error');
+    t.match(bad.stderr, /-c picks the core of a one-core run/);
+    const tooMany = run('epserver', '-p', www, '-f', serverConf, '-N', '129');
+    t.equal(tooMany.status, 2);
+    t.match(tooMany.stderr, /-N must be an integer from 1 to 128/);
+  });
+
+  t.test('epserver -N 2 with stat_print: per-core and total lines every second; SIGINT stops every core, status 0', async (t) => {
+    const conf = join(dir, 'stat.conf');
+    writeFileSync(conf, `${readFileSync(serverConf, 'utf8')}\nstat_print = shm0\n`);
+    const child = spawn(process.execPath, [cli, 'epserver', '-p', www, '-f', conf, '-N', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
+      stderr += d;
+      if (/\[ ALL \] shm0 conns/.test(stderr)) resolve();
+    }));
+    child.kill('SIGINT');
+    const [code] = await new Promise<[number | null]>((r) => child.once('exit', (c) => r([c])));
+    t.equal(code, 0);
+    t.match(stderr, /^\[CPU 0\] shm0 flows: +0, RX: +\d+\(pps\)/m, 'core 0\'s network line');
+    t.match(stderr, /^\[CPU 1\] shm0 conns opened: +0\/s, accepted: +0\/s/m, 'core 1\'s TCP line');
+    t.match(stderr, /^\[ ALL \] shm0 flows:/m, 'the total');
+    t.match(stderr, /epserver: \[CPU 0\] 0 connections accepted/);
+    t.match(stderr, /epserver: \[CPU 1\] 0 connections accepted/);
+    t.match(stderr, /epserver: stopped/);
+    t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+  });
+
   t.test('SIGINT stops epserver cleanly: status 0, no stack trace', async (t) => {
     const child = spawn(process.execPath, [cli, 'epserver', '-p', www, '-f', serverConf], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

@@ -1,18 +1,11 @@
-/** The mtcp-ts CLI bundled for tests: it starts itself as worker threads, so it must be JavaScript. */
-import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+/** The mtcp-ts CLI bundled for tests: it starts itself and its per-core workers as worker threads, so it must be JavaScript. */
+import { bundle } from './bundle.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Bundle apps/cli.ts next to node_modules (so koffi resolves); returns its path. */
+/**
+ * Bundle apps/cli.ts with the per-core modules it starts (epserver and epwget
+ * with -N, and the worker boot) in dist's layout; returns the CLI's path.
+ */
 export async function buildCli(): Promise<string> {
-  const out = `${root}node_modules/.cache/mtcp-ts-test`;
-  mkdirSync(out, { recursive: true });
-  const outfile = `${out}/cli.mjs`;
-  await build({
-    entryPoints: [`${root}apps/cli.ts`], outfile, bundle: true, platform: 'node', format: 'esm', external: ['koffi'], logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  return outfile;
+  const dir = await bundle('cli', ['apps/cli.ts', 'apps/epserver.ts', 'apps/epwget.ts', 'src/mtcp/core-worker.ts']);
+  return `${dir}/apps/cli.js`;
 }

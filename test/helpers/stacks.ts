@@ -20,6 +20,8 @@ export interface ConfOptions {
   tcpTimewait?: number;
   io?: 'sim' | 'shm';
   cc?: 'reno' | 'cubic';
+  /** num_cores (default 1). */
+  cores?: number;
 }
 
 export function confText(ip: string, mac: string, o: ConfOptions = {}): string {
@@ -37,6 +39,7 @@ export function confText(ip: string, mac: string, o: ConfOptions = {}): string {
     `tcp_timeout = ${o.tcpTimeout ?? 30}`,
     `tcp_timewait = ${o.tcpTimewait ?? 0}`,
     `cc = ${o.cc ?? 'reno'}`,
+    `num_cores = ${o.cores ?? 1}`,
   ].join('\n');
 }
 

@@ -131,6 +131,23 @@ t.test('mtcp_getconf / mtcp_setconf', async (t) => {
   t.equal(EPERM, 1);
 });
 
+t.test('mtcp_setconf num_cores: core_mask grows to the new count unless it already has enough CPUs', async (t) => {
+  const { config } = await import('../helpers/stacks.ts');
+  const { mtcp_destroy, mtcp_init, mtcp_runtime } = await import('../../src/index.ts');
+  const { maskCpus } = await import('../../src/config/mtcp-conf.ts');
+  t.same([maskCpus(0b1010), maskCpus(0), maskCpus(2 ** 51)], [[1, 3], [], [51]], 'the CPUs of a mask, lowest first');
+  mtcp_destroy(); // forget the settings of the test above
+  const base = config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' });
+  t.equal(mtcp_setconf({ num_cores: 2 }), 0);
+  t.equal(mtcp_init(base), 0);
+  t.same([mtcp_runtime()!.config.numCores, mtcp_runtime()!.config.coreMask], [2, 0b11], 'the default mask of 2 cores');
+  mtcp_destroy();
+  t.equal(mtcp_setconf({ num_cores: 2 }), 0);
+  t.equal(mtcp_init({ ...base, coreMask: 0b1010 }), 0);
+  t.equal(mtcp_runtime()!.config.coreMask, 0b1010, 'a mask with 2 CPUs stays');
+  mtcp_destroy();
+});
+
 t.test('mtcp_core_affinitize pins the calling thread', async (t) => {
   t.equal(mtcp_core_affinitize(0), 0);
   const status = readFileSync('/proc/thread-self/status', 'utf8');

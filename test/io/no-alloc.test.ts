@@ -14,11 +14,16 @@ import { attachShm, ShmWire } from '../../src/io/shm.ts';
 import { NetmapDriver } from '../../src/io/netmap.ts';
 import { FakeNetmapPipe } from './fixtures/netmap-fake.ts';
 import { MAC_A, MAC_B } from './fixtures/frames.ts';
+import { RssSteering } from '../../src/stack/rss.ts';
 
 const BURST = 32;
 
-/** A loop moving `bursts` bursts from a to b; returns frames received. */
-function mover(a: PacketDriver, b: PacketDriver, dstMac: number): (bursts: number) => number {
+/**
+ * A loop moving `bursts` bursts from a's queue 0 to b; returns frames received.
+ * With `ports`, the frames are IPv4/TCP from those source ports in turn, so
+ * RSS spreads them over b's queues, and every queue of b is drained.
+ */
+function mover(a: PacketDriver, b: PacketDriver, dstMac: number, ports: number[] = []): (bursts: number) => number {
   const tx = new FrameBatch(BURST);
   const rx = new FrameBatch(BURST);
   const hi = Math.floor(dstMac / 0x100000000);
@@ -37,17 +42,46 @@ function mover(a: PacketDriver, b: PacketDriver, dstMac: number): (bursts: numbe
         buf[o + 3] = (lo >>> 16) & 0xff;
         buf[o + 4] = (lo >>> 8) & 0xff;
         buf[o + 5] = lo & 0xff;
-        buf[o + 14] = seq & 0xff;
+        if (ports.length > 0) {
+          const port = ports[seq % ports.length];
+          buf[o + 12] = 0x08;
+          buf[o + 13] = 0x00;
+          buf[o + 14] = 0x45;
+          buf[o + 23] = 6;
+          buf[o + 26] = 198;
+          buf[o + 27] = 18;
+          buf[o + 29] = 2;
+          buf[o + 30] = 198;
+          buf[o + 31] = 18;
+          buf[o + 33] = 1;
+          buf[o + 34] = port >> 8;
+          buf[o + 35] = port & 0xff;
+          buf[o + 37] = 80;
+        } else {
+          buf[o + 14] = seq & 0xff;
+        }
         seq++;
         tx.len[i] = 64;
       }
       a.txBurst(0, tx, n);
-      const m = b.rxBurst(0, rx, BURST);
-      for (let i = 0; i < m; i++) got += rx.buf[i][rx.off[i] + 14] === 0xfff ? 0 : 1;
-      if (m > 0) b.rxRelease(0, rx);
+      for (let q = 0; q < b.queues; q++) {
+        const m = b.rxBurst(q, rx, BURST);
+        for (let i = 0; i < m; i++) got += rx.buf[i][rx.off[i] + 14] === 0xfff ? 0 : 1;
+        if (m > 0) b.rxRelease(q, rx);
+      }
     }
     return got;
   };
+}
+
+/** Source ports from 198.18.0.2 to 198.18.0.1:80 landing on each of `queues` receive queues in turn. */
+function portsPerQueue(queues: number): number[] {
+  const rss = new RssSteering();
+  const ports: number[] = [];
+  for (let p = 40000; ports.length < queues; p++) {
+    if (rss.queueOf(0xc6120002, 0xc6120001, p, 80, queues) === ports.length) ports.push(p);
+  }
+  return ports;
 }
 
 async function measure(t: Test, name: string, run: (bursts: number) => number): Promise<void> {
@@ -107,4 +141,20 @@ t.test('netmap (ring logic over a fake pipe): 640,000 frames in bursts of 32 all
   const b = new NetmapDriver(pipe.b.memory(), MAC_B, pipe.b);
   await measure(t, 'netmap', mover(a, b, MAC_B));
   t.same(pipe.a.violations.concat(pipe.b.violations), []);
+});
+
+t.test('shm, one queue facing two: frames steered by RSS (half copied to the other ring) allocate nothing', async (t) => {
+  const shared = ShmWire.create({ queues: [1, 2], slots: 256 }).share();
+  const a = attachShm(shared, 0, MAC_A);
+  const b = attachShm(shared, 1, MAC_B);
+  await measure(t, 'shm 1x2', mover(a, b, MAC_B, portsPerQueue(2)));
+  t.ok(b.stats.rxFrames > 0 && a.stats.txDropped === 0, 'nothing dropped');
+});
+
+t.test('sim, one queue facing two: frames steered by RSS allocate nothing', async (t) => {
+  const wire = new SimWire({ seed: 2 });
+  const a = wire.attach(MAC_A);
+  const b = wire.attach(MAC_B, { queues: 2 });
+  await measure(t, 'sim 1x2', mover(a, b, MAC_B, portsPerQueue(2)));
+  t.equal(wire.slotsInUse, 0);
 });

@@ -11,8 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameBatch } from '../../src/io/driver.ts';
-import { attachShm, ShmWire, type ShmWireShared } from '../../src/io/shm.ts';
-import { MAC_A, MAC_B, frameIntact, recvFrames, sendFrames, seqsOf } from './fixtures/frames.ts';
+import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from '../../src/io/shm.ts';
+import { RssSteering } from '../../src/stack/rss.ts';
+import { BROADCAST, MAC_A, MAC_B, frameIntact, readU32, recvFrames, sendBytes, sendFrames, seqsOf, tcpFrame, writeU32 } from './fixtures/frames.ts';
 import { checkFrame, writeSeqFrame } from './fixtures/shm-frames.ts';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
@@ -102,19 +103,146 @@ function checkSeq(b: FrameBatch, i: number): number {
   return ((buf[o + 14] << 24) | (buf[o + 15] << 16) | (buf[o + 16] << 8) | buf[o + 17]) >>> 0;
 }
 
-t.test('queues: queue q goes to the peer\'s queue q, or where selectQueue says', async (t) => {
+const IP_A = 0xc6120001;
+const IP_B = 0xc6120002;
+const rss = new RssSteering();
+
+/** A source port from IP_A to IP_B port 80 whose frames a port with `queues` queues receives on `queue`. */
+function portFor(queue: number, queues: number, from = 40000): number {
+  let p = from;
+  while (rss.queueOf(IP_A, IP_B, p, 80, queues) !== queue) p++;
+  return p;
+}
+
+/** Send TCP frames IP_A:sport -> IP_B:80 (or the reverse with `reply`) from `queue`, carrying seq at byte 60. */
+function sendTcp(d: ShmDriver, queue: number, flows: { sport: number; seq: number; reply?: boolean }[]): number {
+  const b = new FrameBatch(flows.length);
+  const n = d.txAlloc(queue, b, flows.length);
+  for (let i = 0; i < n; i++) {
+    const f = flows[i];
+    const bytes = f.reply ? tcpFrame(MAC_A, MAC_B, IP_B, IP_A, 80, f.sport) : tcpFrame(MAC_B, MAC_A, IP_A, IP_B, f.sport, 80);
+    b.buf[i].set(bytes, b.off[i]);
+    writeU32(b.buf[i], b.off[i] + 60, f.seq);
+    b.len[i] = 64;
+  }
+  d.txBurst(queue, b, n);
+  return n;
+}
+
+/** [source port, seq] of each TCP frame received on `queue`. */
+function recvTcp(d: ShmDriver, queue: number): [number, number][] {
+  return recvFrames(d, queue).map((f) => [(f[34] << 8) | f[35], readU32(f, 60)]);
+}
+
+t.test('several queues: each frame reaches the receive queue its RSS hash picks, in order per flow', async (t) => {
   const shared = ShmWire.create({ queues: 2, slots: 16 }).share();
   const a = attachShm(shared, 0, MAC_A);
   const b = attachShm(shared, 1, MAC_B);
-  sendFrames(a, MAC_B, [1], 64, 1);
-  sendFrames(a, MAC_B, [0], 64, 0);
-  t.same([seqsOf(recvFrames(b, 0)), seqsOf(recvFrames(b, 1))], [[0], [1]]);
-  const swapped = attachShm(shared, 1, MAC_B, { selectQueue: (q) => 1 - q });
-  sendFrames(swapped, MAC_A, [5], 64, 0);
-  t.same([seqsOf(recvFrames(a, 0)), seqsOf(recvFrames(a, 1))], [[], [5]]);
-  t.throws(() => attachShm(shared, 0, MAC_A, { selectQueue: () => 0 }), RangeError, 'not one to one');
+  t.equal(a.queues, 2);
+  t.equal(b.peerQueues, 2);
+  const p0 = portFor(0, 2);
+  const p1 = portFor(1, 2);
+  // Interleaved in one burst from queue 0: p0's frames stay in queue 0's home ring, p1's go to ring (0, 1).
+  const burst = [0, 1, 2, 3, 4, 5].map((seq) => ({ sport: seq % 2 ? p1 : p0, seq }));
+  t.equal(sendTcp(a, 0, burst), 6);
+  t.equal(b.pending(0), 3);
+  t.equal(b.pending(1), 3);
+  t.same(recvTcp(b, 0), [[p0, 0], [p0, 2], [p0, 4]], 'queue 0: its flow, in order');
+  t.same(recvTcp(b, 1), [[p1, 1], [p1, 3], [p1, 5]], 'queue 1: the other, in order');
+  t.same(a.stats, { rxFrames: 0, rxBytes: 0, txFrames: 6, txBytes: 384, txDropped: 0 });
+
+  // From queue 1 too: its home ring is (1, 1); both sender rings of a queue are drained.
+  sendTcp(a, 1, [{ sport: p0, seq: 10 }, { sport: p1, seq: 11 }]);
+  sendTcp(a, 0, [{ sport: p0, seq: 12 }, { sport: p1, seq: 13 }]);
+  t.same(recvTcp(b, 0).sort((x, y) => x[1] - y[1]), [[p0, 10], [p0, 12]], 'queue 0 gets both senders\' frames');
+  t.same(recvTcp(b, 1).sort((x, y) => x[1] - y[1]), [[p1, 11], [p1, 13]]);
+
+  // A frame that stays home is received in the slot it was built in; one that moved is not.
+  const tx = new FrameBatch(2);
+  a.txAlloc(0, tx, 2);
+  tx.buf[0].set(tcpFrame(MAC_B, MAC_A, IP_A, IP_B, p1, 80), tx.off[0]);
+  tx.buf[1].set(tcpFrame(MAC_B, MAC_A, IP_A, IP_B, p0, 80), tx.off[1]);
+  tx.len[0] = tx.len[1] = 54;
+  const built = [tx.off[0], tx.off[1]];
+  a.txBurst(0, tx, 2);
+  const rx = new FrameBatch(4);
+  t.equal(b.rxBurst(0, rx, 4), 1);
+  t.equal(rx.off[0], built[0], 'the home frame moved down into the first reserved slot (the other left it)');
+  b.rxRelease(0, rx);
+  t.equal(b.rxBurst(1, rx, 4), 1);
+  t.not(rx.off[0], built[1]);
+  t.equal(rx.buf[0][rx.off[0] + 34] << 8 | rx.buf[0][rx.off[0] + 35], p1, 'the moved frame is intact');
+  b.rxRelease(1, rx);
+
+  // Replies (the reversed tuple) hash to the same queue: the symmetric key.
+  sendTcp(b, 1, [{ sport: p1, seq: 20, reply: true }]);
+  sendTcp(b, 0, [{ sport: p0, seq: 21, reply: true }]);
+  t.same(recvTcp(a, 1).map((x) => x[1]), [20]);
+  t.same(recvTcp(a, 0).map((x) => x[1]), [21]);
   t.throws(() => ShmWire.create({ slots: 1000 }), RangeError, 'not a power of two');
   t.throws(() => ShmWire.create({ ports: 3 as 2 }), RangeError);
+  t.throws(() => ShmWire.create({ queues: [1, 0] }), RangeError, 'no queue');
+  t.throws(() => ShmWire.create({ queues: 129 }), RangeError, 'more queues than cores');
+});
+
+t.test('ends with different queue counts: one queue facing two', async (t) => {
+  const shared = ShmWire.create({ queues: [1, 2], slots: 64 }).share();
+  const a = attachShm(shared, 0, MAC_A);
+  const b = attachShm(shared, 1, MAC_B);
+  t.equal(a.queues, 1);
+  t.equal(b.queues, 2);
+  const ports = [portFor(0, 2), portFor(1, 2), portFor(0, 2, 50000), portFor(1, 2, 50000)];
+  sendTcp(a, 0, ports.map((sport, seq) => ({ sport, seq })));
+  t.same(recvTcp(b, 0), [[ports[0], 0], [ports[2], 2]]);
+  t.same(recvTcp(b, 1), [[ports[1], 1], [ports[3], 3]]);
+  // Both of b's queues answer into a's only queue.
+  sendTcp(b, 1, [{ sport: ports[1], seq: 5, reply: true }]);
+  sendTcp(b, 0, [{ sport: ports[0], seq: 6, reply: true }]);
+  t.same(recvTcp(a, 0).map((x) => x[1]).sort(), [5, 6]);
+});
+
+t.test('ARP goes to every receive queue; non-IPv4 frames to queue 0', async (t) => {
+  const shared = ShmWire.create({ queues: [2, 3], slots: 16 }).share();
+  const a = attachShm(shared, 0, MAC_A);
+  const b = attachShm(shared, 1, MAC_B);
+  const arp = tcpFrame(BROADCAST, MAC_A, IP_A, IP_B, 1, 2);
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  sendBytes(a, arp, 1);
+  t.same([b.pending(0), b.pending(1), b.pending(2)], [1, 1, 1], 'one copy per queue');
+  for (let q = 0; q < 3; q++) t.same([...recvFrames(b, q)[0]], [...arp], `queue ${q}: intact`);
+  t.equal(a.stats.txFrames, 1, 'counted once');
+  t.equal(sendFrames(a, MAC_B, [7, 8], 64, 1), 2);
+  t.same([seqsOf(recvFrames(b, 0)), b.pending(1), b.pending(2)], [[7, 8], 0, 0], 'an unknown EtherType: queue 0');
+});
+
+t.test('a full ring of another queue: the frame is dropped and counted, the rest go on', async (t) => {
+  const shared = ShmWire.create({ queues: 2, slots: 4 }).share();
+  const a = attachShm(shared, 0, MAC_A);
+  const b = attachShm(shared, 1, MAC_B);
+  const p0 = portFor(0, 2);
+  const p1 = portFor(1, 2);
+  t.equal(sendTcp(a, 0, [1, 2, 3, 4].map((seq) => ({ sport: p1, seq }))), 4, 'ring (0, 1) now full');
+  t.equal(sendTcp(a, 0, [{ sport: p1, seq: 5 }, { sport: p0, seq: 6 }]), 2);
+  t.equal(a.stats.txDropped, 1, 'the frame for the full ring');
+  t.same(recvTcp(b, 1).map((x) => x[1]), [1, 2, 3, 4]);
+  t.same(recvTcp(b, 0).map((x) => x[1]), [6]);
+  t.equal(sendTcp(a, 0, [{ sport: p1, seq: 7 }]), 1);
+  t.same(recvTcp(b, 1).map((x) => x[1]), [7], 'room again once released');
+});
+
+t.test('waitRx on queue 1 wakes for a frame sent from the peer\'s queue 0', async (t) => {
+  const shared = ShmWire.create({ queues: 2, slots: 16 }).share();
+  const a = attachShm(shared, 0, MAC_A);
+  const b = attachShm(shared, 1, MAC_B);
+  let woke = false;
+  const waiting = b.waitRx(1, 5000).then(() => (woke = true));
+  await sleep(20);
+  t.notOk(woke, 'still asleep');
+  sendTcp(a, 0, [{ sport: portFor(1, 2), seq: 1 }]);
+  await waiting;
+  t.ok(woke);
+  t.equal(recvTcp(b, 1).length, 1);
 });
 
 t.test('the shared object survives structured cloning (it is what workerData carries)', async (t) => {

@@ -1,7 +1,8 @@
 /** The simulated wire: switching, determinism, impairments, virtual time and the slot pool. */
 import t from 'tap';
 import { FrameBatch } from '../../src/io/driver.ts';
-import { Prng, selectQueue, SimWire, type SimDriver } from '../../src/io/sim.ts';
+import { Prng, SimWire, type SimDriver } from '../../src/io/sim.ts';
+import { RssSteering } from '../../src/stack/rss.ts';
 import {
   BROADCAST, MAC_A, MAC_B, MAC_C, frameIntact, readU32, recvFrames, sendBytes, sendFrames, seqsOf, tcpFrame, writeFrame,
 } from './fixtures/frames.ts';
@@ -404,40 +405,39 @@ t.test('slot pool exhaustion drops and counts, and recovers', async (t) => {
   t.equal(wire.stats.delivered, 26);
 });
 
-t.test('several queues: a symmetric flow hash picks the queue; selectQueue is replaceable', async (t) => {
+t.test('several queues: RSS picks the queue, both directions of a flow alike; ARP on every queue; selectQueue is replaceable', async (t) => {
   const ipA = 0xc6120001;
   const ipB = 0xc6120002;
-  const rnd = new Prng(3);
-  for (let i = 0; i < 1000; i++) {
-    const s = rnd.nextU32();
-    const d = rnd.nextU32();
-    const sp = rnd.nextU32() & 0xffff;
-    const dp = rnd.nextU32() & 0xffff;
-    const f = tcpFrame(MAC_B, MAC_A, s, d, sp, dp);
-    const r = tcpFrame(MAC_A, MAC_B, d, s, dp, sp);
-    if (selectQueue(f, 0, 54, 8) !== selectQueue(r, 0, 54, 8)) {
-      t.fail(`asymmetric for ${s}:${sp} ${d}:${dp}`);
-      return;
-    }
-  }
-  t.pass('both directions of 1,000 random flows pick the same queue');
-
+  const rss = new RssSteering();
   const wire = new SimWire({ seed: 18 });
   const a = wire.attach(MAC_A, { queues: 4 });
   const b = wire.attach(MAC_B, { queues: 4 });
   t.equal(b.queues, 4);
+  const delivered: number[] = [];
+  wire.onDeliver = (to, _buf, _off, _len, queue) => {
+    if (to === b) delivered.push(queue);
+  };
   const perQueue = [0, 0, 0, 0];
+  let asRss = 0;
   for (let port = 0; port < 256; port++) {
     sendBytes(a, tcpFrame(MAC_B, MAC_A, ipA, ipB, 10000 + port, 80));
     let q = -1;
     for (let k = 0; k < 4; k++) if (recvFrames(b, k).length === 1) q = k;
     perQueue[q]++;
+    if (q === rss.queueOf(ipA, ipB, 10000 + port, 80, 4)) asRss++;
     sendBytes(b, tcpFrame(MAC_A, MAC_B, ipB, ipA, 80, 10000 + port));
     t.equal(recvFrames(a, q).length, 1, `flow ${port}: the reply lands on queue ${q} too`);
   }
+  t.equal(asRss, 256, 'every flow on the queue RSS predicts');
+  t.same(delivered.slice(0, 3), [rss.queueOf(ipA, ipB, 10000, 80, 4), rss.queueOf(ipA, ipB, 10001, 80, 4), rss.queueOf(ipA, ipB, 10002, 80, 4)], 'onDeliver reports the queue');
   t.ok(perQueue.every((n) => n > 30), `flows spread: ${perQueue}`);
   sendFrames(a, MAC_B, [1]);
   t.equal(recvFrames(b, 0).length, 1, 'not IPv4: queue 0');
+  const arp = tcpFrame(MAC_B, MAC_A, ipA, ipB, 1, 2);
+  arp[13] = 0x06;
+  sendBytes(a, arp);
+  t.same([0, 1, 2, 3].map((q) => recvFrames(b, q).length), [1, 1, 1, 1], 'ARP: a copy on every queue');
+  t.equal(wire.slotsInUse, 0);
   wire.selectQueue = () => 3;
   sendFrames(a, MAC_B, [2]);
   t.same(seqsOf(recvFrames(b, 3)), [2], 'a replaced selector');

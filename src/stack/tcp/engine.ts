@@ -5,10 +5,11 @@
  */
 import { DropReason } from '../drop-reason.ts';
 import {
-  EAGAIN, EADDRINUSE, EADDRNOTAVAIL, ECONNRESET, ENOMEM, ENOTCONN, EPIPE, ETIMEDOUT,
+  EAGAIN, EADDRINUSE, EADDRNOTAVAIL, ECONNRESET, EINVAL, ENOMEM, ENOTCONN, EPIPE, ETIMEDOUT,
 } from '../errno.ts';
 import { BufferPool } from '../buffer-pool.ts';
 import { FlowTable } from '../flow-table.ts';
+import { RssSteering } from '../rss.ts';
 import type { Stats } from '../stats.ts';
 import { TimerWheel } from '../timer-wheel.ts';
 import { TcpFields, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, emitTcp } from '../wire/tcp.ts';
@@ -83,6 +84,14 @@ export const FIN_WAIT2_TIMEOUT_MS = 60_000;
 export const EPHEMERAL_FIRST = 32768;
 export const EPHEMERAL_LAST = 60999;
 
+/** Which of a port's RSS queues this engine's context serves. */
+export interface RssQueue {
+  /** This context's receive queue (its core). */
+  queue: number;
+  /** Receive queues of the port. */
+  queues: number;
+}
+
 /** A listening socket's half-open count and accept queue. */
 export class Listener {
   /** Connections established and waiting for accept, as TCB ids (a ring). */
@@ -134,6 +143,8 @@ export class TcpEngine {
   /** Window scale we offer, chosen so the receive buffer fits the window field. RFC 7323 §2.2 */
   readonly localWscale: number;
   #nextEphemeral: number;
+  /** The port's RSS, to keep connections we open on our own queue; null with one queue. */
+  readonly #rss: RssSteering | null;
   readonly #challengeAcks: RateBudget;
   readonly #statelessRsts: RateBudget;
   readonly #fire = (id: number): void => this.#onTimer(id);
@@ -143,7 +154,13 @@ export class TcpEngine {
     readonly stats: Stats,
     readonly ip: TcpTransmitter,
     readonly events: SocketEvents,
+    /** The receive queue this context serves; segments of its connections must arrive there. */
+    readonly rss: RssQueue = { queue: 0, queues: 1 },
   ) {
+    if (!Number.isInteger(rss.queue) || rss.queue < 0 || rss.queue >= rss.queues) {
+      throw new RangeError(`queue ${rss.queue} is not one of the port's ${rss.queues} queue(s)`);
+    }
+    this.#rss = rss.queues > 1 ? new RssSteering() : null;
     const n = config.maxConcurrency;
     this.tcbs = new Array<Tcb>(n);
     this.#freeIds = new Int32Array(n);
@@ -641,6 +658,10 @@ export class TcpEngine {
     if (localPort === 0) {
       localPort = this.#pickEphemeral(localIp, remoteIp, remotePort);
       if (localPort < 0) return -EADDRNOTAVAIL;
+    } else if (this.queueOf(localIp, localPort, remoteIp, remotePort) !== this.rss.queue) {
+      // The replies would reach another core, which has no such connection: mTCP's mtcp_connect refuses
+      // a bound address whose RSS core (GetRSSCPUCore) is not the caller's with EINVAL too.
+      return -EINVAL;
     } else if (this.flows.lookup(localIp, localPort, remoteIp, remotePort) >= 0) {
       return -EADDRINUSE;
     }
@@ -664,12 +685,27 @@ export class TcpEngine {
     return t;
   }
 
+  /**
+   * The receive queue the peer's segments of a connection arrive on: the RSS
+   * queue of the tuple as the peer sends it (from remote to local).
+   */
+  queueOf(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
+    return this.#rss ? this.#rss.queueOf(remoteIp, localIp, remotePort, localPort, this.rss.queues) : 0;
+  }
+
+  /**
+   * A free ephemeral port whose replies come back to this context's queue
+   * (with N queues, about one port in N qualifies; mTCP's address pool keeps
+   * the same ports per core, CreateAddressPoolPerCore).
+   */
   #pickEphemeral(localIp: number, remoteIp: number, remotePort: number): number {
     const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+    const queue = this.rss.queue;
     for (let i = 0; i < span; i++) {
       const port = this.#nextEphemeral;
       this.#nextEphemeral = port === EPHEMERAL_LAST ? EPHEMERAL_FIRST : port + 1;
       if (this.listeners.has(port)) continue;
+      if (this.#rss && this.queueOf(localIp, port, remoteIp, remotePort) !== queue) continue;
       if (this.flows.lookup(localIp, port, remoteIp, remotePort) < 0) return port;
     }
     return -1;
