@@ -5,15 +5,15 @@
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildCli } from '../helpers/cli.ts';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/tmp.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const dir = mkdtempSync(join(tmpdir(), 'mtcp-cli-'));
+const dir = tempDir(t, 'mtcp-cli-');
 const www = join(dir, 'www');
 mkdirSync(www);
 writeFileSync(join(www, 'index.html'), 'hello\n');

@@ -6,16 +6,16 @@
 import t from 'tap';
 import { once } from 'node:events';
 import http from 'node:http';
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { epserver } from '../../apps/epserver.ts';
 import { mtcp_runtime } from '../../src/mtcp/api.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { connect, MtcpAgent } from '../../src/net/index.ts';
 import { confText, config } from '../helpers/stacks.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'epserver-'));
+const dir = tempDir(t, 'epserver-');
 const www = join(dir, 'www');
 mkdirSync(join(www, 'sub'), { recursive: true });
 writeFileSync(join(www, 'index.html'), '<h1>home</h1>\n');

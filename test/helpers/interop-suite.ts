@@ -10,15 +10,15 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MtcpContext } from '../../src/mtcp/context.ts';
 import { connect, createServer, MtcpAgent } from '../../src/net/index.ts';
 import { buildCli } from './cli.ts';
 import type { Run } from './netns.ts';
 import { badFrameArgs } from './tshark.ts';
+import { tempDir } from './tmp.ts';
 
 export const KERNEL = '198.18.7.1';
 export const US = '198.18.7.2';
@@ -69,7 +69,7 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
   const main = part === 'main';
   if (main) t.test(`our stack over ${link.label} against the kernel in a namespace`, async (t) => {
     const { ns, run, context, started } = link.open(t, 'a');
-    const capture = join(mkdtempSync(join(tmpdir(), 'mtcpts-cap-')), 'tap.pcapng');
+    const capture = join(tempDir(t, 'mtcpts-cap-'), 'tap.pcapng');
     const mctx = context(['max_concurrency = 1024', 'max_num_buffers = 1024', 'rcvbuf = 65536', 'sndbuf = 65536',
       'tcp_timeout = 30', `capture = ${capture}`], '<interop test>');
     started();
@@ -101,7 +101,7 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
     t.equal(refused.code, 7, 'curl to a closed port: connection refused (exit 7)');
 
     // The other way: the kernel serves, we fetch.
-    const dir = mkdtempSync(join(tmpdir(), 'mtcpts-www-'));
+    const dir = tempDir(t, 'mtcpts-www-');
     const kernelFile = randomBytes(1 << 20);
     writeFileSync(join(dir, 'file.bin'), kernelFile);
     const py = spawn('ip', ['netns', 'exec', ns, 'python3', '-m', 'http.server', '8000', '--bind', KERNEL, '--directory', dir], { stdio: 'ignore' });
@@ -157,7 +157,7 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
 
   if (main) t.test(`epserver over ${link.label}: the kernel's curl and wrk, 100 MiB intact, SIGINT`, async (t) => {
     const { run, portLines, started, spawnOurs } = link.open(t, 'e');
-    const dir = mkdtempSync(join(tmpdir(), 'mtcpts-ep-'));
+    const dir = tempDir(t, 'mtcpts-ep-');
     const www = join(dir, 'www');
     mkdirSync(www);
     const big = randomBytes(100 << 20);
@@ -352,7 +352,7 @@ print(hashlib.sha256(data).hexdigest(), h.hexdigest(), n)
     const { ns, context, started } = link.open(t, 'n');
     const mctx = context(['max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 65536', 'tcp_timeout = 60'], '<interop nginx>');
     started();
-    const dir = mkdtempSync(join(tmpdir(), 'mtcpts-nginx-'));
+    const dir = tempDir(t, 'mtcpts-nginx-');
     const www = join(dir, 'www');
     mkdirSync(www);
     const files: Record<string, Buffer> = { '1k': randomBytes(1024), '1m': randomBytes(1 << 20), '100m': randomBytes(100 << 20) };

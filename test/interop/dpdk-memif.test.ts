@@ -7,14 +7,14 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { dpdkUnavailable } from '../../src/io/dpdk.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { buildCli } from '../helpers/cli.ts';
 import { echoClient } from '../helpers/echo-client.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const SERVER = '198.18.9.1';
 const CLIENT = '198.18.9.2';
@@ -25,7 +25,7 @@ if (why && !process.env.CI) {
   t.pass('skipped');
 } else {
   t.test('echo between two processes over DPDK memif', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'mtcpts-memif-'));
+    const dir = tempDir(t, 'mtcpts-memif-');
     const socket = join(dir, 'memif.sock');
     const conf = (ip: string, role: string): string => [
       'io = dpdk', 'port = m0', `m0.addr = ${ip}/24`, `m0.device = net_memif0,role=${role},socket=${socket},socket-abstract=no,id=0`,

@@ -1,14 +1,14 @@
 /** The capture wrapper: every frame in and out, in a pcapng file that tshark reads. */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureDriver } from '../../src/io/capture.ts';
 import { badFrameArgs } from '../helpers/tshark.ts';
 import { emitEthernet, emitIpv4, emitTcp, ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP, IPV4_HLEN, TCP_ACK, TCP_HLEN, TCP_PSH, TcpFields } from '../../src/stack/wire/index.ts';
 import { SimWire } from '../../src/io/sim.ts';
 import { MAC_A, MAC_B, recvFrames, sendBytes, sendFrames, seqsOf, tcpFrame } from './fixtures/frames.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 /** The blocks of a pcapng file: [type, body]. */
 function blocks(file: Buffer): [number, Buffer][] {
@@ -24,7 +24,7 @@ function blocks(file: Buffer): [number, Buffer][] {
 }
 
 t.test('frames both ways land in the file with their direction, bytes intact', async (t) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'mtcpts-cap-')), 'c.pcapng');
+  const path = join(tempDir(t, 'mtcpts-cap-'), 'c.pcapng');
   const wire = new SimWire({ seed: 1 });
   const a = wire.attach(MAC_A);
   const b = new CaptureDriver(wire.attach(MAC_B), path);
@@ -87,7 +87,7 @@ t.test('the tshark check the interop tests use: bad checksums and broken headers
     else t.comment('tshark not installed: skipped');
     return;
   }
-  const path = join(mkdtempSync(join(tmpdir(), 'mtcpts-cap-')), 'check.pcapng');
+  const path = join(tempDir(t, 'mtcpts-cap-'), 'check.pcapng');
   const wire = new SimWire({ seed: 1 });
   const a = new CaptureDriver(wire.attach(MAC_A), path);
   const response = new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: 2048\r\n\r\n${'x'.repeat(2048)}`);
