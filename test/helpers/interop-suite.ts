@@ -6,7 +6,7 @@
  * client fetches from nginx; tshark reads our capture. A link that needs root and tools runs in CI;
  * elsewhere it is skipped when they are missing, saying so.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
@@ -56,6 +56,32 @@ export function toolsMissing(): string | null {
 }
 
 /**
+ * node:http on our stack at `us`:80 serves 1 KiB and 1 MiB of random bytes; the kernel's curl fetches
+ * both (sha256 checked) and is refused on port 81. The server is closed at the end.
+ */
+export async function curlFromUs(t: Test, mctx: MtcpContext, run: Run, us: string): Promise<void> {
+  const files: Record<string, Buffer> = { '/1k': randomBytes(1024), '/1m': randomBytes(1 << 20) };
+  const app = http.createServer((req, res) => {
+    const body = files[req.url ?? ''];
+    res.statusCode = body ? 200 : 404;
+    if (body) res.setHeader('content-length', body.length);
+    res.end(body);
+  });
+  const server = createServer({ mctx }, (s) => app.emit('connection', s)).listen(80, us);
+  await once(server, 'listening');
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+  for (const [path, body] of Object.entries(files)) {
+    const r = await run('curl', ['-sS', '--max-time', '20', `http://${us}${path}`]);
+    t.equal(r.code, 0, `curl ${path}: ${r.stderr}`);
+    t.equal(sha(r.stdout), sha(body), `curl ${path}: sha256 matches`);
+  }
+  const refused = await run('curl', ['-sS', '--max-time', '10', `http://${us}:81/`]);
+  t.equal(refused.code, 7, 'curl to a closed port: connection refused (exit 7)');
+  app.closeAllConnections();
+  server.close();
+}
+
+/**
  * The suite over `link`: `main` runs everything but the loss test, `loss` only the loss test (its own
  * file, so each file stays within tap's per-file timeout).
  */
@@ -78,27 +104,7 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
     t.equal(ping.code, 0, 'ping reaches our stack');
     t.match(ping.stdout.toString(), /3 received/);
 
-    const files: Record<string, Buffer> = { '/1k': randomBytes(1024), '/1m': randomBytes(1 << 20) };
-    const app = http.createServer((req, res) => {
-      const body = files[req.url ?? ''];
-      if (!body) {
-        res.statusCode = 404;
-        res.end();
-        return;
-      }
-      res.setHeader('content-length', body.length);
-      res.end(body);
-    });
-    const server = createServer({ mctx }, (s) => app.emit('connection', s)).listen(80, US);
-    await once(server, 'listening');
-    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-    for (const [path, body] of Object.entries(files)) {
-      const r = await run('curl', ['-sS', '--max-time', '20', `http://${US}${path}`]);
-      t.equal(r.code, 0, `curl ${path}: ${r.stderr}`);
-      t.equal(sha(r.stdout), sha(body), `curl ${path}: sha256 matches`);
-    }
-    const refused = await run('curl', ['-sS', '--max-time', '10', `http://${US}:81/`]);
-    t.equal(refused.code, 7, 'curl to a closed port: connection refused (exit 7)');
+    await curlFromUs(t, mctx, run, US);
 
     // The other way: the kernel serves, we fetch.
     const dir = tempDir(t, 'mtcpts-www-');
@@ -124,15 +130,12 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
       });
     }
     t.ok(got, 'fetched from the kernel\'s server');
-    t.equal(sha(got!), sha(kernelFile), 'sha256 matches');
+    t.equal(createHash('sha256').update(got!).digest('hex'), createHash('sha256').update(kernelFile).digest('hex'), 'sha256 matches');
     agent.destroy();
 
     const c = connect({ mctx, port: 9, host: KERNEL });
     const [err] = await once(c, 'error') as [NodeJS.ErrnoException];
     t.equal(err.code, 'ECONNREFUSED', 'the kernel refuses a closed port');
-
-    app.closeAllConnections();
-    server.close();
 
     // tshark reads our capture of all of this: no malformed frame, no bad IP or TCP checksum.
     if (spawnSync('sh', ['-c', 'command -v tshark']).status === 0) {

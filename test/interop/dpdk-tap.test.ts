@@ -3,17 +3,13 @@
  * process is in when it probes, so the test probes it from inside a namespace it made, where the
  * kernel then owns that interface (198.18.8.1) and our stack sits behind it (198.18.8.2). The kernel
  * pings us and fetches 1 KiB and 1 MiB from node:http on mtcp-ts (sha256 checked), and a closed port
- * is refused. The full interop suite runs over af_packet and TAP; this checks the third virtual device.
+ * is refused (the suite's curlFromUs). The full interop suite runs over af_packet and TAP; this checks the third virtual device.
  */
 import t from 'tap';
-import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import http from 'node:http';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { dpdkUnavailable } from '../../src/io/dpdk.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
-import { createServer } from '../../src/net/index.ts';
-import { toolsMissing } from '../helpers/interop-suite.ts';
+import { curlFromUs, toolsMissing } from '../helpers/interop-suite.ts';
 import { inNamespace, ip, namespace } from '../helpers/netns.ts';
 
 const KERNEL = '198.18.8.1';
@@ -39,22 +35,6 @@ if (why && !process.env.CI) {
     const ping = await run('ping', ['-c', '3', '-W', '2', US]);
     t.equal(ping.code, 0, `ping reaches our stack: ${ping.stderr}`);
 
-    const files: Record<string, Buffer> = { '/1k': randomBytes(1024), '/1m': randomBytes(1 << 20) };
-    const app = http.createServer((req, res) => {
-      const body = files[req.url ?? ''];
-      res.statusCode = body ? 200 : 404;
-      res.end(body);
-    });
-    const server = createServer({ mctx }, (s) => app.emit('connection', s)).listen(80, US);
-    await once(server, 'listening');
-    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-    for (const [path, body] of Object.entries(files)) {
-      const r = await run('curl', ['-sS', '--max-time', '20', `http://${US}${path}`]);
-      t.equal(r.code, 0, `curl ${path}: ${r.stderr}`);
-      t.equal(sha(r.stdout), sha(body), `curl ${path}: sha256 matches`);
-    }
-    const refused = await run('curl', ['-sS', '--max-time', '10', `http://${US}:81/`]);
-    t.equal(refused.code, 7, 'a closed port is refused (curl exit 7)');
-    server.close();
+    await curlFromUs(t, mctx, run, US);
   });
 }
