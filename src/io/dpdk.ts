@@ -25,6 +25,8 @@ const SHIM_ABI = 2;
 /** mtcpts_port_setup's offload bits. */
 const OFFLOAD_TX_CKSUM = 1;
 const OFFLOAD_RX_CKSUM = 2;
+/** mtcpts_rx's per-frame verdict: the port found the IPv4 and TCP checksums good. */
+const RX_CKSUM_GOOD = 1;
 /** Frames per burst, per queue. */
 const BURST = 64;
 /** mbuf data room: 2 KiB of frame after DPDK's 128-byte headroom (RTE_MBUF_DEFAULT_BUF_SIZE). */
@@ -349,8 +351,11 @@ export class DpdkDriver implements PacketDriver {
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /** Whether the port verifies received checksums (frames then carry the verdict). */
   readonly rxChecksumOffload: boolean;
-  /** Whether the port fills IPv4 and TCP checksums of sent frames. */
-  readonly txChecksumOffload: boolean;
+  /**
+   * Whether the port fills IPv4 and TCP checksums of sent frames. The runtime turns it off under an
+   * impairment or capture wrapper, which must see (and corrupt) frames with their final checksums.
+   */
+  txChecksumOffload: boolean;
   /** Chained mbufs dropped on receive (a frame larger than one mbuf). */
   readonly rxChained = new Uint32Array(1);
   readonly #b: Bindings;
@@ -389,6 +394,7 @@ export class DpdkDriver implements PacketDriver {
       out.off[i] = meta[3 * i];
       out.len[i] = meta[3 * i + 1];
       out.id[i] = i;
+      out.checksumOk[i] = meta[3 * i + 2] === RX_CKSUM_GOOD ? 1 : 0;
       this.stats.rxBytes += meta[3 * i + 1];
     }
     this.stats.rxFrames += n;

@@ -18,6 +18,8 @@ export class FrameBatch {
   readonly len: Int32Array;
   /** Driver-private handle of frame i (slot index, mbuf index ...), for release. */
   readonly id: Int32Array;
+  /** Received frame i: 1 when the port verified its IPv4 and TCP checksums (offload), else 0; the stack then skips its own. */
+  readonly checksumOk: Uint8Array;
 
   constructor(readonly capacity: number) {
     const empty = new Uint8Array(0);
@@ -25,6 +27,7 @@ export class FrameBatch {
     this.off = new Int32Array(capacity);
     this.len = new Int32Array(capacity);
     this.id = new Int32Array(capacity);
+    this.checksumOk = new Uint8Array(capacity);
   }
 }
 

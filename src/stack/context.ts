@@ -37,6 +37,8 @@ export interface ContextConfig {
   staticArp: StaticNeighbours | null;
   /** Whether to verify received TCP checksums (off only for wires that cannot corrupt). */
   verifyTcpChecksum: boolean;
+  /** The port fills the TCP checksums of sent frames (checksum offload); default false. */
+  txChecksumOffload?: boolean;
 }
 
 export class StackContext implements TcpTransmitter {
@@ -46,6 +48,7 @@ export class StackContext implements TcpTransmitter {
   /** Our IPv4 address, as an int32 (the stack's form, see docs/conventions.md). */
   readonly ip: number;
   readonly mac: number;
+  readonly tcpChecksumOffload: boolean;
   readonly #macBytes: Uint8Array;
   /** One-entry next-hop cache: the last destination, its next hop and that hop's MAC bytes. */
   #cacheDst = 0;
@@ -87,6 +90,7 @@ export class StackContext implements TcpTransmitter {
     this.#macBytes = macBytes(driver.mac);
     this.#routes = config.routes;
     this.#verifyTcp = config.verifyTcpChecksum;
+    this.tcpChecksumOffload = config.txChecksumOffload ?? false;
     this.arp = new ArpCache(config.staticArp);
     this.#pending = new PendingFrames(256, driver.frameCapacity);
     this.tcp = new TcpEngine(config.tcp, this.stats, this, events, { queue, queues: driver.queues });
@@ -106,7 +110,7 @@ export class StackContext implements TcpTransmitter {
     const rx = this.#rx;
     const n = this.driver.rxBurst(this.queue, rx, BURST);
     for (let i = 0; i < n; i++) {
-      const reason = this.#input(rx.buf[i], rx.off[i], rx.len[i]);
+      const reason = this.#input(rx.buf[i], rx.off[i], rx.len[i], rx.checksumOk[i] === 1);
       if (reason !== DropReason.None) this.stats.drops[reason]++;
     }
     if (n > 0) this.driver.rxRelease(this.queue, rx);
@@ -147,26 +151,27 @@ export class StackContext implements TcpTransmitter {
 
   // ---- receive ------------------------------------------------------------
 
-  #input(buf: Uint8Array, off: number, len: number): DropReason {
+  /** `checksumOk`: the port verified the frame's IPv4 and TCP checksums (receive checksum offload). */
+  #input(buf: Uint8Array, off: number, len: number, checksumOk: boolean): DropReason {
     this.stats.rxFrames++;
     this.stats.rxBytes += len;
     if (len < ETH_HLEN) return DropReason.EthTooShort;
     if (!macEquals(buf, off, this.#macBytes) && !isBroadcast(buf, off)) return DropReason.EthNotForUs;
     const type = ethType(buf, off);
-    if (type === ETHERTYPE_IPV4) return this.#ipInput(buf, off, len);
+    if (type === ETHERTYPE_IPV4) return this.#ipInput(buf, off, len, checksumOk);
     if (type === ETHERTYPE_ARP) return this.#arpInput(buf, off, len);
     return DropReason.EthUnknownType;
   }
 
   /** An IPv4 frame (`off` is the Ethernet header's offset). */
-  #ipInput(buf: Uint8Array, frameOff: number, frameLen: number): DropReason {
+  #ipInput(buf: Uint8Array, frameOff: number, frameLen: number, checksumOk: boolean): DropReason {
     const ipf = this.#ipf;
     const r = parseIpv4(buf, frameOff + ETH_HLEN, frameLen - ETH_HLEN, ipf);
     if (r !== DropReason.None) return r;
     if (ipf.dst !== this.ip) return DropReason.IpNotForUs;
     if (ipf.proto === IPPROTO_TCP) {
       const seg = this.tcp.seg;
-      const tr = parseTcp(buf, ipf.payloadOff, ipf.payloadLen, ipf.src, ipf.dst, seg, this.#verifyTcp);
+      const tr = parseTcp(buf, ipf.payloadOff, ipf.payloadLen, ipf.src, ipf.dst, seg, this.#verifyTcp && !checksumOk);
       if (tr !== DropReason.None) return tr;
       return this.tcp.input(buf, ipf.src, ipf.dst);
     }

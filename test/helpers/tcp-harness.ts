@@ -4,7 +4,8 @@
  * peer's segments and reads back exactly what the stack sent.
  */
 import { SimWire, type SimDriver } from '../../src/io/sim.ts';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch, type PacketDriver } from '../../src/io/driver.ts';
+import { DriverWrapper } from '../../src/io/wrapper.ts';
 import { StackContext } from '../../src/stack/context.ts';
 import type { SocketEvents, TcpConfig } from '../../src/stack/tcp/engine.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
@@ -35,6 +36,26 @@ export interface Seg {
   sack: [number, number][];
 }
 
+/** Checksum offload as a port would do it: every received frame marked as verified by the port. */
+class VerifyingPort extends DriverWrapper {
+  constructor(inner: PacketDriver) {
+    super(inner, 'rx-checksum');
+  }
+
+  override rxBurst(queue: number, out: FrameBatch, max: number): number {
+    const n = this.inner.rxBurst(queue, out, max);
+    out.checksumOk.fill(1, 0, n);
+    return n;
+  }
+}
+
+export interface HarnessOptions {
+  /** The stack emits TCP segments without checksums, as for a port that fills them. */
+  txChecksumOffload?: boolean;
+  /** The port marks every received frame's checksums as verified. */
+  rxChecksumVerified?: boolean;
+}
+
 export class Harness {
   readonly wire = new SimWire({ seed: 7 });
   readonly stackPort: SimDriver;
@@ -48,15 +69,16 @@ export class Harness {
   readonly #ipf = new Ipv4Fields();
   readonly #f = new TcpFields();
 
-  constructor(tcp: Partial<TcpConfig> = {}) {
+  constructor(tcp: Partial<TcpConfig> = {}, opts: HarnessOptions = {}) {
     this.stackPort = this.wire.attach(STACK_MAC);
     this.peer = this.wire.attach(PEER_MAC);
     const events: SocketEvents = { wake: (s, b) => void this.woken.push([s, b]) };
-    this.ctx = new StackContext(this.stackPort, 0, {
+    this.ctx = new StackContext(opts.rxChecksumVerified ? new VerifyingPort(this.stackPort) : this.stackPort, 0, {
       ip: STACK_IP,
       routes: { nextHop: (dst) => ((dst >>> 8) === (STACK_IP >>> 8) ? dst : -1) },
       staticArp: { lookup: (ip) => ((ip >>> 0) === PEER_IP ? PEER_MAC : -1) },
       verifyTcpChecksum: true,
+      txChecksumOffload: opts.txChecksumOffload,
       tcp: {
         maxConcurrency: 64, maxNumBuffers: 64, rcvbuf: 8192, sndbuf: 8192, idleTimeoutMs: 30_000, timeWaitMs: 0,
         mtu: 1500, cc: 'reno', secret: [11, 22], ...tcp,
@@ -77,8 +99,8 @@ export class Harness {
     this.ctx.poll(this.now);
   }
 
-  /** The peer sends a segment; the stack processes it. */
-  send(s: Partial<Seg>): void {
+  /** The peer sends a segment (with a wrong TCP checksum if `badChecksum`); the stack processes it. */
+  send(s: Partial<Seg> & { badChecksum?: boolean }): void {
     this.peer.txAlloc(0, this.#tx, 1);
     const buf = this.#tx.buf[0];
     const off = this.#tx.off[0];
@@ -107,6 +129,7 @@ export class Harness {
     const hlen = tcpHeaderLen(f);
     buf.set(payload, tcpOff + hlen);
     emitTcp(buf, tcpOff, f, PEER_IP, STACK_IP, payload.length);
+    if (s.badChecksum) buf[tcpOff + 17] ^= 0xff;
     emitIpv4(buf, off + ETH_HLEN, PEER_IP, STACK_IP, IPPROTO_TCP, hlen + payload.length, 1, 64);
     emitEthernet(buf, off, STACK_MAC, PEER_MAC, ETHERTYPE_IPV4);
     this.#tx.len[0] = ETH_HLEN + IPV4_HLEN + hlen + payload.length;

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
-import { dpdkUnavailable } from '../../src/io/dpdk.ts';
+import { dpdkUnavailable, type DpdkDriver } from '../../src/io/dpdk.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { curlFromUs, toolsMissing } from '../helpers/interop-suite.ts';
 import { inNamespace, ip, namespace } from '../helpers/netns.ts';
@@ -29,6 +29,8 @@ if (why && !process.env.CI) {
       mctx.stop();
       await mctx.closed;
     });
+    const port = mctx.driver as DpdkDriver;
+    t.comment(`net_tap checksum offload: transmit ${port.txChecksumOffload}, receive ${port.rxChecksumOffload}`);
     ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'dtap0');
     ip('-n', ns, 'link', 'set', 'dtap0', 'up');
 

@@ -31,6 +31,8 @@ export interface TcpTransmitter {
   beginTcp(dstIp: number): boolean;
   readonly txBuf: Uint8Array;
   readonly txOff: number;
+  /** The port fills TCP checksums (offload): segments are emitted without one. */
+  readonly tcpChecksumOffload: boolean;
   /** The TCP segment (`tcpLen` bytes at txOff) is complete: add IPv4 and Ethernet and queue the frame. */
   endTcp(srcIp: number, dstIp: number, tcpLen: number): void;
 }
@@ -591,7 +593,7 @@ export class TcpEngine {
   /** Transmit a reply built by #statelessReply from us (dstIp of the segment answered) to srcIp. */
   #sendStateless(f: TcpFields, srcIp: number, dstIp: number): boolean {
     if (!this.ip.beginTcp(srcIp)) return false;
-    const hlen = emitTcp(this.ip.txBuf, this.ip.txOff, f, dstIp, srcIp, 0);
+    const hlen = emitTcp(this.ip.txBuf, this.ip.txOff, f, dstIp, srcIp, 0, !this.ip.tcpChecksumOffload);
     this.ip.endTcp(dstIp, srcIp, hlen);
     this.stats.tcpOutSegs++;
     return true;

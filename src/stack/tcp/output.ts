@@ -115,7 +115,7 @@ export function sendSegment(e: TcpEngine, t: Tcb, seq: number, flags: number, da
   const buf = e.ip.txBuf;
   const off = e.ip.txOff;
   if (dataLen > 0) t.sndBuf.copyOut(seqDiff(seq, t.sndUna), buf, off + hlen, dataLen);
-  emitTcp(buf, off, f, t.localIp, t.remoteIp, dataLen);
+  emitTcp(buf, off, f, t.localIp, t.remoteIp, dataLen, !e.ip.tcpChecksumOffload);
   e.ip.endTcp(t.localIp, t.remoteIp, hlen + dataLen);
   e.stats.tcpOutSegs++;
 

@@ -118,10 +118,13 @@ export function tcpHeaderLen(f: TcpFields): number {
  * Write the header and options of `f` at off in Linux's layout (see
  * emitTcpOptions). The payload (payloadLen bytes) must already be in place at
  * off + tcpHeaderLen(f); the checksum covers the pseudo-header, header and
- * payload. f.headerLen, f.payloadOff and f.payloadLen are not read.
+ * payload, unless `fillChecksum` is false (a port with TCP checksum offload
+ * fills it). f.headerLen, f.payloadOff and f.payloadLen are not read.
  * Returns the header length.
  */
-export function emitTcp(buf: Uint8Array, off: number, f: TcpFields, srcIp: number, dstIp: number, payloadLen: number): number {
+export function emitTcp(
+  buf: Uint8Array, off: number, f: TcpFields, srcIp: number, dstIp: number, payloadLen: number, fillChecksum = true,
+): number {
   const optLen = emitTcpOptions(buf, off + TCP_HLEN, f);
   const hlen = TCP_HLEN + optLen;
   buf[off + SRC_PORT] = f.srcPort >>> 8;
@@ -138,6 +141,7 @@ export function emitTcp(buf: Uint8Array, off: number, f: TcpFields, srcIp: numbe
   buf[off + CHECKSUM + 1] = 0;
   buf[off + URGENT] = f.urgent >>> 8;
   buf[off + URGENT + 1] = f.urgent & 0xff;
+  if (!fillChecksum) return hlen;
   const len = hlen + payloadLen;
   const c = checksumFold(checksumAdd(buf, off, len, pseudoHeaderSum(srcIp, dstIp, IPPROTO_TCP, len)));
   buf[off + CHECKSUM] = c >>> 8;
