@@ -18,21 +18,26 @@
  * functions report each frame as an offset into that mapping.
  */
 #define _GNU_SOURCE
+#define ALLOW_EXPERIMENTAL_API /* rte_intr_instance_alloc and its setters */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_interrupts.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 /* Bumped when a signature below changes; src/io/dpdk.ts checks it. */
-#define MTCPTS_SHIM_ABI 2
+#define MTCPTS_SHIM_ABI 3
 
 /* Offload bits reported by mtcpts_port_setup and carried per received frame. */
 #define OFFLOAD_TX_CKSUM 1u /* the port fills IPv4 and TCP checksums */
@@ -57,10 +62,13 @@ int mtcpts_abi(void) { return MTCPTS_SHIM_ABI; }
 
 int mtcpts_errno(void) { return rte_errno; }
 
+static void barrier_init(void);
+
 /*
  * rte_eal_init, leaving the calling thread's CPU affinity as it was: EAL pins
  * its caller to the first CPU of -c, which would put every process on one host
  * on CPU 0. In mtcp-ts (as in mTCP) a thread is pinned by mtcp_core_affinitize.
+ * Then the interrupt-thread barrier that mtcpts_port_close uses is set up.
  */
 int mtcpts_eal_init(int argc, char **argv)
 {
@@ -69,6 +77,8 @@ int mtcpts_eal_init(int argc, char **argv)
 	int rc = rte_eal_init(argc, argv);
 	if (saved)
 		pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
+	if (rc >= 0)
+		barrier_init();
 	return rc;
 }
 
@@ -134,6 +144,70 @@ int mtcpts_port_setup(uint16_t port, uint16_t nq, uint16_t nb_rxd, uint16_t nb_t
 	if (rc != 0)
 		return rc;
 	return offloads;
+}
+
+/*
+ * EAL's interrupt thread runs some PMDs' control path: memif handles its
+ * peer's messages there, and when the peer disconnects it frees the port's
+ * regions. A stop from another thread at that moment frees them twice (22.11
+ * prints "EAL: Error: Invalid memory"). The barrier below waits until that
+ * thread has handled every event queued to it: an eventfd of our own, written
+ * now, is seen after them. (An alarm would do the same once, but 22.11's
+ * rte_eal_cleanup then unregisters the alarm's source, which makes the thread
+ * rescan its sources after DPDK's memory is unmapped; memif's closed listener
+ * stays one of them, and the process crashes at exit. This source is never
+ * unregistered.)
+ */
+static struct rte_intr_handle *barrier_handle;
+static int barrier_fd = -1;
+static unsigned int barrier_passed; /* bumped on the interrupt thread */
+static pthread_mutex_t barrier_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void barrier_reached(void *arg)
+{
+	uint64_t count;
+	(void)arg;
+	if (read(barrier_fd, &count, sizeof(count)) == sizeof(count))
+		__atomic_add_fetch(&barrier_passed, 1, __ATOMIC_RELEASE);
+}
+
+static void barrier_init(void)
+{
+	barrier_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (barrier_fd < 0)
+		return;
+	barrier_handle = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (barrier_handle == NULL || rte_intr_fd_set(barrier_handle, barrier_fd) != 0 ||
+	    rte_intr_type_set(barrier_handle, RTE_INTR_HANDLE_EXT) != 0 ||
+	    rte_intr_callback_register(barrier_handle, barrier_reached, NULL) != 0) {
+		rte_intr_instance_free(barrier_handle);
+		barrier_handle = NULL;
+		close(barrier_fd);
+		barrier_fd = -1;
+	}
+}
+
+/* Wait (at most 5 s) until the interrupt thread has handled the events queued before this call. */
+static void interrupt_thread_barrier(void)
+{
+	const struct timespec nap = { .tv_nsec = 100 * 1000 };
+	const uint64_t one = 1;
+	if (barrier_handle == NULL)
+		return;
+	pthread_mutex_lock(&barrier_lock);
+	unsigned int before = __atomic_load_n(&barrier_passed, __ATOMIC_ACQUIRE);
+	if (write(barrier_fd, &one, sizeof(one)) == sizeof(one))
+		for (int i = 0; i < 50000 && __atomic_load_n(&barrier_passed, __ATOMIC_ACQUIRE) == before; i++)
+			nanosleep(&nap, NULL);
+	pthread_mutex_unlock(&barrier_lock);
+}
+
+/* Stop and close `port` once a peer's disconnect already sent to us has been handled (see above). */
+int mtcpts_port_close(uint16_t port)
+{
+	interrupt_thread_barrier();
+	rte_eth_dev_stop(port);
+	return rte_eth_dev_close(port);
 }
 
 struct range {

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
 
 /** Must equal MTCPTS_SHIM_ABI in native/dpdk-shim.c. */
-const SHIM_ABI = 2;
+const SHIM_ABI = 3;
 /** mtcpts_port_setup's offload bits. */
 const OFFLOAD_TX_CKSUM = 1;
 const OFFLOAD_RX_CKSUM = 2;
@@ -70,8 +70,8 @@ interface Bindings {
   macGet(port: number, out: Uint8Array): number;
   macSet(port: number, mac: Uint8Array): number;
   linkGet(port: number, out: Uint8Array): number;
-  devStop(port: number): number;
-  devClose(port: number): number;
+  /** rte_eth_dev_stop and rte_eth_dev_close, after EAL's interrupt thread has handled what it holds (see the shim). */
+  portClose(port: number): number;
   poolCreate(name: string, n: number, cache: number, priv: number, room: number, socket: number): Ptr | null;
   poolFree(pool: Ptr): void;
   shimErrno(): number;
@@ -122,8 +122,7 @@ function bind(): Bindings {
     macGet: eth.func('int rte_eth_macaddr_get(uint16_t port_id, _Out_ uint8_t *mac)') as Bindings['macGet'],
     macSet: eth.func('int rte_eth_dev_default_mac_addr_set(uint16_t port_id, const uint8_t *mac)') as Bindings['macSet'],
     linkGet: eth.func('int rte_eth_link_get_nowait(uint16_t port_id, _Out_ uint8_t *link)') as Bindings['linkGet'],
-    devStop: eth.func('int rte_eth_dev_stop(uint16_t port_id)') as Bindings['devStop'],
-    devClose: eth.func('int rte_eth_dev_close(uint16_t port_id)') as Bindings['devClose'],
+    portClose: shim.func('int mtcpts_port_close(uint16_t port)') as Bindings['portClose'],
     poolCreate: mbuf.func('void *rte_pktmbuf_pool_create(const char *name, unsigned int n, unsigned int cache_size, uint16_t priv_size, uint16_t data_room_size, int socket_id)') as Bindings['poolCreate'],
     poolFree: mempool.func('void rte_mempool_free(void *mp)') as Bindings['poolFree'],
     shimErrno: shim.func('int mtcpts_errno(void)') as Bindings['shimErrno'],
@@ -324,8 +323,7 @@ export class DpdkPort {
     this.#closed = true;
     const b = this.#b;
     const { port, pool } = this.shared;
-    b.devStop(port);
-    b.devClose(port);
+    b.portClose(port);
     const name = this.device.split(',')[0];
     if (!isPciAddress(this.device)) b.devRemove(name);
     b.poolFree(pool);

@@ -60,8 +60,8 @@ if (why && !process.env.CI) {
     await client.closed;
 
     server.kill('SIGINT');
-    const [code] = await exited;
-    t.equal(code, 0, 'SIGINT stops the server with status 0', { stderr });
+    const [code, signal] = await exited;
+    t.equal(code, 0, 'SIGINT stops the server with status 0', { stderr, signal });
     t.match(stderr, /echo: stopped/, 'the server says it stopped', { stderr });
     t.notMatch(stderr, /Error|at .*\(/, 'no stack trace', { stderr });
     t.notOk(existsSync(socket), 'the stopped port removed its socket');
