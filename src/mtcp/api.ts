@@ -17,11 +17,12 @@ import {
   ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE,
 } from '../stack/errno.ts';
 import { State } from '../stack/tcp/state.ts';
+import type { TcpSockets } from '../stack/tcp/socket-ops.ts';
 import { NetmapPortError, NetmapUnavailableError } from '../io/netmap.ts';
 import { affinitize } from './affinity.ts';
 import { MtcpContext } from './context.ts';
 import { MtcpRuntime, type MtcpInitOptions, type MtcpShared } from './runtime.ts';
-import { Socket, SocketKind } from './socket-table.ts';
+import { SocketKind } from './socket-table.ts';
 import * as C from './constants.ts';
 
 export type mctx_t = MtcpContext;
@@ -68,9 +69,12 @@ export function mtcp_errno(): number {
 }
 
 /** Apply the socket's keepalive settings to its connection. */
-function applyKeepAlive(mctx: MtcpContext, s: Socket): void {
+function applyKeepAlive(mctx: MtcpContext, s: number): void {
+  const st = mctx.sockets;
+  const c = st.conn[s];
+  if (c < 0) return;
   mctx.syncClock();
-  if (s.tcb) mctx.stack.tcp.setKeepAlive(s.tcb, s.keepAlive, s.keepIdleSec * 1000, s.keepIntvlSec * 1000, s.keepCnt);
+  mctx.stack.tcp.sockets.setKeepAlive(c, st.keepAlive[s] !== 0, st.keepIdleSec[s] * 1000, st.keepIntvlSec[s] * 1000, st.keepCnt[s]);
 }
 
 function fail(mctx: MtcpContext | null, errno: number): -1 {
@@ -197,8 +201,9 @@ export function mtcp_create_context(core: number): MtcpContext | null {
 /** Close every socket of the context and stop its loop. `await mctx.closed` to know it has stopped. */
 export function mtcp_destroy_context(mctx: MtcpContext): void {
   if (!checkCtx(mctx)) return;
-  for (const s of mctx.sockets.sockets) {
-    if (s.kind !== SocketKind.Free) mtcp_abort(mctx, s.id);
+  const st = mctx.sockets;
+  for (let s = 0; s < st.capacity; s++) {
+    if (st.kind[s] !== SocketKind.Free) mtcp_abort(mctx, s);
   }
   mctx.stack.flushOutput(mctx.now());
   mctx.stop();
@@ -206,21 +211,18 @@ export function mtcp_destroy_context(mctx: MtcpContext): void {
 
 // ---- sockets -------------------------------------------------------------
 
-function getSocket(mctx: MtcpContext, sockid: number, kind?: SocketKind): Socket | null {
-  if (!checkCtx(mctx)) {
-    fail(null, EBADF);
-    return null;
-  }
-  const s = mctx.sockets.get(sockid);
-  if (!s) {
-    fail(mctx, EBADF);
-    return null;
-  }
-  if (kind !== undefined && s.kind !== kind) {
-    fail(mctx, ENOTSOCK);
-    return null;
-  }
-  return s;
+/** The socket `sockid` if it is in use (and of `kind` when given); else -1 with errno set. */
+function getSocket(mctx: MtcpContext, sockid: number, kind?: SocketKind): number {
+  if (!checkCtx(mctx)) return fail(null, EBADF);
+  const st = mctx.sockets;
+  if (!st.valid(sockid)) return fail(mctx, EBADF);
+  if (kind !== undefined && st.kind[sockid] !== kind) return fail(mctx, ENOTSOCK);
+  return sockid;
+}
+
+/** The TCP face of the context's stack. */
+function tcpOf(mctx: MtcpContext): TcpSockets {
+  return mctx.stack.tcp.sockets;
 }
 
 export function mtcp_socket(mctx: MtcpContext, domain: number, type: number, protocol: number): number {
@@ -229,9 +231,9 @@ export function mtcp_socket(mctx: MtcpContext, domain: number, type: number, pro
   if ((type & ~C.SOCK_NONBLOCK) !== C.SOCK_STREAM) return fail(mctx, EPROTOTYPE);
   if (protocol !== 0 && protocol !== C.IPPROTO_TCP) return fail(mctx, EPROTONOSUPPORT);
   const s = mctx.sockets.allocate(SocketKind.Stream);
-  if (!s) return fail(mctx, EMFILE);
-  s.nonblock = (type & C.SOCK_NONBLOCK) !== 0;
-  return s.id;
+  if (s < 0) return fail(mctx, EMFILE);
+  mctx.sockets.nonblock[s] = (type & C.SOCK_NONBLOCK) !== 0 ? 1 : 0;
+  return s;
 }
 
 /** A valid AF_INET address, or errno set and false. */
@@ -247,67 +249,64 @@ function checkAddr(mctx: MtcpContext, addr: SockAddrIn | null | undefined): bool
 
 export function mtcp_bind(mctx: MtcpContext, sockid: number, addr: SockAddrIn): number {
   const s = getSocket(mctx, sockid, SocketKind.Stream);
-  if (!s) return -1;
+  if (s < 0) return -1;
   if (!checkAddr(mctx, addr)) return -1;
-  if (s.boundPort !== 0 || s.tcb) return fail(mctx, EINVAL);
+  const st = mctx.sockets;
+  if (st.boundPort[s] !== 0 || st.conn[s] >= 0) return fail(mctx, EINVAL);
   if (addr.sin_addr !== 0 && (addr.sin_addr | 0) !== mctx.stack.ip) return fail(mctx, EADDRNOTAVAIL);
-  if (addr.sin_port !== 0 && !s.reuseAddr) {
-    for (const o of mctx.sockets.sockets) {
-      if (o !== s && o.kind !== SocketKind.Free && o.kind !== SocketKind.Epoll && o.boundPort === addr.sin_port && !o.reuseAddr) {
-        return fail(mctx, EADDRINUSE);
-      }
-    }
-  }
-  s.boundIp = addr.sin_addr | 0;
-  s.boundPort = addr.sin_port;
+  if (addr.sin_port !== 0 && st.reuseAddr[s] === 0 && st.boundExclusively(addr.sin_port)) return fail(mctx, EADDRINUSE);
+  st.bind(s, addr.sin_addr, addr.sin_port);
   return 0;
 }
 
 export function mtcp_listen(mctx: MtcpContext, sockid: number, backlog: number): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
-  if (s.kind === SocketKind.Listener) return 0;
-  if (s.kind !== SocketKind.Stream) return fail(mctx, ENOTSOCK);
-  if (s.tcb) return fail(mctx, EISCONN);
-  if (s.boundPort === 0) return fail(mctx, EINVAL); // mTCP requires bind before listen
+  if (s < 0) return -1;
+  const st = mctx.sockets;
+  if (st.kind[s] === SocketKind.Listener) return 0;
+  if (st.kind[s] !== SocketKind.Stream) return fail(mctx, ENOTSOCK);
+  if (st.conn[s] >= 0) return fail(mctx, EISCONN);
+  if (st.boundPort[s] === 0) return fail(mctx, EINVAL); // mTCP requires bind before listen
   if (!Number.isInteger(backlog)) return fail(mctx, EINVAL);
-  const max = mctx.sockets.capacity;
-  const r = mctx.stack.tcp.listen(s.id, s.boundIp, s.boundPort, backlog <= 0 ? 128 : Math.min(backlog, max));
+  const tcp = tcpOf(mctx);
+  const r = tcp.listen(s, st.boundIp[s], st.boundPort[s], backlog <= 0 ? 128 : Math.min(backlog, st.capacity));
   if (r !== 0) return fail(mctx, r);
-  s.kind = SocketKind.Listener;
-  s.listener = mctx.stack.tcp.listeners.get(s.boundPort) ?? null;
+  st.kind[s] = SocketKind.Listener;
+  st.listeners.set(s, tcp.listener(st.boundPort[s])!);
   return 0;
 }
 
 /** Accept a connection; `addr`, when given, receives the peer's address. EAGAIN when none is waiting. */
 export function mtcp_accept(mctx: MtcpContext, sockid: number, addr: SockAddrIn | null = null): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
-  if (s.kind !== SocketKind.Listener || !s.listener) return fail(mctx, EINVAL);
-  if (s.listener.queueCount === 0) return fail(mctx, EAGAIN);
-  const ns = mctx.sockets.allocate(SocketKind.Stream);
-  if (!ns) return fail(mctx, EMFILE);
-  const t = mctx.stack.tcp.accept(s.listener, ns.id);
-  if (!t) {
-    mctx.sockets.release(ns);
+  if (s < 0) return -1;
+  const st = mctx.sockets;
+  const l = st.listeners.get(s);
+  if (st.kind[s] !== SocketKind.Listener || !l) return fail(mctx, EINVAL);
+  if (l.queueCount === 0) return fail(mctx, EAGAIN);
+  const ns = st.allocate(SocketKind.Stream);
+  if (ns < 0) return fail(mctx, EMFILE);
+  const tcp = tcpOf(mctx);
+  const c = tcp.accept(l, ns);
+  if (c < 0) {
+    st.release(ns);
     return fail(mctx, EAGAIN);
   }
-  ns.tcb = t;
-  ns.boundIp = t.localIp;
-  ns.boundPort = t.localPort;
-  ns.noDelay = s.noDelay;
-  t.noDelay = s.noDelay;
-  ns.keepAlive = s.keepAlive;
-  ns.keepIdleSec = s.keepIdleSec;
-  ns.keepIntvlSec = s.keepIntvlSec;
-  ns.keepCnt = s.keepCnt;
+  st.conn[ns] = c;
+  st.bind(ns, tcp.localIp(c), tcp.localPort(c));
+  st.noDelay[ns] = st.noDelay[s];
+  tcp.setNoDelay(c, st.noDelay[s] !== 0);
+  st.keepAlive[ns] = st.keepAlive[s];
+  st.keepIdleSec[ns] = st.keepIdleSec[s];
+  st.keepIntvlSec[ns] = st.keepIntvlSec[s];
+  st.keepCnt[ns] = st.keepCnt[s];
   applyKeepAlive(mctx, ns);
   if (addr) {
     addr.sin_family = C.AF_INET;
-    addr.sin_addr = t.remoteIp >>> 0;
-    addr.sin_port = t.remotePort;
+    addr.sin_addr = tcp.remoteIp(c) >>> 0;
+    addr.sin_port = tcp.remotePort(c);
   }
-  return ns.id;
+  return ns;
 }
 
 /**
@@ -337,47 +336,52 @@ export function mtcp_init_rss(mctx: MtcpContext, saddr_base: number, num_addr: n
  */
 export function mtcp_connect(mctx: MtcpContext, sockid: number, addr: SockAddrIn): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
-  if (s.kind !== SocketKind.Stream) return fail(mctx, s.kind === SocketKind.Listener ? EISCONN : ENOTSOCK);
+  if (s < 0) return -1;
+  const st = mctx.sockets;
+  if (st.kind[s] !== SocketKind.Stream) return fail(mctx, st.kind[s] === SocketKind.Listener ? EISCONN : ENOTSOCK);
   if (!checkAddr(mctx, addr)) return -1;
-  if (s.tcb) {
-    const st = s.tcb.state;
-    if (st === State.SynSent || st === State.SynReceived) return fail(mctx, EALREADY);
+  const tcp = tcpOf(mctx);
+  if (st.conn[s] >= 0) {
+    const state = tcp.state(st.conn[s]);
+    if (state === State.SynSent || state === State.SynReceived) return fail(mctx, EALREADY);
     return fail(mctx, EISCONN);
   }
   if (addr.sin_addr === 0 || addr.sin_port === 0) return fail(mctx, EINVAL);
   mctx.syncClock();
-  const r = mctx.stack.tcp.connect(s.id, mctx.stack.ip, s.boundPort, addr.sin_addr, addr.sin_port);
-  if (typeof r === 'number') return fail(mctx, -r);
-  r.noDelay = s.noDelay;
-  s.tcb = r;
+  const c = tcp.connect(s, mctx.stack.ip, st.boundPort[s], addr.sin_addr, addr.sin_port);
+  if (c < 0) return fail(mctx, -c);
+  tcp.setNoDelay(c, st.noDelay[s] !== 0);
+  st.conn[s] = c;
   applyKeepAlive(mctx, s);
-  s.boundIp = r.localIp;
-  s.boundPort = r.localPort;
+  st.bind(s, tcp.localIp(c), tcp.localPort(c));
   mctx.kick();
   return fail(mctx, EINPROGRESS);
 }
 
-function detachFromEpoll(mctx: MtcpContext, s: Socket): void {
-  if (s.epollId < 0) return;
-  mctx.sockets.sockets[s.epollId].epoll?.forget(s.id);
-  s.epollId = -1;
+function detachFromEpoll(mctx: MtcpContext, s: number): void {
+  const st = mctx.sockets;
+  const ep = st.epollId[s];
+  if (ep < 0) return;
+  st.epolls.get(ep)?.forget(s);
+  st.epollId[s] = -1;
 }
 
 /** Close a socket: the connection closes gracefully (FIN) in the background. */
 export function mtcp_close(mctx: MtcpContext, sockid: number): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
+  if (s < 0) return -1;
+  const st = mctx.sockets;
   detachFromEpoll(mctx, s);
-  if (s.kind === SocketKind.Listener) {
-    mctx.stack.tcp.unlisten(s.boundPort);
-  } else if (s.kind === SocketKind.Epoll) {
-    for (const o of mctx.sockets.sockets) if (o.epollId === s.id) o.epollId = -1;
-  } else if (s.tcb) {
+  const kind = st.kind[s];
+  if (kind === SocketKind.Listener) {
+    tcpOf(mctx).unlisten(st.boundPort[s]);
+  } else if (kind === SocketKind.Epoll) {
+    for (const o of st.registeredWith(s)) st.epollId[o] = -1;
+  } else if (st.conn[s] >= 0) {
     mctx.syncClock();
-    mctx.stack.tcp.close(s.tcb);
+    tcpOf(mctx).close(st.conn[s]);
   }
-  mctx.sockets.release(s);
+  st.release(s);
   mctx.kick();
   return 0;
 }
@@ -385,43 +389,43 @@ export function mtcp_close(mctx: MtcpContext, sockid: number): number {
 /** Close a socket abortively: a RST is sent and queued data is discarded. */
 export function mtcp_abort(mctx: MtcpContext, sockid: number): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
-  if (s.kind !== SocketKind.Stream || !s.tcb) return mtcp_close(mctx, sockid);
+  if (s < 0) return -1;
+  const st = mctx.sockets;
+  if (st.kind[s] !== SocketKind.Stream || st.conn[s] < 0) return mtcp_close(mctx, sockid);
   detachFromEpoll(mctx, s);
   mctx.syncClock();
-  mctx.stack.tcp.abort(s.tcb);
-  mctx.sockets.release(s);
+  tcpOf(mctx).abort(st.conn[s]);
+  st.release(s);
   mctx.kick();
   return 0;
 }
 
 export function mtcp_shutdown(mctx: MtcpContext, sockid: number, how: number): number {
   const s = getSocket(mctx, sockid, SocketKind.Stream);
-  if (!s) return -1;
+  if (s < 0) return -1;
   if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) return fail(mctx, EINVAL);
-  if (!s.tcb || s.tcb.state === State.SynSent || s.tcb.state === State.Closed) return fail(mctx, ENOTCONN);
-  if (how !== C.SHUT_WR) s.shutRd = true;
+  const st = mctx.sockets;
+  const c = st.conn[s];
+  const tcp = tcpOf(mctx);
+  if (c < 0 || tcp.state(c) === State.SynSent || tcp.state(c) === State.Closed) return fail(mctx, ENOTCONN);
+  if (how !== C.SHUT_WR) st.shutRd[s] = 1;
   if (how !== C.SHUT_RD) {
     mctx.syncClock();
-    const r = mctx.stack.tcp.shutdownWrite(s.tcb);
+    const r = tcp.shutdownWrite(c);
     if (r !== 0) return fail(mctx, r);
   }
   mctx.kick();
   return 0;
 }
 
-function streamFor(mctx: MtcpContext, sockid: number): Socket | null {
+/** The connection of stream socket `sockid`; -1 with errno set when it is not one, or not connected. */
+function streamFor(mctx: MtcpContext, sockid: number): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return null;
-  if (s.kind !== SocketKind.Stream) {
-    fail(mctx, s.kind === SocketKind.Listener ? ENOTCONN : EINVAL);
-    return null;
-  }
-  if (!s.tcb) {
-    fail(mctx, ENOTCONN);
-    return null;
-  }
-  return s;
+  if (s < 0) return -1;
+  const st = mctx.sockets;
+  if (st.kind[s] !== SocketKind.Stream) return fail(mctx, st.kind[s] === SocketKind.Listener ? ENOTCONN : EINVAL);
+  if (st.conn[s] < 0) return fail(mctx, ENOTCONN);
+  return st.conn[s];
 }
 
 /** A Uint8Array holding at least len bytes, or errno EINVAL and false. */
@@ -438,28 +442,29 @@ export function mtcp_read(mctx: MtcpContext, sockid: number, buf: Uint8Array, le
 
 /** mtcp_read with flags: MSG_PEEK leaves the data in place. */
 export function mtcp_recv(mctx: MtcpContext, sockid: number, buf: Uint8Array, len: number, flags: number): number {
-  const s = streamFor(mctx, sockid);
-  if (!s) return -1;
+  const c = streamFor(mctx, sockid);
+  if (c < 0) return -1;
   if (!checkBuf(mctx, buf, len)) return -1;
   if ((flags & ~C.MSG_PEEK) !== 0) return fail(mctx, EOPNOTSUPP);
-  if (s.shutRd) return 0;
-  const n = mctx.stack.tcp.receive(s.tcb!, buf, 0, len, (flags & C.MSG_PEEK) !== 0);
+  if (mctx.sockets.shutRd[sockid] !== 0) return 0;
+  const n = tcpOf(mctx).receive(c, buf, 0, len, (flags & C.MSG_PEEK) !== 0);
   if (n < 0) return fail(mctx, -n);
   if (n > 0) mctx.kick();
   return n;
 }
 
 export function mtcp_readv(mctx: MtcpContext, sockid: number, iov: IoVec[], iovcnt: number): number {
-  const s = streamFor(mctx, sockid);
-  if (!s) return -1;
+  const c = streamFor(mctx, sockid);
+  if (c < 0) return -1;
   if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
-  if (s.shutRd) return 0;
+  if (mctx.sockets.shutRd[sockid] !== 0) return 0;
+  const tcp = tcpOf(mctx);
   let total = 0;
   for (let i = 0; i < iovcnt; i++) {
     const v = iov[i];
     if (!checkBuf(mctx, v.iov_base, v.iov_len)) return -1;
     if (v.iov_len === 0) continue;
-    const n = mctx.stack.tcp.receive(s.tcb!, v.iov_base, 0, v.iov_len, false);
+    const n = tcp.receive(c, v.iov_base, 0, v.iov_len, false);
     if (n < 0) return total > 0 ? total : fail(mctx, -n);
     total += n;
     if (n < v.iov_len) break;
@@ -468,27 +473,31 @@ export function mtcp_readv(mctx: MtcpContext, sockid: number, iov: IoVec[], iovc
   return total;
 }
 
-/** Queue up to `len` bytes of `buf`. Returns bytes queued (maybe fewer), -1 with EAGAIN when the send buffer is full. */
+/**
+ * Queue up to `len` bytes of `buf`. Returns bytes queued (maybe fewer), -1 with EAGAIN when the send buffer is full,
+ * or with ENOMEM when the connection needs a send buffer and the pool has none left (as mTCP's).
+ */
 export function mtcp_write(mctx: MtcpContext, sockid: number, buf: Uint8Array, len: number): number {
-  const s = streamFor(mctx, sockid);
-  if (!s) return -1;
+  const c = streamFor(mctx, sockid);
+  if (c < 0) return -1;
   if (!checkBuf(mctx, buf, len)) return -1;
-  const n = mctx.stack.tcp.send(s.tcb!, buf, 0, len);
+  const n = tcpOf(mctx).send(c, buf, 0, len);
   if (n < 0) return fail(mctx, -n);
   mctx.kick();
   return n;
 }
 
 export function mtcp_writev(mctx: MtcpContext, sockid: number, iov: IoVec[], iovcnt: number): number {
-  const s = streamFor(mctx, sockid);
-  if (!s) return -1;
+  const c = streamFor(mctx, sockid);
+  if (c < 0) return -1;
   if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
+  const tcp = tcpOf(mctx);
   let total = 0;
   for (let i = 0; i < iovcnt; i++) {
     const v = iov[i];
     if (!checkBuf(mctx, v.iov_base, v.iov_len)) return -1;
     if (v.iov_len === 0) continue;
-    const n = mctx.stack.tcp.send(s.tcb!, v.iov_base, 0, v.iov_len);
+    const n = tcp.send(c, v.iov_base, 0, v.iov_len);
     if (n < 0) return total > 0 ? total : fail(mctx, -n);
     total += n;
     if (n < v.iov_len) break;
@@ -501,31 +510,32 @@ export function mtcp_writev(mctx: MtcpContext, sockid: number, iov: IoVec[], iov
 
 export function mtcp_getsockopt(mctx: MtcpContext, sockid: number, level: number, optname: number, optval: IntRef): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
+  if (s < 0) return -1;
   if (!optval || typeof optval !== 'object') return fail(mctx, EINVAL);
+  const st = mctx.sockets;
   const cfg = mctx.stack.tcp.config;
   if (level === C.SOL_SOCKET) {
     switch (optname) {
       case C.SO_ERROR: {
-        const t = s.tcb;
-        optval.value = t && t.failed ? t.error : 0;
-        if (t && t.failed) t.error = 0; // reading SO_ERROR clears it
+        const c = st.conn[s];
+        const tcp = tcpOf(mctx);
+        optval.value = c >= 0 && tcp.failed(c) ? tcp.takeError(c) : 0; // reading SO_ERROR clears it
         return 0;
       }
       case C.SO_REUSEADDR:
-        optval.value = s.reuseAddr ? 1 : 0;
+        optval.value = st.reuseAddr[s];
         return 0;
       case C.SO_RCVBUF:
-        optval.value = s.rcvbuf || cfg.rcvbuf;
+        optval.value = st.rcvbuf[s] || cfg.rcvbuf;
         return 0;
       case C.SO_SNDBUF:
-        optval.value = s.sndbuf || cfg.sndbuf;
+        optval.value = st.sndbuf[s] || cfg.sndbuf;
         return 0;
       case C.SO_TYPE:
         optval.value = C.SOCK_STREAM;
         return 0;
       case C.SO_KEEPALIVE:
-        optval.value = s.keepAlive ? 1 : 0;
+        optval.value = st.keepAlive[s];
         return 0;
       default:
         return fail(mctx, ENOPROTOOPT);
@@ -534,16 +544,16 @@ export function mtcp_getsockopt(mctx: MtcpContext, sockid: number, level: number
   if (level === C.IPPROTO_TCP) {
     switch (optname) {
       case C.TCP_NODELAY:
-        optval.value = s.noDelay ? 1 : 0;
+        optval.value = st.noDelay[s];
         return 0;
       case C.TCP_KEEPIDLE:
-        optval.value = s.keepIdleSec;
+        optval.value = st.keepIdleSec[s];
         return 0;
       case C.TCP_KEEPINTVL:
-        optval.value = s.keepIntvlSec;
+        optval.value = st.keepIntvlSec[s];
         return 0;
       case C.TCP_KEEPCNT:
-        optval.value = s.keepCnt;
+        optval.value = st.keepCnt[s];
         return 0;
       default:
         break;
@@ -560,24 +570,25 @@ export function mtcp_getsockopt(mctx: MtcpContext, sockid: number, level: number
  */
 export function mtcp_setsockopt(mctx: MtcpContext, sockid: number, level: number, optname: number, optval: number): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
+  if (s < 0) return -1;
   if (!Number.isInteger(optval)) return fail(mctx, EINVAL);
+  const st = mctx.sockets;
   const cfg = mctx.stack.tcp.config;
   if (level === C.SOL_SOCKET) {
     switch (optname) {
       case C.SO_REUSEADDR:
-        s.reuseAddr = optval !== 0;
+        st.setReuseAddr(s, optval !== 0);
         return 0;
       case C.SO_RCVBUF:
         if (optval !== cfg.rcvbuf) return fail(mctx, EINVAL);
-        s.rcvbuf = optval;
+        st.rcvbuf[s] = optval;
         return 0;
       case C.SO_SNDBUF:
         if (optval !== cfg.sndbuf) return fail(mctx, EINVAL);
-        s.sndbuf = optval;
+        st.sndbuf[s] = optval;
         return 0;
       case C.SO_KEEPALIVE:
-        s.keepAlive = optval !== 0;
+        st.keepAlive[s] = optval !== 0 ? 1 : 0;
         applyKeepAlive(mctx, s);
         return 0;
       default:
@@ -587,17 +598,17 @@ export function mtcp_setsockopt(mctx: MtcpContext, sockid: number, level: number
   if (level === C.IPPROTO_TCP) {
     switch (optname) {
       case C.TCP_NODELAY:
-        s.noDelay = optval !== 0;
-        if (s.tcb) s.tcb.noDelay = s.noDelay;
+        st.noDelay[s] = optval !== 0 ? 1 : 0;
+        if (st.conn[s] >= 0) tcpOf(mctx).setNoDelay(st.conn[s], optval !== 0);
         return 0;
       case C.TCP_KEEPIDLE:
       case C.TCP_KEEPINTVL:
       case C.TCP_KEEPCNT:
         // Linux's ranges: 1..32767 seconds, 1..127 probes.
         if (optval < 1 || optval > (optname === C.TCP_KEEPCNT ? 127 : 32767)) return fail(mctx, EINVAL);
-        if (optname === C.TCP_KEEPIDLE) s.keepIdleSec = optval;
-        else if (optname === C.TCP_KEEPINTVL) s.keepIntvlSec = optval;
-        else s.keepCnt = optval;
+        if (optname === C.TCP_KEEPIDLE) st.keepIdleSec[s] = optval;
+        else if (optname === C.TCP_KEEPINTVL) st.keepIntvlSec[s] = optval;
+        else st.keepCnt[s] = optval;
         applyKeepAlive(mctx, s);
         return 0;
       default:
@@ -609,27 +620,29 @@ export function mtcp_setsockopt(mctx: MtcpContext, sockid: number, level: number
 
 export function mtcp_setsock_nonblock(mctx: MtcpContext, sockid: number): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
-  s.nonblock = true;
+  if (s < 0) return -1;
+  mctx.sockets.nonblock[s] = 1;
   return 0;
 }
 
 /** FIONREAD: bytes readable; SIOCOUTQ: bytes not yet acknowledged; FIONBIO: set (value != 0) or clear non-blocking. */
 export function mtcp_socket_ioctl(mctx: MtcpContext, sockid: number, request: number, argp: IntRef): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
+  if (s < 0) return -1;
   if (!argp || typeof argp !== 'object') return fail(mctx, EINVAL);
+  const st = mctx.sockets;
+  const c = st.conn[s];
   switch (request) {
     case C.FIONREAD:
-      if (s.kind !== SocketKind.Stream) return fail(mctx, EINVAL);
-      argp.value = s.tcb ? s.tcb.rcvBuf.readable : 0;
+      if (st.kind[s] !== SocketKind.Stream) return fail(mctx, EINVAL);
+      argp.value = c >= 0 ? tcpOf(mctx).readable(c) : 0;
       return 0;
     case C.SIOCOUTQ:
-      if (s.kind !== SocketKind.Stream) return fail(mctx, EINVAL);
-      argp.value = s.tcb ? s.tcb.sndBuf.length : 0;
+      if (st.kind[s] !== SocketKind.Stream) return fail(mctx, EINVAL);
+      argp.value = c >= 0 ? tcpOf(mctx).unacknowledged(c) : 0;
       return 0;
     case C.FIONBIO:
-      s.nonblock = argp.value !== 0;
+      st.nonblock[s] = argp.value !== 0 ? 1 : 0;
       return 0;
     default:
       return fail(mctx, EINVAL);
@@ -638,23 +651,27 @@ export function mtcp_socket_ioctl(mctx: MtcpContext, sockid: number, request: nu
 
 export function mtcp_getsockname(mctx: MtcpContext, sockid: number, addr: SockAddrIn): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
+  if (s < 0) return -1;
   if (!addr || typeof addr !== 'object') return fail(mctx, EINVAL);
+  const st = mctx.sockets;
+  const c = st.conn[s];
+  const tcp = tcpOf(mctx);
   addr.sin_family = C.AF_INET;
-  addr.sin_addr = (s.tcb ? s.tcb.localIp : s.boundIp) >>> 0;
-  addr.sin_port = s.tcb ? s.tcb.localPort : s.boundPort;
+  addr.sin_addr = (c >= 0 ? tcp.localIp(c) : st.boundIp[s]) >>> 0;
+  addr.sin_port = c >= 0 ? tcp.localPort(c) : st.boundPort[s];
   return 0;
 }
 
 export function mtcp_getpeername(mctx: MtcpContext, sockid: number, addr: SockAddrIn): number {
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
+  if (s < 0) return -1;
   if (!addr || typeof addr !== 'object') return fail(mctx, EINVAL);
-  const t = s.tcb;
-  if (!t || t.state === State.SynSent || t.state === State.Closed && !t.failed) return fail(mctx, ENOTCONN);
+  const c = mctx.sockets.conn[s];
+  const tcp = tcpOf(mctx);
+  if (c < 0 || tcp.state(c) === State.SynSent || (tcp.state(c) === State.Closed && !tcp.failed(c))) return fail(mctx, ENOTCONN);
   addr.sin_family = C.AF_INET;
-  addr.sin_addr = t.remoteIp >>> 0;
-  addr.sin_port = t.remotePort;
+  addr.sin_addr = tcp.remoteIp(c) >>> 0;
+  addr.sin_port = tcp.remotePort(c);
   return 0;
 }
 
@@ -664,24 +681,27 @@ export function mtcp_getpeername(mctx: MtcpContext, sockid: number, addr: SockAd
 export function mtcp_epoll_create(mctx: MtcpContext, size: number): number {
   if (!checkCtx(mctx)) return fail(null, EBADF);
   if (!Number.isInteger(size) || size <= 0) return fail(mctx, EINVAL);
-  const s = mctx.sockets.allocate(SocketKind.Epoll);
-  if (!s) return fail(mctx, EMFILE);
-  s.epoll = new Epoll(mctx, mctx.sockets.capacity);
-  return s.id;
+  const st = mctx.sockets;
+  const s = st.allocate(SocketKind.Epoll);
+  if (s < 0) return fail(mctx, EMFILE);
+  st.epolls.set(s, new Epoll(mctx, st.capacity));
+  return s;
 }
 
 export function mtcp_epoll_ctl(mctx: MtcpContext, epid: number, op: number, sockid: number, event: MtcpEpollEvent | null): number {
   const e = getSocket(mctx, epid, SocketKind.Epoll);
-  if (!e) return -1;
+  if (e < 0) return -1;
   const s = getSocket(mctx, sockid);
-  if (!s) return -1;
-  if (s.kind === SocketKind.Epoll) return fail(mctx, EINVAL);
-  if (op === MTCP_EPOLL_CTL_ADD && s.epollId >= 0 && s.epollId !== epid) return fail(mctx, EEXIST);
-  if ((op === MTCP_EPOLL_CTL_MOD || op === MTCP_EPOLL_CTL_DEL) && s.epollId !== epid) return fail(mctx, ENOENT);
-  const r = e.epoll!.ctl(op, sockid, event);
+  if (s < 0) return -1;
+  const st = mctx.sockets;
+  if (st.kind[s] === SocketKind.Epoll) return fail(mctx, EINVAL);
+  const current = st.epollId[s];
+  if (op === MTCP_EPOLL_CTL_ADD && current >= 0 && current !== epid) return fail(mctx, EEXIST);
+  if ((op === MTCP_EPOLL_CTL_MOD || op === MTCP_EPOLL_CTL_DEL) && current !== epid) return fail(mctx, ENOENT);
+  const r = st.epolls.get(e)!.ctl(op, sockid, event);
   if (r !== 0) return fail(mctx, r);
-  if (op === MTCP_EPOLL_CTL_ADD) s.epollId = epid;
-  else if (op === MTCP_EPOLL_CTL_DEL) s.epollId = -1;
+  if (op === MTCP_EPOLL_CTL_ADD) st.epollId[s] = epid;
+  else if (op === MTCP_EPOLL_CTL_DEL) st.epollId[s] = -1;
   return 0;
 }
 
@@ -693,10 +713,10 @@ export async function mtcp_epoll_wait(
   mctx: MtcpContext, epid: number, events: MtcpEpollEvent[], maxevents: number, timeoutMs: number,
 ): Promise<number> {
   const e = getSocket(mctx, epid, SocketKind.Epoll);
-  if (!e) return -1;
+  if (e < 0) return -1;
   if (!Array.isArray(events) || !Number.isInteger(maxevents) || maxevents <= 0 || maxevents > events.length) {
     return fail(mctx, EINVAL);
   }
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) return fail(mctx, EINVAL);
-  return mctx.wait(e.epoll!, events, maxevents, timeoutMs);
+  return mctx.wait(mctx.sockets.epolls.get(e)!, events, maxevents, timeoutMs);
 }

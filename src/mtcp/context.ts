@@ -10,7 +10,7 @@ import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT } from '../epoll/events.ts';
 import type { PacketDriver } from '../io/driver.ts';
 import { StackContext, type ContextConfig } from '../stack/context.ts';
-import type { SocketEvents } from '../stack/tcp/engine.ts';
+import type { SocketEvents } from '../stack/tcp/contracts.ts';
 import { SocketKind, SocketTable } from './socket-table.ts';
 import { STATS_PUBLISH_MS, type StatsBoard } from './stats.ts';
 
@@ -87,20 +87,23 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
   // ---- SocketEvents and ReadinessSource --------------------------------
 
   wake(sockid: number, bits: number): void {
-    const s = this.sockets.sockets[sockid];
-    if (s.epollId < 0) return;
-    const ep = this.sockets.sockets[s.epollId].epoll;
-    if (ep) ep.wake(sockid, bits);
+    const ep = this.sockets.epollId[sockid];
+    if (ep < 0) return;
+    this.sockets.epolls.get(ep)?.wake(sockid, bits);
   }
 
   readiness(sockid: number): number {
-    const s = this.sockets.sockets[sockid];
-    switch (s.kind) {
-      case SocketKind.Stream:
+    const st = this.sockets;
+    switch (st.kind[sockid]) {
+      case SocketKind.Stream: {
         // An unconnected socket reports OUT|HUP, as Linux does.
-        return s.tcb ? this.stack.tcp.readiness(s.tcb) : MTCP_EPOLLOUT | MTCP_EPOLLHUP;
-      case SocketKind.Listener:
-        return s.listener && s.listener.queueCount > 0 ? MTCP_EPOLLIN : 0;
+        const c = st.conn[sockid];
+        return c >= 0 ? this.stack.tcp.sockets.readiness(c) : MTCP_EPOLLOUT | MTCP_EPOLLHUP;
+      }
+      case SocketKind.Listener: {
+        const l = st.listeners.get(sockid);
+        return l && l.queueCount > 0 ? MTCP_EPOLLIN : 0;
+      }
       default:
         return 0;
     }

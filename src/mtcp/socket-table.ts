@@ -1,10 +1,13 @@
 /**
  * The socket ids an application holds (mTCP's socket map): each id is a
- * stream, a listener or an epoll instance, preallocated per context.
+ * stream, a listener or an epoll instance. Per-socket state is kept in
+ * columns indexed by the id, like the stack's control blocks, so a million
+ * sockets cost typed-array memory and nothing the garbage collector walks;
+ * the few listeners and epoll instances are objects, found by id.
  */
 import type { Epoll } from '../epoll/epoll.ts';
-import type { Listener } from '../stack/tcp/engine.ts';
-import type { Tcb } from '../stack/tcp/tcb.ts';
+import { SlotAllocator } from '../stack/slot-allocator.ts';
+import type { Listener } from '../stack/tcp/listeners.ts';
 
 export const enum SocketKind {
   Free = 0,
@@ -14,96 +17,143 @@ export const enum SocketKind {
   Epoll,
 }
 
-export class Socket {
-  kind = SocketKind.Free;
-  /** The connection, once connect() or accept() made one. */
-  tcb: Tcb | null = null;
-  /** For a listening socket. */
-  listener: Listener | null = null;
-  /** For an epoll socket. */
-  epoll: Epoll | null = null;
-  /** Socket id of the epoll this socket is registered with, -1 for none (one per socket, as in mTCP). */
-  epollId = -1;
-  /** O_NONBLOCK was set (recorded; every call is non-blocking, see the README). */
-  nonblock = false;
-  /** SO_REUSEADDR. */
-  reuseAddr = false;
-  /** TCP_NODELAY. */
-  noDelay = false;
-  /** SO_KEEPALIVE and its TCP_KEEPIDLE / TCP_KEEPINTVL (seconds) and TCP_KEEPCNT, as in Linux. */
-  keepAlive = false;
-  keepIdleSec = 7200;
-  keepIntvlSec = 75;
-  keepCnt = 9;
-  /** Bound address and port (host order); port 0 = not bound. */
-  boundIp = 0;
-  boundPort = 0;
-  /** SO_RCVBUF / SO_SNDBUF limits, bytes (0: the configured size). */
-  rcvbuf = 0;
-  sndbuf = 0;
-  /** shutdown(SHUT_RD) was called: reads return 0. */
-  shutRd = false;
-
-  constructor(readonly id: number) {}
-
-  reset(): void {
-    this.kind = SocketKind.Free;
-    this.tcb = null;
-    this.listener = null;
-    this.epoll = null;
-    this.epollId = -1;
-    this.nonblock = false;
-    this.reuseAddr = false;
-    this.noDelay = false;
-    this.keepAlive = false;
-    this.keepIdleSec = 7200;
-    this.keepIntvlSec = 75;
-    this.keepCnt = 9;
-    this.boundIp = 0;
-    this.boundPort = 0;
-    this.rcvbuf = 0;
-    this.sndbuf = 0;
-    this.shutRd = false;
-  }
-}
+/** Linux's keepalive defaults, seconds and probes (tcp_keepalive_time, _intvl, _probes). */
+const KEEPIDLE_SEC = 7200;
+const KEEPINTVL_SEC = 75;
+const KEEPCNT = 9;
 
 export class SocketTable {
-  readonly sockets: Socket[];
-  readonly #free: Int32Array;
-  #freeCount: number;
+  readonly #ids: SlotAllocator;
+  /** What each id is, SocketKind.Free when not in use. */
+  readonly kind: Uint8Array;
+  /** The connection (a stack connection id), once connect() or accept() made one; -1 before. */
+  readonly conn: Int32Array;
+  /** Socket id of the epoll this socket is registered with, -1 for none (one per socket, as in mTCP). */
+  readonly epollId: Int32Array;
+  /** O_NONBLOCK was set (recorded; every call is non-blocking, see the README). */
+  readonly nonblock: Uint8Array;
+  /** SO_REUSEADDR. */
+  readonly reuseAddr: Uint8Array;
+  /** TCP_NODELAY. */
+  readonly noDelay: Uint8Array;
+  /** SO_KEEPALIVE and its TCP_KEEPIDLE / TCP_KEEPINTVL (seconds) and TCP_KEEPCNT, as in Linux. */
+  readonly keepAlive: Uint8Array;
+  readonly keepIdleSec: Int32Array;
+  readonly keepIntvlSec: Int32Array;
+  readonly keepCnt: Int32Array;
+  /** Bound address (int32 form) and port (host order); port 0 = not bound. */
+  readonly boundIp: Int32Array;
+  readonly boundPort: Int32Array;
+  /** SO_RCVBUF / SO_SNDBUF limits, bytes (0: the configured size). */
+  readonly rcvbuf: Int32Array;
+  readonly sndbuf: Int32Array;
+  /** shutdown(SHUT_RD) was called: reads return 0. */
+  readonly shutRd: Uint8Array;
+  /** Listening sockets' listeners, by socket id. */
+  readonly listeners = new Map<number, Listener>();
+  /** Epoll instances, by socket id. */
+  readonly epolls = new Map<number, Epoll>();
+  /** Ports bound by sockets without SO_REUSEADDR, with how many such sockets each (bind's EADDRINUSE check). */
+  readonly #exclusivePorts = new Map<number, number>();
 
   constructor(readonly capacity: number) {
-    this.sockets = new Array<Socket>(capacity);
-    this.#free = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) {
-      this.sockets[i] = new Socket(i);
-      this.#free[i] = capacity - 1 - i; // lowest ids first, as file descriptors
-    }
-    this.#freeCount = capacity;
+    this.#ids = new SlotAllocator(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.conn = new Int32Array(capacity);
+    this.epollId = new Int32Array(capacity);
+    this.nonblock = new Uint8Array(capacity);
+    this.reuseAddr = new Uint8Array(capacity);
+    this.noDelay = new Uint8Array(capacity);
+    this.keepAlive = new Uint8Array(capacity);
+    this.keepIdleSec = new Int32Array(capacity);
+    this.keepIntvlSec = new Int32Array(capacity);
+    this.keepCnt = new Int32Array(capacity);
+    this.boundIp = new Int32Array(capacity);
+    this.boundPort = new Int32Array(capacity);
+    this.rcvbuf = new Int32Array(capacity);
+    this.sndbuf = new Int32Array(capacity);
+    this.shutRd = new Uint8Array(capacity);
   }
 
-  /** A free socket of `kind`, or null when all ids are taken. */
-  allocate(kind: SocketKind): Socket | null {
-    if (this.#freeCount === 0) return null;
-    const s = this.sockets[this.#free[--this.#freeCount]];
-    s.kind = kind;
+  /** A free id of `kind` (the lowest free ids first, as file descriptors, until ids are reused), or -1 when all are taken. */
+  allocate(kind: SocketKind): number {
+    const s = this.#ids.alloc();
+    if (s < 0) return -1;
+    this.kind[s] = kind;
+    this.conn[s] = -1;
+    this.epollId[s] = -1;
+    this.nonblock[s] = this.reuseAddr[s] = this.noDelay[s] = this.keepAlive[s] = this.shutRd[s] = 0;
+    this.keepIdleSec[s] = KEEPIDLE_SEC;
+    this.keepIntvlSec[s] = KEEPINTVL_SEC;
+    this.keepCnt[s] = KEEPCNT;
+    this.boundIp[s] = this.boundPort[s] = 0;
+    this.rcvbuf[s] = this.sndbuf[s] = 0;
     return s;
   }
 
-  release(s: Socket): void {
-    if (s.kind === SocketKind.Free) return;
-    s.reset();
-    this.#free[this.#freeCount++] = s.id;
+  release(s: number): void {
+    if (this.kind[s] === SocketKind.Free) return;
+    this.unbind(s);
+    this.listeners.delete(s);
+    this.epolls.delete(s);
+    this.kind[s] = SocketKind.Free;
+    this.#ids.free(s);
   }
 
-  /** The socket with this id if it is in use, else null. */
-  get(id: number): Socket | null {
-    if (!Number.isInteger(id) || id < 0 || id >= this.capacity) return null;
-    const s = this.sockets[id];
-    return s.kind === SocketKind.Free ? null : s;
+  /** Whether `s` is an id in use. */
+  valid(s: number): boolean {
+    return Number.isInteger(s) && s >= 0 && s < this.capacity && this.kind[s] !== SocketKind.Free;
   }
 
   get inUse(): number {
-    return this.capacity - this.#freeCount;
+    return this.#ids.inUse;
   }
+
+  /** Whether a socket without SO_REUSEADDR is bound to `port`. */
+  boundExclusively(port: number): boolean {
+    return this.#exclusivePorts.has(port);
+  }
+
+  /** Record that `s` is bound to ip:port. */
+  bind(s: number, ip: number, port: number): void {
+    this.unbind(s);
+    this.boundIp[s] = ip | 0;
+    this.boundPort[s] = port;
+    if (port !== 0 && this.reuseAddr[s] === 0) increment(this.#exclusivePorts, port);
+  }
+
+  /** Forget what `s` is bound to. */
+  unbind(s: number): void {
+    const port = this.boundPort[s];
+    if (port !== 0 && this.reuseAddr[s] === 0) decrement(this.#exclusivePorts, port);
+    this.boundIp[s] = 0;
+    this.boundPort[s] = 0;
+  }
+
+  /** SO_REUSEADDR on `s`, bound or not. */
+  setReuseAddr(s: number, on: boolean): void {
+    const port = this.boundPort[s];
+    const was = this.reuseAddr[s] !== 0;
+    this.reuseAddr[s] = on ? 1 : 0;
+    if (port === 0 || was === on) return;
+    if (on) decrement(this.#exclusivePorts, port);
+    else increment(this.#exclusivePorts, port);
+  }
+
+  /** The ids of every socket registered with epoll `ep` (a scan: for closing them all). */
+  registeredWith(ep: number): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < this.capacity; s++) if (this.kind[s] !== SocketKind.Free && this.epollId[s] === ep) out.push(s);
+    return out;
+  }
+}
+
+function increment(m: Map<number, number>, key: number): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+function decrement(m: Map<number, number>, key: number): void {
+  const n = (m.get(key) ?? 0) - 1;
+  if (n > 0) m.set(key, n);
+  else m.delete(key);
 }

@@ -27,7 +27,7 @@ export class NetLoop {
   #running = false;
 
   private constructor(readonly mctx: MtcpContext) {
-    this.#epid = mtcp_epoll_create(mctx, mctx.sockets.sockets.length);
+    this.#epid = mtcp_epoll_create(mctx, mctx.sockets.capacity);
     if (this.#epid < 0) throw new Error(`mtcp-ts/net: mtcp_epoll_create failed: ${errnoName(mtcp_errno())}`);
   }
 

@@ -8,7 +8,8 @@ import { ARP_REQUEST_INTERVAL_MS, ARP_RETRY_MS, ARP_UNICAST_PROBE_MS, ArpCache, 
 import { copyBytes } from './copy.ts';
 import { DropReason } from './drop-reason.ts';
 import { Stats } from './stats.ts';
-import { TcpEngine, type SocketEvents, type TcpConfig, type TcpTransmitter } from './tcp/engine.ts';
+import type { SocketEvents, TcpTransmitter } from './tcp/contracts.ts';
+import { TcpEngine, type TcpConfig } from './tcp/engine.ts';
 import { ArpFields, ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from './wire/arp.ts';
 import {
   ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, MAC_BROADCAST, emitEthernet, emitEthernetBytes, ethType, isBroadcast,
@@ -97,9 +98,11 @@ export class StackContext implements TcpTransmitter {
   }
 
   /**
-   * One turn of the loop: send what the application queued (and the ACKs that
-   * may ride on it), receive and process a burst, run timers, transmit.
-   * Returns the number of frames received plus sent.
+   * One turn of the loop: the output pass (what the previous turn's input and
+   * timers decided is owed, the ACKs riding on what the application queued
+   * since), then receive and process a burst and run the timers, which decide
+   * what is owed but send nothing; transmit. Returns the number of frames
+   * received plus sent.
    */
   poll(time: number): number {
     // The stack keeps whole milliseconds: integers stay unboxed on the packet path.

@@ -46,6 +46,8 @@ export const enum DropReason {
   TcpSynInWindow,
   TcpAfterClose,
   TcpOooFull,
+  /** A stateless reply (RST, SYN cookie) found its queue full: more than a burst's worth waited. */
+  TcpReplyQueueFull,
   // Transmit
   TxNoSlot,
   Count,
@@ -61,6 +63,6 @@ export const DROP_REASON_NAMES: readonly string[] = [
   'icmp_too_short', 'icmp_bad_checksum', 'icmp_unsupported',
   'tcp_too_short', 'tcp_bad_data_offset', 'tcp_bad_checksum', 'tcp_bad_option', 'tcp_bad_flags',
   'tcp_no_socket', 'tcp_listen_not_syn', 'tcp_backlog_full', 'tcp_no_memory', 'tcp_out_of_window',
-  'tcp_bad_ack', 'tcp_bad_rst', 'tcp_paws_reject', 'tcp_syn_in_window', 'tcp_after_close', 'tcp_ooo_full',
+  'tcp_bad_ack', 'tcp_bad_rst', 'tcp_paws_reject', 'tcp_syn_in_window', 'tcp_after_close', 'tcp_ooo_full', 'tcp_reply_queue_full',
   'tx_no_slot',
 ];

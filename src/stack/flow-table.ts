@@ -69,7 +69,8 @@ export class FlowTable {
     return true;
   }
 
-  remove(localIp: number, localPort: number, remoteIp: number, remotePort: number): boolean {
+  /** Remove the entry of this 4-tuple; with `value`, only if it holds that value. Returns whether one was removed. */
+  remove(localIp: number, localPort: number, remoteIp: number, remotePort: number, value = -1): boolean {
     const lip = localIp | 0;
     const rip = remoteIp | 0;
     const ports = (localPort << 16) | remotePort;
@@ -80,6 +81,7 @@ export class FlowTable {
       if (this.#ports[i] === ports && this.#remoteIp[i] === rip && this.#localIp[i] === lip) break;
       i = (i + 1) & mask;
     }
+    if (value >= 0 && this.#value[i] !== value) return false;
     // Backward-shift deletion: pull later entries of the probe run into the hole.
     let hole = i;
     let j = i;

@@ -7,11 +7,13 @@ import { SimWire, type SimDriver } from '../../src/io/sim.ts';
 import { FrameBatch, type PacketDriver } from '../../src/io/driver.ts';
 import { DriverWrapper } from '../../src/io/wrapper.ts';
 import { StackContext } from '../../src/stack/context.ts';
-import type { SocketEvents, TcpConfig } from '../../src/stack/tcp/engine.ts';
+import type { TcpConfig } from '../../src/stack/tcp/engine.ts';
+import type { SocketEvents } from '../../src/stack/tcp/contracts.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
 import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../src/stack/wire/tcp.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
+import { asSeq, asTsVal } from '../../src/stack/wire/seqnum.ts';
+import { ConnView } from './conn-view.ts';
 
 export const STACK_IP = 0xc6120001; // 198.18.0.1
 export const PEER_IP = 0xc6120002; // 198.18.0.2
@@ -92,6 +94,12 @@ export class Harness {
     return this.ctx.tcp;
   }
 
+  /** Connection `id` of the stack, as an object. */
+  view(id: number): ConnView {
+    if (id < 0) throw new Error(`no connection (${id})`);
+    return new ConnView(this.ctx.tcp, id);
+  }
+
   /** Run the stack at time `now` (advancing the clock). */
   poll(advanceMs = 0): void {
     this.now += advanceMs;
@@ -108,8 +116,8 @@ export class Harness {
     const payload = s.payload ?? new Uint8Array(0);
     f.srcPort = s.srcPort ?? 40000;
     f.dstPort = s.dstPort ?? 80;
-    f.seq = (s.seq ?? 0) >>> 0;
-    f.ack = (s.ack ?? 0) >>> 0;
+    f.seq = asSeq(s.seq ?? 0);
+    f.ack = asSeq(s.ack ?? 0);
     f.flags = s.flags ?? 0;
     f.window = s.win ?? 65535;
     f.urgent = 0;
@@ -117,13 +125,13 @@ export class Harness {
     f.wscale = s.wscale ?? -1;
     f.sackPermitted = s.sackPermitted ?? false;
     f.hasTimestamp = s.ts != null;
-    f.tsVal = s.ts ? s.ts[0] : 0;
-    f.tsEcr = s.ts ? s.ts[1] : 0;
+    f.tsVal = asTsVal(s.ts ? s.ts[0] : 0);
+    f.tsEcr = asTsVal(s.ts ? s.ts[1] : 0);
     const sack = s.sack ?? [];
     f.sackCount = sack.length;
     sack.forEach(([l, r], k) => {
-      f.sackLeft[k] = l;
-      f.sackRight[k] = r;
+      f.sackLeft[k] = asSeq(l);
+      f.sackRight[k] = asSeq(r);
     });
     const tcpOff = off + ETH_HLEN + IPV4_HLEN;
     const hlen = tcpHeaderLen(f);
@@ -190,11 +198,11 @@ export const LISTEN_SOCK = 100;
  * otherwise; its ACK repeats the SYN's window and echoes the timestamp),
  * accepted as socket 1. `iss` is the stack's initial sequence number.
  */
-export function established(tcp: Partial<TcpConfig> = {}, syn: Partial<Seg> = {}): { h: Harness; tcb: Tcb; iss: number } {
+export function established(tcp: Partial<TcpConfig> = {}, syn: Partial<Seg> = {}): { h: Harness; tcb: ConnView; iss: number } {
   const h = new Harness(tcp);
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ts: null, ...syn });
   const synAck = h.recvOne();
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1, win: syn.win, ts: syn.ts ? [syn.ts[0] + 1, synAck.ts![0]] : null });
-  return { h, tcb: h.tcp.accept(h.tcp.listeners.get(80)!, 1)!, iss: synAck.seq };
+  return { h, tcb: h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1)), iss: synAck.seq };
 }

@@ -8,7 +8,7 @@ import t from 'tap';
 import { FrameBatch } from '../../src/io/driver.ts';
 import { Prng } from '../../src/io/sim.ts';
 import { State } from '../../src/stack/tcp/state.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
+import type { ConnView } from '../helpers/conn-view.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';
 import { emitTcp, TcpFields, TCP_SYN } from '../../src/stack/wire/tcp.ts';
@@ -22,25 +22,25 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
   const [server, client, bulkPeer] = w.hosts;
   const attacker = w.wire.attach(0x02000000ee01);
   const prng = new Prng(99);
-  server.ctx.tcp.listen(1, 0, PORT, BACKLOG);
-  const listener = server.ctx.tcp.listeners.get(PORT)!;
+  server.ctx.tcp.sockets.listen(1, 0, PORT, BACKLOG);
+  const listener = server.ctx.tcp.sockets.listener(PORT)!;
 
   // The server's application: accept everything, echo what it reads.
-  const accepted: Tcb[] = [];
+  const accepted: ConnView[] = [];
   const buf = new Uint8Array(65536);
   let sockids = 10;
   const serve = (): void => {
     for (let c = server.ctx.tcp.accept(listener, sockids++); c; c = server.ctx.tcp.accept(listener, sockids++)) accepted.push(c);
     for (const c of accepted) {
       if (!c.inUse || c.sockid < 0 || c.remoteIp === bulkPeer.ip) continue;
-      const n = server.ctx.tcp.receive(c, buf, 0, buf.length, false);
-      if (n > 0) server.ctx.tcp.send(c, buf, 0, n);
-      else if (n === 0) server.ctx.tcp.close(c);
+      const n = server.ctx.tcp.sockets.receive(c.id, buf, 0, buf.length, false);
+      if (n > 0) server.ctx.tcp.sockets.send(c.id, buf, 0, n);
+      else if (n === 0) server.ctx.tcp.sockets.close(c.id);
     }
   };
 
   // A bulk transfer from a third host, established before the flood.
-  const bulk = bulkPeer.ctx.tcp.connect(1, bulkPeer.ip, 0, server.ip, PORT) as Tcb;
+  const bulk = bulkPeer.ctx.tcp.connect(1, bulkPeer.ip, 0, server.ip, PORT) as ConnView;
   const pattern = new Uint8Array(65536 + 251);
   for (let i = 0; i < pattern.length; i++) pattern[i] = i % 251;
   let bulkSent = 0;
@@ -49,7 +49,7 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
   const pumpBulk = (): void => {
     if (bulk.state !== State.Established) return;
     for (;;) {
-      const n = bulkPeer.ctx.tcp.send(bulk, pattern, bulkSent % 251, 65536);
+      const n = bulkPeer.ctx.tcp.sockets.send(bulk.id, pattern, bulkSent % 251, 65536);
       if (n <= 0) break;
       bulkSent += n;
     }
@@ -58,7 +58,7 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
     const c = accepted.find((x) => x.remoteIp === bulkPeer.ip && x.inUse);
     if (!c) return;
     for (;;) {
-      const n = server.ctx.tcp.receive(c, buf, 0, buf.length, false);
+      const n = server.ctx.tcp.sockets.receive(c.id, buf, 0, buf.length, false);
       if (n <= 0) break;
       for (let i = 0; i < n; i++) if (buf[i] !== (bulkReceived + i) % 251) bulkCorrupt++;
       bulkReceived += n;
@@ -67,12 +67,12 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
 
   // Real clients: 200 connections, each a 1 KiB request and its echo.
   const request = new Uint8Array(1024).fill(7);
-  const conns: { tcb: Tcb; got: number; done: boolean }[] = [];
+  const conns: { tcb: ConnView; got: number; done: boolean }[] = [];
   let completed = 0;
   let failed = 0;
   const runClients = (): void => {
     if (conns.length < 200 && conns.filter((c) => !c.done).length < 20) {
-      const tcb = client.ctx.tcp.connect(conns.length + 1, client.ip, 0, server.ip, PORT) as Tcb;
+      const tcb = client.ctx.tcp.connect(conns.length + 1, client.ip, 0, server.ip, PORT) as ConnView;
       conns.push({ tcb, got: 0, done: false });
     }
     for (const c of conns) {
@@ -83,14 +83,14 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
         continue;
       }
       if (c.tcb.state === State.Established && c.tcb.sndBuf.length === 0 && c.got === 0 && c.tcb.sndUna === c.tcb.iss + 1) {
-        client.ctx.tcp.send(c.tcb, request, 0, request.length);
+        client.ctx.tcp.sockets.send(c.tcb.id, request, 0, request.length);
       }
-      const n = client.ctx.tcp.receive(c.tcb, buf, 0, buf.length, false);
+      const n = client.ctx.tcp.sockets.receive(c.tcb.id, buf, 0, buf.length, false);
       if (n > 0) c.got += n;
       if (c.got === request.length) {
         c.done = true;
         completed++;
-        client.ctx.tcp.close(c.tcb);
+        client.ctx.tcp.sockets.close(c.tcb.id);
       }
     }
   };

@@ -15,7 +15,7 @@ const SYN = { flags: TCP_SYN, seq: 1000, mss: 1460 };
 
 t.test('without offload a SYN with a wrong TCP checksum is dropped and counted', async (t) => {
   const h = new Harness();
-  h.tcp.listen(100, 0, 80, 16);
+  h.tcp.sockets.listen(100, 0, 80, 16);
   h.send({ ...SYN, badChecksum: true });
   t.same(h.recv(), [], 'no SYN|ACK');
   t.equal(h.ctx.stats.drops[DropReason.TcpBadChecksum], 1);
@@ -23,7 +23,7 @@ t.test('without offload a SYN with a wrong TCP checksum is dropped and counted',
 
 t.test('a frame the port verified is not checked again', async (t) => {
   const h = new Harness({}, { rxChecksumVerified: true });
-  h.tcp.listen(100, 0, 80, 16);
+  h.tcp.sockets.listen(100, 0, 80, 16);
   // The port vouched for it: the stack takes its word (a real port would have dropped or flagged a bad one).
   h.send({ ...SYN, badChecksum: true });
   const out = h.recv();
@@ -34,7 +34,7 @@ t.test('a frame the port verified is not checked again', async (t) => {
 t.test('with TX offload the stack leaves the TCP checksum to the port', async (t) => {
   for (const offload of [false, true]) {
     const h = new Harness({}, { txChecksumOffload: offload });
-    h.tcp.listen(100, 0, 80, 16);
+    h.tcp.sockets.listen(100, 0, 80, 16);
     h.send(SYN);
     h.ctx.flushOutput(h.now);
     const rxBatch = new FrameBatch(64);

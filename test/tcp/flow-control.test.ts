@@ -10,10 +10,10 @@ import { State } from '../../src/stack/tcp/state.ts';
 
 t.test('zero window: the persist timer probes with backoff until the window opens (RFC 9293 §3.8.6.1)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(2920), 0, 2920);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(2920), 0, 2920);
   t.equal(h.recv().length, 2);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 2920, win: 0 });
-  h.tcp.send(tcb, new Uint8Array(1000), 0, 1000);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(1000), 0, 1000);
   t.same(h.recv(), [], 'nothing sent into a zero window');
   const rto = tcb.rtt.rtoMs;
   h.poll(rto);
@@ -33,7 +33,7 @@ t.test('zero window: the persist timer probes with backoff until the window open
 t.test('sender silly window avoidance: no small piece cut by the window, until the persist timer overrides (RFC 9293 §3.8.6.2.1)', async (t) => {
   const { h, tcb, iss } = established({}, { win: 2000 });
   t.equal(tcb.maxSndWnd, 2000);
-  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(5000), 0, 5000);
   t.same(h.recv().map((s) => s.payload.length), [1460], 'one full segment; the 540 bytes left in the window wait');
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 1460, win: 2000 });
   t.same(h.recv().map((s) => s.payload.length), [1460], 'again a full segment only');
@@ -64,12 +64,12 @@ t.test('receiver silly window avoidance and the window update when the applicati
   t.equal(last.ack, seq, 'everything acknowledged');
   t.equal(last.win, 0, 'the buffer is full: window 0');
   const into = new Uint8Array(8192);
-  h.tcp.receive(tcb, into, 0, 100, false);
+  h.tcp.sockets.receive(tcb.id, into, 0, 100, false);
   h.poll(40);
   t.same(h.recv(), [], 'reading 100 bytes announces nothing: a 100-byte window would be silly');
   h.send({ flags: TCP_ACK, seq: seq - 1, ack: tcb.iss + 1 }); // a zero-window probe
   t.equal(h.recvOne().win, 0, 'and a probe is still answered with window 0');
-  h.tcp.receive(tcb, into, 0, 1400, false);
+  h.tcp.sockets.receive(tcb.id, into, 0, 1400, false);
   const update = h.recvOne();
   t.equal(update.win, 1500, 'at least one MSS free: the window update goes at once');
   t.equal(update.ack, seq);
@@ -85,7 +85,7 @@ t.test('a peer that stops sending timestamps mid-connection is still served (RFC
   t.equal(tcb.rcvBuf.readable, 1500, 'segments without timestamps are accepted');
   h.poll(40);
   t.equal(h.recv().pop()?.ack, PEER_ISS + 1501, 'and acknowledged');
-  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(100), 0, 100);
   h.recv();
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1501, ack: iss + 101, ts: null });
   t.equal(tcb.flightSize, 0, 'their ACKs are taken');

@@ -5,20 +5,19 @@
  */
 import t from 'tap';
 import { Harness, PEER_IP, STACK_IP, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 
 const PEER_ISS = 5000;
 
 for (const cc of ['reno', 'cubic'] as const) {
   t.test(`cc = ${cc}: passive and active connections use ${cc}`, async (t) => {
     const h = new Harness({ cc });
-    h.tcp.listen(100, 0, 80, 16);
+    h.tcp.sockets.listen(100, 0, 80, 16);
     h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, ts: null });
     const synAck = h.recvOne();
     h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-    const passive = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+    const passive = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
     t.equal(passive.cc.name, cc, 'passive open');
-    const active = h.tcp.connect(2, STACK_IP, 5555, PEER_IP, 81) as Tcb;
+    const active = h.view(h.tcp.sockets.connect(2, STACK_IP, 5555, PEER_IP, 81));
     t.equal(active.cc.name, cc, 'active open');
     t.equal(passive.cc.cwnd, 10 * 1460, 'initial window of 10 segments (RFC 6928)');
   });
@@ -28,12 +27,12 @@ t.test('after a loss, cubic keeps 0.7 of the window where reno keeps half (RFC 9
   const ssthresh: Record<string, number> = {};
   for (const cc of ['reno', 'cubic'] as const) {
     const h = new Harness({ cc, sndbuf: 65536 });
-    h.tcp.listen(100, 0, 80, 16);
+    h.tcp.sockets.listen(100, 0, 80, 16);
     h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, ts: null });
     const synAck = h.recvOne();
     h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
-    const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
-    h.tcp.send(tcb, new Uint8Array(10 * 1460), 0, 10 * 1460);
+    const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
+    h.tcp.sockets.send(tcb.id, new Uint8Array(10 * 1460), 0, 10 * 1460);
     t.equal(h.recv().length, 10);
     for (let i = 0; i < 3; i++) h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: synAck.seq + 1 });
     t.ok(tcb.inRecovery, `${cc}: fast retransmit`);

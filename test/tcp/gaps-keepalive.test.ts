@@ -13,13 +13,13 @@ const PEER_ISS = 5000;
 
 t.test('keepalive: an answered probe or any segment restarts the idle time, not the interval', async (t) => {
   const h = new Harness({ idleTimeoutMs: -1 });
-  h.tcp.listen(100, 0, 80, 16);
+  h.tcp.sockets.listen(100, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, ts: null });
   const synAck = h.recvOne();
   const iss = synAck.seq;
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
-  h.tcp.setKeepAlive(tcb, true, 1000, 300, 2);
+  const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
+  h.tcp.sockets.setKeepAlive(tcb.id, true, 1000, 300, 2);
 
   h.poll(999);
   t.same(h.recv(), [], 'nothing before the idle time');
@@ -34,7 +34,7 @@ t.test('keepalive: an answered probe or any segment restarts the idle time, not 
   t.equal(h.recvOne().seq, iss, 'unanswered: the next after the interval');
   h.send({ flags: TCP_ACK | 0x08, seq: PEER_ISS + 1, ack: iss + 1, payload: new Uint8Array(5) });
   t.equal(tcb.keepProbes, 0, 'data from the peer counts as an answer');
-  h.tcp.receive(tcb, new Uint8Array(5), 0, 5, false);
+  h.tcp.sockets.receive(tcb.id, new Uint8Array(5), 0, 5, false);
   h.recv(); // the delayed ACK, if any
   h.poll(900);
   t.same(h.recv().filter((s) => s.payload.length === 0 && s.seq === iss), [], 'no probe before the idle time');

@@ -14,7 +14,7 @@ t.test('NewReno: a partial ACK retransmits the next hole at once, no timeout (RF
   t.notOk(tcb.sackOk);
   const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
 
-  h.tcp.send(tcb, new Uint8Array(10 * MSS), 0, 10 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10 * MSS), 0, 10 * MSS);
   t.equal(h.recv().length, 10, 'the initial window');
   // Segments 1 and 4 are lost: segment 0 advances the ACK, the rest give duplicates.
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(1) });

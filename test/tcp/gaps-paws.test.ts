@@ -11,12 +11,12 @@ const PEER_ISS = 5000;
 
 t.test('TS.Recent is updated by in-order segments: echoed in TSecr and used by PAWS (RFC 7323 §4.3, §5.3)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(100, 0, 80, 16);
+  h.tcp.sockets.listen(100, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, ts: [1000, 0] });
   const s = h.recvOne();
   t.equal(s.ts![1], 1000, 'the SYN|ACK echoes the SYN timestamp');
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [1001, s.ts![0]] });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
   t.equal(tcb.tsRecent, 1001);
   const d = new Uint8Array(100);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [2000, s.ts![0]], payload: d });

@@ -10,7 +10,7 @@ import { State } from '../../src/stack/tcp/state.ts';
 
 t.test('an ACK of data not yet sent (SEG.ACK > SND.MAX) drops the segment and is answered (RFC 5961 §5.2)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(100), 0, 100);
   t.equal(h.recv().length, 1);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 500, payload: new Uint8Array(10) });
   t.equal(tcb.sndUna, iss + 1, 'SND.UNA does not move');

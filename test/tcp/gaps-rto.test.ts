@@ -7,7 +7,7 @@ import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
 
 t.test('Karn: a segment sent again by fast retransmit gives no RTT sample (RFC 6298 §3)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(4 * 1460), 0, 4 * 1460);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(4 * 1460), 0, 4 * 1460);
   t.equal(h.recv().length, 4);
   t.ok(tcb.rttTiming, 'the first data segment is timed');
   const samples = tcb.rtt.samples;
@@ -22,7 +22,7 @@ t.test('Karn: a segment sent again by fast retransmit gives no RTT sample (RFC 6
 
 t.test('Karn: a segment sent again after a timeout gives no RTT sample (RFC 6298 §3, (5.5))', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(100), 0, 100);
   t.equal(h.recv().length, 1);
   const samples = tcb.rtt.samples;
   h.poll(tcb.rtt.rtoMs);

@@ -15,7 +15,7 @@ t.test('SACK recovery with more data queued: lost holes go before new data (RFC 
   const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
   const idx = (seq: number): number => ((seq - iss - 1) >>> 0) / MSS;
 
-  h.tcp.send(tcb, new Uint8Array(30 * MSS), 0, 30 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(30 * MSS), 0, 30 * MSS);
   t.equal(h.recv().length, 10, 'the initial window; 20 more segments queued');
   // Segments 1 and 3 are lost; the peer ACKs every segment it gets, with SACK blocks (newest first).
   const have = new Set<number>([0]);
@@ -48,7 +48,7 @@ t.test('SACK recovery with more data queued: lost holes go before new data (RFC 
 t.test('a SACK block reaching below SND.UNA counts only from SND.UNA: no spurious recovery', async (t) => {
   const { h, tcb, iss } = established({ sndbuf: 65536, rcvbuf: 65536 }, { mss: MSS, sackPermitted: true });
   const una = (iss + 1) >>> 0;
-  h.tcp.send(tcb, new Uint8Array(4 * MSS), 0, 4 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(4 * MSS), 0, 4 * MSS);
   t.equal(h.recv().length, 4);
   const cwnd = tcb.cc.cwnd;
   // One block from 3 MSS below SND.UNA to 2 MSS above it: only [SND.UNA, SND.UNA + 2 MSS) counts.

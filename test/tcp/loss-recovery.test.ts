@@ -55,7 +55,7 @@ function loseAndReport(h: Harness, iss: number, lost: number[]): number[] {
 t.test('SACK recovery: three losses in one window are all repaired at once, without a timeout (RFC 6675 §5)', async (t) => {
   const { h, tcb, iss } = established();
   t.ok(tcb.sackOk, 'SACK negotiated');
-  h.tcp.send(tcb, new Uint8Array(10 * MSS), 0, 10 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10 * MSS), 0, 10 * MSS);
   h.poll();
   const resent = loseAndReport(h, iss, [1, 4, 7]);
   t.same(resent, [1, 4, 7], 'each hole sent again once, nothing the peer SACKed');
@@ -70,7 +70,7 @@ t.test('SACK recovery: three losses in one window are all repaired at once, with
 t.test('without SACK (NewReno), the same losses are repaired one per round trip (RFC 6582)', async (t) => {
   const { h, tcb, iss } = established({ sack: false });
   t.notOk(tcb.sackOk, 'SACK refused by configuration');
-  h.tcp.send(tcb, new Uint8Array(10 * MSS), 0, 10 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10 * MSS), 0, 10 * MSS);
   h.poll();
   t.same(loseAndReport(h, iss, [1, 4, 7]), [1], 'only the first hole, until a partial ACK');
   t.equal(h.ctx.stats.tcpTimeouts, 0);
@@ -78,7 +78,7 @@ t.test('without SACK (NewReno), the same losses are repaired one per round trip 
 
 t.test('SACK blocks outside (SND.UNA, SND.MAX] are ignored (D-SACK, forged)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(4 * MSS), 0, 4 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(4 * MSS), 0, 4 * MSS);
   h.poll();
   h.recv();
   const una = (iss + 1) >>> 0;
@@ -91,7 +91,7 @@ t.test('SACK blocks outside (SND.UNA, SND.MAX] are ignored (D-SACK, forged)', as
 
 t.test('after a timeout, what the peer SACKed is not sent again (RFC 6675 §5.1)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(10 * MSS), 0, 10 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10 * MSS), 0, 10 * MSS);
   h.poll();
   t.equal(h.recv().length, 10);
   const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
@@ -177,7 +177,7 @@ t.test('scoreboard against a byte-map model: add, advance, loss boundary, unSACK
 
 t.test('a lost retransmission is found by SACKs of later data and sent again, without a timeout', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(20 * MSS), 0, 20 * MSS);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(20 * MSS), 0, 20 * MSS);
   t.equal(h.recv().length, 10);
   const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
   const sends: number[] = [];

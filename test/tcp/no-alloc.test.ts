@@ -119,7 +119,7 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
     d.rxLen = tcpOff + hlen + len;
   };
 
-  ctx.tcp.listen(1, 0, 80, 8);
+  ctx.tcp.sockets.listen(1, 0, 80, 8);
   peerSends(TCP_SYN, 100, 0, 0);
   ctx.poll(clock.now);
   ctx.flushOutput(clock.now);
@@ -128,7 +128,7 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
   const iss = f.seq;
   peerSends(TCP_ACK, 101, iss + 1, 0);
   ctx.poll(clock.now);
-  const tcb = ctx.tcp.accept(ctx.tcp.listeners.get(80)!, 2)!;
+  const tcb = ctx.tcp.accept(ctx.tcp.sockets.listener(80)!, 2)!;
   t.equal(tcb.state, State.Established);
 
   let peerSeq = 101;
@@ -137,8 +137,8 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
     peerSeq += 64;
     clock.now += 1;
     ctx.poll(clock.now);
-    ctx.tcp.receive(tcb, readBuf, 0, 64, false);
-    ctx.tcp.send(tcb, reply, 0, 64);
+    ctx.tcp.sockets.receive(tcb.id, readBuf, 0, 64, false);
+    ctx.tcp.sockets.send(tcb.id, reply, 0, 64);
     ctx.flushOutput(clock.now);
   };
   for (let i = 0; i < 50_000; i++) exchange(); // warm up: let V8 optimize

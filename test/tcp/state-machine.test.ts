@@ -5,13 +5,13 @@
 import t from 'tap';
 import { Harness, LISTEN_SOCK, PEER_ISS, established, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, describe } from '../helpers/tcp-harness.ts';
 import { State } from '../../src/stack/tcp/state.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../src/stack/errno.ts';
-import { DATA_RETRIES, DELAYED_ACK_MS, FIN_WAIT2_TIMEOUT_MS, SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
+import { DATA_RETRIES, SYN_RETRIES } from '../../src/stack/tcp/sender.ts';
+import { DELAYED_ACK_MS, FIN_WAIT2_TIMEOUT_MS } from '../../src/stack/tcp/timers.ts';
 
 t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3.10.7.2)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1400, wscale: 7, sackPermitted: true, ts: [100, 0] });
   const s = h.recvOne();
   t.equal(s.flags, TCP_SYN | TCP_ACK, describe(s));
@@ -20,12 +20,12 @@ t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3
   t.ok(s.wscale >= 0, 'echoes window scaling since the peer offered it');
   t.ok(s.sackPermitted);
   t.same(s.ts?.[1], 100, 'echoes TSval');
-  const l = h.tcp.listeners.get(80)!;
+  const l = h.tcp.sockets.listener(80)!;
   t.equal(l.halfOpen, 1);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [101, s.ts![0]] });
   t.equal(l.queueCount, 1, 'queued for accept');
   t.same(h.woken.at(-1), [LISTEN_SOCK, 1], 'listener woken with EPOLLIN');
-  const tcb = h.tcp.accept(l, 1)!;
+  const tcb = h.view(h.tcp.sockets.accept(l, 1));
   t.equal(tcb.state, State.Established);
   t.equal(tcb.sndMss, 1400, 'MSS is the smaller of the two');
   t.equal(tcb.sndWscale, 7);
@@ -34,14 +34,14 @@ t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3
 
 t.test('SYN without options: defaults MSS 536, no scaling, no timestamps (RFC 9293 §3.7.1, RFC 7323 §2.2)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS });
   const s = h.recvOne();
   t.equal(s.wscale, -1, 'no WS option in SYN|ACK when the SYN had none');
   t.equal(s.ts, null);
   t.notOk(s.sackPermitted);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1 });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
   t.equal(tcb.sndMss, 536);
   t.equal(tcb.sndWscale, 0);
   t.notOk(tcb.tsOk);
@@ -49,7 +49,7 @@ t.test('SYN without options: defaults MSS 536, no scaling, no timestamps (RFC 92
 
 t.test('active open: SYN, SYN|ACK, ACK (RFC 9293 §3.10.7.3)', async (t) => {
   const h = new Harness();
-  const tcb = h.tcp.connect(1, STACK_IP, 0, PEER_IP, 80) as Tcb;
+  const tcb = h.view(h.tcp.sockets.connect(1, STACK_IP, 0, PEER_IP, 80));
   h.poll();
   const syn = h.recvOne();
   t.equal(syn.flags, TCP_SYN);
@@ -68,7 +68,7 @@ t.test('active open: SYN, SYN|ACK, ACK (RFC 9293 §3.10.7.3)', async (t) => {
 
 t.test('simultaneous open: SYN crosses SYN (RFC 9293 §3.5 figure 8)', async (t) => {
   const h = new Harness();
-  const tcb = h.tcp.connect(1, STACK_IP, 5555, PEER_IP, 80) as Tcb;
+  const tcb = h.view(h.tcp.sockets.connect(1, STACK_IP, 5555, PEER_IP, 80));
   h.poll();
   const syn = h.recvOne();
   h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 80, dstPort: 5555, mss: 1460 });
@@ -90,9 +90,9 @@ t.test('data both ways, then the peer closes first (CLOSE_WAIT, LAST_ACK)', asyn
   t.equal(tcb.rcvBuf.readable, 5);
   t.same(h.woken.at(-1), [1, 1], 'EPOLLIN');
   const got = new Uint8Array(16);
-  t.equal(h.tcp.receive(tcb, got, 0, 16, false), 5);
+  t.equal(h.tcp.sockets.receive(tcb.id, got, 0, 16, false), 5);
   t.equal(new TextDecoder().decode(got.subarray(0, 5)), 'hello');
-  t.equal(h.tcp.send(tcb, data, 0, 5), 5);
+  t.equal(h.tcp.sockets.send(tcb.id, data, 0, 5), 5);
   h.poll();
   const out = h.recvOne();
   t.equal(out.flags, TCP_ACK | TCP_PSH, 'the ACK of the request rides on the reply');
@@ -100,8 +100,8 @@ t.test('data both ways, then the peer closes first (CLOSE_WAIT, LAST_ACK)', asyn
   t.equal(out.seq, iss + 1);
   h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 6, ack: iss + 6 });
   t.equal(tcb.state, State.CloseWait);
-  t.equal(h.tcp.receive(tcb, got, 0, 16, false), 0, 'end of stream');
-  h.tcp.close(tcb);
+  t.equal(h.tcp.sockets.receive(tcb.id, got, 0, 16, false), 0, 'end of stream');
+  h.tcp.sockets.close(tcb.id);
   t.equal(tcb.state, State.LastAck);
   h.poll();
   const fin = h.recvOne();
@@ -114,7 +114,7 @@ t.test('data both ways, then the peer closes first (CLOSE_WAIT, LAST_ACK)', asyn
 
 t.test('we close first: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT (RFC 9293 §3.6 case 1)', async (t) => {
   const { h, tcb, iss } = established({ timeWaitMs: 2000 });
-  h.tcp.shutdownWrite(tcb);
+  h.tcp.sockets.shutdownWrite(tcb.id);
   t.equal(tcb.state, State.FinWait1);
   h.poll();
   const fin = h.recvOne();
@@ -138,7 +138,7 @@ t.test('we close first: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT (RFC 9293 §3.6 case 1
 
 t.test('an orphan in FIN_WAIT_2 whose peer never sends its FIN is freed after FIN_WAIT2_TIMEOUT_MS (Linux tcp_fin_timeout)', async (t) => {
   const { h, tcb, iss } = established({ idleTimeoutMs: -1 });
-  h.tcp.close(tcb);
+  h.tcp.sockets.close(tcb.id);
   t.equal(h.recvOne().flags, TCP_ACK | TCP_FIN);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
   t.equal(tcb.state, State.FinWait2);
@@ -150,11 +150,11 @@ t.test('an orphan in FIN_WAIT_2 whose peer never sends its FIN is freed after FI
 
 t.test('keepalive also watches FIN_WAIT_2 while the application holds the socket (as Linux)', async (t) => {
   const { h, tcb, iss } = established({ idleTimeoutMs: -1 });
-  h.tcp.shutdownWrite(tcb);
+  h.tcp.sockets.shutdownWrite(tcb.id);
   h.recv();
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
   t.equal(tcb.state, State.FinWait2);
-  h.tcp.setKeepAlive(tcb, true, 1000, 500, 2);
+  h.tcp.sockets.setKeepAlive(tcb.id, true, 1000, 500, 2);
   h.poll(1000);
   t.equal(h.recvOne().seq, iss + 1, 'a probe for SND.UNA - 1');
   h.poll(500);
@@ -165,17 +165,18 @@ t.test('keepalive also watches FIN_WAIT_2 while the application holds the socket
 
 t.test('tcp_timewait = 0 releases the block on entering TIME_WAIT (mTCP default)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.close(tcb);
+  h.tcp.sockets.close(tcb.id);
   h.poll();
   h.recvOne();
   h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
-  t.notOk(tcb.inUse);
+  // The block is given back by the output pass that sends its final ACK.
   t.equal(h.recvOne().flags, TCP_ACK, 'the final ACK still goes out');
+  t.notOk(tcb.inUse);
 });
 
 t.test('simultaneous close: CLOSING then TIME_WAIT (RFC 9293 §3.6 case 2)', async (t) => {
   const { h, tcb, iss } = established({ timeWaitMs: 1000 });
-  h.tcp.shutdownWrite(tcb);
+  h.tcp.sockets.shutdownWrite(tcb.id);
   h.poll();
   h.recvOne();
   h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 1 }); // FIN crosses ours
@@ -188,7 +189,7 @@ t.test('simultaneous close: CLOSING then TIME_WAIT (RFC 9293 §3.6 case 2)', asy
 t.test('RST in each state (RFC 9293 §3.10.7, RFC 5961 §3.2)', async (t) => {
   t.test('SYN_SENT: RST acknowledging our SYN refuses the connection', async (t) => {
     const h = new Harness();
-    const tcb = h.tcp.connect(1, STACK_IP, 5555, PEER_IP, 80) as Tcb;
+    const tcb = h.view(h.tcp.sockets.connect(1, STACK_IP, 5555, PEER_IP, 80));
     h.poll();
     const syn = h.recvOne();
     h.send({ flags: TCP_RST, seq: 0, srcPort: 80, dstPort: 5555 });
@@ -199,17 +200,17 @@ t.test('RST in each state (RFC 9293 §3.10.7, RFC 5961 §3.2)', async (t) => {
   });
   t.test('SYN_RECEIVED (passive): back to LISTEN silently', async (t) => {
     const h = new Harness();
-    h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+    h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
     h.send({ flags: TCP_SYN, seq: PEER_ISS });
     h.recvOne();
     t.equal(h.tcp.activeCount, 1);
     h.send({ flags: TCP_RST, seq: PEER_ISS + 1 });
     t.equal(h.tcp.activeCount, 0);
-    t.equal(h.tcp.listeners.get(80)!.halfOpen, 0);
+    t.equal(h.tcp.sockets.listener(80)!.halfOpen, 0);
   });
   for (const [name, setup] of [
     ['ESTABLISHED', () => established()],
-    ['FIN_WAIT_1', () => { const e = established(); e.h.tcp.shutdownWrite(e.tcb); e.h.poll(); e.h.recv(); return e; }],
+    ['FIN_WAIT_1', () => { const e = established(); e.h.tcp.sockets.shutdownWrite(e.tcb.id); e.h.poll(); e.h.recv(); return e; }],
     ['CLOSE_WAIT', () => { const e = established(); e.h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: e.iss + 1 }); e.h.poll(); e.h.recv(); return e; }],
   ] as const) {
     t.test(`${name}: exact RST resets with ECONNRESET, in-window RST gets a challenge ACK`, async (t) => {
@@ -228,7 +229,7 @@ t.test('RST in each state (RFC 9293 §3.10.7, RFC 5961 §3.2)', async (t) => {
   t.test('LAST_ACK: RST closes without error', async (t) => {
     const { h, tcb, iss } = established();
     h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 1 });
-    h.tcp.close(tcb);
+    h.tcp.sockets.close(tcb.id);
     h.poll();
     h.recv();
     t.equal(tcb.state, State.LastAck);
@@ -265,7 +266,7 @@ t.test('RSTs answering segments without a connection have a per-context budget p
 
 t.test('an ACK to a listener gets a RST (RFC 9293 §3.10.7.2)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_ACK, seq: 1, ack: 4242 });
   const r = h.recvOne();
   t.equal(r.flags, TCP_RST);
@@ -281,7 +282,7 @@ t.test('a SYN in ESTABLISHED gets a challenge ACK, not a reset (RFC 5961 §4.2)'
 
 t.test('retransmission timeout with exponential backoff (RFC 6298 (5.4)-(5.6))', async (t) => {
   const { h, tcb } = established();
-  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(100), 0, 100);
   h.poll();
   const first = h.recvOne();
   t.equal(first.payload.length, 100);
@@ -297,7 +298,7 @@ t.test('retransmission timeout with exponential backoff (RFC 6298 (5.4)-(5.6))',
 
 t.test('connect fails with ETIMEDOUT after bounded SYN retries', async (t) => {
   const h = new Harness({ idleTimeoutMs: -1 });
-  const tcb = h.tcp.connect(1, STACK_IP, 5555, PEER_IP, 80) as Tcb;
+  const tcb = h.view(h.tcp.sockets.connect(1, STACK_IP, 5555, PEER_IP, 80));
   let syns = 0;
   for (let i = 0; i < 400 && tcb.state === State.SynSent; i++) {
     h.poll(1000);
@@ -318,21 +319,21 @@ t.test('idle timeout: tcp_timeout without segments fails the connection with ETI
 
 t.test('window scaling applies to the peer window after the handshake (RFC 7323 §2.3)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, wscale: 3, win: 1000 });
   const s = h.recvOne();
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, win: 1000 });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
   t.equal(tcb.sndWnd, 8000);
 });
 
 t.test('PAWS drops a segment with an old timestamp (RFC 7323 §5.3)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, ts: [1000, 0] });
   const s = h.recvOne();
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [1001, s.ts![0]] });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [900, s.ts![0]], payload: new Uint8Array(10) });
   t.equal(tcb.rcvBuf.readable, 0, 'old duplicate dropped');
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [1002, s.ts![0]], payload: new Uint8Array(10) });
@@ -349,7 +350,7 @@ t.test('out-of-order data is held and delivered when the gap fills, with an imme
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1, payload: a });
   t.equal(tcb.rcvBuf.readable, 200);
   const got = new Uint8Array(200);
-  h.tcp.receive(tcb, got, 0, 200, false);
+  h.tcp.sockets.receive(tcb.id, got, 0, 200, false);
   t.same([got[0], got[99], got[100], got[199]], [1, 1, 2, 2]);
 });
 
@@ -366,8 +367,8 @@ t.test('delayed ACK: one segment waits up to DELAYED_ACK_MS, a second is acknowl
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1 + 2920, ack: iss + 1, payload: d });
   t.equal(h.recvOne().ack, PEER_ISS + 1 + 3 * 1460, 'every second segment is acknowledged at once');
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1 + 3 * 1460, ack: iss + 1, payload: d });
-  h.tcp.receive(tcb, new Uint8Array(8192), 0, 8192, false);
-  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  h.tcp.sockets.receive(tcb.id, new Uint8Array(8192), 0, 8192, false);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10), 0, 10);
   const reply = h.recvOne();
   t.equal(reply.payload.length, 10, 'the reply carries the ACK');
   t.equal(reply.ack, PEER_ISS + 1 + 4 * 1460);
@@ -377,7 +378,7 @@ t.test('delayed ACK: one segment waits up to DELAYED_ACK_MS, a second is acknowl
 
 t.test('a data connection whose peer never answers fails with ETIMEDOUT after DATA_RETRIES (RFC 6298, RFC 9293 §3.8.3)', async (t) => {
   const { h, tcb } = established({ idleTimeoutMs: -1 });
-  h.tcp.send(tcb, new Uint8Array(100), 0, 100);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(100), 0, 100);
   h.poll();
   let sent = h.recv().length;
   for (let i = 0; i < 200 && tcb.state !== State.Closed; i++) {
@@ -391,7 +392,7 @@ t.test('a data connection whose peer never answers fails with ETIMEDOUT after DA
 
 t.test('fast retransmit after three duplicate ACKs (RFC 5681 §3.2)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(4 * 1460), 0, 4 * 1460);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(4 * 1460), 0, 4 * 1460);
   h.poll();
   const segs = h.recv();
   t.equal(segs.length, 4, 'four full segments');
@@ -403,7 +404,7 @@ t.test('fast retransmit after three duplicate ACKs (RFC 5681 §3.2)', async (t) 
 
 t.test('a FIN acknowledged after its retransmission timeout still counts as acknowledged (regression)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.shutdownWrite(tcb);
+  h.tcp.sockets.shutdownWrite(tcb.id);
   h.poll();
   t.equal(h.recvOne().flags, TCP_ACK | TCP_FIN);
   h.poll(tcb.rtt.rtoMs); // the timer fires; the FIN goes out again
@@ -417,7 +418,7 @@ t.test('a FIN acknowledged after its retransmission timeout still counts as ackn
 t.test('RST in FIN_WAIT_2, CLOSING and TIME_WAIT (RFC 9293 §3.10.7.4 second)', async (t) => {
   t.test('FIN_WAIT_2: reset', async (t) => {
     const { h, tcb, iss } = established();
-    h.tcp.shutdownWrite(tcb);
+    h.tcp.sockets.shutdownWrite(tcb.id);
     h.poll();
     h.recv();
     h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 2 });
@@ -428,7 +429,7 @@ t.test('RST in FIN_WAIT_2, CLOSING and TIME_WAIT (RFC 9293 §3.10.7.4 second)', 
   });
   t.test('CLOSING: closes without error', async (t) => {
     const { h, tcb, iss } = established();
-    h.tcp.shutdownWrite(tcb);
+    h.tcp.sockets.shutdownWrite(tcb.id);
     h.poll();
     h.recv();
     h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 1 });
@@ -439,7 +440,7 @@ t.test('RST in FIN_WAIT_2, CLOSING and TIME_WAIT (RFC 9293 §3.10.7.4 second)', 
   });
   t.test('TIME_WAIT: closes', async (t) => {
     const { h, tcb, iss } = established({ timeWaitMs: 5000 });
-    h.tcp.shutdownWrite(tcb);
+    h.tcp.sockets.shutdownWrite(tcb.id);
     h.poll();
     h.recv();
     h.send({ flags: TCP_ACK | TCP_FIN, seq: PEER_ISS + 1, ack: iss + 2 });
@@ -451,12 +452,12 @@ t.test('RST in FIN_WAIT_2, CLOSING and TIME_WAIT (RFC 9293 §3.10.7.4 second)', 
 
 t.test('timestamps give RTT samples and the RTO follows them (RFC 7323 §4, RFC 6298 (2.3))', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, ts: [1, 0] });
   const s = h.recvOne();
   h.poll(40);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [2, s.ts![0]] });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
   t.equal(tcb.rtt.samples, 1);
   t.equal(tcb.rtt.srtt, 40, 'SRTT = R');
   t.equal(tcb.rtt.rttvar, 20, 'RTTVAR = R/2');
@@ -492,12 +493,12 @@ t.test('an ICMP echo request is answered (RFC 792)', async (t) => {
 
 t.test('SACK blocks report held out-of-order data, the newest block first (RFC 2018 §4)', async (t) => {
   const h = new Harness({ rcvbuf: 65536 });
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, sackPermitted: true, ts: [1, 0] });
   const s = h.recvOne();
   t.ok(s.sackPermitted);
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: s.seq + 1, ts: [2, s.ts![0]] });
-  const tcb = h.tcp.accept(h.tcp.listeners.get(80)!, 1)!;
+  const tcb = h.view(h.tcp.sockets.accept(h.tcp.sockets.listener(80)!, 1));
   const d = new Uint8Array(100);
   const base = PEER_ISS + 1;
   h.send({ flags: TCP_ACK, seq: base + 200, ack: s.seq + 1, payload: d, ts: [3, s.ts![0]] });
@@ -519,25 +520,25 @@ t.test('SACK blocks report held out-of-order data, the newest block first (RFC 2
 
 t.test('Nagle holds a small segment while data is unacknowledged, unless TCP_NODELAY (RFC 896, RFC 1122 §4.2.3.4)', async (t) => {
   const { h, tcb, iss } = established();
-  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10), 0, 10);
   h.poll();
   t.equal(h.recvOne().payload.length, 10, 'nothing in flight: sent at once');
-  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10), 0, 10);
   h.poll();
   t.same(h.recv(), [], 'the second small write waits for the ACK');
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 11 });
   const held = h.recvOne();
   t.equal(held.payload.length, 10, 'released by the ACK');
   t.equal(held.seq, iss + 11);
-  tcb.noDelay = true;
-  h.tcp.send(tcb, new Uint8Array(10), 0, 10);
+  h.tcp.sockets.setNoDelay(tcb.id, true);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(10), 0, 10);
   h.poll();
   t.equal(h.recvOne().payload.length, 10, 'TCP_NODELAY: sent although data is in flight');
 });
 
 t.test('limited transmit: each of the first two duplicate ACKs sends one new segment (RFC 3042)', async (t) => {
   const { h, tcb, iss } = established({ sndbuf: 65536 });
-  h.tcp.send(tcb, new Uint8Array(12 * 1460), 0, 12 * 1460);
+  h.tcp.sockets.send(tcb.id, new Uint8Array(12 * 1460), 0, 12 * 1460);
   h.poll();
   t.equal(h.recv().length, 10, 'the initial window of 10 segments');
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 });
@@ -551,7 +552,7 @@ t.test('limited transmit: each of the first two duplicate ACKs sends one new seg
 
 t.test('keepalive probes an idle peer and fails after the probe count (RFC 1122 §4.2.3.6)', async (t) => {
   const { h, tcb, iss } = established({ idleTimeoutMs: -1 });
-  h.tcp.setKeepAlive(tcb, true, 1000, 500, 3);
+  h.tcp.sockets.setKeepAlive(tcb.id, true, 1000, 500, 3);
   h.poll(999);
   t.same(h.recv(), [], 'nothing before the idle time');
   h.poll(1);
@@ -573,7 +574,7 @@ t.test('keepalive probes an idle peer and fails after the probe count (RFC 1122 
 
 t.test('SYN cookies when the half-open queue is full (RFC 4987 §3.6)', async (t) => {
   const h = new Harness();
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 1);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 1);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 40000, mss: 1460 });
   t.equal(h.recvOne().flags, TCP_SYN | TCP_ACK);
   t.equal(h.tcp.activeCount, 1, 'the first SYN takes the one half-open slot');
@@ -592,9 +593,9 @@ t.test('SYN cookies when the half-open queue is full (RFC 4987 §3.6)', async (t
 
   h.send({ flags: TCP_ACK | TCP_PSH, seq: 9001, ack: cookie.seq + 1, srcPort: 40001, payload: new Uint8Array([1, 2, 3]) });
   t.equal(h.ctx.stats.tcpSynCookiesAccepted, 1);
-  const l = h.tcp.listeners.get(80)!;
+  const l = h.tcp.sockets.listener(80)!;
   t.equal(l.queueCount, 1, 'rebuilt and queued for accept');
-  const tcb = h.tcp.accept(l, 2)!;
+  const tcb = h.view(h.tcp.sockets.accept(l, 2));
   t.equal(tcb.state, State.Established);
   t.equal(tcb.remotePort, 40001);
   t.equal(tcb.sndMss, 1300, 'the MSS from the cookie table (the largest not above 1400)');
@@ -605,7 +606,7 @@ t.test('SYN cookies when the half-open queue is full (RFC 4987 §3.6)', async (t
 
 t.test('a SYN cookie expires after two periods of 65 s', async (t) => {
   const h = new Harness({ idleTimeoutMs: -1 });
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 1);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 1);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 40000 });
   h.recvOne();
   h.send({ flags: TCP_SYN, seq: 9000, srcPort: 40001 });
@@ -617,7 +618,7 @@ t.test('a SYN cookie expires after two periods of 65 s', async (t) => {
 
 t.test('challenge ACKs have a per-context budget per second (RFC 5961 §7)', async (t) => {
   const h = new Harness({ challengeAckLimit: 2 });
-  h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+  h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   const conns: number[] = [];
   for (let i = 0; i < 3; i++) {
     h.send({ flags: TCP_SYN, seq: PEER_ISS, srcPort: 41000 + i });

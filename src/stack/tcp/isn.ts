@@ -4,6 +4,8 @@
  * keyed hash. F here is HalfSipHash-2-4 (the 32-bit SipHash variant Linux also
  * uses for this) under a per-context random 64-bit key.
  */
+import { asSeq, type Seq } from '../wire/seqnum.ts';
+
 export class IsnGenerator {
   readonly #k0: number;
   readonly #k1: number;
@@ -15,10 +17,10 @@ export class IsnGenerator {
   }
 
   /** The ISN for a connection at time `nowMs`. */
-  next(localIp: number, localPort: number, remoteIp: number, remotePort: number, nowMs: number): number {
+  next(localIp: number, localPort: number, remoteIp: number, remotePort: number, nowMs: number): Seq {
     const m = Math.floor(nowMs * 250); // 4 µs ticks
     const f = halfSipHash24(this.#k0, this.#k1, localIp, remoteIp, ((localPort << 16) | remotePort) >>> 0);
-    return (m + f) | 0;
+    return asSeq(m + f);
   }
 }
 

@@ -1,163 +1,168 @@
 /**
- * Received bytes waiting for the application, and out-of-order bytes waiting
- * for a gap to fill: one ring over one pool slot. In-order data starts at the
- * head; out-of-order data sits at its place after it, and a small sorted table
- * of ranges (absolute stream offsets) says which bytes are held.
+ * Every connection's receive buffer: bytes received in order and waiting for
+ * the application, and bytes received out of order waiting for a gap to
+ * fill, in one ring per connection. In-order data starts at the ring's head;
+ * out-of-order data sits at its place after it, and a range list
+ * (seq-ranges.ts) says which sequence numbers are held.
+ *
+ * A connection takes a ring from the pool when its first byte arrives and
+ * gives it back once the application has read everything (mTCP's buffer
+ * managers do the same), so an idle connection holds no buffer.
  */
-import { PooledBuffer } from '../buffer-pool.ts';
+import type { BufferPool } from '../buffer-pool.ts';
 import { copyBytes } from '../copy.ts';
+import { seqAdd, seqDiff, seqGt, seqLt, type Seq } from '../wire/seqnum.ts';
+import { RangeAdd, RangeFull, type SeqRangeLists } from './seq-ranges.ts';
 
-/** Out-of-order ranges kept per connection; a segment that would need more is dropped. */
-export const RECV_MAX_OOO_RANGES = 32;
-
-export class RecvBuffer extends PooledBuffer {
+export class RecvBuffers {
+  /** Ring size of every connection, bytes (the pool's slot size). */
+  readonly capacity: number;
+  /** Pool slot of each connection's ring plus one, 0 while it holds none. */
+  readonly #slotOf: Int32Array;
   /** Ring position of the first in-order byte. */
-  #head = 0;
+  readonly #head: Int32Array;
   /** In-order bytes held. */
-  #readable = 0;
-  /** Stream offset of the byte at #head (counts every byte ever received in order). */
-  #headOffset = 0;
-  /** Out-of-order ranges as absolute stream offsets [start, end), sorted, disjoint, non-adjacent. */
-  readonly #oooStart = new Float64Array(RECV_MAX_OOO_RANGES);
-  /** Exclusive ends of the out-of-order ranges (absolute stream offsets). */
-  readonly #oooEnd = new Float64Array(RECV_MAX_OOO_RANGES);
+  readonly #readable: Int32Array;
+
+  constructor(
+    connections: number,
+    readonly pool: BufferPool,
+    /** Out-of-order ranges held, as sequence numbers. */
+    readonly ooo: SeqRangeLists,
+  ) {
+    this.capacity = pool.size;
+    this.#slotOf = new Int32Array(connections);
+    this.#head = new Int32Array(connections);
+    this.#readable = new Int32Array(connections);
+  }
+
+  readable(t: number): number {
+    return this.#readable[t];
+  }
+
+  /** Room for in-order data (out-of-order bytes occupy room beyond it, counted here as free). */
+  free(t: number): number {
+    return this.capacity - this.#readable[t];
+  }
+
   /** Out-of-order ranges held. */
-  #oooCount = 0;
-
-  protected clear(): void {
-    this.#head = 0;
-    this.#readable = 0;
-    this.#headOffset = 0;
-    this.#oooCount = 0;
+  oooCount(t: number): number {
+    return this.ooo.count(t);
   }
 
-  get readable(): number {
-    return this.#readable;
+  /** Whether t holds a ring (for the pool's accounting in tests). */
+  holdsRing(t: number): boolean {
+    return this.#slotOf[t] !== 0;
   }
 
-  get free(): number {
-    return this.cap - this.#readable;
+  /**
+   * Store `len` bytes of `src` that carry sequence numbers from `seq` on,
+   * where `next` (RCV.NXT) is the first one not yet received in order; the
+   * caller trimmed them to the window, so seq >= next. Returns how many bytes
+   * the in-order data grew by (out-of-order data the segment joined
+   * included), 0 for data stored out of order, -1 when it could not be kept
+   * (too many out-of-order ranges, or no ring left in the pool).
+   */
+  insert(t: number, next: Seq, seq: Seq, src: Uint8Array, srcOff: number, len: number): number {
+    const rel = seqDiff(seq, next);
+    const room = this.free(t) - rel;
+    if (len > room) len = room;
+    if (len <= 0 || rel < 0) return 0;
+    if (this.#slotOf[t] === 0) {
+      const slot = this.pool.alloc();
+      if (slot < 0) return -1;
+      this.#slotOf[t] = slot + 1;
+      this.#head[t] = 0;
+    }
+    if (rel > 0) {
+      if (this.ooo.add(t, seq, seqAdd(seq, len), RangeFull.Refuse) === RangeAdd.Refused) {
+        if (this.#readable[t] === 0 && this.ooo.count(t) === 0) this.release(t); // the ring was taken for nothing
+        return -1;
+      }
+      this.#store(t, rel, src, srcOff, len);
+      return 0;
+    }
+    this.#store(t, 0, src, srcOff, len);
+    const before = this.#readable[t];
+    this.#readable[t] = before + len;
+    // Out-of-order ranges the in-order data now reaches join it.
+    let end = seqAdd(next, len);
+    const n = this.ooo.count(t);
+    let joined = 0;
+    while (joined < n && !seqGt(this.ooo.start(t, joined), end)) {
+      const e = this.ooo.end(t, joined);
+      if (seqGt(e, end)) {
+        this.#readable[t] += seqDiff(e, end);
+        end = e;
+      }
+      joined++;
+    }
+    this.ooo.removeFirst(t, joined);
+    return this.#readable[t] - before;
   }
 
-  get oooCount(): number {
-    return this.#oooCount;
-  }
-
-  /** Start of out-of-order range i, relative to the end of the in-order data. */
-  oooStart(i: number): number {
-    return this.#oooStart[i] - this.#endOffset();
-  }
-
-  oooEnd(i: number): number {
-    return this.#oooEnd[i] - this.#endOffset();
-  }
-
-  get oooBytes(): number {
-    let n = 0;
-    for (let i = 0; i < this.#oooCount; i++) n += this.#oooEnd[i] - this.#oooStart[i];
+  /** Copy out up to `len` in-order bytes and consume them. */
+  read(t: number, dst: Uint8Array, dstOff: number, len: number): number {
+    const n = this.#copyOut(t, dst, dstOff, len);
+    if (n === 0) return 0;
+    const cap = this.capacity;
+    let head = this.#head[t] + n;
+    if (head >= cap) head -= cap;
+    this.#head[t] = head;
+    this.#readable[t] -= n;
+    if (this.#readable[t] === 0 && this.ooo.count(t) === 0) this.release(t);
     return n;
   }
 
-  dropOoo(): void {
-    this.#oooCount = 0;
+  /** Copy out up to `len` in-order bytes and leave them. */
+  peek(t: number, dst: Uint8Array, dstOff: number, len: number): number {
+    return this.#copyOut(t, dst, dstOff, len);
   }
 
-  #endOffset(): number {
-    return this.#headOffset + this.#readable;
+  /** Drop everything and give the ring back (the connection ended). */
+  release(t: number): void {
+    const s = this.#slotOf[t];
+    this.ooo.clear(t);
+    this.#readable[t] = 0;
+    this.#head[t] = 0;
+    if (s === 0) return;
+    this.pool.free(s - 1);
+    this.#slotOf[t] = 0;
+  }
+
+  /**
+   * Whether `seq` lies in out-of-order range i (i < oooCount(t)), for the
+   * receiver's choice of the SACK block to report first.
+   */
+  oooHolds(t: number, i: number, seq: Seq): boolean {
+    return !seqLt(seq, this.ooo.start(t, i)) && seqLt(seq, this.ooo.end(t, i));
+  }
+
+  #copyOut(t: number, dst: Uint8Array, dstOff: number, len: number): number {
+    const readable = this.#readable[t];
+    const n = len < readable ? len : readable;
+    if (n <= 0) return 0;
+    const slot = this.#slotOf[t] - 1;
+    const bytes = this.pool.arenaOf(slot);
+    const base = this.pool.baseOf(slot);
+    const cap = this.capacity;
+    const pos = this.#head[t];
+    const first = n < cap - pos ? n : cap - pos;
+    copyBytes(bytes, base + pos, dst, dstOff, first);
+    if (first < n) copyBytes(bytes, base, dst, dstOff + first, n - first);
+    return n;
   }
 
   /** Copy len bytes to ring position `rel` bytes past the end of the in-order data. */
-  #store(rel: number, src: Uint8Array, srcOff: number, len: number): void {
-    const cap = this.cap;
-    let pos = this.#head + this.#readable + rel;
+  #store(t: number, rel: number, src: Uint8Array, srcOff: number, len: number): void {
+    const slot = this.#slotOf[t] - 1;
+    const bytes = this.pool.arenaOf(slot);
+    const base = this.pool.baseOf(slot);
+    const cap = this.capacity;
+    let pos = this.#head[t] + this.#readable[t] + rel;
     while (pos >= cap) pos -= cap;
     const first = len < cap - pos ? len : cap - pos;
-    copyBytes(src, srcOff, this.bytes, this.base + pos, first);
-    if (first < len) copyBytes(src, srcOff + first, this.bytes, this.base, len - first);
-  }
-
-  insert(rel: number, src: Uint8Array, srcOff: number, len: number): number {
-    const room = this.free - rel;
-    if (len > room) len = room;
-    if (len <= 0 || rel < 0) return 0;
-    if (rel > 0) return this.#insertOoo(rel, src, srcOff, len);
-    this.#store(0, src, srcOff, len);
-    const before = this.#readable;
-    this.#readable += len;
-    // Merge out-of-order ranges the in-order data now reaches.
-    let end = this.#endOffset();
-    let drop = 0;
-    while (drop < this.#oooCount && this.#oooStart[drop] <= end) {
-      if (this.#oooEnd[drop] > end) {
-        this.#readable += this.#oooEnd[drop] - end;
-        end = this.#oooEnd[drop];
-      }
-      drop++;
-    }
-    if (drop > 0) this.#removeRanges(0, drop);
-    return this.#readable - before;
-  }
-
-  #insertOoo(rel: number, src: Uint8Array, srcOff: number, len: number): number {
-    const start = this.#endOffset() + rel;
-    const end = start + len;
-    const n = this.#oooCount;
-    // First range that ends at or after start (it may touch or overlap).
-    let i = 0;
-    while (i < n && this.#oooEnd[i] < start) i++;
-    // Ranges i..j-1 touch or overlap [start, end).
-    let j = i;
-    while (j < n && this.#oooStart[j] <= end) j++;
-    if (i === j && n === RECV_MAX_OOO_RANGES) return -1;
-    this.#store(rel, src, srcOff, len);
-    const newStart = i < j && this.#oooStart[i] < start ? this.#oooStart[i] : start;
-    const newEnd = i < j && this.#oooEnd[j - 1] > end ? this.#oooEnd[j - 1] : end;
-    if (i === j) {
-      for (let k = n; k > i; k--) {
-        this.#oooStart[k] = this.#oooStart[k - 1];
-        this.#oooEnd[k] = this.#oooEnd[k - 1];
-      }
-      this.#oooCount++;
-    } else if (j - i > 1) {
-      this.#removeRanges(i + 1, j - i - 1);
-    }
-    this.#oooStart[i] = newStart;
-    this.#oooEnd[i] = newEnd;
-    return 0;
-  }
-
-  #removeRanges(from: number, count: number): void {
-    const n = this.#oooCount;
-    for (let k = from; k + count < n; k++) {
-      this.#oooStart[k] = this.#oooStart[k + count];
-      this.#oooEnd[k] = this.#oooEnd[k + count];
-    }
-    this.#oooCount = n - count;
-  }
-
-  #copyOut(dst: Uint8Array, dstOff: number, n: number): void {
-    const cap = this.cap;
-    const pos = this.#head;
-    const first = n < cap - pos ? n : cap - pos;
-    copyBytes(this.bytes, this.base + pos, dst, dstOff, first);
-    if (first < n) copyBytes(this.bytes, this.base, dst, dstOff + first, n - first);
-  }
-
-  read(dst: Uint8Array, dstOff: number, len: number): number {
-    const n = len < this.#readable ? len : this.#readable;
-    if (n <= 0) return 0;
-    this.#copyOut(dst, dstOff, n);
-    this.#head += n;
-    if (this.#head >= this.cap) this.#head -= this.cap;
-    this.#readable -= n;
-    this.#headOffset += n;
-    return n;
-  }
-
-  peek(dst: Uint8Array, dstOff: number, len: number): number {
-    const n = len < this.#readable ? len : this.#readable;
-    if (n <= 0) return 0;
-    this.#copyOut(dst, dstOff, n);
-    return n;
+    copyBytes(src, srcOff, bytes, base + pos, first);
+    if (first < len) copyBytes(src, srcOff + first, bytes, base, len - first);
   }
 }

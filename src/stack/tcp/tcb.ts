@@ -1,223 +1,247 @@
-import { State } from './state.ts';
-import { RttEstimator } from './rtt.ts';
-import { SendBuffer } from './send-buffer.ts';
-import { RecvBuffer } from './recv-buffer.ts';
-import type { CongestionController } from './congestion/controller.ts';
-import { SackScoreboard } from './sack-scoreboard.ts';
-
 /**
- * Transmission control block: everything about one connection (RFC 9293
- * §3.3.1). Preallocated in a pool and reused; `reset()` returns it to a clean
- * CLOSED block. Variable names follow the RFC.
+ * The transmission control blocks of one context (RFC 9293 §3.3.1), as
+ * columns: field f of connection t is `tcb.f[t]`, a typed array indexed by
+ * the connection's id. A million connections are a few hundred typed
+ * arrays' worth of memory that the garbage collector never walks, the pages
+ * of ids never used are never touched, and a segment's processing reads and
+ * writes numbers, not objects.
+ *
+ * The fields are grouped by the role that owns them (writes them); the other
+ * roles read them. State that belongs to one role alone lives with it: the
+ * buffers (send-buffer.ts, recv-buffer.ts), the RTT estimator (rtt.ts), the
+ * congestion window (congestion/), the SACK scoreboard (recovery.ts) and the
+ * timers (timers.ts). Booleans are Uint8Array 0/1.
  */
-export class Tcb {
-  /** Index in the context's TCB pool (also its timer-wheel id). */
-  readonly id: number;
-  /** Current state; change only through TcpEngine.setState(). */
-  state = State.Closed;
-  /** Whether the block is allocated. */
-  inUse = false;
+import { SlotAllocator } from '../slot-allocator.ts';
+import { asSeq, asTsVal, seqArray, tsValArray, type SeqArray, type TsValArray } from '../wire/seqnum.ts';
+import { State } from './state.ts';
 
-  // Connection identity
-  localIp = 0;
-  localPort = 0;
-  remoteIp = 0;
-  remotePort = 0;
-  /** Socket id the application holds, -1 once closed by the application (an orphan). */
-  sockid = -1;
+/** Default MSS until the peer's MSS option says more. RFC 9293 §3.7.1 */
+export const DEFAULT_MSS = 536;
+
+const SEQ_ZERO = asSeq(0);
+const TS_ZERO = asTsVal(0);
+
+export class TcbTable {
+  /** Ids are 0..capacity-1. */
+  readonly capacity: number;
+  readonly #ids: SlotAllocator;
+
+  // ---- identity and life (lifecycle.ts, listener.ts, socket-ops.ts) ----
+  /** RFC 9293 §3.3.2 state; changed only through Lifecycle.setState. */
+  readonly state: Uint8Array;
+  /** Whether the id is allocated. */
+  readonly inUse: Uint8Array;
+  /** Local address (int32) and port. */
+  readonly localIp: Int32Array;
+  readonly localPort: Int32Array;
+  /** Remote address (int32) and port. */
+  readonly remoteIp: Int32Array;
+  readonly remotePort: Int32Array;
+  /** Socket id the application holds, -1 once the application closed it (an orphan) or before accept. */
+  readonly sockid: Int32Array;
   /** Socket id of the listener that created this passive connection, -1 for active opens. */
-  listenerSockid = -1;
-  /** Whether the connection is in a listener's accept queue and not yet accepted. */
-  inAcceptQueue = false;
+  readonly listenerSockid: Int32Array;
+  /** In a listener's accept queue, not yet accepted. */
+  readonly inAcceptQueue: Uint8Array;
+  /** The connection failed (reset, refused, timed out): no further I/O. */
+  readonly failed: Uint8Array;
+  /** Error to report (ECONNRESET, ECONNREFUSED, ETIMEDOUT), 0 for none; reading SO_ERROR clears it. */
+  readonly error: Int32Array;
 
-  // Send sequence space, RFC 9293 §3.3.1
-  /** Initial send sequence number. */
-  iss = 0;
-  /** Oldest unacknowledged sequence number. */
-  sndUna = 0;
-  /** Next sequence number to send. */
-  sndNxt = 0;
-  /** Highest sequence number sent plus one (sndNxt goes back on retransmission; this does not). */
-  sndMax = 0;
-  /** Send window the peer offered, bytes, already scaled. */
-  sndWnd = 0;
-  /** Largest window the peer ever offered, bytes (for the RFC 5961 §5.2 ACK check). */
-  maxSndWnd = 0;
-  /** Segment sequence number used for the last window update. */
-  sndWl1 = 0;
-  /** Segment acknowledgment number used for the last window update. */
-  sndWl2 = 0;
-  /** Shift applied to the peer's advertised window (RFC 7323 §2.3), 0 without scaling. */
-  sndWscale = 0;
-  /** Maximum segment size we may send (payload bytes, before options). */
-  sndMss = 536;
-  /** Whether the application asked to close the sending side (FIN queued). */
-  finQueued = false;
-  /** Whether our FIN has been sent at least once. */
-  finSent = false;
-
-  // Receive sequence space
-  /** Initial receive sequence number. */
-  irs = 0;
-  /** Next sequence number expected. */
-  rcvNxt = 0;
-  /** Shift we apply to our advertised window, 0 without scaling. */
-  rcvWscale = 0;
-  /** Right edge of the window we last advertised (rcvNxt + window), never moved left. RFC 9293 §3.8.6 */
-  rcvAdvRight = 0;
-  /** Whether the peer's FIN has been received (in order). */
-  finReceived = false;
-  /** Sequence number of a FIN that arrived out of order, valid when oooFinPending. */
-  oooFinSeq = 0;
-  oooFinPending = false;
-  /** Sequence number of the most recent out-of-order segment (its SACK block goes first). RFC 2018 §4 */
-  lastOooSeq = 0;
-  /** Full-sized segments received since the last ACK we sent. RFC 5681 §4.2 */
-  unackedSegments = 0;
-
-  // Options
+  // ---- options agreed in the handshake (handshake in segment-arrival.ts, listener.ts) ----
   /** Timestamps negotiated. RFC 7323 */
-  tsOk = false;
-  /** TS.Recent: the timestamp to echo. RFC 7323 §4.3 */
-  tsRecent = 0;
-  /** Time (ms) TS.Recent was last updated, for the 24-day PAWS rule. RFC 7323 §5.5 */
-  tsRecentAt = 0;
-  /** Sequence number in the last ACK we sent (Last.ACK.sent). RFC 7323 §4.3 */
-  lastAckSent = 0;
+  readonly tsOk: Uint8Array;
   /** Window scaling agreed by both sides. RFC 7323 §2.2 */
-  wsOk = false;
+  readonly wsOk: Uint8Array;
   /** SACK permitted by both sides. RFC 2018 */
-  sackOk = false;
-  /** TCP_NODELAY: application asked to disable Nagle. */
-  noDelay = false;
+  readonly sackOk: Uint8Array;
+  /** Shift applied to the peer's advertised window (RFC 7323 §2.3), 0 without scaling. */
+  readonly sndWscale: Uint8Array;
+  /** Shift we apply to our advertised window, 0 without scaling. */
+  readonly rcvWscale: Uint8Array;
+  /** Maximum segment size we may send (payload bytes, before options). */
+  readonly sndMss: Int32Array;
 
-  // Output bookkeeping
-  /** An ACK must be sent at the next flush (may ride on data). */
-  ackPending = false;
-  /** Whether this block is on the engine's output list. */
-  inOutputList = false;
-
-  // Loss recovery
-  /** Consecutive duplicate ACKs. RFC 5681 §3.2 */
-  dupAcks = 0;
-  /** In fast recovery until sndUna passes `recover`. RFC 6582 */
-  inRecovery = false;
-  /** Highest sequence number sent when recovery started (or at the last timeout). RFC 6582 §3.2, RFC 6675 RecoveryPoint */
-  recover = 0;
-  /** After a timeout, duplicate ACKs start no fast retransmit until sndUna passes `recover`. RFC 6582 §3.2 step 1 */
-  recoverAfterRto = false;
-  /** What the peer SACKed above sndUna. RFC 6675 §3 */
-  readonly sacked = new SackScoreboard();
-  /** Highest sequence number retransmitted in this recovery, plus one. RFC 6675 §2 HighRxt */
-  highRxt = 0;
-  /**
-   * SND.MAX when the segment at SND.UNA was last sent again. Once enough data
-   * sent after that is SACKed while SND.UNA stays put, the retransmission was
-   * lost too (Linux's tcp_mark_lost_retrans; RACK, RFC 8985, generalizes it).
-   */
-  firstRxtMark = 0;
+  // ---- send sequence space, RFC 9293 §3.3.1 (sender.ts) ----
+  /** Initial send sequence number. */
+  readonly iss: SeqArray;
+  /** Oldest unacknowledged sequence number. */
+  readonly sndUna: SeqArray;
+  /** Next sequence number to send (goes back to SND.UNA after a timeout). */
+  readonly sndNxt: SeqArray;
+  /** Highest sequence number sent plus one. */
+  readonly sndMax: SeqArray;
+  /** Send window the peer offered, bytes, already scaled. */
+  readonly sndWnd: Int32Array;
+  /** Largest window the peer ever offered, bytes (RFC 5961 §5.2's ACK check, sender-side SWS). */
+  readonly maxSndWnd: Int32Array;
+  /** Segment sequence number used for the last window update. */
+  readonly sndWl1: SeqArray;
+  /** Segment acknowledgment number used for the last window update. */
+  readonly sndWl2: SeqArray;
+  /** The application closed the sending side: a FIN is queued after the data. */
+  readonly finQueued: Uint8Array;
+  /** Our FIN has been sent at least once. */
+  readonly finSent: Uint8Array;
+  /** TCP_NODELAY: the application turned Nagle off. */
+  readonly noDelay: Uint8Array;
   /** Retransmissions of the current oldest segment (reset when it is acknowledged). */
-  retries = 0;
-  /** Sequence number being timed for an RTT sample without timestamps (Karn), valid when rttTiming. */
-  rttSeq = 0;
+  readonly retries: Int32Array;
+  /** Sequence number timed for an RTT sample without timestamps (Karn), valid while rttTiming. */
+  readonly rttSeq: SeqArray;
   /** When rttSeq was sent, ms. */
-  rttSentAt = 0;
-  rttTiming = false;
+  readonly rttSentAt: Float64Array;
+  readonly rttTiming: Uint8Array;
   /** Our timestamp clock at the last retransmission timeout: older echoes give no RTT sample. */
-  rtoTsFloor = 0;
-  readonly rtt = new RttEstimator();
+  readonly rtoTsFloor: TsValArray;
 
-  // Timers: deadlines in ms, -1 when not armed. The wheel holds one entry per TCB at the earliest.
-  /** Retransmission (or persist) timer. RFC 6298 */
-  rtoAt = -1;
-  /** TIME_WAIT expiry, or an orphan's FIN_WAIT_2 timeout. */
-  timeWaitAt = -1;
-  /** A delayed ACK is due. RFC 5681 §4.2, RFC 1122 §4.2.3.2 */
-  delayedAckAt = -1;
-  /** Idle timeout (tcp_timeout): no segment received for that long fails the connection. */
-  idleAt = -1;
-  /** Next keepalive probe, -1 when keepalive is off. RFC 1122 §4.2.3.6 */
-  keepaliveAt = -1;
-
-  // Keepalive (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT)
-  keepAlive = false;
-  /** Idle time before the first probe, ms (Linux tcp_keepalive_time: 7200 s). */
-  keepIdleMs = 7_200_000;
-  /** Time between unanswered probes, ms (Linux tcp_keepalive_intvl: 75 s). */
-  keepIntvlMs = 75_000;
-  /** Unanswered probes before the connection fails (Linux tcp_keepalive_probes: 9). */
-  keepCnt = 9;
-  /** Probes sent since the peer was last heard from. */
-  keepProbes = 0;
-
+  // ---- receive sequence space (receiver.ts) ----
+  /** Initial receive sequence number. */
+  readonly irs: SeqArray;
+  /** Next sequence number expected. */
+  readonly rcvNxt: SeqArray;
+  /** Right edge of the window we last advertised (rcvNxt + window), never moved left. RFC 9293 §3.8.6 */
+  readonly rcvAdvRight: SeqArray;
+  /** The peer's FIN was received in order. */
+  readonly finReceived: Uint8Array;
+  /** A FIN arrived before data ahead of it: its sequence number, valid while oooFinPending. */
+  readonly oooFinSeq: SeqArray;
+  readonly oooFinPending: Uint8Array;
+  /** Sequence number of the latest out-of-order segment (its SACK block goes first). RFC 2018 §4 */
+  readonly lastOooSeq: SeqArray;
+  /** Full-sized segments received since the last ACK we sent. RFC 5681 §4.2 */
+  readonly unackedSegments: Int32Array;
+  /** TS.Recent: the timestamp to echo. RFC 7323 §4.3 */
+  readonly tsRecent: TsValArray;
+  /** Time (ms) TS.Recent was last updated, for the 24-day PAWS rule. RFC 7323 §5.5 */
+  readonly tsRecentAt: Float64Array;
+  /** Sequence number in the last ACK we sent (Last.ACK.sent). RFC 7323 §4.3 */
+  readonly lastAckSent: SeqArray;
   /** When we last answered an unacceptable segment, ms (rate limit). */
-  lastOowAckAt = -0x3fffffff;
+  readonly lastOowAckAt: Float64Array;
 
-  /** Pending error to report (ECONNRESET, ECONNREFUSED, ETIMEDOUT), 0 for none. */
-  error = 0;
-  /** Whether the connection was reset or failed (no further I/O). */
-  failed = false;
-  /** Time the block was allocated, ms. */
-  openedAt = 0;
+  // ---- what the next flush owes the peer (decided during input, sent after the burst; engine.ts) ----
+  /** An ACK is owed (it may ride on data). */
+  readonly ackNow: Uint8Array;
+  /**
+   * Duplicate ACKs owed beyond that one: each out-of-order segment of the
+   * burst is answered by its own ACK (RFC 5681 §4.2), which the sender's
+   * duplicate-ACK count (RFC 5681 §3.2) relies on.
+   */
+  readonly dupAcksOwed: Int32Array;
+  /** A RST is owed for a connection this context aborted; the block is released once it is sent. */
+  readonly rstOwed: Uint8Array;
+  /** The block is on the output list. */
+  readonly inOutputList: Uint8Array;
 
-  readonly sndBuf = new SendBuffer();
-  readonly rcvBuf = new RecvBuffer();
-
-  constructor(id: number, readonly cc: CongestionController) {
-    this.id = id;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.#ids = new SlotAllocator(capacity);
+    this.state = new Uint8Array(capacity);
+    this.inUse = new Uint8Array(capacity);
+    this.localIp = new Int32Array(capacity);
+    this.localPort = new Int32Array(capacity);
+    this.remoteIp = new Int32Array(capacity);
+    this.remotePort = new Int32Array(capacity);
+    this.sockid = new Int32Array(capacity);
+    this.listenerSockid = new Int32Array(capacity);
+    this.inAcceptQueue = new Uint8Array(capacity);
+    this.failed = new Uint8Array(capacity);
+    this.error = new Int32Array(capacity);
+    this.tsOk = new Uint8Array(capacity);
+    this.wsOk = new Uint8Array(capacity);
+    this.sackOk = new Uint8Array(capacity);
+    this.sndWscale = new Uint8Array(capacity);
+    this.rcvWscale = new Uint8Array(capacity);
+    this.sndMss = new Int32Array(capacity);
+    this.iss = seqArray(capacity);
+    this.sndUna = seqArray(capacity);
+    this.sndNxt = seqArray(capacity);
+    this.sndMax = seqArray(capacity);
+    this.sndWnd = new Int32Array(capacity);
+    this.maxSndWnd = new Int32Array(capacity);
+    this.sndWl1 = seqArray(capacity);
+    this.sndWl2 = seqArray(capacity);
+    this.finQueued = new Uint8Array(capacity);
+    this.finSent = new Uint8Array(capacity);
+    this.noDelay = new Uint8Array(capacity);
+    this.retries = new Int32Array(capacity);
+    this.rttSeq = seqArray(capacity);
+    this.rttSentAt = new Float64Array(capacity);
+    this.rttTiming = new Uint8Array(capacity);
+    this.rtoTsFloor = tsValArray(capacity);
+    this.irs = seqArray(capacity);
+    this.rcvNxt = seqArray(capacity);
+    this.rcvAdvRight = seqArray(capacity);
+    this.finReceived = new Uint8Array(capacity);
+    this.oooFinSeq = seqArray(capacity);
+    this.oooFinPending = new Uint8Array(capacity);
+    this.lastOooSeq = seqArray(capacity);
+    this.unackedSegments = new Int32Array(capacity);
+    this.tsRecent = tsValArray(capacity);
+    this.tsRecentAt = new Float64Array(capacity);
+    this.lastAckSent = seqArray(capacity);
+    this.lastOowAckAt = new Float64Array(capacity);
+    this.ackNow = new Uint8Array(capacity);
+    this.dupAcksOwed = new Int32Array(capacity);
+    this.rstOwed = new Uint8Array(capacity);
+    this.inOutputList = new Uint8Array(capacity);
   }
 
-  /** Bytes sent and not yet acknowledged (sequence space, SYN/FIN included). */
-  get flightSize(): number {
-    return (this.sndMax - this.sndUna) | 0;
+  /** Ids in use (any state, orphans and blocks waiting to send a last RST included). */
+  get inUseCount(): number {
+    return this.#ids.inUse;
   }
 
-  /** Return to a clean CLOSED block. Buffers must already be detached. */
-  reset(): void {
-    this.state = State.Closed;
-    this.inUse = false;
-    this.localIp = this.localPort = this.remoteIp = this.remotePort = 0;
-    this.sockid = -1;
-    this.listenerSockid = -1;
-    this.inAcceptQueue = false;
-    this.iss = this.sndUna = this.sndNxt = this.sndMax = 0;
-    this.sndWnd = this.maxSndWnd = this.sndWl1 = this.sndWl2 = this.sndWscale = 0;
-    this.sndMss = 536;
-    this.finQueued = this.finSent = false;
-    this.irs = this.rcvNxt = this.rcvWscale = this.rcvAdvRight = 0;
-    this.finReceived = false;
-    this.oooFinSeq = 0;
-    this.oooFinPending = false;
-    this.lastOooSeq = 0;
-    this.unackedSegments = 0;
-    this.tsOk = false;
-    this.tsRecent = this.tsRecentAt = this.lastAckSent = 0;
-    this.wsOk = false;
-    this.sackOk = false;
-    this.noDelay = false;
-    this.ackPending = false;
-    this.inOutputList = false;
-    this.dupAcks = 0;
-    this.inRecovery = false;
-    this.recover = 0;
-    this.recoverAfterRto = false;
-    this.sacked.reset();
-    this.highRxt = 0;
-    this.firstRxtMark = 0;
-    this.retries = 0;
-    this.rttSeq = this.rttSentAt = 0;
-    this.rttTiming = false;
-    this.rtoTsFloor = 0;
-    this.rtt.reset();
-    this.rtoAt = this.timeWaitAt = this.idleAt = this.keepaliveAt = this.delayedAckAt = -1;
-    this.keepAlive = false;
-    this.keepIdleMs = 7_200_000;
-    this.keepIntvlMs = 75_000;
-    this.keepCnt = 9;
-    this.keepProbes = 0;
-    this.lastOowAckAt = -0x3fffffff;
-    this.error = 0;
-    this.failed = false;
-    this.openedAt = 0;
+  /** A clean CLOSED block, or -1 when every id is taken. */
+  allocate(): number {
+    const t = this.#ids.alloc();
+    if (t < 0) return -1;
+    this.#clear(t);
+    this.inUse[t] = 1;
+    return t;
   }
+
+  /** Give the id back; the caller has unlinked it from every table and timer. */
+  release(t: number): void {
+    this.inUse[t] = 0;
+    this.state[t] = State.Closed;
+    this.#ids.free(t);
+  }
+
+  /** Every field of a fresh CLOSED block. */
+  #clear(t: number): void {
+    this.state[t] = State.Closed;
+    this.localIp[t] = this.localPort[t] = this.remoteIp[t] = this.remotePort[t] = 0;
+    this.sockid[t] = -1;
+    this.listenerSockid[t] = -1;
+    this.inAcceptQueue[t] = 0;
+    this.failed[t] = 0;
+    this.error[t] = 0;
+    this.tsOk[t] = this.wsOk[t] = this.sackOk[t] = 0;
+    this.sndWscale[t] = this.rcvWscale[t] = 0;
+    this.sndMss[t] = DEFAULT_MSS;
+    this.iss[t] = this.sndUna[t] = this.sndNxt[t] = this.sndMax[t] = this.sndWl1[t] = this.sndWl2[t] = this.rttSeq[t] = this.irs[t] =
+      this.rcvNxt[t] = this.rcvAdvRight[t] = this.oooFinSeq[t] = this.lastOooSeq[t] = this.lastAckSent[t] = SEQ_ZERO;
+    this.sndWnd[t] = this.maxSndWnd[t] = 0;
+    this.finQueued[t] = this.finSent[t] = this.noDelay[t] = 0;
+    this.retries[t] = 0;
+    this.rttSentAt[t] = 0;
+    this.rttTiming[t] = 0;
+    this.rtoTsFloor[t] = this.tsRecent[t] = TS_ZERO;
+    this.finReceived[t] = this.oooFinPending[t] = 0;
+    this.unackedSegments[t] = 0;
+    this.tsRecentAt[t] = 0;
+    this.lastOowAckAt[t] = -0x3fffffff;
+    this.ackNow[t] = 0;
+    this.dupAcksOwed[t] = 0;
+    this.rstOwed[t] = 0;
+    this.inOutputList[t] = 0;
+  }
+}
+
+/** Payload bytes per segment of connection t: the MSS less the timestamp option when in use. */
+export function effectiveMss(tcb: TcbTable, t: number): number {
+  return tcb.tsOk[t] !== 0 ? tcb.sndMss[t] - 12 : tcb.sndMss[t];
 }

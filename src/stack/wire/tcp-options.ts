@@ -1,6 +1,7 @@
 /** TCP options: RFC 9293 §3.2 (EOL, NOP, MSS), RFC 7323 (window scale, timestamps), RFC 2018 (SACK). */
 import { DropReason } from '../drop-reason.ts';
 import { read32, write32 } from './bytes.ts';
+import { asSeq, asTsVal, type SeqArray, type TsVal } from './seqnum.ts';
 
 export const OPT_EOL = 0;
 export const OPT_NOP = 1;
@@ -25,17 +26,20 @@ export interface TcpOptionFields {
   sackPermitted: boolean;
   /** Timestamps option present. */
   hasTimestamp: boolean;
-  /** TSval (int32), 0 when absent. */
-  tsVal: number;
-  /** TSecr (int32), 0 when absent. */
-  tsEcr: number;
+  /** TSval, 0 when absent. */
+  tsVal: TsVal;
+  /** TSecr, 0 when absent. */
+  tsEcr: TsVal;
   /** SACK blocks present (0..4). */
   sackCount: number;
   /** Left edges of the SACK blocks (int32 sequence numbers). */
-  readonly sackLeft: Int32Array;
+  readonly sackLeft: SeqArray;
   /** Right edges (exclusive) of the SACK blocks. */
-  readonly sackRight: Int32Array;
+  readonly sackRight: SeqArray;
 }
+
+/** The timestamp fields' value when the option is absent. */
+const TS_ABSENT = asTsVal(0);
 
 /** Mark every option of `out` absent. */
 export function resetTcpOptions(out: TcpOptionFields): void {
@@ -43,8 +47,8 @@ export function resetTcpOptions(out: TcpOptionFields): void {
   out.wscale = -1;
   out.sackPermitted = false;
   out.hasTimestamp = false;
-  out.tsVal = 0;
-  out.tsEcr = 0;
+  out.tsVal = TS_ABSENT;
+  out.tsEcr = TS_ABSENT;
   out.sackCount = 0;
 }
 
@@ -95,8 +99,8 @@ export function parseTcpOptionList(buf: Uint8Array, off: number, len: number, ou
         const n = (olen - 2) >> 3;
         if (olen < 10 || (olen - 2) % 8 !== 0 || n > TCP_MAX_SACK_BLOCKS) return DropReason.TcpBadOption;
         for (let k = 0; k < n; k++) {
-          out.sackLeft[k] = read32(buf, i + 2 + k * 8);
-          out.sackRight[k] = read32(buf, i + 6 + k * 8);
+          out.sackLeft[k] = asSeq(read32(buf, i + 2 + k * 8));
+          out.sackRight[k] = asSeq(read32(buf, i + 6 + k * 8));
         }
         out.sackCount = n;
         break;
@@ -104,8 +108,8 @@ export function parseTcpOptionList(buf: Uint8Array, off: number, len: number, ou
       case OPT_TIMESTAMP: // RFC 7323 §3.2
         if (olen !== 10) return DropReason.TcpBadOption;
         out.hasTimestamp = true;
-        out.tsVal = read32(buf, i + 2);
-        out.tsEcr = read32(buf, i + 6);
+        out.tsVal = asTsVal(read32(buf, i + 2));
+        out.tsEcr = asTsVal(read32(buf, i + 6));
         break;
       default:
         break; // unknown: skip by its length

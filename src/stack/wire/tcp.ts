@@ -2,6 +2,7 @@
 import { DropReason } from '../drop-reason.ts';
 import { read32, write32 } from './bytes.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from './checksum.ts';
+import { asSeq, asTsVal, seqArray, type Seq } from './seqnum.ts';
 import { IPPROTO_TCP } from './ipv4.ts';
 import { emitTcpOptions, parseTcpOptionList, resetTcpOptions, tcpOptionsLen, TCP_MAX_SACK_BLOCKS, type TcpOptionFields } from './tcp-options.ts';
 
@@ -28,17 +29,17 @@ const URGENT = 18;
 
 /**
  * A TCP header's fields and options; one instance is reused for every
- * segment. Sequence numbers and timestamps are int32 (docs/conventions.md).
+ * segment. Sequence numbers and timestamps are branded int32s (wire/seqnum.ts).
  */
 export class TcpFields implements TcpOptionFields {
   /** Source port. */
   srcPort = 0;
   /** Destination port. */
   dstPort = 0;
-  /** Sequence number (int32). */
-  seq = 0;
-  /** Acknowledgment number (int32). */
-  ack = 0;
+  /** Sequence number. */
+  seq: Seq = asSeq(0);
+  /** Acknowledgment number. */
+  ack: Seq = asSeq(0);
   /** Header length in bytes, options included (set by parseTcp; emitTcp ignores it). */
   headerLen = 0;
   /** Flag bits, TCP_FIN..TCP_CWR. */
@@ -59,16 +60,16 @@ export class TcpFields implements TcpOptionFields {
   sackPermitted = false;
   /** Timestamps option present. */
   hasTimestamp = false;
-  /** TSval (int32), 0 when absent. */
-  tsVal = 0;
-  /** TSecr (int32), 0 when absent. */
-  tsEcr = 0;
+  /** TSval, 0 when absent. */
+  tsVal = asTsVal(0);
+  /** TSecr, 0 when absent. */
+  tsEcr = asTsVal(0);
   /** SACK blocks present (0..4), as [left, right) pairs. */
   sackCount = 0;
-  /** Left edges of the SACK blocks; Int32Array so a value read back equals the int32 that was stored. */
-  readonly sackLeft = new Int32Array(TCP_MAX_SACK_BLOCKS);
+  /** Left edges of the SACK blocks. */
+  readonly sackLeft = seqArray(TCP_MAX_SACK_BLOCKS);
   /** Right edges (exclusive) of the SACK blocks. */
-  readonly sackRight = new Int32Array(TCP_MAX_SACK_BLOCKS);
+  readonly sackRight = seqArray(TCP_MAX_SACK_BLOCKS);
 }
 
 /** Whether the segment's checksum (with the IPv4 pseudo-header) is right. */
@@ -93,8 +94,8 @@ export function parseTcp(
   if (verifyChecksum && !tcpChecksumOk(buf, off, len, srcIp, dstIp)) return DropReason.TcpBadChecksum;
   out.srcPort = (buf[off + SRC_PORT] << 8) | buf[off + SRC_PORT + 1];
   out.dstPort = (buf[off + DST_PORT] << 8) | buf[off + DST_PORT + 1];
-  out.seq = read32(buf, off + SEQ);
-  out.ack = read32(buf, off + ACK);
+  out.seq = asSeq(read32(buf, off + SEQ));
+  out.ack = asSeq(read32(buf, off + ACK));
   out.headerLen = hlen;
   out.flags = buf[off + FLAGS];
   out.window = (buf[off + WINDOW] << 8) | buf[off + WINDOW + 1];

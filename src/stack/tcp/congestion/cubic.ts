@@ -1,4 +1,4 @@
-import type { CongestionController } from './controller.ts';
+import type { CongestionControl } from './controller.ts';
 import { INITIAL_WINDOW_SEGMENTS } from './reno.ts';
 
 /** CUBIC constants. RFC 9438 §4.1 */
@@ -14,90 +14,113 @@ const ALPHA = (3 * (1 - BETA)) / (1 + BETA);
  * region). Slow start is RFC 5681's, with byte counting (RFC 3465, L = 2).
  * Windows are tracked in segments (as floats) and exposed in bytes.
  */
-export class CubicController implements CongestionController {
+export class Cubic implements CongestionControl {
   readonly name = 'cubic';
-  cwnd = 0;
-  ssthresh = 0;
+  /** Congestion window, bytes. */
+  readonly #cwnd: Int32Array;
+  /** Slow start threshold, bytes. */
+  readonly #ssthresh: Int32Array;
   /** Window before the last reduction, segments. RFC 9438 §4.1.2 */
-  #wMax = 0;
+  readonly #wMax: Float64Array;
   /** W_max before that, for fast convergence. RFC 9438 §4.7 */
-  #wLastMax = 0;
+  readonly #wLastMax: Float64Array;
   /** Time the current congestion-avoidance epoch began, ms; -1 before one begins. */
-  #epochStart = -1;
+  readonly #epochStart: Float64Array;
   /** Time for W_cubic to reach W_max, seconds. RFC 9438 §4.2 */
-  #k = 0;
+  readonly #k: Float64Array;
   /** The Reno-friendly window estimate, segments. RFC 9438 §4.3 */
-  #wEst = 0;
+  readonly #wEst: Float64Array;
   /** Window in segments, with the fraction congestion avoidance accumulates. */
-  #segments = 0;
+  readonly #segments: Float64Array;
 
-  init(mss: number): void {
-    this.#segments = INITIAL_WINDOW_SEGMENTS;
-    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
-    this.ssthresh = 0x7fffffff;
-    this.#wMax = 0;
-    this.#wLastMax = 0;
-    this.#epochStart = -1;
-    this.#k = 0;
-    this.#wEst = 0;
+  constructor(connections: number) {
+    this.#cwnd = new Int32Array(connections);
+    this.#ssthresh = new Int32Array(connections);
+    this.#wMax = new Float64Array(connections);
+    this.#wLastMax = new Float64Array(connections);
+    this.#epochStart = new Float64Array(connections);
+    this.#k = new Float64Array(connections);
+    this.#wEst = new Float64Array(connections);
+    this.#segments = new Float64Array(connections);
   }
 
-  onAck(acked: number, mss: number, now: number, srttMs: number): void {
-    if (this.cwnd < this.ssthresh) {
+  cwnd(t: number): number {
+    return this.#cwnd[t];
+  }
+
+  ssthresh(t: number): number {
+    return this.#ssthresh[t];
+  }
+
+  init(t: number, mss: number): void {
+    this.#segments[t] = INITIAL_WINDOW_SEGMENTS;
+    this.#cwnd[t] = INITIAL_WINDOW_SEGMENTS * mss;
+    this.#ssthresh[t] = 0x7fffffff;
+    this.#wMax[t] = 0;
+    this.#wLastMax[t] = 0;
+    this.#epochStart[t] = -1;
+    this.#k[t] = 0;
+    this.#wEst[t] = 0;
+  }
+
+  onAck(t: number, acked: number, mss: number, now: number, srttMs: number): void {
+    if (this.#cwnd[t] < this.#ssthresh[t]) {
       // Slow start, RFC 5681 §3.1 with RFC 3465 §2.2 (L = 2)
-      this.cwnd += acked < 2 * mss ? acked : 2 * mss;
-      this.#segments = this.cwnd / mss;
+      this.#cwnd[t] += acked < 2 * mss ? acked : 2 * mss;
+      this.#segments[t] = this.#cwnd[t] / mss;
       return;
     }
-    if (this.#epochStart < 0) {
+    let segments = this.#segments[t];
+    if (this.#epochStart[t] < 0) {
       // A new congestion-avoidance epoch. RFC 9438 §4.2
-      this.#epochStart = now;
-      if (this.#wMax < this.#segments) {
-        this.#k = 0;
-        this.#wMax = this.#segments;
+      this.#epochStart[t] = now;
+      if (this.#wMax[t] < segments) {
+        this.#k[t] = 0;
+        this.#wMax[t] = segments;
       } else {
-        this.#k = Math.cbrt((this.#wMax - this.#segments) / C);
+        this.#k[t] = Math.cbrt((this.#wMax[t] - segments) / C);
       }
-      this.#wEst = this.#segments;
+      this.#wEst[t] = segments;
     }
     const ackedSegments = acked / mss;
-    const t = (now - this.#epochStart + srttMs) / 1000; // W_cubic(t + RTT), RFC 9438 §4.2
-    const target = C * (t - this.#k) ** 3 + this.#wMax;
-    this.#wEst += (ALPHA * ackedSegments) / this.#segments; // RFC 9438 §4.3
-    if (target > this.#segments) {
+    const elapsed = (now - this.#epochStart[t] + srttMs) / 1000; // W_cubic(t + RTT), RFC 9438 §4.2
+    const target = C * (elapsed - this.#k[t]) ** 3 + this.#wMax[t];
+    this.#wEst[t] += (ALPHA * ackedSegments) / segments; // RFC 9438 §4.3
+    if (target > segments) {
       // Concave or convex region: approach the target over one RTT. RFC 9438 §4.4, §4.5
       let cap = target;
-      if (cap > 1.5 * this.#segments) cap = 1.5 * this.#segments;
-      this.#segments += ((cap - this.#segments) / this.#segments) * ackedSegments;
+      if (cap > 1.5 * segments) cap = 1.5 * segments;
+      segments += ((cap - segments) / segments) * ackedSegments;
     }
-    if (this.#wEst > this.#segments) this.#segments = this.#wEst; // Reno-friendly region
-    this.cwnd = Math.floor(this.#segments * mss);
+    if (this.#wEst[t] > segments) segments = this.#wEst[t]; // Reno-friendly region
+    this.#segments[t] = segments;
+    this.#cwnd[t] = Math.floor(segments * mss);
   }
 
-  #reduce(mss: number): void {
-    const w = this.#segments;
+  #reduce(t: number, mss: number): void {
+    const w = this.#segments[t];
     // Fast convergence: yield to newer flows when the maximum keeps falling. RFC 9438 §4.7
-    this.#wMax = w < this.#wLastMax ? (w * (1 + BETA)) / 2 : w;
-    this.#wLastMax = w;
+    this.#wMax[t] = w < this.#wLastMax[t] ? (w * (1 + BETA)) / 2 : w;
+    this.#wLastMax[t] = w;
     const reduced = Math.max(w * BETA, 2);
-    this.ssthresh = Math.floor(reduced * mss); // RFC 9438 §4.6
-    this.#epochStart = -1;
+    this.#ssthresh[t] = Math.floor(reduced * mss); // RFC 9438 §4.6
+    this.#epochStart[t] = -1;
   }
 
-  onEnterRecovery(_flight: number, mss: number): void {
-    this.#reduce(mss);
-    this.#segments = this.ssthresh / mss;
-    this.cwnd = this.ssthresh;
+  onEnterRecovery(t: number, _flight: number, mss: number): void {
+    this.#reduce(t, mss);
+    this.#segments[t] = this.#ssthresh[t] / mss;
+    this.#cwnd[t] = this.#ssthresh[t];
   }
 
-  onExitRecovery(mss: number): void {
-    this.cwnd = this.ssthresh;
-    this.#segments = this.ssthresh / mss;
+  onExitRecovery(t: number, mss: number): void {
+    this.#cwnd[t] = this.#ssthresh[t];
+    this.#segments[t] = this.#ssthresh[t] / mss;
   }
 
-  onRto(_flight: number, mss: number): void {
-    this.#reduce(mss);
-    this.cwnd = mss; // RFC 9438 §4.8: after a timeout, restart from one segment
-    this.#segments = 1;
+  onRto(t: number, _flight: number, mss: number): void {
+    this.#reduce(t, mss);
+    this.#cwnd[t] = mss; // RFC 9438 §4.8: after a timeout, restart from one segment
+    this.#segments[t] = 1;
   }
 }

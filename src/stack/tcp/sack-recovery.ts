@@ -1,0 +1,101 @@
+/**
+ * Loss recovery with SACK, RFC 6675: cwnd = ssthresh and the pipe (an
+ * estimate of the octets still in the network) decides how much goes out;
+ * the scoreboard decides what: first the holes presumed lost, then new
+ * data, then the other holes below the highest SACKed octet (NextSeg).
+ */
+import { seqAdd, seqDiff, seqGt, seqLt, type Seq } from '../wire/seqnum.ts';
+import { OUT_OF_SLOTS, type RecoveryStrategy, type Retransmissions } from './recovery-state.ts';
+import { DUP_THRESH } from './sack-scoreboard.ts';
+
+export class SackRecovery implements RecoveryStrategy {
+  constructor(readonly rxt: Retransmissions) {}
+
+  /** cwnd = ssthresh (set by congestion control) and the pipe governs what is sent. RFC 6675 §5 step 4 */
+  enter(): void {}
+
+  /**
+   * The pipe shrank: send more (RFC 6675 §5 step (C)). The new first hole's
+   * retransmission is judged only against data sent from now on.
+   */
+  partialAck(t: number): void {
+    const r = this.rxt;
+    r.state.firstRxtMark[t] = r.tcb.sndMax[t];
+    r.output.schedule(t);
+  }
+
+  /** Each SACK may free room in the pipe; a lost retransmission of the first hole is sent again. */
+  duplicateAck(t: number, newlySacked: boolean, mss: number): void {
+    const r = this.rxt;
+    if (newlySacked && this.#firstRetransmissionLost(t, mss)) r.oweFirstRetransmission(t);
+    r.output.schedule(t);
+  }
+
+  /**
+   * RFC 6675 §5 step (C) with NextSeg rule (1): while cwnd - pipe leaves room
+   * for a segment, retransmit the first hole presumed lost above HighRxt.
+   * Returns the room left for new data, or OUT_OF_SLOTS.
+   */
+  room(t: number, mss: number): number {
+    const r = this.rxt;
+    const sb = r.scoreboard;
+    const una = r.tcb.sndUna[t];
+    const lostBelow = sb.count(t) > 0 ? sb.lossBoundary(t, una, mss) : una;
+    let room = r.cc.cwnd(t) - this.#pipe(t, lostBelow);
+    while (room >= mss) {
+      const from = this.#nextHole(t);
+      if (!seqLt(from, lostBelow)) break;
+      const sent = r.retransmitFrom(t, from, sb.nextSackedAfter(t, from, r.tcb.sndMax[t]), mss);
+      if (sent === OUT_OF_SLOTS) return OUT_OF_SLOTS;
+      if (sent === 0) break;
+      r.state.highRxt[t] = seqAdd(from, sent);
+      room -= sent;
+    }
+    return room;
+  }
+
+  /** NextSeg rule (3): no new data to send, so retransmit unSACKed data below the highest SACKed octet. RFC 6675 §4 */
+  idle(t: number, mss: number, room: number): boolean {
+    const r = this.rxt;
+    const sb = r.scoreboard;
+    if (sb.count(t) === 0) return true;
+    const highest = sb.highestSacked(t);
+    while (room >= mss) {
+      const from = this.#nextHole(t);
+      if (!seqLt(from, highest)) break;
+      const sent = r.retransmitFrom(t, from, sb.nextSackedAfter(t, from, r.tcb.sndMax[t]), mss);
+      if (sent === OUT_OF_SLOTS) return false;
+      if (sent === 0) break;
+      r.state.highRxt[t] = seqAdd(from, sent);
+      room -= sent;
+    }
+    return true;
+  }
+
+  /** The first unSACKed octet not yet retransmitted in this recovery. */
+  #nextHole(t: number): Seq {
+    const r = this.rxt;
+    const una = r.tcb.sndUna[t];
+    const high = r.state.highRxt[t];
+    return r.scoreboard.skipSacked(t, seqGt(high, una) ? high : una);
+  }
+
+  /**
+   * Octets in the network during SACK recovery (RFC 6675 §4 SetPipe): unSACKed
+   * octets not presumed lost, plus those retransmitted in this recovery.
+   */
+  #pipe(t: number, lostBelow: Seq): number {
+    const r = this.rxt;
+    const sb = r.scoreboard;
+    return sb.unsackedBetween(t, lostBelow, r.tcb.sndMax[t]) + sb.unsackedBetween(t, r.tcb.sndUna[t], r.state.highRxt[t]);
+  }
+
+  /** More than (DupThresh - 1) * SMSS bytes sent after the last retransmission of SND.UNA were SACKed: it was lost. */
+  #firstRetransmissionLost(t: number, mss: number): boolean {
+    const sb = this.rxt.scoreboard;
+    const mark = this.rxt.state.firstRxtMark[t];
+    const highest = sb.highestSacked(t);
+    if (!seqGt(highest, mark)) return false;
+    return seqDiff(highest, mark) - sb.unsackedBetween(t, mark, highest) > (DUP_THRESH - 1) * mss;
+  }
+}
