@@ -8,11 +8,11 @@
  */
 import { DropReason } from '../src/stack/drop-reason.ts';
 import { ECONNRESET, ETIMEDOUT } from '../src/stack/errno.ts';
-import { DATA_RETRIES, SYN_RETRIES, SYNACK_RETRIES } from '../src/stack/tcp/engine.ts';
+import { DATA_RETRIES, SYN_RETRIES, SYNACK_RETRIES } from '../src/stack/tcp/sender.ts';
 import { RTO_INITIAL_MS, RTO_MAX_MS } from '../src/stack/tcp/rtt.ts';
 import { ETH_HLEN, ETHERTYPE_IPV4, readMac } from '../src/stack/wire/ethernet.ts';
 import { IPPROTO_TCP, Ipv4Fields, parseIpv4 } from '../src/stack/wire/ipv4.ts';
-import { seqGt } from '../src/stack/wire/seqnum.ts';
+import { asSeq, seqGt } from '../src/stack/wire/seqnum.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpFields, parseTcp } from '../src/stack/wire/tcp.ts';
 import type { World } from './world.ts';
 
@@ -175,7 +175,7 @@ function dataTimedOut(frames: FrameRecord[], g: Party, peer: Party): string | nu
     return ack;
   };
   const answered = reachedFrom(frames, peer.ip).some((r) => r.at >= from && r.at <= g.endedAt &&
-    (r.flags & (TCP_ACK | TCP_RST)) === TCP_ACK && seqGt(r.ack, seq) &&
+    (r.flags & (TCP_ACK | TCP_RST)) === TCP_ACK && seqGt(asSeq(r.ack), asSeq(seq)) &&
     !(r.len === 0 && !(r.flags & TCP_FIN) && r.seq === ((rcvNxtAt(r.at) - 1) >>> 0)));
   return answered ? null : `data timed out: ${copies.length} copies of one segment sent, no ACK of it reached the sender intact`;
 }

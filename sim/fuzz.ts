@@ -11,7 +11,7 @@ import { Prng } from '../src/io/sim.ts';
 import { ARP_MAX_ENTRIES } from '../src/stack/arp-cache.ts';
 import { DropReason, DROP_REASON_NAMES } from '../src/stack/drop-reason.ts';
 import { State, STATE_NAMES } from '../src/stack/tcp/state.ts';
-import type { Tcb } from '../src/stack/tcp/tcb.ts';
+import { ConnView } from './conn-view.ts';
 import { read32, write32 } from '../src/stack/wire/bytes.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from '../src/stack/wire/checksum.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../src/stack/wire/ethernet.ts';
@@ -80,14 +80,14 @@ interface Stream {
 
 interface Conn {
   index: number;
-  client: Tcb;
-  server: Tcb;
+  client: ConnView;
+  server: ConnView;
   /** dir 0: client → server; dir 1: server → client. */
   streams: [Stream, Stream];
 }
 
 /** A control block's state and sequence variables, for failure reports. */
-const describe = (t: Tcb): string =>
+const describe = (t: ConnView): string =>
   `${STATE_NAMES[t.state]} snd.una ${t.sndUna >>> 0} snd.nxt ${t.sndNxt >>> 0} snd.wnd ${t.sndWnd} rcv.nxt ${t.rcvNxt >>> 0} ` +
   `ts.recent ${t.tsRecent >>> 0} ts.ok ${t.tsOk}`;
 
@@ -125,16 +125,16 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
   };
 
   // N connections, established before the attack.
-  server.ctx.tcp.listen(1, 0, LISTEN_PORT, BACKLOG);
-  client.ctx.tcp.listen(1, 0, LISTEN_PORT + 1, BACKLOG);
-  const listener = server.ctx.tcp.listeners.get(LISTEN_PORT)!;
+  server.ctx.tcp.sockets.listen(1, 0, LISTEN_PORT, BACKLOG);
+  client.ctx.tcp.sockets.listen(1, 0, LISTEN_PORT + 1, BACKLOG);
+  const listener = server.ctx.tcp.sockets.listener(LISTEN_PORT)!;
   const nConns = opts.conns ?? 4;
-  const clients: Tcb[] = [];
-  for (let i = 0; i < nConns; i++) clients.push(client.ctx.tcp.connect(100 + i, client.ip, 0, server.ip, LISTEN_PORT) as Tcb);
+  const clients: ConnView[] = [];
+  for (let i = 0; i < nConns; i++) clients.push(new ConnView(client.ctx.tcp, client.ctx.tcp.sockets.connect(100 + i, client.ip, 0, server.ip, LISTEN_PORT)));
   world.runUntil(() => listener.queueCount === nConns, 5000);
   const conns: Conn[] = [];
   for (let i = 0; i < nConns; i++) {
-    const s = server.ctx.tcp.accept(listener, 100 + i)!;
+    const s = new ConnView(server.ctx.tcp, server.ctx.tcp.sockets.accept(listener, 100 + i));
     const c = clients.find((x) => x.localPort === s.remotePort)!;
     conns.push({ index: conns.length, client: c, server: s, streams: [{ written: 0, read: 0, eof: false }, { written: 0, read: 0, eof: false }] });
   }
@@ -144,7 +144,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
   }
 
   const scratch = new Uint8Array(16384);
-  const ends = (c: Conn, dir: number): [Host, Tcb, Host, Tcb] =>
+  const ends = (c: Conn, dir: number): [Host, ConnView, Host, ConnView] =>
     dir === 0 ? [client, c.client, server, c.server] : [server, c.server, client, c.client];
   /** Write more of every stream and read and check what arrived. */
   const pump = (writing: boolean): void => {
@@ -154,11 +154,11 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
         const s = c.streams[dir];
         if (writing) {
           for (let i = 0; i < 4096; i++) scratch[i] = streamByte(c.index, dir, s.written + i);
-          const n = wh.ctx.tcp.send(wt, scratch, 0, 4096);
+          const n = wh.ctx.tcp.sockets.send(wt.id, scratch, 0, 4096);
           if (n > 0) s.written += n;
         }
         for (;;) {
-          const n = rh.ctx.tcp.receive(rt, scratch, 0, scratch.length, false);
+          const n = rh.ctx.tcp.sockets.receive(rt.id, scratch, 0, scratch.length, false);
           if (n === 0) s.eof = true;
           if (n <= 0) break;
           if (opts.corruptReadAt !== undefined && s.read <= opts.corruptReadAt && opts.corruptReadAt < s.read + n) {
@@ -354,7 +354,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
   };
 
   /** A live connection's control block on `target` and on its peer. */
-  const liveConn = (target: Host): [Tcb, Host] => {
+  const liveConn = (target: Host): [ConnView, Host] => {
     const c = conns[below(conns.length)];
     return target === server ? [c.server, client] : [c.client, server];
   };
@@ -553,7 +553,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
     for (const h of world.hosts) {
       const tcp = h.ctx.tcp;
       if (tcp.activeCount > result.maxActive) result.maxActive = tcp.activeCount;
-      for (const l of tcp.listeners.values()) if (l.halfOpen > result.maxHalfOpen) result.maxHalfOpen = l.halfOpen;
+      for (const l of tcp.listeners.byPort.values()) if (l.halfOpen > result.maxHalfOpen) result.maxHalfOpen = l.halfOpen;
       const arp = Math.max(h.ctx.arp.size, h.ctx.arp.requestRecords);
       if (arp > result.maxArpEntries) result.maxArpEntries = arp;
     }
@@ -584,8 +584,8 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
   // The end: stop writing, FIN both ways, every stream arrives in full, both ends close.
   if (failures.length === 0) {
     for (const c of conns) {
-      client.ctx.tcp.shutdownWrite(c.client);
-      server.ctx.tcp.shutdownWrite(c.server);
+      client.ctx.tcp.sockets.shutdownWrite(c.client.id);
+      server.ctx.tcp.sockets.shutdownWrite(c.server.id);
     }
     const done = (): boolean => {
       pump(false);
@@ -600,8 +600,8 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
       }
     }
     for (const c of conns) {
-      client.ctx.tcp.close(c.client);
-      server.ctx.tcp.close(c.server);
+      client.ctx.tcp.sockets.close(c.client.id);
+      server.ctx.tcp.sockets.close(c.server.id);
     }
     world.runUntil(() => world.hosts.every((h) => h.ctx.tcp.activeCount === 0), world.now + 300_000);
     for (const h of world.hosts) {

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { State } from '../src/stack/tcp/state.ts';
+import { effectiveMss } from '../src/stack/tcp/tcb.ts';
 import type { CongestionControlName } from '../src/stack/tcp/congestion/index.ts';
 import { World } from './world.ts';
 import { STREAM_PATTERN as PATTERN, STREAM_PERIOD as PERIOD } from './stream-pattern.ts';
@@ -44,30 +45,32 @@ export function measureGoodput(o: GoodputOptions): GoodputResult {
   const [sender, receiver] = w.hosts;
   w.impair({ bandwidthBps: o.bandwidthBps, delayMs: o.rttMs / 2 });
   w.impair({ bandwidthBps: o.bandwidthBps, delayMs: o.rttMs / 2, loss: o.loss }, sender.index);
-  receiver.ctx.tcp.listen(1, 0, 5001, 4);
-  const listener = receiver.ctx.tcp.listeners.get(5001)!;
-  const c = sender.ctx.tcp.connect(1, sender.ip, 0, receiver.ip, 5001);
-  if (typeof c === 'number') throw new Error(`connect failed: ${c}`);
+  const rs = receiver.ctx.tcp.sockets;
+  const ss = sender.ctx.tcp.sockets;
+  rs.listen(1, 0, 5001, 4);
+  const listener = rs.listener(5001)!;
+  const c = ss.connect(1, sender.ip, 0, receiver.ip, 5001);
+  if (c < 0) throw new Error(`connect failed: ${c}`);
   const into = new Uint8Array(65536);
   let sent = 0;
   let received = 0;
   let corrupt = 0;
   let startMs = -1;
-  let conn: ReturnType<typeof receiver.ctx.tcp.accept> = null;
+  let conn = -1;
   const wall0 = performance.now();
   const done = w.runUntil(() => {
-    conn ??= receiver.ctx.tcp.accept(listener, 2);
-    if (c.state === State.Established) {
+    if (conn < 0) conn = rs.accept(listener, 2);
+    if (ss.state(c) === State.Established) {
       if (startMs < 0) startMs = w.now;
       while (sent < o.bytes) {
-        const r = sender.ctx.tcp.send(c, PATTERN, sent % PERIOD, Math.min(PERIOD, o.bytes - sent));
+        const r = ss.send(c, PATTERN, sent % PERIOD, Math.min(PERIOD, o.bytes - sent));
         if (r <= 0) break;
         sent += r;
       }
     }
-    if (conn) {
+    if (conn >= 0) {
       for (;;) {
-        const r = receiver.ctx.tcp.receive(conn, into, 0, into.length, false);
+        const r = rs.receive(conn, into, 0, into.length, false);
         if (r <= 0) break;
         const at = received % PERIOD;
         for (let i = 0; i < r; i++) if (into[i] !== PATTERN[at + i]) corrupt++;
@@ -78,7 +81,7 @@ export function measureGoodput(o: GoodputOptions): GoodputResult {
   }, 24 * 3600 * 1000);
   if (!done) throw new Error(`transfer stalled at ${received} of ${o.bytes} bytes`);
   const seconds = (w.now - startMs) / 1000;
-  const mss = sender.ctx.tcp.effectiveMss(c);
+  const mss = effectiveMss(sender.ctx.tcp.tcb, c);
   const mathisBps = o.loss > 0 ? ((mss * 8) / (o.rttMs / 1000)) * (1.22 / Math.sqrt(o.loss)) : Infinity;
   const goodputBps = (received * 8) / seconds;
   return {

@@ -19,7 +19,7 @@ import { DropReason } from '../src/stack/drop-reason.ts';
 import { EAGAIN } from '../src/stack/errno.ts';
 import { TCP_ACK, TCP_SYN } from '../src/stack/wire/tcp.ts';
 import { State, STATE_NAMES } from '../src/stack/tcp/state.ts';
-import type { Tcb } from '../src/stack/tcp/tcb.ts';
+import { ConnView } from './conn-view.ts';
 import type { CongestionControlName } from '../src/stack/tcp/congestion/index.ts';
 import { FrameLog, type Party } from './frame-log.ts';
 import { World, hostIp, type Host } from './world.ts';
@@ -73,7 +73,7 @@ export interface ScenarioResult {
 
 interface Side {
   host: Host;
-  tcb: Tcb | null;
+  tcb: ConnView | null;
   /** Pattern offset of the stream this side writes. */
   offset: number;
   toSend: number;
@@ -227,7 +227,7 @@ class ScenarioRun {
     // Not a fault of the stack: the network loses everything host 1 sends, so every connection fails legitimately.
     if (fault === 'cut-return-path') this.world.impair({ loss: 1 }, 1);
     for (const h of this.world.hosts) {
-      h.ctx.tcp.listen(1, 0, PORT, maxConcurrency);
+      h.ctx.tcp.sockets.listen(1, 0, PORT, maxConcurrency);
       h.onWake = () => {
         this.#woken = true;
       };
@@ -322,7 +322,7 @@ class ScenarioRun {
 
   #noPendingAccepts(): boolean {
     for (const h of this.world.hosts) {
-      const l = h.ctx.tcp.listeners.get(PORT)!;
+      const l = h.ctx.tcp.sockets.listener(PORT)!;
       if (l.queueCount > 0 || l.halfOpen > 0) return false;
     }
     return true;
@@ -354,9 +354,10 @@ class ScenarioRun {
       if (a.tcb === null && a.end === 'open' && now >= c.opensAt) {
         const peer = this.world.hosts[1 - c.from];
         const sock = this.#nextSock++;
-        const t = a.host.ctx.tcp.connect(sock, a.host.ip, 0, peer.ip, PORT);
-        if (typeof t === 'number') throw new InvariantError(`connect #${c.id} failed with ${-t}`);
-        a.host.ctx.tcp.setKeepAlive(t, true, KEEPALIVE.idleMs, KEEPALIVE.intvlMs, KEEPALIVE.cnt);
+        const id = a.host.ctx.tcp.sockets.connect(sock, a.host.ip, 0, peer.ip, PORT);
+        if (id < 0) throw new InvariantError(`connect #${c.id} failed with ${-id}`);
+        const t = new ConnView(a.host.ctx.tcp, id);
+        a.host.ctx.tcp.sockets.setKeepAlive(id, true, KEEPALIVE.idleMs, KEEPALIVE.intvlMs, KEEPALIVE.cnt);
         a.tcb = t;
         a.port = t.localPort;
         a.openedAt = now;
@@ -372,20 +373,21 @@ class ScenarioRun {
 
   #acceptStragglers(): void {
     for (const h of this.world.hosts) {
-      const l = h.ctx.tcp.listeners.get(PORT)!;
+      const l = h.ctx.tcp.sockets.listener(PORT)!;
       for (;;) {
         const sock = this.#nextSock;
-        const t = h.ctx.tcp.accept(l, sock);
-        if (!t) break;
+        const id = h.ctx.tcp.sockets.accept(l, sock);
+        if (id < 0) break;
+        const t = new ConnView(h.ctx.tcp, id);
         this.#nextSock++;
         const side = this.#byPeer.get(`${h.index}:${t.remoteIp}:${t.remotePort}`);
         this.#byPeer.delete(`${h.index}:${t.remoteIp}:${t.remotePort}`);
         if (!side || side.end !== 'open' || side.tcb) {
           // A connection whose opener already gave up on it (or a stale duplicate): close it.
-          h.ctx.tcp.abort(t);
+          h.ctx.tcp.sockets.abort(t.id);
           continue;
         }
-        h.ctx.tcp.setKeepAlive(t, true, KEEPALIVE.idleMs, KEEPALIVE.intvlMs, KEEPALIVE.cnt);
+        h.ctx.tcp.sockets.setKeepAlive(t.id, true, KEEPALIVE.idleMs, KEEPALIVE.intvlMs, KEEPALIVE.cnt);
         side.tcb = t;
         side.port = t.localPort;
         side.openedAt = this.world.now;
@@ -400,12 +402,12 @@ class ScenarioRun {
     const now = this.world.now;
     const r = this.#r;
     if (s.ending === 'abort' && now >= s.endingAt) {
-      tcp.abort(t);
+      tcp.sockets.abort(t.id);
       this.#let(s, 'aborted');
       return;
     }
     if (s.ending === 'close-early' && now >= s.endingAt) {
-      tcp.close(t);
+      tcp.sockets.close(t.id);
       this.#let(s, 'closed-early');
       return;
     }
@@ -415,13 +417,13 @@ class ScenarioRun {
       let n = s.toSend - s.sent;
       if (n > s.maxWrite) n = s.maxWrite;
       if (n > PERIOD) n = PERIOD;
-      const k = tcp.send(t, PATTERN, (s.offset + s.sent) % PERIOD, n);
+      const k = tcp.sockets.send(t.id, PATTERN, (s.offset + s.sent) % PERIOD, n);
       if (k <= 0) break;
       s.sent += k;
       this.#progress += k;
     }
     if (writable && !s.shutDown && s.sent === s.toSend && s.ending === 'clean') {
-      tcp.shutdownWrite(t);
+      tcp.sockets.shutdownWrite(t.id);
       s.shutDown = true;
     }
     // Read, unless paused (the window closes while paused).
@@ -432,7 +434,7 @@ class ScenarioRun {
           this.#woken = true;
           break;
         }
-        const k = tcp.receive(t, this.#buf, 0, s.maxRead < this.#buf.length ? s.maxRead : this.#buf.length, false);
+        const k = tcp.sockets.receive(t.id, this.#buf, 0, s.maxRead < this.#buf.length ? s.maxRead : this.#buf.length, false);
         if (k > 0) {
           if (this.#corruptNextRead) {
             this.#buf[k - 1] ^= 0x20;
@@ -459,7 +461,7 @@ class ScenarioRun {
           s.eof = true;
         } else if (-k !== EAGAIN) {
           s.errno = -k;
-          tcp.close(t);
+          tcp.sockets.close(t.id);
           this.#let(s, 'error');
           return;
         }
@@ -468,12 +470,12 @@ class ScenarioRun {
     }
     if (t.failed) {
       s.errno = t.error;
-      tcp.close(t);
+      tcp.sockets.close(t.id);
       this.#let(s, 'error');
       return;
     }
     if (s.eof && s.shutDown && s.sent === s.toSend) {
-      tcp.close(t);
+      tcp.sockets.close(t.id);
       this.#let(s, 'done');
     }
   }
@@ -526,8 +528,13 @@ class ScenarioRun {
     while (this.#step(Infinity)) {
       this.#acceptStragglers();
       for (const h of this.world.hosts) {
-        for (const t of h.ctx.tcp.tcbs) {
-          if (t.inUse && t.state !== State.SynReceived) throw new InvariantError(`a late frame brought a connection back: ${this.#leaks()}`);
+        const tcb = h.ctx.tcp.tcb;
+        for (let t = 0; t < tcb.capacity; t++) {
+          // CLOSED blocks are ending (one may wait for the output pass to send its last segment).
+          const st = tcb.state[t];
+          if (tcb.inUse[t] !== 0 && st !== State.SynReceived && st !== State.Closed) {
+            throw new InvariantError(`a late frame brought a connection back: ${this.#leaks()}`);
+          }
         }
       }
       if (this.world.now > quietBy) throw new InvariantError(`a half-open connection opened by a late frame never ended: ${this.#leaks()}`);
@@ -540,14 +547,17 @@ class ScenarioRun {
       const tcp = h.ctx.tcp;
       const name = `host ${h.index}`;
       if (tcp.activeCount) {
-        const states = tcp.tcbs.filter((x) => x.inUse).map((x) => `${STATE_NAMES[x.state]}${x.sockid < 0 ? '(orphan)' : ''}`);
+        const states: string[] = [];
+        for (let t = 0; t < tcp.tcb.capacity; t++) {
+          if (tcp.tcb.inUse[t] !== 0) states.push(`${STATE_NAMES[tcp.tcb.state[t]]}${tcp.tcb.sockid[t] < 0 ? '(orphan)' : ''}`);
+        }
         out.push(`${name}: ${tcp.activeCount} control blocks [${states.slice(0, 5).join(', ')}]`);
       }
       if (tcp.sndPool.inUse) out.push(`${name}: ${tcp.sndPool.inUse} send buffers`);
       if (tcp.rcvPool.inUse) out.push(`${name}: ${tcp.rcvPool.inUse} receive buffers`);
       if (tcp.wheel.size) out.push(`${name}: ${tcp.wheel.size} timers`);
       if (tcp.flows.size) out.push(`${name}: ${tcp.flows.size} flow entries`);
-      const l = tcp.listeners.get(PORT)!;
+      const l = tcp.sockets.listener(PORT)!;
       if (l.halfOpen || l.queueCount) out.push(`${name}: listener holds ${l.halfOpen} half-open, ${l.queueCount} queued`);
     }
     if (this.world.wire.slotsInUse) out.push(`wire: ${this.world.wire.slotsInUse} frame slots`);

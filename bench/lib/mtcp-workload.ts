@@ -236,9 +236,7 @@ export async function mtcpClient(
     }
   }
   res.seconds = (mctx.now() - t0) / 1000;
-  for (const s of mctx.sockets.sockets) {
-    if (s.epollId === ep) mtcp_close(mctx, s.id);
-  }
+  for (const s of mctx.sockets.registeredWith(ep)) mtcp_close(mctx, s);
   mtcp_close(mctx, ep);
   return res;
 }

@@ -1,11 +1,11 @@
-/** BufferPool: fixed slots from one arena; exhaustion, reuse, misuse, 2 GiB guard. */
+/** BufferPool: fixed slots from arenas made on first use; exhaustion, reuse, misuse, size guards. */
 import t from 'tap';
 import { BufferPool } from '../../src/stack/buffer-pool.ts';
 import { Prng } from './fixtures/prng.ts';
 
 t.test('alloc until exhausted, then -1; slots distinct and in range', async (t) => {
   const p = new BufferPool(5, 16);
-  t.equal(p.bytes.length, 80);
+  t.equal(p.arenas.length, 0, 'no arena until a slot is taken');
   const got = new Set<number>();
   for (let i = 0; i < 5; i++) {
     const s = p.alloc();
@@ -16,6 +16,7 @@ t.test('alloc until exhausted, then -1; slots distinct and in range', async (t) 
   t.equal(p.alloc(), -1);
   t.equal(p.alloc(), -1, 'still exhausted');
   t.equal(p.inUse, 5);
+  t.same(p.arenas.map((a) => a.length), [80], 'one arena of 5 x 16 bytes');
 });
 
 t.test('free then alloc reuses the freed slot; inUse and highWater', async (t) => {
@@ -60,8 +61,26 @@ t.test('constructor guards', async (t) => {
   t.throws(() => new BufferPool(4, 0), RangeError);
   t.throws(() => new BufferPool(1.5, 8), RangeError);
   t.throws(() => new BufferPool(4, 2.5), RangeError);
-  t.throws(() => new BufferPool(2 ** 16, 2 ** 15), RangeError, 'exactly 2 GiB is over the limit');
-  t.throws(() => new BufferPool(2 ** 20, 2 ** 20), /2 GiB/);
+  t.throws(() => new BufferPool(4, 2 ** 31), /arena/, 'a slot larger than an arena');
+});
+
+t.test('a pool larger than one arena: arenas made as slots are first taken, each at most 1 GiB', async (t) => {
+  const p = new BufferPool(2 ** 20, 2 ** 15); // 32 GiB in all
+  t.equal(p.arenas.length, 0, 'nothing allocated up front');
+  t.equal(p.slotsPerArena, 2 ** 15);
+  const first = p.alloc();
+  t.equal(p.arenas.length, 1);
+  t.equal(p.arenas[0].length, 2 ** 30);
+  t.equal(p.arenaOf(first), p.arenas[0]);
+  t.equal(p.baseOf(first), 0);
+  for (let i = 1; i < 2 ** 15; i++) p.alloc();
+  t.equal(p.arenas.length, 1, 'a full arena');
+  const next = p.alloc();
+  t.equal(p.arenas.length, 2, 'the next slot opens a second arena');
+  t.equal(p.arenaOf(next), p.arenas[1]);
+  t.equal(p.baseOf(next), 0);
+  p.free(next);
+  t.equal(p.alloc(), next, 'freed slots are reused before new ones');
 });
 
 t.test('randomized model vs a set of held slots (120,000 ops, with misuse)', async (t) => {
@@ -88,12 +107,12 @@ t.test('randomized model vs a set of held slots (120,000 ops, with misuse)', asy
         } else {
           held.add(s);
           // The slot is the caller's: write a marker over all of it.
-          p.bytes.fill(s & 0xff, s * size, (s + 1) * size);
+          p.arenaOf(s).fill(s & 0xff, p.baseOf(s), p.baseOf(s) + size);
         }
       } else if (op < 9) {
         if (held.size === 0) continue;
         const s = [...held][rng.int(held.size)];
-        for (let k = 0; k < size; k++) if (p.bytes[s * size + k] !== (s & 0xff)) fail(`op ${i}: slot ${s} overwritten`);
+        for (let k = 0; k < size; k++) if (p.arenaOf(s)[p.baseOf(s) + k] !== (s & 0xff)) fail(`op ${i}: slot ${s} overwritten`);
         p.free(s);
         held.delete(s);
       } else {

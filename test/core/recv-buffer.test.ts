@@ -1,54 +1,110 @@
-/** RecvBuffer: in-order ring plus out-of-order ranges over one pool slot. */
+/**
+ * RecvBuffers: one connection's in-order ring plus out-of-order ranges over a pool slot, taken when the
+ * first byte arrives and given back once everything was read. The tests drive connection 0 through an
+ * adapter that speaks in offsets relative to the end of the in-order data, as the receiver's sequence
+ * numbers do relative to RCV.NXT.
+ */
 import t from 'tap';
 import { BufferPool } from '../../src/stack/buffer-pool.ts';
-import { RECV_MAX_OOO_RANGES, RecvBuffer } from '../../src/stack/tcp/recv-buffer.ts';
+import { RecvBuffers } from '../../src/stack/tcp/recv-buffer.ts';
+import { RANGES as RECV_MAX_OOO_RANGES, SeqRangeLists } from '../../src/stack/tcp/seq-ranges.ts';
+import { asSeq, seqAdd, seqDiff, type Seq } from '../../src/stack/wire/seqnum.ts';
 import { Prng } from './fixtures/prng.ts';
 
 /** Stream byte at absolute offset k. */
 const sb = (k: number): number => (k * 7 + (k >> 8) + 3) & 0xff;
 const STREAM = Uint8Array.from({ length: 1 << 16 }, (_, k) => sb(k));
 
-function make(size: number): RecvBuffer {
-  const pool = new BufferPool(2, size);
-  const r = new RecvBuffer();
-  if (!r.attach(pool)) throw new Error('attach');
-  return r;
+/** Connection 0's receive buffer, addressed relative to the end of its in-order data. */
+class Ring {
+  /** RCV.NXT: the sequence number after the in-order data (a start near the wrap). */
+  next: Seq = asSeq(0xfffffff0);
+  constructor(readonly b: RecvBuffers) {}
+  insert(rel: number, src: Uint8Array, off: number, len: number): number {
+    const grew = this.b.insert(0, this.next, seqAdd(this.next, rel), src, off, len);
+    if (grew > 0) this.next = seqAdd(this.next, grew);
+    return grew;
+  }
+  read(d: Uint8Array, off: number, len: number): number {
+    return this.b.read(0, d, off, len);
+  }
+  peek(d: Uint8Array, off: number, len: number): number {
+    return this.b.peek(0, d, off, len);
+  }
+  get readable(): number {
+    return this.b.readable(0);
+  }
+  get free(): number {
+    return this.b.free(0);
+  }
+  get capacity(): number {
+    return this.b.capacity;
+  }
+  get oooCount(): number {
+    return this.b.oooCount(0);
+  }
+  oooStart(i: number): number {
+    return seqDiff(this.b.ooo.start(0, i), this.next);
+  }
+  oooEnd(i: number): number {
+    return seqDiff(this.b.ooo.end(0, i), this.next);
+  }
+  get oooBytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.oooCount; i++) n += this.oooEnd(i) - this.oooStart(i);
+    return n;
+  }
 }
 
-function ranges(r: RecvBuffer): [number, number][] {
+function buffers(pool: BufferPool, connections = 1): RecvBuffers {
+  return new RecvBuffers(connections, pool, new SeqRangeLists(connections, connections));
+}
+
+function make(size: number): Ring {
+  return new Ring(buffers(new BufferPool(2, size)));
+}
+
+function ranges(r: Ring): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 0; i < r.oooCount; i++) out.push([r.oooStart(i), r.oooEnd(i)]);
   return out;
 }
 
 /** Insert stream bytes [abs, abs+len) given the absolute in-order end `end`. */
-function put(r: RecvBuffer, end: number, abs: number, len: number): number {
+function put(r: Ring, end: number, abs: number, len: number): number {
   return r.insert(abs - end, STREAM, abs, len);
 }
 
-function readAll(r: RecvBuffer): number[] {
+function readAll(r: Ring): number[] {
   const d = new Uint8Array(r.readable);
   const n = r.read(d, 0, d.length);
   return [...d.subarray(0, n)];
 }
 
-t.test('attach/detach', async (t) => {
+t.test('a ring is taken from the pool when the first byte arrives and given back once everything is read', async (t) => {
   const pool = new BufferPool(1, 16);
-  const r = new RecvBuffer();
-  t.notOk(r.attached);
-  t.equal(r.insert(0, STREAM, 0, 4), 0, 'unattached: no room');
-  t.ok(r.attach(pool));
-  t.ok(r.attach(pool));
-  t.equal(r.capacity, 16);
-  t.notOk(new RecvBuffer().attach(pool));
-  put(r, 0, 0, 4);
-  put(r, 4, 8, 2);
-  r.detach();
+  const b = buffers(pool, 2);
+  const r = new Ring(b);
+  t.notOk(b.holdsRing(0), 'an idle connection holds no ring');
   t.equal(pool.inUse, 0);
-  t.equal(r.readable, 0);
-  t.equal(r.oooCount, 0);
-  t.ok(r.attach(pool));
-  t.equal(r.readable, 0, 're-attached buffer starts empty');
+  t.equal(r.capacity, 16);
+  t.equal(r.free, 16, 'the whole ring is room to offer before it is taken');
+  put(r, 0, 0, 4);
+  t.ok(b.holdsRing(0));
+  t.equal(pool.inUse, 1);
+  t.equal(b.insert(1, asSeq(0), asSeq(0), STREAM, 0, 4), -1, 'another connection finds the pool empty');
+  put(r, 4, 8, 2);
+  const d = new Uint8Array(16);
+  t.equal(r.read(d, 0, 16), 4);
+  t.ok(b.holdsRing(0), 'kept while out-of-order data waits');
+  put(r, 4, 4, 4);
+  t.equal(r.read(d, 0, 16), 6);
+  t.notOk(b.holdsRing(0), 'drained: given back');
+  t.equal(pool.inUse, 0);
+  t.equal(b.insert(1, asSeq(0), asSeq(0), STREAM, 0, 4), 4, 'the other connection takes it now');
+  b.release(1);
+  t.equal(pool.inUse, 0, 'release gives it back');
+  t.equal(b.readable(1), 0);
 });
 
 t.test('in-order insert at rel 0, read and peek', async (t) => {
@@ -162,9 +218,10 @@ t.test('range table full returns -1; merging inserts still succeed', async (t) =
   t.equal(put(r, 0, 0, 2), 2 + 5, 'in-order fill merges the first range');
   t.same(ranges(r)[0], [3, 4]);
   t.same(readAll(r), [...STREAM.subarray(0, 7)]);
-  r.dropOoo();
-  t.equal(r.oooCount, 0);
+  r.b.release(0);
+  t.equal(r.oooCount, 0, 'release forgets the ranges');
   t.equal(r.oooBytes, 0);
+  t.equal(r.b.ooo.listsInUse, 0, 'and gives the range list back');
 });
 
 /**

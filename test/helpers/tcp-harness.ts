@@ -13,7 +13,7 @@ import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/eth
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
 import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../src/stack/wire/tcp.ts';
 import { asSeq, asTsVal } from '../../src/stack/wire/seqnum.ts';
-import { ConnView } from './conn-view.ts';
+import { ConnView } from '../../sim/conn-view.ts';
 
 export const STACK_IP = 0xc6120001; // 198.18.0.1
 export const PEER_IP = 0xc6120002; // 198.18.0.2

@@ -3,6 +3,7 @@
  * main thread with the server's context in a worker, the client's runtime in
  * the main thread. 1,000 connections each echo 1 MiB, sha256 checked.
  */
+import { ConnView } from '../../sim/conn-view.ts';
 import t from 'tap';
 import { build } from 'esbuild';
 import { Worker } from 'node:worker_threads';
@@ -52,7 +53,13 @@ t.test('1,000 connections x 1 MiB over shm, server context in a worker thread', 
   t.equal(out.completed, 1000);
   t.equal(out.mismatches, 0);
   for (let i = 0; i < 200 && mctx.stack.tcp.activeCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
-  const stuck = mctx.stack.tcp.tcbs.filter((x) => x.inUse).slice(0, 3).map((x) => `${x.state} sock=${x.sockid} una=${x.sndUna} max=${x.sndMax} finSent=${x.finSent} rto=${x.rtoAt} now=${mctx.now()}`);
+  const tcp = mctx.stack.tcp;
+  const stuck: string[] = [];
+  for (let id = 0; id < tcp.tcb.capacity && stuck.length < 3; id++) {
+    if (tcp.tcb.inUse[id] === 0) continue;
+    const x = new ConnView(tcp, id);
+    stuck.push(`${x.state} sock=${x.sockid} una=${x.sndUna} max=${x.sndMax} finSent=${x.finSent} rto=${x.rtoAt} now=${mctx.now()}`);
+  }
   t.equal(mctx.stack.tcp.activeCount, 0, `client: control blocks released ${stuck.join('; ')}`);
   t.equal(mctx.stack.tcp.sndPool.inUse + mctx.stack.tcp.rcvPool.inUse, 0, 'client: buffers back');
   worker.postMessage('stop');

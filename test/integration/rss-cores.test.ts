@@ -48,11 +48,11 @@ t.test('replies to connections opened from core k all arrive on core k; both ser
   // Which client core opened each port, as its engine chose it.
   const opener = new Map<number, number>();
   for (const [k, c] of clients.entries()) {
-    const tcp = c.stack.tcp;
+    const tcp = c.stack.tcp.sockets;
     const connect = tcp.connect.bind(tcp);
     tcp.connect = (...args: Parameters<typeof connect>) => {
       const r = connect(...args);
-      if (typeof r !== 'number') opener.set(r.localPort, k);
+      if (r >= 0) opener.set(tcp.localPort(r), k);
       return r;
     };
   }
@@ -135,7 +135,7 @@ t.test('a bound source port whose replies would reach another core is refused wi
   for (let i = 0; i < 50; i++) {
     const s = mtcp_socket(c1, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     mtcp_connect(c1, s, { sin_family: AF_INET, sin_addr: SERVER_IP, sin_port: 80 });
-    ports.push(c1.sockets.sockets[s].boundPort);
+    ports.push(c1.sockets.boundPort[s]);
   }
   t.same(ports.filter((p) => rss.queueOf(SERVER_IP, CLIENT_IP, 80, p, 2) !== 1), [], 'all 50 ephemeral ports come back to core 1');
   await closeAll([c0, c1]);

@@ -1,4 +1,5 @@
 /** The capture wrapper: every frame in and out, in a pcapng file that tshark reads. */
+import { asSeq } from '../../src/stack/wire/seqnum.ts';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -64,8 +65,8 @@ function httpSegment(seq: number, payload: Uint8Array): Uint8Array {
   const h = new TcpFields();
   h.srcPort = 80;
   h.dstPort = 40000;
-  h.seq = seq;
-  h.ack = 1;
+  h.seq = asSeq(seq);
+  h.ack = asSeq(1);
   h.flags = TCP_PSH | TCP_ACK;
   h.window = 65535;
   emitTcp(f, ETH_HLEN + IPV4_HLEN, h, SERVER_IP, CLIENT_IP, payload.length);

@@ -8,7 +8,8 @@ import t from 'tap';
 import { FrameBatch } from '../../src/io/driver.ts';
 import { Prng } from '../../src/io/sim.ts';
 import { State } from '../../src/stack/tcp/state.ts';
-import type { ConnView } from '../helpers/conn-view.ts';
+import { ConnView } from '../../sim/conn-view.ts';
+import { asSeq } from '../../src/stack/wire/seqnum.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';
 import { emitTcp, TcpFields, TCP_SYN } from '../../src/stack/wire/tcp.ts';
@@ -30,7 +31,9 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
   const buf = new Uint8Array(65536);
   let sockids = 10;
   const serve = (): void => {
-    for (let c = server.ctx.tcp.accept(listener, sockids++); c; c = server.ctx.tcp.accept(listener, sockids++)) accepted.push(c);
+    for (let c = server.ctx.tcp.sockets.accept(listener, sockids++); c >= 0; c = server.ctx.tcp.sockets.accept(listener, sockids++)) {
+      accepted.push(new ConnView(server.ctx.tcp, c));
+    }
     for (const c of accepted) {
       if (!c.inUse || c.sockid < 0 || c.remoteIp === bulkPeer.ip) continue;
       const n = server.ctx.tcp.sockets.receive(c.id, buf, 0, buf.length, false);
@@ -40,7 +43,7 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
   };
 
   // A bulk transfer from a third host, established before the flood.
-  const bulk = bulkPeer.ctx.tcp.connect(1, bulkPeer.ip, 0, server.ip, PORT) as ConnView;
+  const bulk = new ConnView(bulkPeer.ctx.tcp, bulkPeer.ctx.tcp.sockets.connect(1, bulkPeer.ip, 0, server.ip, PORT));
   const pattern = new Uint8Array(65536 + 251);
   for (let i = 0; i < pattern.length; i++) pattern[i] = i % 251;
   let bulkSent = 0;
@@ -72,7 +75,7 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
   let failed = 0;
   const runClients = (): void => {
     if (conns.length < 200 && conns.filter((c) => !c.done).length < 20) {
-      const tcb = client.ctx.tcp.connect(conns.length + 1, client.ip, 0, server.ip, PORT) as ConnView;
+      const tcb = new ConnView(client.ctx.tcp, client.ctx.tcp.sockets.connect(conns.length + 1, client.ip, 0, server.ip, PORT));
       conns.push({ tcb, got: 0, done: false });
     }
     for (const c of conns) {
@@ -106,8 +109,8 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
       const src = prng.next() < 0.5 ? (0xc6120000 + 10 + Math.floor(prng.next() * 240)) | 0 : (prng.next() * 0x100000000) | 0;
       f.srcPort = 1024 + Math.floor(prng.next() * 60000);
       f.dstPort = PORT;
-      f.seq = (prng.next() * 0x100000000) | 0;
-      f.ack = 0;
+      f.seq = asSeq(prng.next() * 0x100000000);
+      f.ack = asSeq(0);
       f.flags = TCP_SYN;
       f.window = 65535;
       f.urgent = 0;

@@ -1,13 +1,14 @@
 /** Congestion control: Reno (RFC 5681, RFC 3465) and CUBIC (RFC 9438). */
 import t from 'tap';
-import { RenoController } from '../../src/stack/tcp/congestion/reno.ts';
-import { CubicController } from '../../src/stack/tcp/congestion/cubic.ts';
-import { createController, CONGESTION_CONTROL_NAMES, type CongestionController } from '../../src/stack/tcp/congestion/index.ts';
+import { Reno } from '../../src/stack/tcp/congestion/reno.ts';
+import { Cubic } from '../../src/stack/tcp/congestion/cubic.ts';
+import { createCongestionControl, CONGESTION_CONTROL_NAMES } from '../../src/stack/tcp/congestion/index.ts';
+import { oneConnection, type OneConnectionCc } from '../helpers/one-connection-cc.ts';
 
 const MSS = 1000;
 
 t.test('both start with 10 segments and slow-start by at most 2 MSS per ACK (RFC 6928, RFC 3465)', async (t) => {
-  for (const cc of [new RenoController(), new CubicController()] as CongestionController[]) {
+  for (const cc of [oneConnection(new Reno(1)), oneConnection(new Cubic(1))] as OneConnectionCc[]) {
     cc.init(MSS, 0);
     t.equal(cc.cwnd, 10 * MSS, cc.name);
     cc.onAck(5 * MSS, MSS, 1, 10);
@@ -16,11 +17,11 @@ t.test('both start with 10 segments and slow-start by at most 2 MSS per ACK (RFC
     t.equal(cc.cwnd, 13 * MSS);
   }
   t.same(CONGESTION_CONTROL_NAMES, ['reno', 'cubic']);
-  t.equal(createController('cubic').name, 'cubic');
+  t.equal(createCongestionControl('cubic', 1).name, 'cubic');
 });
 
 t.test('Reno: halve on loss, one MSS per window in congestion avoidance, one segment after RTO', async (t) => {
-  const cc: CongestionController = new RenoController();
+  const cc: OneConnectionCc = oneConnection(new Reno(1));
   cc.init(MSS, 0);
   cc.onEnterRecovery(20 * MSS, MSS, 0);
   t.equal(cc.ssthresh, 10 * MSS, 'ssthresh = flight / 2');
@@ -35,7 +36,7 @@ t.test('Reno: halve on loss, one MSS per window in congestion avoidance, one seg
 });
 
 t.test('CUBIC: in a short-RTT network it grows like Reno, by the Reno-friendly estimate (RFC 9438 §4.3)', async (t) => {
-  const cc: CongestionController = new CubicController();
+  const cc: OneConnectionCc = oneConnection(new Cubic(1));
   cc.init(MSS, 0);
   while (cc.cwnd < 100 * MSS) cc.onAck(MSS, MSS, 0, 1);
   cc.onEnterRecovery(0, MSS, 0);
@@ -51,7 +52,7 @@ t.test('CUBIC: in a short-RTT network it grows like Reno, by the Reno-friendly e
 });
 
 t.test('CUBIC: multiplicative decrease by beta 0.7, then the cubic curve back to W_max (RFC 9438 §4.2, §4.6)', async (t) => {
-  const cc: CongestionController = new CubicController();
+  const cc: OneConnectionCc = oneConnection(new Cubic(1));
   cc.init(MSS, 0);
   // Grow to 100 segments in slow start.
   while (cc.cwnd < 100 * MSS) cc.onAck(MSS, MSS, 0, 10);
@@ -85,7 +86,7 @@ t.test('CUBIC: multiplicative decrease by beta 0.7, then the cubic curve back to
 });
 
 t.test('CUBIC: fast convergence lowers W_max when losses come at smaller windows (RFC 9438 §4.7)', async (t) => {
-  const cc: CongestionController = new CubicController();
+  const cc: OneConnectionCc = oneConnection(new Cubic(1));
   cc.init(MSS, 0);
   while (cc.cwnd < 100 * MSS) cc.onAck(MSS, MSS, 0, 10);
   cc.onEnterRecovery(0, MSS, 0); // W_max = 100
@@ -104,7 +105,7 @@ t.test('CUBIC: fast convergence lowers W_max when losses come at smaller windows
 });
 
 t.test('CUBIC: a timeout restarts from one segment with ssthresh = 0.7 W (RFC 9438 §4.8)', async (t) => {
-  const cc: CongestionController = new CubicController();
+  const cc: OneConnectionCc = oneConnection(new Cubic(1));
   cc.init(MSS, 0);
   cc.onRto(10 * MSS, MSS, 0);
   t.equal(cc.cwnd, MSS);

@@ -5,13 +5,13 @@
  * value, not at the cwnd of the loss.
  */
 import t from 'tap';
-import { CubicController } from '../../src/stack/tcp/congestion/cubic.ts';
-import type { CongestionController } from '../../src/stack/tcp/congestion/index.ts';
+import { Cubic } from '../../src/stack/tcp/congestion/cubic.ts';
+import { oneConnection, type OneConnectionCc } from '../helpers/one-connection-cc.ts';
 
 const MSS = 1000;
 
 t.test('CUBIC: after fast convergence the window plateaus at the reduced W_max (RFC 9438 §4.7)', async (t) => {
-  const cc: CongestionController = new CubicController();
+  const cc: OneConnectionCc = oneConnection(new Cubic(1));
   cc.init(MSS, 0);
   while (cc.cwnd < 100 * MSS) cc.onAck(MSS, MSS, 0, 10);
   cc.onEnterRecovery(0, MSS, 0); // W_max = 100, cwnd 70

@@ -4,7 +4,9 @@
  */
 import t from 'tap';
 import { Harness, PEER_ISS, TCP_ACK, established as establishedWith, type Seg } from '../helpers/tcp-harness.ts';
-import { SackScoreboard, SCOREBOARD_RANGES } from '../../src/stack/tcp/sack-scoreboard.ts';
+import { SackScoreboard } from '../../src/stack/tcp/sack-scoreboard.ts';
+import { RangeAdd, RangeFull, RANGES as SCOREBOARD_RANGES, SeqRangeLists } from '../../src/stack/tcp/seq-ranges.ts';
+import { asSeq } from '../../src/stack/wire/seqnum.ts';
 import { Prng } from '../../src/io/sim.ts';
 import type { TcpConfig } from '../../src/stack/tcp/engine.ts';
 
@@ -118,7 +120,19 @@ t.test('scoreboard against a byte-map model: add, advance, loss boundary, unSACK
   let failures = 0;
   for (let round = 0; round < 300; round++) {
     const base = (rng.next() * 0x100000000) | 0; // anywhere in sequence space, wrap included
-    const sb = new SackScoreboard();
+    // Connection 0's scoreboard, through the calls the sender makes.
+    const ranges = new SeqRangeLists(1, 1);
+    const board = new SackScoreboard(ranges);
+    const sb = {
+      get count() {
+        return board.count(0);
+      },
+      add: (l: number, r: number) => ranges.add(0, asSeq(l), asSeq(r), RangeFull.ForgetHighest) === RangeAdd.Added,
+      advance: (una: number) => ranges.trimBelow(0, asSeq(una)),
+      skipSacked: (seq: number) => board.skipSacked(0, asSeq(seq)),
+      unsackedBetween: (from: number, to: number) => board.unsackedBetween(0, asSeq(from), asSeq(to)),
+      lossBoundary: (una: number, mss: number) => board.lossBoundary(0, asSeq(una), mss),
+    };
     const model = new Uint8Array(span);
     let una = 0;
     for (let op = 0; op < 60; op++) {

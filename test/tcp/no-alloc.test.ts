@@ -14,6 +14,8 @@ import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/eth
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';
 import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/stack/wire/tcp.ts';
 import { State } from '../../src/stack/tcp/state.ts';
+import { asSeq } from '../../src/stack/wire/seqnum.ts';
+import { ConnView } from '../../sim/conn-view.ts';
 
 const STACK_IP = 0xc6120001;
 const PEER_IP = 0xc6120002;
@@ -100,8 +102,8 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
   const peerSends = (flags: number, seq: number, ack: number, len: number): void => {
     f.srcPort = 40000;
     f.dstPort = 80;
-    f.seq = seq >>> 0;
-    f.ack = ack >>> 0;
+    f.seq = asSeq(seq);
+    f.ack = asSeq(ack);
     f.flags = flags;
     f.window = 65535;
     f.urgent = 0;
@@ -128,7 +130,7 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
   const iss = f.seq;
   peerSends(TCP_ACK, 101, iss + 1, 0);
   ctx.poll(clock.now);
-  const tcb = ctx.tcp.accept(ctx.tcp.sockets.listener(80)!, 2)!;
+  const tcb = new ConnView(ctx.tcp, ctx.tcp.sockets.accept(ctx.tcp.sockets.listener(80)!, 2));
   t.equal(tcb.state, State.Established);
 
   let peerSeq = 101;

@@ -1,4 +1,5 @@
 /** TCP headers and options (RFC 9293 §3.1, RFC 7323, RFC 2018) against literal fixtures. */
+import type { Seq, TsVal } from '../../src/stack/wire/seqnum.ts';
 import t, { type Test } from 'tap';
 import { DropReason } from '../../src/stack/drop-reason.ts';
 import {
@@ -165,13 +166,13 @@ function optFields(o: Partial<{ mss: number; wscale: number; sackPermitted: bool
   f.wscale = o.wscale ?? -1;
   f.sackPermitted = o.sackPermitted ?? false;
   f.hasTimestamp = o.hasTimestamp ?? false;
-  f.tsVal = o.tsVal ?? 0;
-  f.tsEcr = o.tsEcr ?? 0;
+  f.tsVal = (o.tsVal ?? 0) as TsVal;
+  f.tsEcr = (o.tsEcr ?? 0) as TsVal;
   const s = o.sack ?? [];
   f.sackCount = s.length;
   s.forEach(([l, r], k) => {
-    f.sackLeft[k] = l;
-    f.sackRight[k] = r;
+    f.sackLeft[k] = (l) as Seq;
+    f.sackRight[k] = (r) as Seq;
   });
   return f;
 }
@@ -294,8 +295,8 @@ t.test('tcp: construct the SYN exactly', async (t) => {
   const f = optFields({ mss: 1460, sackPermitted: true, hasTimestamp: true, tsVal: 0x0012d687, tsEcr: 0, wscale: 7 });
   f.srcPort = 40000;
   f.dstPort = 80;
-  f.seq = 0x1a2b3c4d;
-  f.ack = 0;
+  f.seq = (0x1a2b3c4d) as Seq;
+  f.ack = (0) as Seq;
   f.flags = TCP_SYN;
   f.window = 64240;
   f.urgent = 0;
@@ -315,8 +316,8 @@ t.test('tcp: construct a data segment (payload already in place)', async (t) => 
   const f = optFields({ hasTimestamp: true, tsVal: 1000, tsEcr: 0x0012d687 });
   f.srcPort = 80;
   f.dstPort = 40000;
-  f.seq = 0xdeadbeef | 0;
-  f.ack = 0x1a2b3c4e;
+  f.seq = (0xdeadbeef | 0) as Seq;
+  f.ack = (0x1a2b3c4e) as Seq;
   f.flags = TCP_PSH | TCP_ACK;
   f.window = 502;
   t.equal(tcpHeaderLen(f), 32);

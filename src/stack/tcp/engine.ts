@@ -159,6 +159,16 @@ export class TcpEngine implements TcpClock, OutputQueue {
     return this.tcb.inUseCount;
   }
 
+  /** The timer wheel (one entry per connection with a timer armed). */
+  get wheel(): ConnTimers['wheel'] {
+    return this.timers.wheel;
+  }
+
+  /** The flow table (one entry per connection with an address). */
+  get flows(): ConnectionLife['flows'] {
+    return this.life.flows;
+  }
+
   // ---- input ---------------------------------------------------------------
 
   /**

@@ -73,7 +73,7 @@ export function seqGe<T extends Mod32>(a: T, b: T): boolean {
   return ((a - b) | 0) >= 0;
 }
 
-/** a + n wrapped to 32 bits (n, a count, may be negative). */
+/** a + n wrapped to 32 bits (n, a count, may be negative), as int32. */
 export function seqAdd<T extends Mod32>(a: T, n: number): T {
   return ((a + n) | 0) as T;
 }
@@ -83,14 +83,14 @@ export function seqDiff<T extends Mod32>(a: T, b: T): number {
   return (a - b) | 0;
 }
 
-/** The later of a and b. */
+/** The later of a and b, as int32. */
 export function seqMax<T extends Mod32>(a: T, b: T): T {
-  return ((a - b) | 0) >= 0 ? a : b;
+  return (((a - b) | 0) >= 0 ? a | 0 : b | 0) as T;
 }
 
-/** The earlier of a and b. */
+/** The earlier of a and b, as int32. */
 export function seqMin<T extends Mod32>(a: T, b: T): T {
-  return ((a - b) | 0) <= 0 ? a : b;
+  return (((a - b) | 0) <= 0 ? a | 0 : b | 0) as T;
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
- * A connection of a TcpEngine seen as one object, for tests: the stack keeps
+ * A connection of a TcpEngine seen as one object, for tests and the simulator: the stack keeps
  * its control blocks as columns (src/stack/tcp/tcb.ts), and a test reads
  * `view.sndUna` where the stack reads `tcb.sndUna[t]`. Live: every getter
  * reads the current value.
  */
-import type { TcpEngine } from '../../src/stack/tcp/engine.ts';
-import type { State } from '../../src/stack/tcp/state.ts';
+import type { TcpEngine } from '../src/stack/tcp/engine.ts';
+import type { State } from '../src/stack/tcp/state.ts';
+import type { Seq, TsVal } from '../src/stack/wire/seqnum.ts';
 
 export class ConnView {
   constructor(readonly tcp: TcpEngine, readonly id: number) {}
@@ -46,19 +47,19 @@ export class ConnView {
     return this.tcp.tcb.remotePort[this.id];
   }
 
-  get iss(): number {
+  get iss(): Seq {
     return this.tcp.tcb.iss[this.id];
   }
 
-  get sndUna(): number {
+  get sndUna(): Seq {
     return this.tcp.tcb.sndUna[this.id];
   }
 
-  get sndNxt(): number {
+  get sndNxt(): Seq {
     return this.tcp.tcb.sndNxt[this.id];
   }
 
-  get sndMax(): number {
+  get sndMax(): Seq {
     return this.tcp.tcb.sndMax[this.id];
   }
 
@@ -70,11 +71,11 @@ export class ConnView {
     return this.tcp.tcb.maxSndWnd[this.id];
   }
 
-  get rcvNxt(): number {
+  get rcvNxt(): Seq {
     return this.tcp.tcb.rcvNxt[this.id];
   }
 
-  get rcvAdvRight(): number {
+  get rcvAdvRight(): Seq {
     return this.tcp.tcb.rcvAdvRight[this.id];
   }
 
@@ -98,11 +99,11 @@ export class ConnView {
     return this.tcp.tcb.sackOk[this.id] !== 0;
   }
 
-  get tsRecent(): number {
+  get tsRecent(): TsVal {
     return this.tcp.tcb.tsRecent[this.id];
   }
 
-  get lastAckSent(): number {
+  get lastAckSent(): Seq {
     return this.tcp.tcb.lastAckSent[this.id];
   }
 
