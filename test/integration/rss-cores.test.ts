@@ -82,7 +82,8 @@ t.test('replies to connections opened from core k all arrive on core k; both ser
     if (opener.get(f.port) !== f.queue) wrong++;
     perQueue[f.queue]++;
   }
-  t.equal(toClient.length > 4 * 2 * CONNS_PER_CORE, true, `${toClient.length} frames to the client`);
+  // At least a SYN|ACK, the echo and a FIN for each connection (the ACKs ride on the echo and the FIN).
+  t.equal(toClient.length >= 3 * 2 * CONNS_PER_CORE, true, `${toClient.length} frames to the client`);
   t.equal(wrong, 0, `every reply reached the queue of its connection's core (queue 0: ${perQueue[0]}, queue 1: ${perQueue[1]})`);
   // The cores' own view: none of them saw a segment for a connection it does not have.
   for (const [k, c] of clients.entries()) {
