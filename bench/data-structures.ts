@@ -3,9 +3,9 @@
  * machine, so no time is asserted); the assertions check the work was real.
  */
 import t from 'tap';
-import { FlowTable } from '../../src/stack/flow-table.ts';
-import { TimerWheel } from '../../src/stack/timer-wheel.ts';
-import { Prng } from './fixtures/prng.ts';
+import { FlowTable } from '../src/stack/flow-table.ts';
+import { TimerWheel } from '../src/stack/timer-wheel.ts';
+import { Prng } from '../test/helpers/prng.ts';
 
 function rate(ops: number, ms: number): string {
   return `${(ops / ms / 1000).toFixed(1)} M ops/s`;

@@ -1,7 +1,7 @@
 /** BufferPool: fixed slots from one arena; exhaustion, reuse, misuse, 2 GiB guard. */
 import t from 'tap';
 import { BufferPool } from '../../src/stack/buffer-pool.ts';
-import { Prng } from './fixtures/prng.ts';
+import { Prng } from '../helpers/prng.ts';
 
 t.test('alloc until exhausted, then -1; slots distinct and in range', async (t) => {
   const p = new BufferPool(5, 16);

@@ -1,7 +1,7 @@
 /** FlowTable: 4-tuple open addressing, linear probing, backward-shift deletion. */
 import t from 'tap';
 import { FlowTable } from '../../src/stack/flow-table.ts';
-import { Prng } from './fixtures/prng.ts';
+import { Prng } from '../helpers/prng.ts';
 
 t.test('insert, lookup, remove; duplicate insert is false', async (t) => {
   const f = new FlowTable(8);

@@ -9,7 +9,7 @@ import { parseIpv4 } from '../../src/config/addr.ts';
 import {
   DEFAULT_RETA_SIZE, RSS_EVERY_QUEUE, RssSteering, retaQueue, symmetricRssKey, ToeplitzHash,
 } from '../../src/stack/rss.ts';
-import { Prng } from './fixtures/prng.ts';
+import { Prng } from '../helpers/prng.ts';
 
 /** The key of Microsoft's verification suite (also DPDK's default_rss_key in test_thash.c). */
 const MS_KEY = Uint8Array.from([

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { TimerWheel } from '../../src/stack/timer-wheel.ts';
-import { Prng } from './fixtures/prng.ts';
+import { Prng } from '../helpers/prng.ts';
 
 interface Geometry {
   seed: number;

@@ -1,7 +1,7 @@
 /** TimerWheel: O(1) hashed wheel with overdue list; deadlines fire at the right time, never early. */
 import t from 'tap';
 import { TimerWheel } from '../../src/stack/timer-wheel.ts';
-import { Prng } from './fixtures/prng.ts';
+import { Prng } from '../helpers/prng.ts';
 
 function collect(w: TimerWheel, now: number): number[] {
   const out: number[] = [];

@@ -5,8 +5,8 @@
  * segment is dropped, its data included.
  */
 import t from 'tap';
-import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
-import { State } from '../../src/stack/tcp/state.ts';
+import { PEER_ISS, TCP_ACK, established } from '../../helpers/tcp-harness.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
 
 t.test('an ACK of data not yet sent (SEG.ACK > SND.MAX) drops the segment and is answered (RFC 5961 §5.2)', async (t) => {
   const { h, tcb, iss } = established();

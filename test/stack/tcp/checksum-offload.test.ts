@@ -4,12 +4,12 @@
  * checksum for the port to fill. Without offload, a wrong checksum is dropped and counted.
  */
 import t from 'tap';
-import { FrameBatch } from '../../src/io/driver.ts';
-import { DropReason } from '../../src/stack/drop-reason.ts';
-import { ETH_HLEN } from '../../src/stack/wire/ethernet.ts';
-import { IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';
-import { tcpChecksumOk } from '../../src/stack/wire/tcp.ts';
-import { Harness, PEER_IP, STACK_IP, TCP_SYN } from '../helpers/tcp-harness.ts';
+import { FrameBatch } from '../../../src/io/driver.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
+import { ETH_HLEN } from '../../../src/stack/wire/ethernet.ts';
+import { IPV4_HLEN } from '../../../src/stack/wire/ipv4.ts';
+import { tcpChecksumOk } from '../../../src/stack/wire/tcp.ts';
+import { Harness, PEER_IP, STACK_IP, TCP_SYN } from '../../helpers/tcp-harness.ts';
 
 const SYN = { flags: TCP_SYN, seq: 1000, mss: 1460 };
 

@@ -4,8 +4,8 @@
  * controller is the one that governs the connection.
  */
 import t from 'tap';
-import { Harness, PEER_IP, STACK_IP, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
+import { Harness, PEER_IP, STACK_IP, TCP_ACK, TCP_SYN } from '../../helpers/tcp-harness.ts';
+import type { Tcb } from '../../../src/stack/tcp/tcb.ts';
 
 const PEER_ISS = 5000;
 

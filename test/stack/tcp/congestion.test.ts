@@ -1,8 +1,8 @@
 /** Congestion control: Reno (RFC 5681, RFC 3465) and CUBIC (RFC 9438). */
 import t from 'tap';
-import { RenoController } from '../../src/stack/tcp/congestion/reno.ts';
-import { CubicController } from '../../src/stack/tcp/congestion/cubic.ts';
-import { createController, CONGESTION_CONTROL_NAMES, type CongestionController } from '../../src/stack/tcp/congestion/index.ts';
+import { RenoController } from '../../../src/stack/tcp/congestion/reno.ts';
+import { CubicController } from '../../../src/stack/tcp/congestion/cubic.ts';
+import { createController, CONGESTION_CONTROL_NAMES, type CongestionController } from '../../../src/stack/tcp/congestion/index.ts';
 
 const MSS = 1000;
 

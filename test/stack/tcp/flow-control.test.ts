@@ -5,8 +5,8 @@
  * timestamps (RFC 7323).
  */
 import t from 'tap';
-import { PEER_ISS, TCP_ACK, established, type Seg } from '../helpers/tcp-harness.ts';
-import { State } from '../../src/stack/tcp/state.ts';
+import { PEER_ISS, TCP_ACK, established, type Seg } from '../../helpers/tcp-harness.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
 
 t.test('zero window: the persist timer probes with backoff until the window opens (RFC 9293 §3.8.6.1)', async (t) => {
   const { h, tcb, iss } = established();

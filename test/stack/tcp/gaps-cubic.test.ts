@@ -5,8 +5,8 @@
  * value, not at the cwnd of the loss.
  */
 import t from 'tap';
-import { CubicController } from '../../src/stack/tcp/congestion/cubic.ts';
-import type { CongestionController } from '../../src/stack/tcp/congestion/index.ts';
+import { CubicController } from '../../../src/stack/tcp/congestion/cubic.ts';
+import type { CongestionController } from '../../../src/stack/tcp/congestion/index.ts';
 
 const MSS = 1000;
 

@@ -5,7 +5,7 @@
  * without waiting for the retransmission timer.
  */
 import t from 'tap';
-import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
+import { PEER_ISS, TCP_ACK, established } from '../../helpers/tcp-harness.ts';
 
 const MSS = 1460;
 

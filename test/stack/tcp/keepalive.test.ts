@@ -5,9 +5,9 @@
  * the interval.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
-import { State } from '../../src/stack/tcp/state.ts';
-import { ETIMEDOUT } from '../../src/stack/errno.ts';
+import { Harness, TCP_ACK, TCP_SYN } from '../../helpers/tcp-harness.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
+import { ETIMEDOUT } from '../../../src/stack/errno.ts';
 
 const PEER_ISS = 5000;
 

@@ -3,10 +3,10 @@
  * scoreboard against a byte-map model.
  */
 import t from 'tap';
-import { Harness, PEER_ISS, TCP_ACK, established as establishedWith, type Seg } from '../helpers/tcp-harness.ts';
-import { SackScoreboard, SCOREBOARD_RANGES } from '../../src/stack/tcp/sack-scoreboard.ts';
-import { Prng } from '../../src/io/sim.ts';
-import type { TcpConfig } from '../../src/stack/tcp/engine.ts';
+import { Harness, PEER_ISS, TCP_ACK, established as establishedWith, type Seg } from '../../helpers/tcp-harness.ts';
+import { SackScoreboard, SCOREBOARD_RANGES } from '../../../src/stack/tcp/sack-scoreboard.ts';
+import { Prng } from '../../../src/io/sim.ts';
+import type { TcpConfig } from '../../../src/stack/tcp/engine.ts';
 
 const MSS = 1460;
 

@@ -8,12 +8,12 @@ import t from 'tap';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { FrameBatch, type DriverStats, type PacketDriver } from '../../src/io/driver.ts';
-import { StackContext } from '../../src/stack/context.ts';
-import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
-import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';
-import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/stack/wire/tcp.ts';
-import { State } from '../../src/stack/tcp/state.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from '../../../src/io/driver.ts';
+import { StackContext } from '../../../src/stack/context.ts';
+import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../../src/stack/wire/ethernet.ts';
+import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../../src/stack/wire/ipv4.ts';
+import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_PSH, TCP_SYN } from '../../../src/stack/wire/tcp.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
 
 const STACK_IP = 0xc6120001;
 const PEER_IP = 0xc6120002;

@@ -5,9 +5,9 @@
  * RFC 5961 §7).
  */
 import t from 'tap';
-import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
-import { OOW_ACK_INTERVAL_MS } from '../../src/stack/tcp/input.ts';
-import { State } from '../../src/stack/tcp/state.ts';
+import { PEER_ISS, TCP_ACK, established } from '../../helpers/tcp-harness.ts';
+import { OOW_ACK_INTERVAL_MS } from '../../../src/stack/tcp/input.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
 
 t.test('an out-of-window segment is answered with an ACK of RCV.NXT (RFC 9293 §3.10.7.4)', async (t) => {
   const { h, tcb, iss } = established();

@@ -1,8 +1,8 @@
 /** RecvBuffer: in-order ring plus out-of-order ranges over one pool slot. */
 import t from 'tap';
-import { BufferPool } from '../../src/stack/buffer-pool.ts';
-import { RECV_MAX_OOO_RANGES, RecvBuffer } from '../../src/stack/tcp/recv-buffer.ts';
-import { Prng } from './fixtures/prng.ts';
+import { BufferPool } from '../../../src/stack/buffer-pool.ts';
+import { RECV_MAX_OOO_RANGES, RecvBuffer } from '../../../src/stack/tcp/recv-buffer.ts';
+import { Prng } from '../../helpers/prng.ts';
 
 /** Stream byte at absolute offset k. */
 const sb = (k: number): number => (k * 7 + (k >> 8) + 3) & 0xff;

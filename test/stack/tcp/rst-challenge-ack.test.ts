@@ -5,8 +5,8 @@
  * below RCV.NXT (but whose data reaches it) resets the connection.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_RST, TCP_SYN } from '../helpers/tcp-harness.ts';
-import { State } from '../../src/stack/tcp/state.ts';
+import { Harness, TCP_ACK, TCP_RST, TCP_SYN } from '../../helpers/tcp-harness.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
 
 const PEER_ISS = 5000;
 

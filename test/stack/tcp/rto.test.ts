@@ -3,7 +3,7 @@
  * sample from a segment that was sent more than once.
  */
 import t from 'tap';
-import { PEER_ISS, TCP_ACK, established } from '../helpers/tcp-harness.ts';
+import { PEER_ISS, TCP_ACK, established } from '../../helpers/tcp-harness.ts';
 
 t.test('Karn: a segment sent again by fast retransmit gives no RTT sample (RFC 6298 §3)', async (t) => {
   const { h, tcb, iss } = established();

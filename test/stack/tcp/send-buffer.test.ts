@@ -1,8 +1,8 @@
 /** SendBuffer: a ring over one pool slot; write/consume/copyOut with wraparound. */
 import t from 'tap';
-import { BufferPool } from '../../src/stack/buffer-pool.ts';
-import { SendBuffer } from '../../src/stack/tcp/send-buffer.ts';
-import { Prng } from './fixtures/prng.ts';
+import { BufferPool } from '../../../src/stack/buffer-pool.ts';
+import { SendBuffer } from '../../../src/stack/tcp/send-buffer.ts';
+import { Prng } from '../../helpers/prng.ts';
 
 t.test('attach/detach', async (t) => {
   const pool = new BufferPool(2, 16);

@@ -3,9 +3,9 @@
  * reduced to a scripted peer.
  */
 import t from 'tap';
-import { Harness, LISTEN_SOCK, PEER_IP, PEER_ISS, STACK_IP, TCP_ACK, TCP_SYN, established } from '../helpers/tcp-harness.ts';
-import { RTO_FALLBACK_MS } from '../../src/stack/tcp/rtt.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
+import { Harness, LISTEN_SOCK, PEER_IP, PEER_ISS, STACK_IP, TCP_ACK, TCP_SYN, established } from '../../helpers/tcp-harness.ts';
+import { RTO_FALLBACK_MS } from '../../../src/stack/tcp/rtt.ts';
+import type { Tcb } from '../../../src/stack/tcp/tcb.ts';
 
 t.test('a timeout retransmits data the persist timer sent into a small window (RFC 6298 (5.4); SWS is for new data)', async (t) => {
   // The peer's window closes to 600 bytes, less than half its largest: silly window avoidance holds

@@ -3,11 +3,11 @@
  * Each case names the RFC clause it checks.
  */
 import t from 'tap';
-import { Harness, LISTEN_SOCK, PEER_ISS, established, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, describe } from '../helpers/tcp-harness.ts';
-import { State } from '../../src/stack/tcp/state.ts';
-import type { Tcb } from '../../src/stack/tcp/tcb.ts';
-import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../src/stack/errno.ts';
-import { DATA_RETRIES, DELAYED_ACK_MS, FIN_WAIT2_TIMEOUT_MS, SYN_RETRIES } from '../../src/stack/tcp/engine.ts';
+import { Harness, LISTEN_SOCK, PEER_ISS, established, PEER_IP, STACK_IP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, describe } from '../../helpers/tcp-harness.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
+import type { Tcb } from '../../../src/stack/tcp/tcb.ts';
+import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../../src/stack/errno.ts';
+import { DATA_RETRIES, DELAYED_ACK_MS, FIN_WAIT2_TIMEOUT_MS, SYN_RETRIES } from '../../../src/stack/tcp/engine.ts';
 
 t.test('passive open: SYN gets SYN|ACK, the ACK establishes (RFC 9293 §3.5, §3.10.7.2)', async (t) => {
   const h = new Harness();
@@ -464,10 +464,10 @@ t.test('timestamps give RTT samples and the RTO follows them (RFC 7323 §4, RFC 
 });
 
 t.test('an ICMP echo request is answered (RFC 792)', async (t) => {
-  const { emitIcmpEcho, parseIcmp, IcmpFields } = await import('../../src/stack/wire/icmp.ts');
-  const { emitIpv4, parseIpv4, Ipv4Fields } = await import('../../src/stack/wire/ipv4.ts');
-  const { emitEthernet } = await import('../../src/stack/wire/ethernet.ts');
-  const { FrameBatch } = await import('../../src/io/driver.ts');
+  const { emitIcmpEcho, parseIcmp, IcmpFields } = await import('../../../src/stack/wire/icmp.ts');
+  const { emitIpv4, parseIpv4, Ipv4Fields } = await import('../../../src/stack/wire/ipv4.ts');
+  const { emitEthernet } = await import('../../../src/stack/wire/ethernet.ts');
+  const { FrameBatch } = await import('../../../src/io/driver.ts');
   const h = new Harness();
   const b = new FrameBatch(4);
   h.peer.txAlloc(0, b, 1);

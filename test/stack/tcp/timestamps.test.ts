@@ -4,8 +4,8 @@
  * (§5.3) compares against it, not against the timestamp of the SYN.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
-import { DropReason } from '../../src/stack/drop-reason.ts';
+import { Harness, TCP_ACK, TCP_SYN } from '../../helpers/tcp-harness.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
 
 const PEER_ISS = 5000;
 

@@ -4,7 +4,7 @@
  * that makes it fit the window field, and later windows are sent scaled by it.
  */
 import t from 'tap';
-import { Harness, TCP_ACK, TCP_SYN } from '../helpers/tcp-harness.ts';
+import { Harness, TCP_ACK, TCP_SYN } from '../../helpers/tcp-harness.ts';
 
 const PEER_ISS = 5000;
 

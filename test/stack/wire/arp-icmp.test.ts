@@ -1,8 +1,8 @@
 /** ARP (RFC 826) and ICMP echo (RFC 792) against literal fixtures. */
 import t from 'tap';
-import { DropReason } from '../../src/stack/drop-reason.ts';
-import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpFields, emitArp, parseArp } from '../../src/stack/wire/arp.ts';
-import { emitIcmpEcho, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HLEN, IcmpFields, parseIcmp } from '../../src/stack/wire/icmp.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
+import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpFields, emitArp, parseArp } from '../../../src/stack/wire/arp.ts';
+import { emitIcmpEcho, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HLEN, IcmpFields, parseIcmp } from '../../../src/stack/wire/icmp.ts';
 import { ARP_REP, ARP_REQ, bytesAt, ICMP_ECHO, IP_A_NUM, IP_B_NUM, MAC_A, MAC_B, naiveChecksum, placed } from './fixtures/packets.ts';
 
 /** The echo reply to ICMP_ECHO: type 0, checksum 0xbc03 + 0x0800. */

@@ -1,14 +1,14 @@
 /** Packet codecs against literal byte fixtures: parse, emit, round trip, truncation, bad input. */
 import t from 'tap';
-import { DropReason } from '../../src/stack/drop-reason.ts';
-import { checksumAdd, checksumFold, pseudoHeaderSum } from '../../src/stack/wire/checksum.ts';
-import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt } from '../../src/stack/wire/seqnum.ts';
-import { EthernetFields, emitEthernet, parseEthernet, readMac, writeMac } from '../../src/stack/wire/ethernet.ts';
-import { ArpFields, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../../src/stack/wire/arp.ts';
-import { emitIpv4, Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
-import { emitIcmpEcho, IcmpFields, ICMP_ECHO_REPLY, parseIcmp } from '../../src/stack/wire/icmp.ts';
-import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../src/stack/wire/tcp.ts';
-import { parseTcpOptions } from '../../src/stack/wire/tcp-options.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
+import { checksumAdd, checksumFold, pseudoHeaderSum } from '../../../src/stack/wire/checksum.ts';
+import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt } from '../../../src/stack/wire/seqnum.ts';
+import { EthernetFields, emitEthernet, parseEthernet, readMac, writeMac } from '../../../src/stack/wire/ethernet.ts';
+import { ArpFields, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../../../src/stack/wire/arp.ts';
+import { emitIpv4, Ipv4Fields, parseIpv4 } from '../../../src/stack/wire/ipv4.ts';
+import { emitIcmpEcho, IcmpFields, ICMP_ECHO_REPLY, parseIcmp } from '../../../src/stack/wire/icmp.ts';
+import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../../src/stack/wire/tcp.ts';
+import { parseTcpOptions } from '../../../src/stack/wire/tcp-options.ts';
 
 /** RFC 1071, the naive way: an independent reference. */
 function naiveChecksum(bytes: number[]): number {
@@ -274,7 +274,7 @@ t.test('fuzz: random bytes never make a parser throw', async (t) => {
 });
 
 t.test('every drop reason has a name', async (t) => {
-  const { DROP_REASON_NAMES } = await import('../../src/stack/drop-reason.ts');
+  const { DROP_REASON_NAMES } = await import('../../../src/stack/drop-reason.ts');
   t.equal(DROP_REASON_NAMES.length, DropReason.Count);
   t.equal(new Set(DROP_REASON_NAMES).size, DROP_REASON_NAMES.length, 'names are distinct');
   t.equal(DROP_REASON_NAMES[DropReason.TcpBadChecksum], 'tcp_bad_checksum');

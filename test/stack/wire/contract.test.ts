@@ -5,16 +5,16 @@
  * semantics of the ICMP echo copy, large running sums, and seqMax/seqMin.
  */
 import t from 'tap';
-import { DropReason } from '../../src/stack/drop-reason.ts';
-import * as wire from '../../src/stack/wire/index.ts';
-import { checksumAdd, checksumFold, pseudoHeaderSum } from '../../src/stack/wire/checksum.ts';
-import { seqAdd, seqInWindow, seqMax, seqMin } from '../../src/stack/wire/seqnum.ts';
-import { ethDst, ethSrc, ethType, EthernetFields, parseEthernet } from '../../src/stack/wire/ethernet.ts';
-import { ArpFields, parseArp } from '../../src/stack/wire/arp.ts';
-import { emitIpv4, Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
-import { emitIcmpEcho, ICMP_ECHO_REPLY, IcmpFields, parseIcmp } from '../../src/stack/wire/icmp.ts';
-import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../src/stack/wire/tcp.ts';
-import { parseTcpOptions } from '../../src/stack/wire/tcp-options.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
+import * as wire from '../../../src/stack/wire/index.ts';
+import { checksumAdd, checksumFold, pseudoHeaderSum } from '../../../src/stack/wire/checksum.ts';
+import { seqAdd, seqInWindow, seqMax, seqMin } from '../../../src/stack/wire/seqnum.ts';
+import { ethDst, ethSrc, ethType, EthernetFields, parseEthernet } from '../../../src/stack/wire/ethernet.ts';
+import { ArpFields, parseArp } from '../../../src/stack/wire/arp.ts';
+import { emitIpv4, Ipv4Fields, parseIpv4 } from '../../../src/stack/wire/ipv4.ts';
+import { emitIcmpEcho, ICMP_ECHO_REPLY, IcmpFields, parseIcmp } from '../../../src/stack/wire/icmp.ts';
+import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../../src/stack/wire/tcp.ts';
+import { parseTcpOptions } from '../../../src/stack/wire/tcp-options.ts';
 
 /** RFC 1071 the slow way, over a plain array: the independent reference. */
 function refChecksum(bytes: readonly number[]): number {

@@ -1,11 +1,11 @@
 /** Ethernet II and IPv4 headers against literal fixtures. */
 import t from 'tap';
-import { DropReason } from '../../src/stack/drop-reason.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
 import {
   emitEthernet, emitEthernetBytes, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, ethType, EthernetFields, isBroadcast,
   macBytes, macEquals, MAC_BROADCAST, parseEthernet, readMac, writeMac,
-} from '../../src/stack/wire/ethernet.ts';
-import { emitIpv4, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
+} from '../../../src/stack/wire/ethernet.ts';
+import { emitIpv4, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from '../../../src/stack/wire/ipv4.ts';
 import { bytesAt, DATA_IP, IP_A_NUM, IP_B_NUM, MAC_A, MAC_B, naiveChecksum, placed, SYN_ETH, SYN_FRAME, SYN_IP } from './fixtures/packets.ts';
 
 /** Recompute the header checksum of a header given as an array (with the naive reference). */

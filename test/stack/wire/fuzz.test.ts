@@ -1,12 +1,12 @@
 /** Random bytes through every parser: none throws, each returns a DropReason number. */
 import t from 'tap';
-import { DropReason } from '../../src/stack/drop-reason.ts';
-import { ArpFields, parseArp } from '../../src/stack/wire/arp.ts';
-import { EthernetFields, parseEthernet } from '../../src/stack/wire/ethernet.ts';
-import { IcmpFields, parseIcmp } from '../../src/stack/wire/icmp.ts';
-import { Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
-import { parseTcp, TcpFields } from '../../src/stack/wire/tcp.ts';
-import { parseTcpOptions } from '../../src/stack/wire/tcp-options.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
+import { ArpFields, parseArp } from '../../../src/stack/wire/arp.ts';
+import { EthernetFields, parseEthernet } from '../../../src/stack/wire/ethernet.ts';
+import { IcmpFields, parseIcmp } from '../../../src/stack/wire/icmp.ts';
+import { Ipv4Fields, parseIpv4 } from '../../../src/stack/wire/ipv4.ts';
+import { parseTcp, TcpFields } from '../../../src/stack/wire/tcp.ts';
+import { parseTcpOptions } from '../../../src/stack/wire/tcp-options.ts';
 import { mulberry32, SYN_FRAME } from './fixtures/packets.ts';
 
 const N = 20000;

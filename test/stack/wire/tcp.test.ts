@@ -1,10 +1,10 @@
 /** TCP headers and options (RFC 9293 §3.1, RFC 7323, RFC 2018) against literal fixtures. */
 import t, { type Test } from 'tap';
-import { DropReason } from '../../src/stack/drop-reason.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
 import {
   emitTcp, parseTcp, TcpFields, tcpChecksumOk, tcpHeaderLen, TCP_ACK, TCP_HLEN, TCP_PSH, TCP_SYN,
-} from '../../src/stack/wire/tcp.ts';
-import { emitTcpOptions, parseTcpOptions, resetTcpOptions, tcpOptionsLen } from '../../src/stack/wire/tcp-options.ts';
+} from '../../../src/stack/wire/tcp.ts';
+import { emitTcpOptions, parseTcpOptions, resetTcpOptions, tcpOptionsLen } from '../../../src/stack/wire/tcp-options.ts';
 import {
   bytesAt, DATA_TCP, IP_A, IP_A_NUM, IP_B, IP_B_NUM, naiveChecksum, placed, pseudoHeader, SYN_TCP,
 } from './fixtures/packets.ts';
