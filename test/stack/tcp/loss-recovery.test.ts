@@ -1,5 +1,5 @@
 /**
- * Loss recovery with SACK (RFC 6675) against a scripted peer, and the
+ * Loss recovery against a scripted peer: SACK (RFC 6675) and NewReno (RFC 6582), and the SACK
  * scoreboard against a byte-map model.
  */
 import t from 'tap';
@@ -196,4 +196,87 @@ t.test('a lost retransmission is found by SACKs of later data and sent again, wi
   ackSacking(14);
   t.equal(sends.filter((i) => i === 0).length, 2, 'three: segment 0 goes a third time');
   t.equal(h.ctx.stats.tcpTimeouts, 0, 'no retransmission timeout');
+});
+
+// NewReno's partial ACK (RFC 6582 §3.2 step 5): without SACK, an ACK that covers the fast-retransmitted
+// segment but not the recovery point retransmits the next hole at once, without waiting for the timer.
+t.test('NewReno: a partial ACK retransmits the next hole at once, no timeout (RFC 6582 §3.2 step 5)', async (t) => {
+  const { h, tcb, iss } = established({ sack: false });
+  t.notOk(tcb.sackOk);
+  const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
+
+  h.tcp.send(tcb, new Uint8Array(10 * MSS), 0, 10 * MSS);
+  t.equal(h.recv().length, 10, 'the initial window');
+  // Segments 1 and 4 are lost: segment 0 advances the ACK, the rest give duplicates.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(1) });
+  const resent: number[] = [];
+  for (let k = 0; k < 7; k++) {
+    // segments 2, 3, 5, 6, 7, 8 and 9
+    h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(1) });
+    for (const s of h.recv()) if (s.payload.length > 0) resent.push(s.seq);
+  }
+  t.same(resent, [at(1)], 'fast retransmit of segment 1 after the third duplicate');
+  t.ok(tcb.inRecovery);
+
+  // The retransmission arrives: the peer acknowledges up to the second hole.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(4) });
+  const after = h.recv().filter((s) => s.payload.length > 0);
+  t.same(after.map((s) => s.seq), [at(4)], 'the partial ACK sends segment 4 again at once');
+  t.ok(tcb.inRecovery, 'still in recovery: the recovery point is not acknowledged');
+  t.equal(h.ctx.stats.tcpTimeouts, 0, 'no retransmission timeout');
+
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(10) });
+  t.notOk(tcb.inRecovery, 'the full ACK ends recovery');
+  t.equal(tcb.cc.cwnd, tcb.cc.ssthresh, 'and deflates cwnd to ssthresh (RFC 6582 §3.2 step 3)');
+});
+
+// During SACK recovery, holes presumed lost go before new data (RFC 6675 §4 NextSeg rule (1) ahead of
+// rule (2)), so several holes are repaired in one round trip even with more data queued.
+t.test('SACK recovery with more data queued: lost holes go before new data (RFC 6675 §4 NextSeg (1))', async (t) => {
+  const { h, tcb, iss } = established();
+  t.ok(tcb.sackOk);
+  const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
+  const idx = (seq: number): number => ((seq - iss - 1) >>> 0) / MSS;
+
+  h.tcp.send(tcb, new Uint8Array(30 * MSS), 0, 30 * MSS);
+  t.equal(h.recv().length, 10, 'the initial window; 20 more segments queued');
+  // Segments 1 and 3 are lost; the peer ACKs every segment it gets, with SACK blocks (newest first).
+  const have = new Set<number>([0]);
+  const sent: number[] = [];
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(1) });
+  for (const s of h.recv()) if (s.payload.length > 0) sent.push(idx(s.seq));
+  for (const i of [2, 4, 5, 6, 7, 8, 9]) {
+    have.add(i);
+    const blocks: [number, number][] = [];
+    for (let j = 2; j < 10; j++) {
+      if (have.has(j) && !have.has(j - 1)) {
+        let k = j;
+        while (have.has(k + 1)) k++;
+        blocks.push([at(j), at(k + 1)]);
+      }
+    }
+    blocks.reverse();
+    h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(1), sack: blocks.slice(0, 3) });
+    for (const s of h.recv()) if (s.payload.length > 0) sent.push(idx(s.seq));
+  }
+  t.ok(tcb.inRecovery, 'in SACK recovery');
+  const resent = sent.filter((i) => i < 10);
+  t.same(resent, [1, 3], `both holes sent again within the first round trip, once each (sent: ${sent.join(',')})`);
+  const rtx1 = sent.indexOf(1);
+  const firstNewAfter = sent.findIndex((i, k) => k > rtx1 && i >= 10);
+  t.ok(sent.includes(3) && (firstNewAfter < 0 || sent.indexOf(3) < firstNewAfter), 'in recovery, the hole goes before new data');
+  t.equal(h.ctx.stats.tcpTimeouts, 0, 'no retransmission timeout');
+});
+
+t.test('a SACK block reaching below SND.UNA counts only from SND.UNA: no spurious recovery', async (t) => {
+  const { h, tcb, iss } = established();
+  const una = (iss + 1) >>> 0;
+  h.tcp.send(tcb, new Uint8Array(4 * MSS), 0, 4 * MSS);
+  t.equal(h.recv().length, 4);
+  const cwnd = tcb.cc.cwnd;
+  // One block from 3 MSS below SND.UNA to 2 MSS above it: only [SND.UNA, SND.UNA + 2 MSS) counts.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: una, sack: [[(una - 3 * MSS) >>> 0, (una + 2 * MSS) >>> 0]] });
+  t.notOk(tcb.inRecovery, 'two segments SACKed from SND.UNA are not a loss (RFC 6675 §4 IsLost)');
+  t.same(h.recv().filter((s) => s.payload.length > 0 && s.seq === una), [], 'no retransmission');
+  t.equal(tcb.cc.cwnd, cwnd, 'no window reduction');
 });
