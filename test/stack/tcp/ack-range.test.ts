@@ -1,8 +1,7 @@
 /**
- * Gaps found by mutation testing (issue 3): the ACK range check of RFC 5961
- * §5.2. An ACK of data not yet sent, or one older than SND.UNA minus the
- * largest window the peer ever offered, is answered with an ACK and the
- * segment is dropped, its data included.
+ * The ACK range check of RFC 5961 §5.2. An ACK of data not yet sent, or one older than SND.UNA minus
+ * the largest window the peer ever offered, is answered with an ACK and the segment is dropped, its
+ * data included.
  */
 import t from 'tap';
 import { PEER_ISS, TCP_ACK, established } from '../../helpers/tcp-harness.ts';

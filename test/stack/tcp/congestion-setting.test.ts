@@ -1,6 +1,5 @@
 /**
- * Gaps found by mutation testing (issue 3): the `cc` setting chooses the
- * congestion controller of every connection the engine makes, and that
+ * The `cc` setting chooses the congestion controller of every connection the engine makes, and that
  * controller is the one that governs the connection.
  */
 import t from 'tap';

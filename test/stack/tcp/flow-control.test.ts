@@ -1,11 +1,11 @@
 /**
  * Flow control against a scripted peer: the persist timer and zero-window
  * probes, silly window avoidance on both sides, window updates when the
- * application reads (RFC 9293 §3.8.6), and a peer that stops sending
- * timestamps (RFC 7323).
+ * application reads (RFC 9293 §3.8.6), the window a SYN|ACK offers, a timeout's retransmission into
+ * a small window, and a peer that stops sending timestamps (RFC 7323).
  */
 import t from 'tap';
-import { PEER_ISS, TCP_ACK, established, type Seg } from '../../helpers/tcp-harness.ts';
+import { Harness, LISTEN_SOCK, PEER_ISS, TCP_ACK, TCP_SYN, established, type Seg } from '../../helpers/tcp-harness.ts';
 import { State } from '../../../src/stack/tcp/state.ts';
 
 t.test('zero window: the persist timer probes with backoff until the window opens (RFC 9293 §3.8.6.1)', async (t) => {
@@ -92,4 +92,46 @@ t.test('a peer that stops sending timestamps mid-connection is still served (RFC
   h.send({ flags: TCP_ACK, seq: PEER_ISS + 1501, ack: iss + 101, payload: d, ts: [50, 0] });
   t.equal(tcb.rcvBuf.readable, 1500, 'PAWS still rejects an old timestamp when they come back');
   t.equal(tcb.state, State.Established);
+});
+
+// Found by the scenario simulator (sim/scenario.ts), reduced to a scripted peer.
+t.test('a timeout retransmits data the persist timer sent into a small window (RFC 6298 (5.4); SWS is for new data)', async (t) => {
+  // The peer's window closes to 600 bytes, less than half its largest: silly window avoidance holds
+  // the data until the persist timer sends what fits. That segment is lost; its retransmission must
+  // not be held by the same rule (the connection used to stall until ETIMEDOUT).
+  const { h, tcb, iss } = established({}, { win: 2000 });
+  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  t.equal(h.recv().length, 1);
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 1460, win: 600 });
+  t.same(h.recv(), [], 'held by silly window avoidance');
+  h.poll(tcb.rtt.rtoMs);
+  t.same(h.recv().map((s) => s.payload.length), [600], 'the persist timer sends what fits');
+  h.poll(tcb.rtt.rtoMs); // the 600 bytes were lost
+  const rxt = h.recv();
+  t.same(rxt.map((s) => [s.seq, s.payload.length]), [[iss + 1 + 1460, 600]], 'the timeout sends them again');
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 2060, win: 2000 });
+  t.ok(h.recv().length > 0, 'and the transfer goes on');
+});
+
+// Found by the scenario simulator (sim/scenario.ts), reduced to a scripted peer.
+t.test('going back after a timeout, a piece cut short by the window is not held by silly window avoidance', async (t) => {
+  const { h, tcb, iss } = established({}, { win: 3000 });
+  h.tcp.send(tcb, new Uint8Array(5000), 0, 5000);
+  t.same(h.recv().map((s) => s.payload.length), [1460, 1460], 'the 80 bytes left in the window wait (SWS)');
+  h.poll(tcb.rtt.rtoMs);
+  t.same(h.recv().map((s) => [s.seq, s.payload.length]), [[iss + 1, 1460]], 'the timeout resends the first segment');
+  // Its ACK shrinks the window to 1,200 bytes: less than half the largest, but this is data already sent.
+  h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: iss + 1 + 1460, win: 1200 });
+  t.same(h.recv().map((s) => [s.seq, s.payload.length]), [[iss + 1 + 1460, 1200]], 'what fits of the second goes at once');
+});
+
+// Found by the scenario simulator (sim/scenario.ts), reduced to a scripted peer.
+t.test('a SYN|ACK offers the receive buffer, not a window computed from a right edge never advertised', async (t) => {
+  // RCV.NXT is the peer's ISS + 1: anywhere in sequence space, far from the zeroed right edge.
+  for (const iss of [5000, 0x7fff0000, 0xfffff000]) {
+    const h = new Harness({ rcvbuf: 2048 });
+    h.tcp.listen(LISTEN_SOCK, 0, 80, 16);
+    h.send({ flags: TCP_SYN, seq: iss, mss: 1460, wscale: 0 });
+    t.equal(h.recvOne().win, 2048, `peer ISS ${iss}: the SYN|ACK offers the 2,048-byte buffer`);
+  }
 });

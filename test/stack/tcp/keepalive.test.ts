@@ -1,8 +1,6 @@
 /**
- * Gaps found by mutation testing (issue 3): keepalive timing (RFC 1122
- * §4.2.3.6). Any segment from the peer restarts the full idle time (not the
- * probe interval), and each unanswered probe is followed by the next after
- * the interval.
+ * Keepalive timing (RFC 1122 §4.2.3.6). Any segment from the peer restarts the full idle time (not the
+ * probe interval), and each unanswered probe is followed by the next after the interval.
  */
 import t from 'tap';
 import { Harness, TCP_ACK, TCP_SYN } from '../../helpers/tcp-harness.ts';

@@ -1,8 +1,6 @@
 /**
- * Bug reproduction (fails on main): RFC 5961 §3.2 resets only when SEG.SEQ
- * equals RCV.NXT exactly. input.ts compares the sequence number after
- * trimming the part before RCV.NXT, so a RST carrying data whose SEG.SEQ is
- * below RCV.NXT (but whose data reaches it) resets the connection.
+ * A RST resets only when SEG.SEQ equals RCV.NXT exactly (RFC 5961 §3.2), compared before any trimming:
+ * a RST carrying data whose SEG.SEQ is below RCV.NXT (but whose data reaches it) gets a challenge ACK.
  */
 import t from 'tap';
 import { Harness, TCP_ACK, TCP_RST, TCP_SYN } from '../../helpers/tcp-harness.ts';

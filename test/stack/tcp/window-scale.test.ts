@@ -1,7 +1,6 @@
 /**
- * Gaps found by mutation testing (issue 3): our own window scaling (RFC 7323
- * §2.2, §2.3). A receive buffer larger than 64 KiB is offered with a shift
- * that makes it fit the window field, and later windows are sent scaled by it.
+ * Our own window scaling (RFC 7323 §2.2, §2.3). A receive buffer larger than 64 KiB is offered with a
+ * shift that makes it fit the window field, and later windows are sent scaled by it.
  */
 import t from 'tap';
 import { Harness, TCP_ACK, TCP_SYN } from '../../helpers/tcp-harness.ts';
