@@ -1,13 +1,15 @@
-/** More of the mTCP API: pools running out, vectored and peeking reads, shutdown, abort, options, conf, pinning. */
+/**
+ * The socket calls of the mTCP API over two stacks on the simulated wire: pools running out, vectored
+ * and peeking reads, shutdown, abort, options.
+ */
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import {
-  AF_INET, EAGAIN, ECONNRESET, EINPROGRESS, EINVAL, ENOMEM, ENOPROTOOPT, EPERM, IPPROTO_TCP, MSG_PEEK, MTCP_EPOLLIN,
+  AF_INET, EAGAIN, ECONNRESET, EINPROGRESS, EINVAL, ENOMEM, ENOPROTOOPT, IPPROTO_TCP, MSG_PEEK, MTCP_EPOLLIN,
   MTCP_EPOLLOUT, MTCP_EPOLLRDHUP, MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_MOD, SHUT_WR, SOCK_NONBLOCK, SOCK_STREAM,
   SO_KEEPALIVE, SO_RCVBUF, SOL_SOCKET, TCP_KEEPCNT, TCP_NODELAY, createEpollEvents, mtcp_abort, mtcp_accept, mtcp_bind,
-  mtcp_connect, mtcp_core_affinitize, mtcp_epoll_create, mtcp_epoll_ctl, mtcp_epoll_wait, mtcp_errno, mtcp_getconf,
-  mtcp_getsockopt, mtcp_listen, mtcp_read, mtcp_readv, mtcp_recv, mtcp_setconf, mtcp_setsockopt, mtcp_shutdown,
-  mtcp_socket, mtcp_write, mtcp_writev, type MtcpContext, type MtcpEpollEvent,
+  mtcp_connect, mtcp_epoll_create, mtcp_epoll_ctl, mtcp_epoll_wait, mtcp_errno, mtcp_getsockopt, mtcp_listen, mtcp_read,
+  mtcp_readv, mtcp_recv, mtcp_setsockopt, mtcp_shutdown, mtcp_socket, mtcp_write, mtcp_writev, type MtcpContext,
+  type MtcpEpollEvent,
 } from '../../src/index.ts';
 import { SERVER_IP, simPair } from '../helpers/stacks.ts';
 
@@ -117,64 +119,4 @@ t.test('options are honoured or refused, never ignored', async (t) => {
   t.equal(mtcp_read(m, s, new Uint8Array(1), 1), -1);
   t.not(mtcp_errno(), EAGAIN, 'an unconnected socket is not EAGAIN');
   await p.close();
-});
-
-t.test('mtcp_getconf / mtcp_setconf', async (t) => {
-  const conf = { num_cores: 0, max_concurrency: 0, max_num_buffers: 0, rcvbuf_size: 0, sndbuf_size: 0, tcp_timewait: 0, tcp_timeout: 0 };
-  t.equal(mtcp_getconf(conf), 0);
-  t.same(conf, { num_cores: 1, max_concurrency: 10000, max_num_buffers: 10000, rcvbuf_size: 8192, sndbuf_size: 8192, tcp_timewait: 0, tcp_timeout: 30 });
-  t.equal(mtcp_setconf({ max_concurrency: 0 }), -1, 'out of range');
-  t.equal(mtcp_errno(), EINVAL);
-  t.equal(mtcp_setconf({ max_concurrency: 500 }), 0);
-  mtcp_getconf(conf);
-  t.equal(conf.max_concurrency, 500);
-  t.equal(EPERM, 1);
-});
-
-t.test('mtcp_setconf num_cores: core_mask grows to the new count unless it already has enough CPUs', async (t) => {
-  const { config } = await import('../helpers/stacks.ts');
-  const { mtcp_destroy, mtcp_init, mtcp_runtime } = await import('../../src/index.ts');
-  const { maskCpus } = await import('../../src/config/mtcp-conf.ts');
-  t.same([maskCpus(0b1010), maskCpus(0), maskCpus(2 ** 51)], [[1, 3], [], [51]], 'the CPUs of a mask, lowest first');
-  mtcp_destroy(); // forget the settings of the test above
-  const base = config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' });
-  t.equal(mtcp_setconf({ num_cores: 2 }), 0);
-  t.equal(mtcp_init(base), 0);
-  t.same([mtcp_runtime()!.config.numCores, mtcp_runtime()!.config.coreMask], [2, 0b11], 'the default mask of 2 cores');
-  mtcp_destroy();
-  t.equal(mtcp_setconf({ num_cores: 2 }), 0);
-  t.equal(mtcp_init({ ...base, coreMask: 0b1010 }), 0);
-  t.equal(mtcp_runtime()!.config.coreMask, 0b1010, 'a mask with 2 CPUs stays');
-  mtcp_destroy();
-});
-
-t.test('mtcp_core_affinitize pins the calling thread', async (t) => {
-  t.equal(mtcp_core_affinitize(0), 0);
-  const status = readFileSync('/proc/thread-self/status', 'utf8');
-  t.match(status, /Cpus_allowed_list:\s*0\n/);
-  t.equal(mtcp_core_affinitize(4096), -1, 'no such core');
-  t.equal(mtcp_errno(), EINVAL);
-});
-
-t.test('mtcp_epoll_wait times out on time in real time (shm)', async (t) => {
-  const { MtcpRuntime } = await import('../../src/mtcp/runtime.ts');
-  const { config } = await import('../helpers/stacks.ts');
-  const { mtcp_destroy_context } = await import('../../src/index.ts');
-  const rt = new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' }));
-  const m = rt.createContext(0);
-  const ep = mtcp_epoll_create(m, 4);
-  const events = createEpollEvents(4);
-  for (const ms of [0, 50, 300]) {
-    const t0 = performance.now();
-    t.equal(await mtcp_epoll_wait(m, ep, events, 4, ms), 0);
-    const took = performance.now() - t0;
-    t.ok(took >= ms && took < ms + 50, `timeout ${ms} ms returned after ${took.toFixed(1)} ms`);
-  }
-  // Node's own timers keep running while the stack waits.
-  let fired = false;
-  setTimeout(() => (fired = true), 20);
-  await mtcp_epoll_wait(m, ep, events, 4, 100);
-  t.ok(fired, 'a setTimeout fired during mtcp_epoll_wait');
-  mtcp_destroy_context(m);
-  await m.closed;
 });

@@ -1,4 +1,7 @@
-/** The mTCP API over two stacks on the simulated wire: errors, epoll timing, refused and timed-out connections, pools. */
+/**
+ * The mTCP API over two stacks on the simulated wire: errors, epoll timeouts in virtual and real time,
+ * refused and timed-out connections, pools.
+ */
 import t from 'tap';
 import {
   AF_INET, EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, EINPROGRESS, EINVAL, ENOTCONN, ETIMEDOUT, MTCP_EPOLLERR,
@@ -58,6 +61,29 @@ t.test('mtcp_epoll_wait returns 0 when its timeout passes (virtual time)', async
   const waited = p.client.now() - t0;
   t.ok(waited >= 2500 && waited < 2600, `returned after ${waited} ms`);
   await p.close();
+});
+
+t.test('mtcp_epoll_wait times out on time in real time (shm)', async (t) => {
+  const { MtcpRuntime } = await import('../../src/mtcp/runtime.ts');
+  const { config } = await import('../helpers/stacks.ts');
+  const { mtcp_destroy_context } = await import('../../src/index.ts');
+  const rt = new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' }));
+  const m = rt.createContext(0);
+  const ep = mtcp_epoll_create(m, 4);
+  const events = createEpollEvents(4);
+  for (const ms of [0, 50, 300]) {
+    const t0 = performance.now();
+    t.equal(await mtcp_epoll_wait(m, ep, events, 4, ms), 0);
+    const took = performance.now() - t0;
+    t.ok(took >= ms && took < ms + 50, `timeout ${ms} ms returned after ${took.toFixed(1)} ms`);
+  }
+  // Node's own timers keep running while the stack waits.
+  let fired = false;
+  setTimeout(() => (fired = true), 20);
+  await mtcp_epoll_wait(m, ep, events, 4, 100);
+  t.ok(fired, 'a setTimeout fired during mtcp_epoll_wait');
+  mtcp_destroy_context(m);
+  await m.closed;
 });
 
 t.test('connecting to a closed port fails with ECONNREFUSED', async (t) => {
