@@ -15,10 +15,11 @@ import { runOnCores } from '../../src/mtcp/cores.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { bundle } from '../helpers/bundle.ts';
 import { inNamespace, ip, namespace } from '../helpers/netns.ts';
+import { testNeeding } from '../helpers/prerequisites.ts';
 
 const CONNECTIONS = 300;
-const cannot = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/dev/net/tun') ? 'needs /dev/net/tun'
-  : spawnSync('ip', ['-V']).status !== 0 ? 'needs ip (iproute2)' : false;
+const missing = process.getuid?.() !== 0 ? 'not root' : !existsSync('/dev/net/tun') ? 'no /dev/net/tun'
+  : spawnSync('ip', ['-V']).status !== 0 ? 'no ip (iproute2)' : null;
 
 /** The kernel's client: CONNECTIONS connections, 16 at a time, each echoing one line. Prints { ok, failed }. */
 const CLIENT = `
@@ -38,7 +39,7 @@ const one = () => {
 for (let i = 0; i < 16; i++) one();
 `;
 
-for (const cores of [2, 1]) t.test(`${cores} core(s) on one TAP: the kernel's connections are spread by RSS and every one is served`, { skip: cannot }, async (t) => {
+for (const cores of [2, 1]) testNeeding(t, `${cores} core(s) on one TAP: the kernel's connections are spread by RSS and every one is served`, missing, async (t) => {
   const dir = await bundle('tap-cores', ['src/mtcp/core-worker.ts', 'test/mtcp/fixtures/core-app.ts']);
   const ns = `i6tapc${process.pid}-${cores}`;
   const ifname = `i6t${cores}x${process.pid}`.slice(0, 15);
