@@ -168,7 +168,7 @@ t.test('RouteTable and ArpTable lookups allocate nothing', async (t) => {
     return sum;
   };
   let sum = run(200_000); // warm up: let V8 optimise
-  // As test/tcp/no-alloc.test.ts: steady state, no collection and under a byte per lookup in the best of three rounds.
+  // As test/stack/tcp/no-alloc.test.ts: steady state, no collection and under a byte per lookup in the best of three rounds.
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
   let gcs = 0;

@@ -5,7 +5,7 @@ import {
   MTCP_EPOLLERR, MTCP_EPOLLET, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLONESHOT, MTCP_EPOLLOUT, MTCP_EPOLLPRI,
   MTCP_EPOLLRDHUP, MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD, createEpollEvents, type MtcpEpollEvent,
 } from '../../src/epoll/events.ts';
-import { Prng } from '../core/fixtures/prng.ts';
+import { Prng } from '../helpers/prng.ts';
 
 const N = 32;
 

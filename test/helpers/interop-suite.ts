@@ -3,8 +3,8 @@
  * Linux kernel's TCP in a network namespace the test makes on the other, where the kernel has
  * 198.18.7.1 and we have 198.18.7.2. ping reaches us; curl and wrk fetch from our servers (sha256
  * checked); bulk both ways with half-close; refusals and a reset both ways; 5% loss each way; our
- * client fetches from nginx; tshark reads our capture. A link that needs root and tools runs in CI;
- * elsewhere it is skipped when they are missing, saying so.
+ * client fetches from nginx; tshark reads our capture. A link needs root and tools: what is missing
+ * fails the tests in CI and skips them elsewhere (test/helpers/prerequisites.ts).
  */
 import t, { type Test } from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
@@ -17,6 +17,7 @@ import type { MtcpContext } from '../../src/mtcp/context.ts';
 import { connect, createServer, MtcpAgent } from '../../src/net/index.ts';
 import { buildCli } from './cli.ts';
 import type { Run } from './netns.ts';
+import { commandMissing, testNeeding } from './prerequisites.ts';
 import { badFrameArgs } from './tshark.ts';
 import { tempDir } from './tmp.ts';
 
@@ -41,7 +42,7 @@ export interface LinkEnds {
 export interface Link {
   /** For test names: 'TAP', 'DPDK af_packet'. */
   label: string;
-  /** Why this link cannot run here (null when it can). */
+  /** What this link needs and this machine lacks (null when nothing). */
   missing(): string | null;
   /** Make both ends for one test (`suffix` keeps names apart); everything is removed when the test ends. */
   open(t: { teardown(fn: () => unknown): void }, suffix: string): LinkEnds;
@@ -51,8 +52,7 @@ export interface Link {
 export function toolsMissing(): string | null {
   if (process.getuid?.() !== 0) return 'not root';
   if (spawnSync('ip', ['netns', 'list']).status !== 0) return 'no `ip netns`';
-  for (const tool of ['curl', 'ping', 'python3']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `no ${tool}`;
-  return null;
+  return commandMissing('curl') ?? commandMissing('ping') ?? commandMissing('python3');
 }
 
 /**
@@ -87,13 +87,8 @@ export async function curlFromUs(t: Test, mctx: MtcpContext, run: Run, us: strin
  */
 export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
   const why = link.missing();
-  if (why && !process.env.CI) {
-    t.comment(`skipped: interop over ${link.label} needs root and its tools (${why})`);
-    t.pass('skipped');
-    return;
-  }
   const main = part === 'main';
-  if (main) t.test(`our stack over ${link.label} against the kernel in a namespace`, async (t) => {
+  if (main) testNeeding(t, `our stack over ${link.label} against the kernel in a namespace`, why, async (t) => {
     const { ns, run, context, started } = link.open(t, 'a');
     const capture = join(tempDir(t, 'mtcpts-cap-'), 'tap.pcapng');
     const mctx = context(['max_concurrency = 1024', 'max_num_buffers = 1024', 'rcvbuf = 65536', 'sndbuf = 65536',
@@ -138,27 +133,23 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
     t.equal(err.code, 'ECONNREFUSED', 'the kernel refuses a closed port');
 
     // tshark reads our capture of all of this: no malformed frame, no bad IP or TCP checksum.
-    if (spawnSync('sh', ['-c', 'command -v tshark']).status === 0) {
-      const all = spawnSync('tshark', ['-r', capture, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      t.equal(all.status, 0, 'tshark reads the capture');
-      const frames = all.stdout.trim().split('\n').length;
-      const bad = spawnSync('tshark', badFrameArgs(capture), { encoding: 'utf8', maxBuffer: 1 << 26 });
-      t.equal(bad.status, 0, bad.stderr);
-      const offending = bad.stdout.trim();
-      t.equal(offending, '', `of ${frames} frames, none malformed or with a bad checksum${offending ? `; tshark reports: ${offending.split('\n').slice(0, 5).join(' | ')}` : ''}`);
-      if (offending) {
-        // Keep the evidence: the offending frames in full.
-        const detail = spawnSync('tshark', [...badFrameArgs(capture), '-V', '-x'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-        t.comment(detail.stdout.slice(0, 6000));
-      }
-    } else if (process.env.CI) {
-      t.fail('tshark is missing in CI');
-    } else {
-      t.comment('tshark not installed: the capture check skipped');
-    }
+    await testNeeding(t, 'tshark reads our capture', commandMissing('tshark'), async (t) => {
+        const all = spawnSync('tshark', ['-r', capture, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        t.equal(all.status, 0, 'tshark reads the capture');
+        const frames = all.stdout.trim().split('\n').length;
+        const bad = spawnSync('tshark', badFrameArgs(capture), { encoding: 'utf8', maxBuffer: 1 << 26 });
+        t.equal(bad.status, 0, bad.stderr);
+        const offending = bad.stdout.trim();
+        t.equal(offending, '', `of ${frames} frames, none malformed or with a bad checksum${offending ? `; tshark reports: ${offending.split('\n').slice(0, 5).join(' | ')}` : ''}`);
+        if (offending) {
+          // Keep the evidence: the offending frames in full.
+          const detail = spawnSync('tshark', [...badFrameArgs(capture), '-V', '-x'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+          t.comment(detail.stdout.slice(0, 6000));
+        }
+    });
   });
 
-  if (main) t.test(`epserver over ${link.label}: the kernel's curl and wrk, 100 MiB intact, SIGINT`, async (t) => {
+  if (main) testNeeding(t, `epserver over ${link.label}: the kernel's curl and wrk, 100 MiB intact, SIGINT`, why, async (t) => {
     const { run, portLines, started, spawnOurs } = link.open(t, 'e');
     const dir = tempDir(t, 'mtcpts-ep-');
     const www = join(dir, 'www');
@@ -195,24 +186,20 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
     t.equal(whole.code, 0, whole.stderr);
     t.equal(createHash('sha256').update(whole.stdout).digest('hex'), createHash('sha256').update(big).digest('hex'),
       `100 MiB intact (${((100 * 8) / secs).toFixed(0)} Mbit/s)`);
-    if (spawnSync('sh', ['-c', 'command -v wrk']).status === 0) {
-      const w = await run('wrk', ['-t1', '-c100', '-d10s', `http://${US}/index.html`], 60_000);
-      const text = w.stdout.toString();
-      t.equal(w.code, 0, w.stderr);
-      t.notMatch(text, /Socket errors|Non-2xx/, 'wrk: no socket error, no non-2xx response');
-      t.comment(`wrk -c 100 -d 10s:\n${text}`);
-    } else if (process.env.CI) {
-      t.fail('wrk is missing in CI');
-    } else {
-      t.comment('wrk not installed: skipped its part');
-    }
+    await testNeeding(t, 'wrk -c 100 -d 10s against epserver', commandMissing('wrk'), async (t) => {
+        const w = await run('wrk', ['-t1', '-c100', '-d10s', `http://${US}/index.html`], 60_000);
+        const text = w.stdout.toString();
+        t.equal(w.code, 0, w.stderr);
+        t.notMatch(text, /Socket errors|Non-2xx/, 'wrk: no socket error, no non-2xx response');
+        t.comment(`wrk -c 100 -d 10s:\n${text}`);
+    });
     server.kill('SIGINT');
     const [code] = await once(server, 'exit') as [number | null];
     t.equal(code, 0, 'SIGINT: clean exit');
     t.match(stderr, /epserver: stopped/);
   });
 
-  if (main) t.test('bulk both ways with half-close, and a kernel reset surfaces as ECONNRESET', async (t) => {
+  if (main) testNeeding(t, 'bulk both ways with half-close, and a kernel reset surfaces as ECONNRESET', why, async (t) => {
     const { ns, context, started } = link.open(t, 'b');
     const mctx = context(['max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 262144', 'sndbuf = 262144', 'tcp_timeout = 60'], '<interop bulk>');
     started();
@@ -301,7 +288,7 @@ time.sleep(60)
     t.equal(err.code, 'ECONNRESET', 'the killed peer\'s reset reaches the application as ECONNRESET');
   });
 
-  if (!main) t.test('with 5% of frames lost each way (impair = loss=0.05), 100 MiB each way arrives intact', { timeout: 600_000 }, async (t) => {
+  if (!main) testNeeding(t, 'with 5% of frames lost each way (impair = loss=0.05), 100 MiB each way arrives intact', why, async (t) => {
     const { ns, context, started } = link.open(t, 'l');
     const mctx = context(['max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 1048576', 'tcp_timeout = 120',
       'impair = loss=0.05'], '<interop loss>');
@@ -344,14 +331,9 @@ print(hashlib.sha256(data).hexdigest(), h.hexdigest(), n)
     t.ok(drv.lostIn > 0 && drv.lostOut > 0, `frames lost: ${drv.lostIn} in, ${drv.lostOut} out`);
     t.comment(`200 MiB with 5% loss each way in ${secs.toFixed(1)} s; ${mctx.stack.stats.tcpRetransmits} retransmissions by us`);
     server.close();
-  });
+  }, { timeout: 600_000 });
 
-  if (main) t.test('our client fetches 1 KiB, 1 MiB and 100 MiB from nginx in the namespace (sha256)', async (t) => {
-    if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) {
-      if (process.env.CI) t.fail('nginx is missing in CI');
-      else t.comment('nginx not installed: skipped');
-      return;
-    }
+  if (main) testNeeding(t, 'our client fetches 1 KiB, 1 MiB and 100 MiB from nginx in the namespace (sha256)', why ?? commandMissing('nginx'), async (t) => {
     const { ns, context, started } = link.open(t, 'n');
     const mctx = context(['max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 65536', 'tcp_timeout = 60'], '<interop nginx>');
     started();

@@ -16,6 +16,7 @@ import { dpdkUnavailable } from '../../src/io/dpdk.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { KERNEL, toolsMissing, US, type Link } from './interop-suite.ts';
 import { inNamespace, ip, namespace } from './netns.ts';
+import { commandMissing } from './prerequisites.ts';
 
 export const tapLink: Link = {
   label: 'TAP',
@@ -52,7 +53,7 @@ let devices = 0;
 
 export const afPacketLink: Link = {
   label: 'DPDK af_packet',
-  missing: () => toolsMissing() ?? dpdkUnavailable() ?? (spawnSync('sh', ['-c', 'command -v ethtool']).status === 0 ? null : 'no ethtool'),
+  missing: () => toolsMissing() ?? dpdkUnavailable() ?? commandMissing('ethtool'),
   open(t, suffix) {
     const { ns, run } = namespace(t, `mtcpts-afp-${process.pid}-${suffix}`);
     const ours = namespace(t, `mtcpts-afp-${process.pid}-${suffix}-us`).ns;

@@ -11,32 +11,27 @@ import { dpdkUnavailable, type DpdkDriver } from '../../src/io/dpdk.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { curlFromUs, toolsMissing } from '../helpers/interop-suite.ts';
 import { inNamespace, ip, namespace } from '../helpers/netns.ts';
+import { testNeeding } from '../helpers/prerequisites.ts';
 
 const KERNEL = '198.18.8.1';
 const US = '198.18.8.2';
 
-const why = toolsMissing() ?? dpdkUnavailable();
-if (why && !process.env.CI) {
-  t.comment(`skipped: DPDK net_tap against the kernel needs root, ip netns, curl, ping and DPDK (${why})`);
-  t.pass('skipped');
-} else {
-  t.test('our stack on a DPDK net_tap port, the kernel on its interface', async (t) => {
-    const { ns, run } = namespace(t, `mtcpts-dtap-${process.pid}`);
-    const conf = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, 'p0.device = net_tap0,iface=dtap0',
-      'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 65536', 'sndbuf = 65536'].join('\n');
-    const mctx = inNamespace(ns, () => new MtcpRuntime(parseMtcpConf(conf, '<net_tap test>')).createContext(0));
-    t.teardown(async () => {
-      mctx.stop();
-      await mctx.closed;
-    });
-    const port = mctx.driver as DpdkDriver;
-    t.comment(`net_tap checksum offload: transmit ${port.txChecksumOffload}, receive ${port.rxChecksumOffload}`);
-    ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'dtap0');
-    ip('-n', ns, 'link', 'set', 'dtap0', 'up');
-
-    const ping = await run('ping', ['-c', '3', '-W', '2', US]);
-    t.equal(ping.code, 0, `ping reaches our stack: ${ping.stderr}`);
-
-    await curlFromUs(t, mctx, run, US);
+testNeeding(t, 'our stack on a DPDK net_tap port, the kernel on its interface', toolsMissing() ?? dpdkUnavailable(), async (t) => {
+  const { ns, run } = namespace(t, `mtcpts-dtap-${process.pid}`);
+  const conf = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, 'p0.device = net_tap0,iface=dtap0',
+    'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 65536', 'sndbuf = 65536'].join('\n');
+  const mctx = inNamespace(ns, () => new MtcpRuntime(parseMtcpConf(conf, '<net_tap test>')).createContext(0));
+  t.teardown(async () => {
+    mctx.stop();
+    await mctx.closed;
   });
-}
+  const port = mctx.driver as DpdkDriver;
+  t.comment(`net_tap checksum offload: transmit ${port.txChecksumOffload}, receive ${port.rxChecksumOffload}`);
+  ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'dtap0');
+  ip('-n', ns, 'link', 'set', 'dtap0', 'up');
+
+  const ping = await run('ping', ['-c', '3', '-W', '2', US]);
+  t.equal(ping.code, 0, `ping reaches our stack: ${ping.stderr}`);
+
+  await curlFromUs(t, mctx, run, US);
+});

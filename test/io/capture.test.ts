@@ -10,6 +10,7 @@ import { emitEthernet, emitIpv4, emitTcp, ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP,
 import { SimWire } from '../../src/io/sim.ts';
 import { MAC_A, MAC_B, recvFrames, sendBytes, sendFrames, seqsOf, tcpFrame } from './fixtures/frames.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { commandMissing, testNeeding } from '../helpers/prerequisites.ts';
 
 /** The blocks of a pcapng file: [type, body]. */
 function blocks(file: Buffer): [number, Buffer][] {
@@ -45,15 +46,11 @@ t.test('frames both ways land in the file with their direction, bytes intact', a
   });
   t.same(packets.map((p) => [p.seq, p.len, p.flags]), [[1, 100, 1], [2, 100, 1], [3, 100, 1], [9, 60, 2], [10, 60, 2]], 'inbound 1, outbound 2');
   t.equal(b.frames, 5);
-  if (spawnSync('sh', ['-c', 'command -v tshark']).status === 0) {
+  await testNeeding(t, 'tshark reads the file', commandMissing('tshark'), async (t) => {
     const r = spawnSync('tshark', ['-r', path], { encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
     t.equal(r.stdout.trim().split('\n').length, 5, 'tshark reads five frames');
-  } else if (process.env.CI) {
-    t.fail('tshark is missing in CI');
-  } else {
-    t.comment('tshark not installed: its check skipped');
-  }
+  });
 });
 
 /** A 198.18.0.1:80 -> 198.18.0.2:40000 data segment with correct checksums. */
@@ -82,12 +79,7 @@ function framesMatching(args: string[]): number[] {
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
 
-t.test('the tshark check the interop tests use: bad checksums and broken headers count, tshark\'s reassembly limits do not', async (t) => {
-  if (spawnSync('sh', ['-c', 'command -v tshark']).status !== 0) {
-    if (process.env.CI) t.fail('tshark is missing in CI');
-    else t.comment('tshark not installed: skipped');
-    return;
-  }
+testNeeding(t, 'the tshark check the interop tests use: bad checksums and broken headers count, tshark\'s reassembly limits do not', commandMissing('tshark'), async (t) => {
   const path = join(tempDir(t, 'mtcpts-cap-'), 'check.pcapng');
   const wire = new SimWire({ seed: 1 });
   const a = new CaptureDriver(wire.attach(MAC_A), path);

@@ -13,10 +13,9 @@ import { dpdkUnavailable } from '../../src/io/dpdk.ts';
 import { runOnCores } from '../../src/mtcp/cores.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { bundle } from '../helpers/bundle.ts';
+import { testNeeding } from '../helpers/prerequisites.ts';
 
-const missing = dpdkUnavailable();
-
-t.test('a core\'s worker attaches to the DPDK port the main thread started', { skip: missing ?? false }, async (t) => {
+testNeeding(t, 'a core\'s worker attaches to the DPDK port the main thread started', dpdkUnavailable(), async (t) => {
   const dir = await bundle('cores-dpdk', ['src/mtcp/core-worker.ts', 'test/mtcp/fixtures/core-app.ts']);
   const cfg = parseMtcpConf(['io = dpdk', 'port = r0', 'r0.addr = 198.18.0.1/24', 'r0.device = net_ring0', 'max_concurrency = 64',
     'max_num_buffers = 64'].join('\n'), '<dpdk>');

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { CoreError, runOnCores } from '../../src/mtcp/cores.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { bundle } from '../helpers/bundle.ts';
+import { testNeeding } from '../helpers/prerequisites.ts';
 import { config, confText } from '../helpers/stacks.ts';
 
 const cpus = availableParallelism();
@@ -46,12 +47,12 @@ t.test('each core runs in its own thread, pinned to its CPU, on the context of i
   t.equal(mainThreadCpus(), before, `the main thread is not pinned (${before})`);
 });
 
-t.test('core k runs on the k-th CPU of core_mask', { skip: cpus < 2 && 'needs 2 CPUs' }, async (t) => {
+testNeeding(t, 'core k runs on the k-th CPU of core_mask', cpus < 2 && 'a second CPU', async (t) => {
   const cfg = config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm', cores: 1 });
   cfg.coreMask = 0b10;
   const results = (await runOnCores(new MtcpRuntime(cfg), app, { entry: 'pinned', workerUrl }).done) as { cpus: string }[];
   t.same(results.map((r) => r.cpus), ['1'], 'core 0 on CPU 1');
-});
+}, { ciProvides: false });
 
 t.test('a core that throws is reported with its core number; the other cores are stopped', async (t) => {
   const run = runOnCores(runtime(), app, { entry: 'throwsOnOne', workerUrl, data: { throwOn: cores - 1 } });

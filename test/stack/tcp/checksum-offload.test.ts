@@ -1,0 +1,51 @@
+/**
+ * Checksum offload, as the DPDK driver uses it when a port offers it: received frames the port marked
+ * as verified skip the stack's own TCP checksum check, and with TX offload the stack leaves the TCP
+ * checksum for the port to fill. Without offload, a wrong checksum is dropped and counted.
+ */
+import t from 'tap';
+import { FrameBatch } from '../../../src/io/driver.ts';
+import { DropReason } from '../../../src/stack/drop-reason.ts';
+import { ETH_HLEN } from '../../../src/stack/wire/ethernet.ts';
+import { IPV4_HLEN } from '../../../src/stack/wire/ipv4.ts';
+import { tcpChecksumOk } from '../../../src/stack/wire/tcp.ts';
+import { Harness, PEER_IP, STACK_IP, TCP_SYN } from '../../helpers/tcp-harness.ts';
+
+const SYN = { flags: TCP_SYN, seq: 1000, mss: 1460 };
+
+t.test('without offload a SYN with a wrong TCP checksum is dropped and counted', async (t) => {
+  const h = new Harness();
+  h.tcp.sockets.listen(100, 0, 80, 16);
+  h.send({ ...SYN, badChecksum: true });
+  t.same(h.recv(), [], 'no SYN|ACK');
+  t.equal(h.ctx.stats.drops[DropReason.TcpBadChecksum], 1);
+});
+
+t.test('a frame the port verified is not checked again', async (t) => {
+  const h = new Harness({}, { rxChecksumVerified: true });
+  h.tcp.sockets.listen(100, 0, 80, 16);
+  // The port vouched for it: the stack takes its word (a real port would have dropped or flagged a bad one).
+  h.send({ ...SYN, badChecksum: true });
+  const out = h.recv();
+  t.equal(out.length, 1, 'the SYN was taken: a SYN|ACK came back');
+  t.equal(h.ctx.stats.drops[DropReason.TcpBadChecksum], 0);
+});
+
+t.test('with TX offload the stack leaves the TCP checksum to the port', async (t) => {
+  for (const offload of [false, true]) {
+    const h = new Harness({}, { txChecksumOffload: offload });
+    h.tcp.sockets.listen(100, 0, 80, 16);
+    h.send(SYN);
+    h.ctx.flushOutput(h.now);
+    const rxBatch = new FrameBatch(64);
+    const n = h.peer.rxBurst(0, rxBatch, 64);
+    t.equal(n, 1, 'one SYN|ACK');
+    const buf = rxBatch.buf[0];
+    const tcpOff = rxBatch.off[0] + ETH_HLEN + IPV4_HLEN;
+    const tcpLen = rxBatch.len[0] - ETH_HLEN - IPV4_HLEN;
+    const field = (buf[tcpOff + 16] << 8) | buf[tcpOff + 17];
+    if (offload) t.equal(field, 0, 'offload: checksum field left zero for the port');
+    else t.ok(tcpChecksumOk(buf, tcpOff, tcpLen, STACK_IP | 0, PEER_IP | 0), 'software: a valid checksum');
+    h.peer.rxRelease(0, rxBatch);
+  }
+});
