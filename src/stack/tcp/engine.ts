@@ -203,11 +203,15 @@ export class TcpEngine implements TcpClock, OutputQueue {
     return this.#outCount > 0 || this.replies.pending;
   }
 
-  /** Send what is owed: the stateless replies, then every scheduled connection's output. Returns segments sent. */
+  /**
+   * Send what is owed: every scheduled connection's output, then the
+   * stateless replies (after a connection's last segment, so that the RST
+   * answering a segment that came after it cannot overtake it). Returns
+   * segments sent.
+   */
   flush(now: number): number {
     this.now = now;
     const before = this.stats.tcpOutSegs;
-    if (this.replies.pending && !this.replies.send(this.transmit)) return this.stats.tcpOutSegs - before;
     const list = this.#outList;
     const tcb = this.tcb;
     let n = this.#outCount;
@@ -220,9 +224,10 @@ export class TcpEngine implements TcpClock, OutputQueue {
       if (!this.#outputOne(t)) {
         // Out of TX slots: retry at the next flush.
         this.schedule(t);
-        break;
+        return this.stats.tcpOutSegs - before;
       }
     }
+    if (this.replies.pending) this.replies.send(this.transmit);
     return this.stats.tcpOutSegs - before;
   }
 
