@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { copyBytes } from '../stack/copy.ts';
-import type { FrameBatch, PacketDriver } from './driver.ts';
+import type { FrameBatch, PacketDriver } from '../stack/port.ts';
 import { DriverWrapper } from './wrapper.ts';
 
 const SHB = 0x0a0d0d0a;

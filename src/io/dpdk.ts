@@ -18,7 +18,7 @@ import koffi from 'koffi';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from '../stack/port.ts';
 
 /** Must equal MTCPTS_SHIM_ABI in native/dpdk-shim.c. */
 const SHIM_ABI = 3;

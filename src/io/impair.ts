@@ -7,7 +7,7 @@
  */
 import { Prng } from './sim.ts';
 import { copyBytes } from '../stack/copy.ts';
-import { FrameBatch, type PacketDriver } from './driver.ts';
+import { FrameBatch, type PacketDriver } from '../stack/port.ts';
 import { DriverWrapper } from './wrapper.ts';
 
 export interface DriverImpairments {

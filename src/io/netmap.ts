@@ -29,7 +29,7 @@
 import koffi from 'koffi';
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
+import type { DriverStats, FrameBatch, PacketDriver } from '../stack/port.ts';
 import { bindLibc, Doorbell, errnoText, MAP_FAILED, O_CLOEXEC, O_RDWR, type Libc, type Ptr } from './libc.ts';
 
 /** The netmap control device. */

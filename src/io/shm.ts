@@ -46,7 +46,7 @@
  * per frame or per burst.
  */
 import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from '../stack/port.ts';
 
 /** Ring control block: frames published (producer). */
 const HEAD = 0;

@@ -40,7 +40,7 @@
  * pool is empty the frame is dropped and counted in stats.dropsNoSlot.
  */
 import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from '../stack/port.ts';
 
 export class VirtualClock {
   /** Current virtual time in milliseconds (a float); never moves backward. */

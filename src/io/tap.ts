@@ -17,7 +17,7 @@
  * TAP directly.
  */
 import koffi from 'koffi';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from '../stack/port.ts';
 import { bindLibc, EFD_NONBLOCK, errnoText, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 

@@ -2,7 +2,7 @@
  * The base of driver wrappers (impair.ts, capture.ts): everything passes
  * through to the wrapped driver; a wrapper overrides what it changes.
  */
-import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
+import type { DriverStats, FrameBatch, PacketDriver } from '../stack/port.ts';
 
 export abstract class DriverWrapper implements PacketDriver {
   readonly name: string;

@@ -8,7 +8,7 @@ import { webcrypto } from 'node:crypto';
 import { ArpTable } from '../config/arp-conf.ts';
 import type { MtcpConfig } from '../config/mtcp-conf.ts';
 import { RouteTable } from '../config/route-conf.ts';
-import type { PacketDriver } from '../io/driver.ts';
+import type { PacketDriver } from '../stack/port.ts';
 import { attachShm, ShmWire, type ShmWireShared } from '../io/shm.ts';
 import { CaptureDriver } from '../io/capture.ts';
 import { ImpairedDriver } from '../io/impair.ts';

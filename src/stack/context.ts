@@ -3,10 +3,10 @@
  * Pure logic over the PacketDriver burst interface; the caller supplies the
  * time to each poll().
  */
-import { FrameBatch, type PacketDriver } from '../io/driver.ts';
 import { ARP_REQUEST_INTERVAL_MS, ARP_RETRY_MS, ARP_UNICAST_PROBE_MS, ArpCache, PendingFrames, type StaticNeighbours } from './arp-cache.ts';
 import { copyBytes } from './copy.ts';
 import { DropReason } from './drop-reason.ts';
+import { FrameBatch, type PacketDriver } from './port.ts';
 import { Stats } from './stats.ts';
 import { TcpEngine, type SocketEvents, type TcpConfig, type TcpTransmitter } from './tcp/engine.ts';
 import { ArpFields, ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from './wire/arp.ts';

@@ -4,7 +4,7 @@
  * peer's segments and reads back exactly what the stack sent.
  */
 import { SimWire, type SimDriver } from '../../src/io/sim.ts';
-import { FrameBatch, type PacketDriver } from '../../src/io/driver.ts';
+import { FrameBatch, type PacketDriver } from '../../src/stack/port.ts';
 import { DriverWrapper } from '../../src/io/wrapper.ts';
 import { StackContext } from '../../src/stack/context.ts';
 import type { SocketEvents, TcpConfig } from '../../src/stack/tcp/engine.ts';

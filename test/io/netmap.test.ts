@@ -9,7 +9,7 @@
  */
 import t from 'tap';
 import { readdirSync } from 'node:fs';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import {
   NETMAP_IF, NETMAP_RING, NETMAP_SLOT, NS_MOREFRAG, NetmapDriver, NetmapPortError, netmapUnavailable,
 } from '../../src/io/netmap.ts';

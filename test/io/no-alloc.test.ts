@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { FrameBatch, type PacketDriver } from '../../src/io/driver.ts';
+import { FrameBatch, type PacketDriver } from '../../src/stack/port.ts';
 import { SimWire } from '../../src/io/sim.ts';
 import { attachShm, ShmWire } from '../../src/io/shm.ts';
 import { NetmapDriver } from '../../src/io/netmap.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from '../../src/io/shm.ts';
 import { RssSteering } from '../../src/stack/rss.ts';
 import { BROADCAST, MAC_A, MAC_B, frameIntact, readU32, recvFrames, sendBytes, sendFrames, seqsOf, tcpFrame, writeU32 } from './fixtures/frames.ts';

@@ -1,6 +1,6 @@
 /** The simulated wire: switching, determinism, impairments, virtual time and the slot pool. */
 import t from 'tap';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { Prng, SimWire, type SimDriver } from '../../src/io/sim.ts';
 import { RssSteering } from '../../src/stack/rss.ts';
 import {

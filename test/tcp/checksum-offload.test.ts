@@ -4,7 +4,7 @@
  * checksum for the port to fill. Without offload, a wrong checksum is dropped and counted.
  */
 import t from 'tap';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { DropReason } from '../../src/stack/drop-reason.ts';
 import { ETH_HLEN } from '../../src/stack/wire/ethernet.ts';
 import { IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';

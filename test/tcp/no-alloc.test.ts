@@ -8,7 +8,7 @@ import t from 'tap';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { FrameBatch, type DriverStats, type PacketDriver } from '../../src/io/driver.ts';
+import { FrameBatch, type DriverStats, type PacketDriver } from '../../src/stack/port.ts';
 import { StackContext } from '../../src/stack/context.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';

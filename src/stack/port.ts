@@ -1,7 +1,10 @@
 /**
- * The packet I/O contract every wire implements (sim, shm, and later tap, dpdk,
- * netmap). Work moves in bursts: one call receives or transmits many frames, so
- * a driver behind an FFI boundary crosses it once per burst.
+ * The port contract: what the stack needs from a packet driver, and the
+ * frames it moves. The stack owns it; every driver in src/io (sim, shm, tap,
+ * dpdk, netmap, and the impair and capture wrappers) implements it, and
+ * nothing here knows a driver. Work moves in bursts: one call receives or
+ * transmits many frames, so a driver behind an FFI boundary crosses it once
+ * per burst.
  *
  * Frames are never copied into per-packet objects: a FrameBatch is a set of
  * preallocated parallel arrays, and frame i is bytes
