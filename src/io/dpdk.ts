@@ -18,7 +18,7 @@ import koffi from 'koffi';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameBatch, type DriverStats, type PacketDriver } from '../stack/port.ts';
+import { FrameBatch, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 
 /** Must equal MTCPTS_SHIM_ABI in native/dpdk-shim.c. */
 const SHIM_ABI = 3;
@@ -344,16 +344,13 @@ class QueueState {
 export class DpdkDriver implements PacketDriver {
   readonly name = 'dpdk';
   readonly mac: number;
-  readonly queues: number;
-  readonly frameCapacity = DATA_ROOM - 128;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
-  /** Whether the port verifies received checksums (frames then carry the verdict). */
-  readonly rxChecksumOffload: boolean;
   /**
-   * Whether the port fills IPv4 and TCP checksums of sent frames. The runtime turns it off under an
-   * impairment or capture wrapper, which must see (and corrupt) frames with their final checksums.
+   * A queue per core; frames up to one mbuf's data room; the checksum offloads the port started with
+   * (DpdkPortShared.offloads): filling IPv4 and TCP checksums of sent frames, verifying received ones
+   * (the verdict travels in FrameBatch.checksumOk). TX offload stops under a wrapper (stopTxChecksumOffload).
    */
-  txChecksumOffload: boolean;
+  #caps: PortCapabilities;
   /** Chained mbufs dropped on receive (a frame larger than one mbuf). */
   readonly rxChained = new Uint32Array(1);
   readonly #b: Bindings;
@@ -374,12 +371,21 @@ export class DpdkDriver implements PacketDriver {
     this.#b = bind();
     this.#s = shared;
     this.mac = shared.mac;
-    this.queues = shared.queues;
-    this.rxChecksumOffload = (shared.offloads & OFFLOAD_RX_CKSUM) !== 0;
-    this.txChecksumOffload = (shared.offloads & OFFLOAD_TX_CKSUM) !== 0;
+    this.#caps = {
+      maxFrameBytes: DATA_ROOM - 128, queues: shared.queues, txChecksumOffload: (shared.offloads & OFFLOAD_TX_CKSUM) !== 0,
+      rxChecksumOffload: (shared.offloads & OFFLOAD_RX_CKSUM) !== 0, tsoMaxBytes: 0, trustedLink: false,
+    };
     this.#pool = new Uint8Array(koffi.view(shared.base, shared.length));
     this.#q = Array.from({ length: shared.queues }, () => new QueueState());
     this.#onClose = onClose;
+  }
+
+  get capabilities(): PortCapabilities {
+    return this.#caps;
+  }
+
+  stopTxChecksumOffload(): void {
+    if (this.#caps.txChecksumOffload) this.#caps = { ...this.#caps, txChecksumOffload: false };
   }
 
   rxBurst(queue: number, out: FrameBatch, max: number): number {
@@ -420,7 +426,7 @@ export class DpdkDriver implements PacketDriver {
     if (this.#closed) return (out.count = 0);
     const n = this.#b.alloc(this.#s.pool, q.txPkts, Math.min(max, BURST, out.capacity), this.#s.base, q.txMeta);
     const meta = q.txMeta;
-    const cap = this.frameCapacity;
+    const cap = this.#caps.maxFrameBytes;
     for (let i = 0; i < n; i++) {
       out.buf[i] = this.#pool;
       out.off[i] = meta[2 * i];
@@ -434,7 +440,7 @@ export class DpdkDriver implements PacketDriver {
   txBurst(queue: number, batch: FrameBatch, count: number): void {
     const q = this.#q[queue];
     if (q.txHeld === 0) return;
-    const sent = this.#b.tx(this.#s.port, queue, q.txPkts, count, q.txHeld, batch.len, this.txChecksumOffload ? 1 : 0);
+    const sent = this.#b.tx(this.#s.port, queue, q.txPkts, count, q.txHeld, batch.len, this.#caps.txChecksumOffload ? 1 : 0);
     q.txHeld = 0;
     for (let i = 0; i < sent; i++) this.stats.txBytes += batch.len[i];
     this.stats.txFrames += sent;

@@ -29,7 +29,7 @@
 import koffi from 'koffi';
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { DriverStats, FrameBatch, PacketDriver } from '../stack/port.ts';
+import { withoutOffloads, type DriverStats, type FrameBatch, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { bindLibc, Doorbell, errnoText, MAP_FAILED, O_CLOEXEC, O_RDWR, type Libc, type Ptr } from './libc.ts';
 
 /** The netmap control device. */
@@ -167,9 +167,11 @@ class NetmapRing {
 
 export class NetmapDriver implements PacketDriver {
   readonly name = 'netmap';
-  /** One descriptor, one ring pair (or every NIC ring pair with ringId -1): the stack sees one queue. */
-  readonly queues = 1;
-  readonly frameCapacity: number;
+  /**
+   * One descriptor, one ring pair (or every NIC ring pair with ringId -1): the stack sees one queue. Frames up to
+   * a netmap buffer; no offloads (netmap hands over raw frames, and its docs ask for the NIC's offloads off).
+   */
+  readonly capabilities: PortCapabilities;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /** Frames dropped on receive because they spanned several slots (NS_MOREFRAG): larger than a buffer. */
   rxMultiSlotDropped = 0;
@@ -225,7 +227,7 @@ export class NetmapDriver implements PacketDriver {
     this.#rx = ids(rxRings).map((i) => ring(i + txRings + hostTxRings, `RX ring ${i}`));
     let cap = Infinity;
     for (const r of [...this.#tx, ...this.#rx]) cap = Math.min(cap, r.bufSize);
-    this.frameCapacity = cap;
+    this.capabilities = withoutOffloads(1, cap);
   }
 
   rxBurst(_queue: number, out: FrameBatch, max: number): number {
@@ -305,7 +307,7 @@ export class NetmapDriver implements PacketDriver {
     const space = tail >= head ? tail - head : tail + r.numSlots - head;
     let n = max < out.capacity ? max : out.capacity;
     if (n > space) n = space;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     let i = head;
     for (let k = 0; k < n; k++) {
       const slot = r.slotsOffset + i * NETMAP_SLOT.size;
@@ -367,6 +369,8 @@ export class NetmapDriver implements PacketDriver {
   wakeRx(_queue: number): void {
     if (!this.#closed) this.#sync.wake();
   }
+
+  stopTxChecksumOffload(): void {} // nothing is offloaded
 
   close(): void {
     if (this.#closed) return;

@@ -46,7 +46,7 @@
  * per frame or per burst.
  */
 import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
-import { FrameBatch, type DriverStats, type PacketDriver } from '../stack/port.ts';
+import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 
 /** Ring control block: frames published (producer). */
 const HEAD = 0;
@@ -171,8 +171,8 @@ export class ShmDriver implements PacketDriver {
   readonly queues: number;
   /** Queue pairs of the port at the other end. */
   readonly peerQueues: number;
-  /** Largest frame: the slot size. */
-  readonly frameCapacity: number;
+  /** No offloads; frames up to the slot size. */
+  readonly capabilities: PortCapabilities;
   /** Per-port counters. */
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /** Frame bytes of the rings this port sends on (one arena for all of them). */
@@ -223,7 +223,7 @@ export class ShmDriver implements PacketDriver {
     this.peerQueues = peerQueues;
     this.#slots = slots;
     this.#slotSize = slotSize;
-    this.frameCapacity = slotSize;
+    this.capabilities = withoutOffloads(queues, slotSize);
     this.#outBytes = new Uint8Array(shared.data[port]);
     this.#outLengths = new Int32Array(shared.lengths[port]);
     this.#outControl = new Int32Array(shared.control[port]);
@@ -487,6 +487,8 @@ export class ShmDriver implements PacketDriver {
     Atomics.add(c, bell + DOORBELL, 1);
     Atomics.notify(c, bell + DOORBELL, 1);
   }
+
+  stopTxChecksumOffload(): void {} // nothing is offloaded
 
   close(): void {
     if (this.#closed) return;

@@ -17,7 +17,7 @@
  * TAP directly.
  */
 import koffi from 'koffi';
-import { FrameBatch, type DriverStats, type PacketDriver } from '../stack/port.ts';
+import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { bindLibc, EFD_NONBLOCK, errnoText, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 
@@ -37,7 +37,7 @@ export interface TapPortShared {
   /** Cores (receive queues) sharing it. */
   queues: number;
   /** Largest frame, bytes. */
-  frameCapacity: number;
+  maxFrameBytes: number;
   /** With several queues: the wire that hands each frame to its core (port 0: readers, port 1: receivers). */
   fabric: ShmWireShared | null;
 }
@@ -49,7 +49,7 @@ const FABRIC_SLOTS = 256;
  * Attach to (or create) TAP interface `ifname` for `queues` cores. Throws a
  * clear error when /dev/net/tun is missing or the caller lacks CAP_NET_ADMIN.
  */
-export function openTap(ifname: string, queues = 1, frameCapacity = 2048): TapPortShared {
+export function openTap(ifname: string, queues = 1, maxFrameBytes = 2048): TapPortShared {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new RangeError(`tap: interface name ${JSON.stringify(ifname)} must be 1 to 15 letters, digits, '_', '.' or '-'`);
   const c = bindLibc();
   const fd = c.open('/dev/net/tun', O_RDWR | O_NONBLOCK);
@@ -62,8 +62,8 @@ export function openTap(ifname: string, queues = 1, frameCapacity = 2048): TapPo
     c.close(fd);
     throw new Error(`tap: TUNSETIFF ${ifname}: ${errnoText(e)}`);
   }
-  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (frameCapacity + 3) & ~3 }).share() : null;
-  return { ifname, fd, queues, frameCapacity, fabric };
+  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3 }).share() : null;
+  return { ifname, fd, queues, maxFrameBytes, fabric };
 }
 
 /** Close the TAP (every core's driver must be closed first); the interface goes unless it is persistent. */
@@ -79,8 +79,8 @@ export interface TapOptions {
 /** One core's driver of a TAP opened by openTap (in this thread or another of the process). */
 export class TapDriver implements PacketDriver {
   readonly name = 'tap';
-  readonly queues: number;
-  readonly frameCapacity: number;
+  /** A queue per core of the TAP; no offloads (the kernel hands a TAP whole frames with their checksums). */
+  readonly capabilities: PortCapabilities;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   readonly #libc: Libc;
   readonly #fd: number;
@@ -116,16 +116,15 @@ export class TapDriver implements PacketDriver {
     const c = bindLibc();
     this.#libc = c;
     this.#fd = port.fd;
-    this.queues = port.queues;
     this.#slots = options.slots ?? 64;
-    this.frameCapacity = port.frameCapacity;
+    this.capabilities = withoutOffloads(port.queues, port.maxFrameBytes);
     this.#wakeFd = c.eventfd(0, EFD_NONBLOCK);
     const dv = new DataView(this.#pollFds.buffer);
     dv.setInt32(0, this.#fd, true);
     dv.setInt16(4, POLLIN, true);
     dv.setInt32(8, this.#wakeFd, true);
     dv.setInt16(12, POLLIN, true);
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     this.#rxArena = new Uint8Array(this.#slots * cap);
     this.#txArena = new Uint8Array(this.#slots * cap);
     this.#rxSlot = Array.from({ length: this.#slots }, (_, i) => this.#rxArena.subarray(i * cap, (i + 1) * cap));
@@ -143,7 +142,7 @@ export class TapDriver implements PacketDriver {
     if (lim > this.#slots) lim = this.#slots;
     if (this.#deliver) return this.#rxSteered(queue, out, lim);
     const c = this.#libc;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     let n = 0;
     while (n < lim) {
       const r = c.read(this.#fd, this.#rxSlot[n], cap);
@@ -165,7 +164,7 @@ export class TapDriver implements PacketDriver {
     const read = this.#read;
     const views = this.#steerSlots[queue];
     const c = this.#libc;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     const n = steer.txAlloc(queue, read, lim);
     let got = 0;
     while (got < n) {
@@ -189,7 +188,7 @@ export class TapDriver implements PacketDriver {
     if (this.#closed) return (out.count = 0);
     let n = max < out.capacity ? max : out.capacity;
     if (n > this.#slots) n = this.#slots;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     for (let i = 0; i < n; i++) {
       out.buf[i] = this.#txArena;
       out.off[i] = i * cap;
@@ -250,6 +249,8 @@ export class TapDriver implements PacketDriver {
     this.#endPoll();
     this.#deliver?.wakeRx(queue);
   }
+
+  stopTxChecksumOffload(): void {} // nothing is offloaded
 
   close(): void {
     if (this.#closed) return;

@@ -165,13 +165,8 @@ export class MtcpRuntime {
       driver = attachShm(shm.wire, shm.port, port.mac);
       clock = realClock;
     }
-    // Checksum offload: the port fills TCP checksums, so the stack leaves them out; not under an impairment or capture
-    // wrapper, which must corrupt or record frames as they go on the wire (a port would sign a corrupted frame as good).
-    let txChecksumOffload = false;
-    if (driver instanceof DpdkDriver) {
-      if (cfg.impair || cfg.capture) driver.txChecksumOffload = false;
-      txChecksumOffload = driver.txChecksumOffload;
-    }
+    // The wrappers stop the port's TX checksum offload themselves and declare what is true through them;
+    // the stack reads the outermost port's capabilities.
     if (cfg.impair) driver = new ImpairedDriver(driver, cfg.impair, (this.#secret ?? randomSecret())[0] ^ core, clock.now.bind(clock));
     // Outermost, so the file shows what the stack received and sent.
     if (cfg.capture) driver = new CaptureDriver(driver, core === 0 ? cfg.capture : cfg.capture.replace(/(\.pcapng)?$/, `-core${core}$1`));
@@ -180,8 +175,6 @@ export class MtcpRuntime {
       ip: port.addr | 0,
       routes: new RouteTable(cfg.routes, cfg.ports),
       staticArp: new ArpTable(cfg.arp),
-      verifyTcpChecksum: true,
-      txChecksumOffload,
       tcp: {
         maxConcurrency: cfg.maxConcurrency,
         maxNumBuffers: cfg.maxNumBuffers,

@@ -85,9 +85,9 @@ t.test('the driver finds its rings through netmap_if.ring_ofs, as NETMAP_TXRING 
   }
   const { pipe, a } = pipePair();
   t.equal(a.name, 'netmap');
-  t.equal(a.queues, 1);
+  t.equal(a.capabilities.queues, 1);
   t.equal(a.mac, MAC_A);
-  t.equal(a.frameCapacity, 2048, 'frames up to nr_buf_size');
+  t.equal(a.capabilities.maxFrameBytes, 2048, 'frames up to nr_buf_size');
   const tx = new FrameBatch(8);
   t.equal(a.txAlloc(0, tx, 4), 4);
   t.same(Array.from(tx.id.subarray(0, 4)), [0, 1, 2, 3], 'TX slots from head');
@@ -325,7 +325,7 @@ t.test('two stacks over the fake netmap pipe: 8 connections echo 256 KiB each, s
   const context = (ip: string, mac: number, end: typeof pipe.a, secret: [number, number]): MtcpContext => {
     const cfg = config(ip, `02:00:00:00:00:0${mac}`, { maxConcurrency: 64, rcvbuf: 65536, sndbuf: 65536 });
     return new MtcpContext(0, new NetmapDriver(end.memory(), cfg.ports[0].mac, end), {
-      ip: cfg.ports[0].addr | 0, routes: new RouteTable([], cfg.ports), staticArp: null, verifyTcpChecksum: true,
+      ip: cfg.ports[0].addr | 0, routes: new RouteTable([], cfg.ports), staticArp: null,
       tcp: { maxConcurrency: 64, maxNumBuffers: 64, rcvbuf: 65536, sndbuf: 65536, idleTimeoutMs: 30_000, timeWaitMs: 0, mtu: 1500, cc: 'reno', secret },
     }, { now: () => performance.now() });
   };

@@ -64,7 +64,7 @@ function mover(a: PacketDriver, b: PacketDriver, dstMac: number, ports: number[]
         tx.len[i] = 64;
       }
       a.txBurst(0, tx, n);
-      for (let q = 0; q < b.queues; q++) {
+      for (let q = 0; q < b.capabilities.queues; q++) {
         const m = b.rxBurst(q, rx, BURST);
         for (let i = 0; i < m; i++) got += rx.buf[i][rx.off[i] + 14] === 0xfff ? 0 : 1;
         if (m > 0) b.rxRelease(q, rx);

@@ -27,7 +27,7 @@ function pair(opts: Parameters<typeof ShmWire.create>[0] = {}) {
 t.test('in one thread: frames go both ways intact and in order, zero copy', async (t) => {
   const { a, b } = pair();
   t.equal(a.name, 'shm');
-  t.equal(a.frameCapacity, 2048);
+  t.equal(a.capabilities.maxFrameBytes, 2048);
   t.equal(a.queues, 1);
   t.equal(sendFrames(a, MAC_B, range(0, 100), 1500), 100);
   const rx = new FrameBatch(128);
