@@ -18,6 +18,7 @@ import koffi from 'koffi';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EBUSY, EIO, ENODEV, ENOMEM, ErrnoError } from '../stack/errno.ts';
 import { FrameBatch, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 
 /** Must equal MTCPTS_SHIM_ABI in native/dpdk-shim.c. */
@@ -86,8 +87,17 @@ interface Bindings {
 /** Bindings are made once per thread (koffi functions do not cross threads). */
 let bindings: Bindings | null = null;
 
-/** A clear error naming what is missing, instead of koffi's dlopen message. */
-export class DpdkUnavailableError extends Error {}
+/** A clear error naming what is missing, instead of koffi's dlopen message; errno ENODEV. */
+export class DpdkUnavailableError extends ErrnoError {
+  constructor(message: string) {
+    super(ENODEV, message);
+  }
+}
+
+/** DPDK's rte_errno as an errno: its own codes (1000 and up, RTE_MAX_ERRNO) have none, so they read `fallback`. */
+function systemErrno(rteErrno: number, fallback: number): number {
+  return rteErrno > 0 && rteErrno < 1000 ? rteErrno : fallback;
+}
 
 function load(lib: string): ReturnType<typeof koffi.load> {
   try {
@@ -191,7 +201,7 @@ function startEal(b: Bindings, args: string[]): void {
   const rc = b.ealInit(args.length, args);
   if (rc < 0) {
     const err = b.shimErrno();
-    throw new Error(`DPDK EAL did not start (${b.strerror(err)}); arguments: ${args.slice(1).join(' ')}`);
+    throw new ErrnoError(systemErrno(err, ENODEV), `DPDK EAL did not start (${b.strerror(err)}); arguments: ${args.slice(1).join(' ')}`);
   }
   ealStarted = true;
   process.once('exit', () => {
@@ -249,12 +259,12 @@ export class DpdkPort {
     const b = bind();
     startEal(b, o.eal);
     const name = o.device.split(',')[0];
-    if (openPorts.has(name)) throw new Error(`DPDK device ${name} is already open in this process`);
+    if (openPorts.has(name)) throw new ErrnoError(EBUSY, `DPDK device ${name} is already open in this process`);
     const id = new Uint16Array(1);
     if (b.portByName(name, id) !== 0) {
       const rc = b.devProbe(o.device);
       if (rc < 0 || b.portByName(name, id) !== 0) {
-        throw new Error(`DPDK has no port ${name}: probing \`${o.device}\` failed (${b.strerror(-rc)})`
+        throw new ErrnoError(ENODEV, `DPDK has no port ${name}: probing \`${o.device}\` failed (${b.strerror(-rc)})`
           + (isPciAddress(o.device) ? '; is the NIC bound to vfio-pci (dpdk-devbind.py --status)?' : ''));
       }
     }
@@ -271,20 +281,20 @@ export class DpdkPort {
     // Every queue's descriptors filled, plus the bursts in the stack's hands; a power of two minus one suits the ring.
     const mbufs = o.mbufs ?? 2 ** Math.ceil(Math.log2(o.queues * (2 * desc + 4 * BURST) + 1024)) - 1;
     const pool = b.poolCreate(name, mbufs, 256, 0, DATA_ROOM, -1);
-    const fail = (what: string, rc: number): Error => {
+    const fail = (what: string, rc: number, fallback: number): Error => {
       if (pool) b.poolFree(pool);
       if (!isPciAddress(o.device)) b.devRemove(o.device.split(',')[0]);
-      return new Error(`DPDK port ${o.device}: ${what} (${b.strerror(rc)})`);
+      return new ErrnoError(systemErrno(rc, fallback), `DPDK port ${o.device}: ${what} (${b.strerror(rc)})`);
     };
-    if (!pool) throw fail(`no pool of ${mbufs} mbufs; is EAL's memory (-m) large enough?`, b.shimErrno());
+    if (!pool) throw fail(`no pool of ${mbufs} mbufs; is EAL's memory (-m) large enough?`, b.shimErrno(), ENOMEM);
     const mac = new Uint8Array(6);
     if (o.mac !== undefined) {
       for (let i = 5, v = o.mac; i >= 0; i--, v = Math.floor(v / 256)) mac[i] = v % 256;
       const rc = b.macSet(port, mac);
-      if (rc !== 0) throw fail(`it refused MAC ${[...mac].map((x) => x.toString(16).padStart(2, '0')).join(':')}; drop the <port>.mac line to keep the device's own`, -rc);
+      if (rc !== 0) throw fail(`it refused MAC ${[...mac].map((x) => x.toString(16).padStart(2, '0')).join(':')}; drop the <port>.mac line to keep the device's own`, -rc, EIO);
     }
     const rc = b.portSetup(port, o.queues, desc, desc, pool, o.mtu);
-    if (rc < 0) throw fail(`it did not start with ${o.queues} queue(s)`, -rc);
+    if (rc < 0) throw fail(`it did not start with ${o.queues} queue(s)`, -rc, EIO);
     b.macGet(port, mac);
     let m = 0;
     for (const byte of mac) m = m * 256 + byte;
@@ -308,7 +318,7 @@ export class DpdkPort {
 
   /** A driver for this port's queues on the calling thread. */
   driver(): DpdkDriver {
-    if (this.#closed) throw new Error(`DPDK port ${this.device} is closed`);
+    if (this.#closed) throw new ErrnoError(ENODEV, `DPDK port ${this.device} is closed`);
     this.#users++;
     return new DpdkDriver(this.shared, () => this.#release());
   }

@@ -18,7 +18,8 @@
  */
 import koffi from 'koffi';
 import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
-import { bindLibc, EFD_NONBLOCK, errnoText, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
+import { ENODEV, ENOENT, errnoName, ErrnoError } from '../stack/errno.ts';
+import { bindLibc, EFD_NONBLOCK, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 
 const TUNSETIFF = 0x400454ca;
@@ -53,14 +54,19 @@ export function openTap(ifname: string, queues = 1, maxFrameBytes = 2048): TapPo
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new RangeError(`tap: interface name ${JSON.stringify(ifname)} must be 1 to 15 letters, digits, '_', '.' or '-'`);
   const c = bindLibc();
   const fd = c.open('/dev/net/tun', O_RDWR | O_NONBLOCK);
-  if (fd < 0) throw new Error(`tap: cannot open /dev/net/tun: ${errnoText(koffi.errno())} (TAP needs the tun module and CAP_NET_ADMIN, e.g. root)`);
+  if (fd < 0) {
+    // No device node or no tun module is a missing device; a refusal (EACCES, EPERM) keeps its errno.
+    const e = koffi.errno();
+    throw new ErrnoError(e === ENOENT || e === ENODEV ? ENODEV : e,
+      `tap: cannot open /dev/net/tun: ${errnoName(e)} (TAP needs the tun module and CAP_NET_ADMIN, e.g. root)`);
+  }
   const ifr = new Uint8Array(IFREQ_SIZE);
   ifr.set(new TextEncoder().encode(ifname));
   new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TAP | IFF_NO_PI, true);
   if (c.ioctl(fd, TUNSETIFF, ifr) < 0) {
     const e = koffi.errno();
     c.close(fd);
-    throw new Error(`tap: TUNSETIFF ${ifname}: ${errnoText(e)}`);
+    throw new ErrnoError(e, `tap: TUNSETIFF ${ifname}: ${errnoName(e)}`);
   }
   const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3 }).share() : null;
   return { ifname, fd, queues, maxFrameBytes, fabric };

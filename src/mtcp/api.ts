@@ -12,12 +12,12 @@ import { loadMtcpConf, maskCpus, type MtcpConfig } from '../config/mtcp-conf.ts'
 import { Epoll } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD } from '../epoll/events.ts';
+import { ConfigError } from '../config/errors.ts';
 import {
-  EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EISCONN, EMFILE, ENODEV, ENOENT,
-  ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE,
+  EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EIO, EISCONN, EMFILE, ENOENT,
+  ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE, ErrnoError,
 } from '../stack/errno.ts';
 import { State } from '../stack/tcp/state.ts';
-import { NetmapPortError, NetmapUnavailableError } from '../io/netmap.ts';
 import { affinitize } from './affinity.ts';
 import { MtcpContext } from './context.ts';
 import { MtcpRuntime, type MtcpInitOptions, type MtcpShared } from './runtime.ts';
@@ -79,6 +79,17 @@ function fail(mctx: MtcpContext | null, errno: number): -1 {
   return -1;
 }
 
+/**
+ * The errno a failed setup reports: the cause's own (an ErrnoError from the runtime or a driver; a Node
+ * system error, such as a capture file that cannot be created), EINVAL for a bad value, else `fallback`.
+ */
+function errnoOf(err: unknown, fallback: number): number {
+  if (err instanceof ErrnoError) return err.errno;
+  if (err instanceof RangeError || err instanceof ConfigError) return EINVAL;
+  const system = (err as NodeJS.ErrnoException | null)?.errno;
+  return typeof system === 'number' && system !== 0 ? Math.abs(system) : fallback; // libuv's errno values are negative
+}
+
 function checkCtx(mctx: MtcpContext): boolean {
   return mctx instanceof MtcpContext && mctx.running;
 }
@@ -101,8 +112,9 @@ function applyConf(config: MtcpConfig, conf: Partial<MtcpConf>): void {
 
 /**
  * Load the configuration and set up the wire. `conf` is a path to an
- * mtcp.conf or an already parsed config. Returns 0, or -1 (errno EINVAL, with
- * the reason printed to stderr) for a bad configuration; EEXIST if already done.
+ * mtcp.conf or an already parsed config. Returns 0, or -1 with the reason
+ * printed to stderr and errno set: EINVAL for a bad configuration, the
+ * wire's own errno when it cannot be set up; EEXIST if already done.
  */
 export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = {}): number {
   if (runtime) return fail(null, EEXIST);
@@ -113,7 +125,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
     if (config.statPrint.includes(config.ports[0].name)) runtime.startStatPrint();
   } catch (err) {
     process.stderr.write(`mtcp_init: ${(err as Error).message}\n`);
-    return fail(null, EINVAL);
+    return fail(null, errnoOf(err, EINVAL));
   }
   return 0;
 }
@@ -174,7 +186,11 @@ export function mtcp_core_affinitize(core: number): number {
   return r === 0 ? 0 : fail(null, r);
 }
 
-/** Make the context for `core`. Returns null (errno set) on failure. */
+/**
+ * Make the context for `core`. Returns null on failure, the reason printed to stderr and errno naming it:
+ * EINVAL (core out of range, or a setting the port cannot carry), EEXIST (the core has a context), ENODEV
+ * (the packet device or its driver library is missing), or the driver's own (EACCES, EPERM, EBUSY ...).
+ */
 export function mtcp_create_context(core: number): MtcpContext | null {
   if (!runtime && !isMainThread && workerData && typeof workerData === 'object' && 'mtcp' in workerData) {
     mtcp_attach((workerData as { mtcp: MtcpShared }).mtcp);
@@ -187,9 +203,7 @@ export function mtcp_create_context(core: number): MtcpContext | null {
     return runtime.createContext(core);
   } catch (err) {
     process.stderr.write(`mtcp_create_context: ${(err as Error).message}\n`);
-    // ENODEV: the packet device cannot be used (netmap missing, or its port refused).
-    const noDevice = err instanceof NetmapUnavailableError || err instanceof NetmapPortError;
-    fail(null, err instanceof RangeError ? EINVAL : noDevice ? ENODEV : EEXIST);
+    fail(null, errnoOf(err, EIO));
     return null;
   }
 }

@@ -18,6 +18,7 @@ import { interfaceMac, openNetmap } from '../io/netmap.ts';
 import type { SimDriver, SimWire } from '../io/sim.ts';
 import { PortShare } from '../io/wrapper.ts';
 import type { ContextConfig } from '../stack/context.ts';
+import { EEXIST, EINVAL, ErrnoError } from '../stack/errno.ts';
 import { MtcpContext, type Clock } from './context.ts';
 import { StatPrinter, StatsBoard, type StatsReport } from './stats.ts';
 
@@ -139,9 +140,9 @@ export class MtcpRuntime {
   createContext(core: number): MtcpContext {
     const cfg = this.config;
     if (!Number.isInteger(core) || core < 0 || core >= cfg.numCores) {
-      throw new RangeError(`core ${core} is out of range: num_cores = ${cfg.numCores}`);
+      throw new ErrnoError(EINVAL, `core ${core} is out of range: num_cores = ${cfg.numCores}`);
     }
-    if (this.contexts.has(core)) throw new Error(`core ${core} already has a context`);
+    if (this.contexts.has(core)) throw new ErrnoError(EEXIST, `core ${core} already has a context`);
     const port = cfg.ports[0];
     let driver: PacketDriver;
     let clock: Clock;

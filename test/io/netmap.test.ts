@@ -18,7 +18,7 @@ import { MtcpContext } from '../../src/mtcp/context.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { RouteTable } from '../../src/config/route-conf.ts';
-import { ENODEV } from '../../src/stack/errno.ts';
+import { EINVAL, ENODEV } from '../../src/stack/errno.ts';
 import { mtcpServer } from '../../bench/lib/mtcp-workload.ts';
 import { echoClient } from '../helpers/echo-client.ts';
 import { config, SERVER_IP } from '../helpers/stacks.ts';
@@ -266,7 +266,7 @@ t.test('one ring pair (NR_REG_ONE_NIC): only that ring is read; rings not on the
   writeFrame(f, 0, MAC_B, MAC_A, 11, 64);
   pipe.b.inject(1, f);
   t.same(seqsOf(recvFrames(b)), [11], 'ring 1 only');
-  t.throws(() => new NetmapDriver({ ...pipe.b.memory(), ringId: 2 }, MAC_B, pipe.b), new NetmapPortError('netmap: ring 2 is not on this port (2 TX, 2 RX rings)', 'EINVAL'));
+  t.throws(() => new NetmapDriver({ ...pipe.b.memory(), ringId: 2 }, MAC_B, pipe.b), new NetmapPortError(EINVAL, 'netmap: ring 2 is not on this port (2 TX, 2 RX rings)'));
   t.throws(() => new NetmapDriver({ ...pipe.b.memory(), ringId: 0 }, MAC_B, pipe.b), /TX ring 0 is not bound to this descriptor/,
     'ring_ofs is 0 for a ring the descriptor did not bind');
   const bad = new FakeNetmapPipe();
