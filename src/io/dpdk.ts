@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EBUSY, EIO, ENODEV, ENOMEM, ErrnoError } from '../stack/errno.ts';
 import { FrameBatch, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
 
 /** Must equal MTCPTS_SHIM_ABI in native/dpdk-shim.c. */
 const SHIM_ABI = 3;
@@ -307,6 +308,11 @@ export class DpdkPort {
     return this.#closed;
   }
 
+  /** Drivers on this port (made by driver()) not yet closed. */
+  get users(): number {
+    return this.#users;
+  }
+
   /** Whether the link is up, and its speed in Mbit/s (rte_eth_link_get_nowait). */
   link(): { up: boolean; speedMbps: number } {
     const l = new Uint8Array(8);
@@ -490,5 +496,49 @@ export class DpdkDriver implements PacketDriver {
     this.#closed = true;
     this.wakeRx(0);
     this.#onClose();
+  }
+}
+
+/**
+ * io = dpdk: EAL and a port start once per process, on the first context or share() (for workers), with
+ * a queue per core; workers attach to the started port (MtcpShared.dpdk), each core to its own queue.
+ * The port closes with the last driver made here, or at destroy() when none was.
+ */
+export const dpdkFactory: DriverFactory<DpdkPortShared> = {
+  forRuntime: (settings, started) => new DpdkRuntimePort(settings, started),
+};
+
+class DpdkRuntimePort implements RuntimePort<DpdkPortShared> {
+  readonly clock = null;
+  /** The port this runtime started, shared by its contexts (one queue each). */
+  #port: DpdkPort | null = null;
+
+  constructor(
+    readonly settings: DriverSettings,
+    /** In a worker: the port the main thread started. */
+    readonly started: DpdkPortShared | undefined,
+  ) {}
+
+  driver(_core: number): PacketDriver {
+    return this.started ? new DpdkDriver(this.started) : this.#open().driver();
+  }
+
+  share(): DpdkPortShared {
+    return this.started ?? this.#open().shared;
+  }
+
+  destroy(): void {
+    if (this.#port && this.#port.users === 0) this.#port.close();
+  }
+
+  /** This runtime's port, started on first use (again after it closed) with a queue per core. */
+  #open(): DpdkPort {
+    const s = this.settings;
+    const port = s.ports[0];
+    if (!this.#port || this.#port.closed) this.#port = DpdkPort.open({
+      device: port.device, queues: s.numCores, mtu: s.mtu, mac: port.macGiven ? port.mac : undefined,
+      eal: ealArgs({ coreMask: s.coreMask, numMemCh: s.numMemCh, pci: isPciAddress(port.device) }),
+    });
+    return this.#port;
   }
 }

@@ -31,6 +31,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { withoutOffloads, type DriverStats, type FrameBatch, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { EACCES, EBUSY, EFBIG, EINVAL, ENODEV, ENXIO, EOPNOTSUPP, errnoName, ErrnoError } from '../stack/errno.ts';
+import type { DriverFactory } from './factory.ts';
 import { bindLibc, Doorbell, MAP_FAILED, O_CLOEXEC, O_RDWR, type Libc, type Ptr } from './libc.ts';
 
 /** The netmap control device. */
@@ -514,6 +515,25 @@ export function openNetmap(o: NetmapOpenOptions): NetmapDriver {
     throw err;
   }
 }
+
+/**
+ * io = netmap: each core registers its own ring pair of the port, as mTCP's netmap_module.c opens
+ * netmap:<if> with one core and netmap:<if>-<core> with several; a worker opens its core's ring itself,
+ * so there is nothing to share. A NIC in netmap mode still filters on its own MAC, so the stack takes it
+ * unless <port>.mac is given.
+ */
+export const netmapFactory: DriverFactory<undefined> = {
+  forRuntime: (settings) => ({
+    clock: null,
+    driver: (core) => {
+      const port = settings.ports[0];
+      const name = port.device || port.name;
+      return openNetmap({ port: name, ringId: settings.numCores > 1 ? core : -1, mac: port.macGiven ? port.mac : interfaceMac(name) ?? port.mac });
+    },
+    share: () => undefined,
+    destroy: () => {},
+  }),
+};
 
 /**
  * NIOCCTRL with NETMAP_REQ_REGISTER: bind `ringId` (or every NIC ring) of port

@@ -39,8 +39,11 @@
  * threaded through a slot array. Nothing is allocated per frame. When the
  * pool is empty the frame is dropped and counted in stats.dropsNoSlot.
  */
+import { EINVAL, ErrnoError } from '../stack/errno.ts';
 import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
 import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
+import { PortShare } from './wrapper.ts';
 
 export class VirtualClock {
   /** Current virtual time in milliseconds (a float); never moves backward. */
@@ -907,4 +910,46 @@ export class SimDriver implements PacketDriver {
     this.resolveAll();
     this.wire.schedule(); // the others may all be idle now
   }
+}
+
+/**
+ * io = sim: the application's SimWire (`mtcp_init(conf, { sim: wire })`), whose virtual clock drives the
+ * stacks. A runtime's contexts share one port with a queue each; the port lives in the wire's thread.
+ */
+export const simFactory: DriverFactory<SimWire> = {
+  forRuntime(settings, wire) {
+    if (!wire) throw new ErrnoError(EINVAL, 'io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
+    return new SimRuntimePort(settings, wire);
+  },
+};
+
+class SimRuntimePort implements RuntimePort<SimWire> {
+  readonly clock: VirtualClock;
+  /** The port this runtime's contexts share, one queue each: made with the first driver, again after the last closed it. */
+  #port: SimDriver | null = null;
+  /** Drivers on #port not yet closed. */
+  #users = 0;
+
+  constructor(readonly settings: DriverSettings, readonly wire: SimWire) {
+    this.clock = wire.clock;
+  }
+
+  driver(_core: number): PacketDriver {
+    if (!this.#port || this.#port.closed) {
+      const queues = this.settings.numCores;
+      // Staging slots: a full burst (64) for every context at once, with room to spare.
+      this.#port = this.wire.attach(this.settings.ports[0].mac, { queues, txSlots: 256 * queues });
+    }
+    const port = this.#port;
+    this.#users++;
+    return new PortShare(port, () => {
+      if (--this.#users === 0) port.close();
+    });
+  }
+
+  share(): never {
+    throw new ErrnoError(EINVAL, 'io = sim runs in the thread that owns the SimWire; it cannot be shared with workers');
+  }
+
+  destroy(): void {} // the port closes with its last driver
 }

@@ -19,6 +19,7 @@
 import koffi from 'koffi';
 import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { ENODEV, ENOENT, errnoName, ErrnoError } from '../stack/errno.ts';
+import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
 import { bindLibc, EFD_NONBLOCK, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 
@@ -266,5 +267,65 @@ export class TapDriver implements PacketDriver {
     this.#deliver?.close();
     this.#libc.close(this.#wakeFd);
     this.onClose();
+  }
+}
+
+/**
+ * io = tap: the TAP interface named by the port (created when missing), opened by the first context or by
+ * share() with a queue per core. The descriptor is the process's: worker threads get the TAP the main
+ * thread opened (MtcpShared.tap). It closes with the last context's driver, unless it was lent to workers;
+ * then destroy() closes it.
+ */
+export const tapFactory: DriverFactory<TapPortShared> = {
+  forRuntime: (settings, opened) => new TapRuntimePort(settings, opened),
+};
+
+class TapRuntimePort implements RuntimePort<TapPortShared> {
+  readonly clock = null;
+  /** The TAP this runtime opened, with a queue per core (on first use). */
+  #tap: TapPortShared | null = null;
+  /** Drivers of this thread on #tap not yet closed. */
+  #users = 0;
+  /** #tap was lent to worker threads (share): it stays open until destroy(). */
+  #lent = false;
+
+  constructor(
+    readonly settings: DriverSettings,
+    /** In a worker: the TAP the main thread opened. */
+    readonly opened: TapPortShared | undefined,
+  ) {}
+
+  driver(_core: number): PacketDriver {
+    const mac = this.settings.ports[0].mac;
+    if (this.opened) return new TapDriver(this.opened, mac);
+    const tap = this.#open();
+    this.#users++;
+    return new TapDriver(tap, mac, {}, () => {
+      if (--this.#users === 0 && !this.#lent) this.#close();
+    });
+  }
+
+  share(): TapPortShared {
+    if (this.opened) return this.opened;
+    const tap = this.#open();
+    this.#lent = true;
+    return tap;
+  }
+
+  destroy(): void {
+    if (this.#tap && this.#users === 0) this.#close();
+  }
+
+  /** This runtime's TAP, opened on first use with a queue per core; the interface is the port's name. */
+  #open(): TapPortShared {
+    const s = this.settings;
+    this.#tap ??= openTap(s.ports[0].name, s.numCores, Math.max(2048, s.mtu + 14));
+    return this.#tap;
+  }
+
+  #close(): void {
+    if (this.#tap) closeTap(this.#tap);
+    this.#tap = null;
+    this.#lent = false;
   }
 }

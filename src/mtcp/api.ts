@@ -133,7 +133,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
 /** Adopt a runtime made in another thread (see mtcp_share); done automatically from workerData.mtcp. */
 export function mtcp_attach(shared: MtcpShared): number {
   if (runtime) return fail(null, EEXIST);
-  runtime = new MtcpRuntime(shared.config, { shm: shared.shm, dpdk: shared.dpdk, tap: shared.tap, stats: shared.stats });
+  runtime = new MtcpRuntime(shared.config, shared); // the port under the io's name, and the statistics board
   return 0;
 }
 
