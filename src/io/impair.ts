@@ -11,22 +11,9 @@
  */
 import { Prng } from './sim.ts';
 import { copyBytes } from '../stack/copy.ts';
+import type { LinkImpairments } from '../stack/impairments.ts';
 import { FrameBatch, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { DriverWrapper } from './wrapper.ts';
-
-export interface DriverImpairments {
-  /** Probability a frame is lost, in each direction. */
-  loss: number;
-  /** Probability one bit of a frame is flipped, in each direction. */
-  corrupt: number;
-  /** Probability a received frame arrives twice. */
-  duplicate: number;
-  /** Probability a received frame is held back by reorderMs, letting later ones pass it. */
-  reorder: number;
-  reorderMs: number;
-  /** Every received frame arrives this much later. */
-  delayMs: number;
-}
 
 export interface ImpairmentCounters {
   lostIn: number;
@@ -42,7 +29,7 @@ const HOLD_SLOTS = 1024;
 export class ImpairedDriver extends DriverWrapper {
   readonly counters: ImpairmentCounters = { lostIn: 0, lostOut: 0, corruptedIn: 0, corruptedOut: 0, duplicated: 0, reordered: 0 };
   readonly #rnd: Prng;
-  readonly #imp: DriverImpairments;
+  readonly #imp: LinkImpairments;
   /** Held received frames: copies, with the time each may be delivered (a FIFO per slot order, -1 when free). */
   readonly #hold: Uint8Array;
   readonly #holdLen: Int32Array;
@@ -54,7 +41,7 @@ export class ImpairedDriver extends DriverWrapper {
   readonly #caps: PortCapabilities;
   #holding = 0;
 
-  constructor(inner: PacketDriver, imp: Partial<DriverImpairments>, seed: number, readonly clock: () => number = () => performance.now()) {
+  constructor(inner: PacketDriver, imp: Partial<LinkImpairments>, seed: number, readonly clock: () => number = () => performance.now()) {
     super(inner, 'impair');
     this.#imp = { loss: 0, corrupt: 0, duplicate: 0, reorder: 0, reorderMs: 5, delayMs: 0, ...imp };
     for (const k of ['loss', 'corrupt', 'duplicate', 'reorder'] as const) {
