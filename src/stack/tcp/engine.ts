@@ -14,7 +14,7 @@ import type { Stats } from '../stats.ts';
 import { TimerWheel } from '../timer-wheel.ts';
 import { TcpFields, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, emitTcp } from '../wire/tcp.ts';
 import { seqAdd } from '../wire/seqnum.ts';
-import { MTCP_EPOLLERR, MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
+import { READY_ERR, READY_HUP, READY_IN, READY_OUT, READY_RDHUP } from '../readiness.ts';
 import type { CongestionController } from './congestion/controller.ts';
 import { createController, type CongestionControlName } from './congestion/index.ts';
 import { IsnGenerator } from './isn.ts';
@@ -39,7 +39,7 @@ export interface TcpTransmitter {
 
 /** How the TCP layer tells the socket layer that something happened on a socket. */
 export interface SocketEvents {
-  /** `bits`: MTCP_EPOLLIN/OUT/ERR/HUP/RDHUP, the kind of event. */
+  /** `bits`: READY_IN/OUT/ERR/HUP/RDHUP (readiness.ts), the kind of event. */
   wake(sockid: number, bits: number): void;
 }
 
@@ -275,7 +275,7 @@ export class TcpEngine {
     t.error = errno;
     t.failed = true;
     this.stats.tcpFailed++;
-    if (t.sockid >= 0) this.events.wake(t.sockid, MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLERR | MTCP_EPOLLHUP);
+    if (t.sockid >= 0) this.events.wake(t.sockid, READY_IN | READY_OUT | READY_ERR | READY_HUP);
     this.terminate(t);
   }
 
@@ -647,7 +647,7 @@ export class TcpEngine {
     l.queueCount++;
     t.inAcceptQueue = true;
     this.stats.tcpPassiveOpens++;
-    this.events.wake(l.sockid, MTCP_EPOLLIN);
+    this.events.wake(l.sockid, READY_IN);
   }
 
   /**
@@ -809,12 +809,12 @@ export class TcpEngine {
   /** Readiness of a connection, as epoll bits. */
   readiness(t: Tcb): number {
     let m = 0;
-    if (t.failed) return MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLERR | MTCP_EPOLLHUP;
-    if (t.rcvBuf.readable > 0) m |= MTCP_EPOLLIN;
-    if (t.finReceived) m |= MTCP_EPOLLIN | MTCP_EPOLLRDHUP;
+    if (t.failed) return READY_IN | READY_OUT | READY_ERR | READY_HUP;
+    if (t.rcvBuf.readable > 0) m |= READY_IN;
+    if (t.finReceived) m |= READY_IN | READY_RDHUP;
     const writable = t.state === State.Established || t.state === State.CloseWait;
-    if (writable && !t.finQueued && t.sndBuf.free > 0) m |= MTCP_EPOLLOUT;
-    if (t.state === State.Closed || (t.finReceived && t.finQueued)) m |= MTCP_EPOLLHUP;
+    if (writable && !t.finQueued && t.sndBuf.free > 0) m |= READY_OUT;
+    if (t.state === State.Closed || (t.finReceived && t.finQueued)) m |= READY_HUP;
     return m;
   }
 }

@@ -7,7 +7,7 @@ import { DropReason } from '../drop-reason.ts';
 import { ECONNREFUSED, ECONNRESET } from '../errno.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../wire/seqnum.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpFields } from '../wire/tcp.ts';
-import { MTCP_EPOLLIN, MTCP_EPOLLOUT, MTCP_EPOLLRDHUP } from '../../epoll/events.ts';
+import { READY_IN, READY_OUT, READY_RDHUP } from '../readiness.ts';
 import type { Listener, TcpEngine } from './engine.ts';
 import { retransmitFirst, sendAck, unsentBytes } from './output.ts';
 import { DUP_THRESH } from './sack-scoreboard.ts';
@@ -201,7 +201,7 @@ function synSentArrives(e: TcpEngine, t: Tcb, seg: TcpFields): DropReason {
     // The ACK of the SYN|ACK goes at the next flush, riding on the application's first data if it writes at once.
     t.ackPending = true;
     e.scheduleOutput(t);
-    if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
+    if (t.sockid >= 0) e.events.wake(t.sockid, READY_OUT);
   } else {
     // Simultaneous open: answer with SYN|ACK. RFC 9293 §3.10.7.3, §3.5 figure 8
     e.setState(t, State.SynReceived);
@@ -356,7 +356,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
     t.sndWl2 = ack;
     e.setState(t, State.Established);
     if (t.listenerSockid >= 0) e.enqueueAccepted(t);
-    else if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
+    else if (t.sockid >= 0) e.events.wake(t.sockid, READY_OUT);
     if (!t.inUse) return DropReason.None;
   }
   // Acknowledgment of something not yet sent, or far too old. RFC 5961 §5.2
@@ -389,7 +389,7 @@ export function segmentArrives(e: TcpEngine, t: Tcb, buf: Uint8Array, seg: TcpFi
       if (grew < 0) e.stats.drops[DropReason.TcpOooFull]++;
       if (grew > 0) {
         t.rcvNxt = seqAdd(t.rcvNxt, grew);
-        if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLIN);
+        if (t.sockid >= 0) e.events.wake(t.sockid, READY_IN);
         if (t.oooFinPending && t.rcvNxt === t.oooFinSeq) {
           t.oooFinPending = false;
           finArrives(e, t);
@@ -512,7 +512,7 @@ function processAck(e: TcpEngine, t: Tcb, seg: TcpFields, timed: boolean): void 
     // RFC 6298 (5.2), (5.3)
     if (t.sndMax === t.sndUna) e.stopRto(t);
     else e.armRto(t);
-    if (dataAcked > 0 && t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLOUT);
+    if (dataAcked > 0 && t.sockid >= 0) e.events.wake(t.sockid, READY_OUT);
     if (unsentBytes(t) > 0 || t.finQueued) e.scheduleOutput(t);
   } else if (ack === t.sndUna && t.sndMax !== t.sndUna &&
              (newlySacked || (seg.payloadLen === 0 && !(seg.flags & TCP_FIN) && segWnd === t.sndWnd))) {
@@ -564,7 +564,7 @@ function finArrives(e: TcpEngine, t: Tcb): void {
   }
   t.rcvNxt = seqAdd(t.rcvNxt, 1);
   t.finReceived = true;
-  if (t.sockid >= 0) e.events.wake(t.sockid, MTCP_EPOLLIN | MTCP_EPOLLRDHUP);
+  if (t.sockid >= 0) e.events.wake(t.sockid, READY_IN | READY_RDHUP);
   switch (t.state) {
     case State.SynReceived:
     case State.Established:
