@@ -16,7 +16,7 @@ import koffi from 'koffi';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameBatch } from '../src/io/driver.ts';
+import { FrameBatch } from '../src/stack/port.ts';
 import { DpdkPort, dpdkUnavailable, ealArgs } from '../src/io/dpdk.ts';
 
 const why = dpdkUnavailable();

@@ -6,7 +6,7 @@
  * dropped under one reason or processed. Deterministic: the same seed gives
  * the same frames and the same run.
  */
-import { FrameBatch } from '../src/io/driver.ts';
+import { FrameBatch } from '../src/stack/port.ts';
 import { Prng } from '../src/io/sim.ts';
 import { ARP_MAX_ENTRIES } from '../src/stack/arp-cache.ts';
 import { DropReason, DROP_REASON_NAMES } from '../src/stack/drop-reason.ts';

@@ -56,7 +56,6 @@ export class World {
         ip,
         routes: { nextHop: (dst) => ((dst >>> 8) === (ip >>> 8) ? dst : -1) },
         staticArp: null,
-        verifyTcpChecksum: true,
         tcp,
       }, { wake: (s, b) => host.onWake(s, b) });
       this.hosts.push(host);

@@ -2,15 +2,17 @@
  * mTCP's mtcp.conf: `key = value` lines with `#` comments. mTCP's keys keep
  * their meaning and defaults; mtcp-ts adds what mTCP read from the kernel's
  * interfaces (`<port>.addr`, `<port>.mac`). A bad line is a ConfigError naming
- * the file and line, never a silent default.
+ * the file and line, never a silent default. Keys, defaults and limits come
+ * from one table (keys.ts), which mtcp_setconf checks against too.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../stack/tcp/congestion/index.ts';
+import type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 import { parseCidr, parseMac } from './addr.ts';
 import { parseArpConf, type ArpEntry } from './arp-conf.ts';
 import { ConfigError } from './errors.ts';
-import type { DriverImpairments } from '../io/impair.ts';
+import type { LinkImpairments } from '../stack/impairments.ts';
+import { CONF_KEYS, INTEGER_KEYS, integerExpected, integerProblem, type IntegerKey, type IoName } from './keys.ts';
 import { contentLines } from './lines.ts';
 import { parseRouteConf, type RouteEntry } from './route-conf.ts';
 
@@ -18,8 +20,7 @@ export type { ArpEntry } from './arp-conf.ts';
 export type { RouteEntry } from './route-conf.ts';
 export type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 
-export type IoName = 'sim' | 'shm' | 'tap' | 'dpdk' | 'netmap';
-const IO_NAMES: readonly IoName[] = ['sim', 'shm', 'tap', 'dpdk', 'netmap'];
+export type { IoName } from './keys.ts';
 
 /** The CPUs a core mask names, lowest first: core k runs on the k-th (mTCP's core_mask). */
 export function maskCpus(mask: number): number[] {
@@ -70,7 +71,7 @@ export interface MtcpConfig {
   rcvbuf: number;
   /** Send buffer bytes per connection (`sndbuf`). */
   sndbuf: number;
-  /** Idle timeout, seconds; -1 disables (`tcp_timeout`). */
+  /** Idle timeout, seconds; 0 or -1 disables (`tcp_timeout`). */
   tcpTimeoutSec: number;
   /** TIME_WAIT duration, seconds (`tcp_timewait`). */
   tcpTimewaitSec: number;
@@ -89,19 +90,21 @@ export interface MtcpConfig {
   /** Static routes (filled by loadMtcpConf). */
   routes: RouteEntry[];
   /** `impair`: losses, corruption, duplication, reordering and delay added around the driver (none by default). */
-  impair: Partial<DriverImpairments> | null;
+  impair: Partial<LinkImpairments> | null;
   /** `capture`: a pcapng file receiving every frame in and out ('' for none); cores after the first add -core<N>. */
   capture: string;
 }
 
-/** Defaults with no port, for building a config in code. */
+/** Defaults with no port (the table's, keys.ts), for building a config in code. */
 export function defaultConfig(): MtcpConfig {
-  return {
-    file: '<defaults>', io: 'shm', numCores: 1, coreMask: 1, numMemCh: 4, ports: [], statPrint: [],
-    maxConcurrency: 10000, maxNumBuffers: 10000, rcvbuf: 8192, sndbuf: 8192, tcpTimeoutSec: 30,
-    tcpTimewaitSec: 0, cc: 'reno', mtu: 1500, shmSlots: 1024, arpConf: '', routeConf: '', arp: [], routes: [],
-    impair: null, capture: '',
+  const c: MtcpConfig = {
+    file: '<defaults>', io: CONF_KEYS.io.default, numCores: 0, coreMask: 0, numMemCh: 0, ports: [], statPrint: [],
+    maxConcurrency: 0, maxNumBuffers: 0, rcvbuf: 0, sndbuf: 0, tcpTimeoutSec: 0, tcpTimewaitSec: 0, cc: CONF_KEYS.cc.default,
+    mtu: 0, shmSlots: 0, arpConf: '', routeConf: '', arp: [], routes: [], impair: null, capture: '',
   };
+  for (const spec of INTEGER_KEYS) c[spec.field] = spec.default;
+  c.coreMask = 2 ** c.numCores - 1;
+  return c;
 }
 
 interface Line {
@@ -109,26 +112,22 @@ interface Line {
   value: string;
 }
 
-function integer(file: string, key: string, l: Line, lo: number, hi: number): number {
-  if (!/^-?\d+$/.test(l.value)) throw new ConfigError(file, l.line, `${key} = ${l.value} is not an integer`, `an integer from ${lo} to ${hi}`);
-  const n = Number(l.value);
-  if (n < lo || n > hi) throw new ConfigError(file, l.line, `${key} = ${n} is out of range`, `an integer from ${lo} to ${hi}`);
+/** An integer key's value, within the table's limits (the same check mtcp_setconf makes). */
+function integer(file: string, key: string, l: Line, spec: IntegerKey): number {
+  const n = /^-?\d+$/.test(l.value) ? Number(l.value) : NaN;
+  const problem = integerProblem(spec, n);
+  if (problem) throw new ConfigError(file, l.line, `${key} = ${Number.isNaN(n) ? l.value : n} ${problem}`, integerExpected(spec));
   return n;
 }
 
-const KEYS = new Set([
-  'io', 'num_cores', 'core_mask', 'num_mem_ch', 'port', 'stat_print', 'max_concurrency', 'max_num_buffers',
-  'rcvbuf', 'sndbuf', 'tcp_timeout', 'tcp_timewait', 'cc', 'mtu', 'arp_conf', 'route_conf', 'shm_slots', 'impair', 'capture',
-]);
-
-/** `impair = loss=0.05, corrupt=0.001, duplicate=0.01, reorder=0.01, reorder_ms=5, delay_ms=2`: each optional. */
-const IMPAIR_KEYS: Record<string, [keyof DriverImpairments, number]> = {
+/** `impair = loss=0.05, corrupt=0.001, duplicate=0.01, reorder=0.01, reorder_ms=5, delay_ms=2`: each optional, with its largest value. */
+const IMPAIR_KEYS: Record<string, [keyof LinkImpairments, number]> = {
   loss: ['loss', 1], corrupt: ['corrupt', 1], duplicate: ['duplicate', 1], reorder: ['reorder', 1], reorder_ms: ['reorderMs', 10_000],
   delay_ms: ['delayMs', 10_000],
 };
 
-function impairments(file: string, l: Line): Partial<DriverImpairments> {
-  const out: Partial<DriverImpairments> = {};
+function impairments(file: string, l: Line): Partial<LinkImpairments> {
+  const out: Partial<LinkImpairments> = {};
   const expected = `comma-separated name=value pairs: ${Object.keys(IMPAIR_KEYS).map((k) => `${k} (0..${IMPAIR_KEYS[k][1]})`).join(', ')}`;
   for (const part of l.value.split(',')) {
     const m = /^\s*([a-z_]+)\s*=\s*([0-9.]+)\s*$/.exec(part);
@@ -167,8 +166,8 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
       portKeys.set(dot[1], per);
       continue;
     }
-    if (!KEYS.has(key)) {
-      throw new ConfigError(file, line, `unknown key \`${key}\``, `one of ${[...KEYS].join(', ')}, <port>.addr, <port>.mac, <port>.device`);
+    if (!Object.hasOwn(CONF_KEYS, key)) {
+      throw new ConfigError(file, line, `unknown key \`${key}\``, `one of ${Object.keys(CONF_KEYS).join(', ')}, <port>.addr, <port>.mac, <port>.device`);
     }
     if (seen.has(key)) throw new ConfigError(file, line, `duplicate key ${key}`, 'each key once');
     seen.set(key, { line, value });
@@ -180,10 +179,13 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
   let l: Line | undefined;
 
   if ((l = get('io'))) {
-    if (!IO_NAMES.includes(l.value as IoName)) throw new ConfigError(file, l.line, `unknown io = ${l.value}`, `one of ${IO_NAMES.join(', ')}`);
+    const names: readonly string[] = CONF_KEYS.io.values;
+    if (!names.includes(l.value)) throw new ConfigError(file, l.line, `unknown io = ${l.value}`, `one of ${names.join(', ')}`);
     c.io = l.value as IoName;
   }
-  if ((l = get('num_cores'))) c.numCores = integer(file, 'num_cores', l, 1, 128);
+  for (const spec of INTEGER_KEYS) {
+    if ((l = get(spec.key))) c[spec.field] = integer(file, spec.key, l, spec);
+  }
   c.coreMask = 2 ** c.numCores - 1;
   if ((l = get('core_mask'))) {
     // At most 13 hex digits: cores 0..51, exact in a JS number.
@@ -196,31 +198,17 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
     }
     c.coreMask = mask;
   }
-  if ((l = get('num_mem_ch'))) c.numMemCh = integer(file, 'num_mem_ch', l, 1, 16);
-  if ((l = get('max_concurrency'))) c.maxConcurrency = integer(file, 'max_concurrency', l, 1, 1 << 22);
-  if ((l = get('max_num_buffers'))) c.maxNumBuffers = integer(file, 'max_num_buffers', l, 1, 1 << 22);
+  // mTCP: rcvbuf and sndbuf each default to the other when only one is set.
   const rcv = get('rcvbuf');
   const snd = get('sndbuf');
-  if (rcv) c.rcvbuf = integer(file, 'rcvbuf', rcv, 64, 1 << 30);
-  if (snd) c.sndbuf = integer(file, 'sndbuf', snd, 64, 1 << 30);
-  // mTCP: each defaults to the other when only one is set.
   if (rcv && !snd) c.sndbuf = c.rcvbuf;
   if (snd && !rcv) c.rcvbuf = c.sndbuf;
-  if ((l = get('tcp_timeout'))) {
-    c.tcpTimeoutSec = integer(file, 'tcp_timeout', l, -1, 86400);
-    if (c.tcpTimeoutSec === 0) throw new ConfigError(file, l.line, 'tcp_timeout = 0', 'seconds >= 1, or -1 to disable');
-  }
-  if ((l = get('tcp_timewait'))) c.tcpTimewaitSec = integer(file, 'tcp_timewait', l, 0, 3600);
   if ((l = get('cc'))) {
-    if (!(CONGESTION_CONTROL_NAMES as readonly string[]).includes(l.value)) {
-      throw new ConfigError(file, l.line, `unknown cc = ${l.value}`, `one of ${CONGESTION_CONTROL_NAMES.join(', ')}`);
+    const names: readonly string[] = CONF_KEYS.cc.values;
+    if (!names.includes(l.value)) {
+      throw new ConfigError(file, l.line, `unknown cc = ${l.value}`, `one of ${names.join(', ')}`);
     }
     c.cc = l.value as CongestionControlName;
-  }
-  if ((l = get('mtu'))) c.mtu = integer(file, 'mtu', l, 576, 9000);
-  if ((l = get('shm_slots'))) {
-    c.shmSlots = integer(file, 'shm_slots', l, 64, 65536);
-    if ((c.shmSlots & (c.shmSlots - 1)) !== 0) throw new ConfigError(file, l.line, `shm_slots = ${c.shmSlots}`, 'a power of two from 64 to 65536');
   }
   if ((l = get('impair'))) c.impair = impairments(file, l);
   c.capture = get('capture')?.value ?? '';

@@ -1,4 +1,7 @@
-/** Event bits and control operations of mtcp_epoll_*, with mTCP's values (mtcp_epoll.h, the same as Linux's). */
+/**
+ * Event bits and control operations of mtcp_epoll_*, with mTCP's values (mtcp_epoll.h, the same as Linux's).
+ * The bits the stack reports are its readiness bits (src/stack/readiness.ts), defined there once.
+ */
 import { READY_ERR, READY_HUP, READY_IN, READY_OUT, READY_RDHUP } from '../stack/readiness.ts';
 
 export const MTCP_EPOLLNONE = 0x000;

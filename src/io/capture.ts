@@ -4,10 +4,14 @@
  * Enhanced Packet Block per frame with its direction in epb_flags), which
  * `tshark -r` and Wireshark read. Blocks are built in a preallocated buffer
  * and written once per burst.
+ *
+ * The file must show sent frames as they go on the wire, so through it the
+ * wrapped port fills no checksum and cuts no segment (TX offloads off); the
+ * port's verdicts on received frames pass through unchanged.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { copyBytes } from '../stack/copy.ts';
-import type { FrameBatch, PacketDriver } from './driver.ts';
+import type { FrameBatch, PacketDriver, PortCapabilities } from '../stack/port.ts';
 import { DriverWrapper } from './wrapper.ts';
 
 const SHB = 0x0a0d0d0a;
@@ -27,12 +31,20 @@ export class CaptureDriver extends DriverWrapper {
   readonly #buf = Buffer.allocUnsafe(BUFFER);
   #used = 0;
   #closed = false;
+  /** The wrapped port's capabilities without its TX offloads. */
+  readonly #caps: PortCapabilities;
 
   constructor(inner: PacketDriver, readonly path: string) {
     super(inner, 'capture');
     this.#fd = openSync(path, 'w');
+    inner.stopTxChecksumOffload();
+    this.#caps = { ...inner.capabilities, txChecksumOffload: false, tsoMaxBytes: 0 };
     this.#header();
     this.#flush();
+  }
+
+  override get capabilities(): PortCapabilities {
+    return this.#caps;
   }
 
   #header(): void {

@@ -18,7 +18,9 @@ import koffi from 'koffi';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { EBUSY, EIO, ENODEV, ENOMEM, ErrnoError } from '../stack/errno.ts';
+import { FrameBatch, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
 
 /** Must equal MTCPTS_SHIM_ABI in native/dpdk-shim.c. */
 const SHIM_ABI = 3;
@@ -86,8 +88,17 @@ interface Bindings {
 /** Bindings are made once per thread (koffi functions do not cross threads). */
 let bindings: Bindings | null = null;
 
-/** A clear error naming what is missing, instead of koffi's dlopen message. */
-export class DpdkUnavailableError extends Error {}
+/** A clear error naming what is missing, instead of koffi's dlopen message; errno ENODEV. */
+export class DpdkUnavailableError extends ErrnoError {
+  constructor(message: string) {
+    super(ENODEV, message);
+  }
+}
+
+/** DPDK's rte_errno as an errno: its own codes (1000 and up, RTE_MAX_ERRNO) have none, so they read `fallback`. */
+function systemErrno(rteErrno: number, fallback: number): number {
+  return rteErrno > 0 && rteErrno < 1000 ? rteErrno : fallback;
+}
 
 function load(lib: string): ReturnType<typeof koffi.load> {
   try {
@@ -191,7 +202,7 @@ function startEal(b: Bindings, args: string[]): void {
   const rc = b.ealInit(args.length, args);
   if (rc < 0) {
     const err = b.shimErrno();
-    throw new Error(`DPDK EAL did not start (${b.strerror(err)}); arguments: ${args.slice(1).join(' ')}`);
+    throw new ErrnoError(systemErrno(err, ENODEV), `DPDK EAL did not start (${b.strerror(err)}); arguments: ${args.slice(1).join(' ')}`);
   }
   ealStarted = true;
   process.once('exit', () => {
@@ -249,12 +260,12 @@ export class DpdkPort {
     const b = bind();
     startEal(b, o.eal);
     const name = o.device.split(',')[0];
-    if (openPorts.has(name)) throw new Error(`DPDK device ${name} is already open in this process`);
+    if (openPorts.has(name)) throw new ErrnoError(EBUSY, `DPDK device ${name} is already open in this process`);
     const id = new Uint16Array(1);
     if (b.portByName(name, id) !== 0) {
       const rc = b.devProbe(o.device);
       if (rc < 0 || b.portByName(name, id) !== 0) {
-        throw new Error(`DPDK has no port ${name}: probing \`${o.device}\` failed (${b.strerror(-rc)})`
+        throw new ErrnoError(ENODEV, `DPDK has no port ${name}: probing \`${o.device}\` failed (${b.strerror(-rc)})`
           + (isPciAddress(o.device) ? '; is the NIC bound to vfio-pci (dpdk-devbind.py --status)?' : ''));
       }
     }
@@ -271,20 +282,20 @@ export class DpdkPort {
     // Every queue's descriptors filled, plus the bursts in the stack's hands; a power of two minus one suits the ring.
     const mbufs = o.mbufs ?? 2 ** Math.ceil(Math.log2(o.queues * (2 * desc + 4 * BURST) + 1024)) - 1;
     const pool = b.poolCreate(name, mbufs, 256, 0, DATA_ROOM, -1);
-    const fail = (what: string, rc: number): Error => {
+    const fail = (what: string, rc: number, fallback: number): Error => {
       if (pool) b.poolFree(pool);
       if (!isPciAddress(o.device)) b.devRemove(o.device.split(',')[0]);
-      return new Error(`DPDK port ${o.device}: ${what} (${b.strerror(rc)})`);
+      return new ErrnoError(systemErrno(rc, fallback), `DPDK port ${o.device}: ${what} (${b.strerror(rc)})`);
     };
-    if (!pool) throw fail(`no pool of ${mbufs} mbufs; is EAL's memory (-m) large enough?`, b.shimErrno());
+    if (!pool) throw fail(`no pool of ${mbufs} mbufs; is EAL's memory (-m) large enough?`, b.shimErrno(), ENOMEM);
     const mac = new Uint8Array(6);
     if (o.mac !== undefined) {
       for (let i = 5, v = o.mac; i >= 0; i--, v = Math.floor(v / 256)) mac[i] = v % 256;
       const rc = b.macSet(port, mac);
-      if (rc !== 0) throw fail(`it refused MAC ${[...mac].map((x) => x.toString(16).padStart(2, '0')).join(':')}; drop the <port>.mac line to keep the device's own`, -rc);
+      if (rc !== 0) throw fail(`it refused MAC ${[...mac].map((x) => x.toString(16).padStart(2, '0')).join(':')}; drop the <port>.mac line to keep the device's own`, -rc, EIO);
     }
     const rc = b.portSetup(port, o.queues, desc, desc, pool, o.mtu);
-    if (rc < 0) throw fail(`it did not start with ${o.queues} queue(s)`, -rc);
+    if (rc < 0) throw fail(`it did not start with ${o.queues} queue(s)`, -rc, EIO);
     b.macGet(port, mac);
     let m = 0;
     for (const byte of mac) m = m * 256 + byte;
@@ -295,6 +306,11 @@ export class DpdkPort {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Drivers on this port (made by driver()) not yet closed. */
+  get users(): number {
+    return this.#users;
   }
 
   /** Whether the link is up, and its speed in Mbit/s (rte_eth_link_get_nowait). */
@@ -308,7 +324,7 @@ export class DpdkPort {
 
   /** A driver for this port's queues on the calling thread. */
   driver(): DpdkDriver {
-    if (this.#closed) throw new Error(`DPDK port ${this.device} is closed`);
+    if (this.#closed) throw new ErrnoError(ENODEV, `DPDK port ${this.device} is closed`);
     this.#users++;
     return new DpdkDriver(this.shared, () => this.#release());
   }
@@ -344,16 +360,13 @@ class QueueState {
 export class DpdkDriver implements PacketDriver {
   readonly name = 'dpdk';
   readonly mac: number;
-  readonly queues: number;
-  readonly frameCapacity = DATA_ROOM - 128;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
-  /** Whether the port verifies received checksums (frames then carry the verdict). */
-  readonly rxChecksumOffload: boolean;
   /**
-   * Whether the port fills IPv4 and TCP checksums of sent frames. The runtime turns it off under an
-   * impairment or capture wrapper, which must see (and corrupt) frames with their final checksums.
+   * A queue per core; frames up to one mbuf's data room; the checksum offloads the port started with
+   * (DpdkPortShared.offloads): filling IPv4 and TCP checksums of sent frames, verifying received ones
+   * (the verdict travels in FrameBatch.checksumOk). TX offload stops under a wrapper (stopTxChecksumOffload).
    */
-  txChecksumOffload: boolean;
+  #caps: PortCapabilities;
   /** Chained mbufs dropped on receive (a frame larger than one mbuf). */
   readonly rxChained = new Uint32Array(1);
   readonly #b: Bindings;
@@ -374,12 +387,21 @@ export class DpdkDriver implements PacketDriver {
     this.#b = bind();
     this.#s = shared;
     this.mac = shared.mac;
-    this.queues = shared.queues;
-    this.rxChecksumOffload = (shared.offloads & OFFLOAD_RX_CKSUM) !== 0;
-    this.txChecksumOffload = (shared.offloads & OFFLOAD_TX_CKSUM) !== 0;
+    this.#caps = {
+      maxFrameBytes: DATA_ROOM - 128, queues: shared.queues, txChecksumOffload: (shared.offloads & OFFLOAD_TX_CKSUM) !== 0,
+      rxChecksumOffload: (shared.offloads & OFFLOAD_RX_CKSUM) !== 0, tsoMaxBytes: 0, trustedLink: false,
+    };
     this.#pool = new Uint8Array(koffi.view(shared.base, shared.length));
     this.#q = Array.from({ length: shared.queues }, () => new QueueState());
     this.#onClose = onClose;
+  }
+
+  get capabilities(): PortCapabilities {
+    return this.#caps;
+  }
+
+  stopTxChecksumOffload(): void {
+    if (this.#caps.txChecksumOffload) this.#caps = { ...this.#caps, txChecksumOffload: false };
   }
 
   rxBurst(queue: number, out: FrameBatch, max: number): number {
@@ -420,7 +442,7 @@ export class DpdkDriver implements PacketDriver {
     if (this.#closed) return (out.count = 0);
     const n = this.#b.alloc(this.#s.pool, q.txPkts, Math.min(max, BURST, out.capacity), this.#s.base, q.txMeta);
     const meta = q.txMeta;
-    const cap = this.frameCapacity;
+    const cap = this.#caps.maxFrameBytes;
     for (let i = 0; i < n; i++) {
       out.buf[i] = this.#pool;
       out.off[i] = meta[2 * i];
@@ -434,7 +456,7 @@ export class DpdkDriver implements PacketDriver {
   txBurst(queue: number, batch: FrameBatch, count: number): void {
     const q = this.#q[queue];
     if (q.txHeld === 0) return;
-    const sent = this.#b.tx(this.#s.port, queue, q.txPkts, count, q.txHeld, batch.len, this.txChecksumOffload ? 1 : 0);
+    const sent = this.#b.tx(this.#s.port, queue, q.txPkts, count, q.txHeld, batch.len, this.#caps.txChecksumOffload ? 1 : 0);
     q.txHeld = 0;
     for (let i = 0; i < sent; i++) this.stats.txBytes += batch.len[i];
     this.stats.txFrames += sent;
@@ -474,5 +496,49 @@ export class DpdkDriver implements PacketDriver {
     this.#closed = true;
     this.wakeRx(0);
     this.#onClose();
+  }
+}
+
+/**
+ * io = dpdk: EAL and a port start once per process, on the first context or share() (for workers), with
+ * a queue per core; workers attach to the started port (MtcpShared.dpdk), each core to its own queue.
+ * The port closes with the last driver made here, or at destroy() when none was.
+ */
+export const dpdkFactory: DriverFactory<DpdkPortShared> = {
+  forRuntime: (settings, started) => new DpdkRuntimePort(settings, started),
+};
+
+class DpdkRuntimePort implements RuntimePort<DpdkPortShared> {
+  readonly clock = null;
+  /** The port this runtime started, shared by its contexts (one queue each). */
+  #port: DpdkPort | null = null;
+
+  constructor(
+    readonly settings: DriverSettings,
+    /** In a worker: the port the main thread started. */
+    readonly started: DpdkPortShared | undefined,
+  ) {}
+
+  driver(_core: number): PacketDriver {
+    return this.started ? new DpdkDriver(this.started) : this.#open().driver();
+  }
+
+  share(): DpdkPortShared {
+    return this.started ?? this.#open().shared;
+  }
+
+  destroy(): void {
+    if (this.#port && this.#port.users === 0) this.#port.close();
+  }
+
+  /** This runtime's port, started on first use (again after it closed) with a queue per core. */
+  #open(): DpdkPort {
+    const s = this.settings;
+    const port = s.ports[0];
+    if (!this.#port || this.#port.closed) this.#port = DpdkPort.open({
+      device: port.device, queues: s.numCores, mtu: s.mtu, mac: port.macGiven ? port.mac : undefined,
+      eal: ealArgs({ coreMask: s.coreMask, numMemCh: s.numMemCh, pci: isPciAddress(port.device) }),
+    });
+    return this.#port;
   }
 }

@@ -4,25 +4,16 @@
  * reordered, each with its own rate, from a seeded generator. Delayed and
  * reordered frames are copied into a preallocated holding ring (nothing is
  * allocated per frame); a full ring lets frames through undelayed.
+ *
+ * Through it the link may corrupt frames, and no checksum is offloaded: the
+ * wrapped port would sign a frame corrupted on its way out as good, and its
+ * verdict on a received frame no longer holds once a bit is flipped here.
  */
 import { Prng } from './sim.ts';
 import { copyBytes } from '../stack/copy.ts';
-import { FrameBatch, type PacketDriver } from './driver.ts';
+import type { LinkImpairments } from '../stack/impairments.ts';
+import { FrameBatch, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { DriverWrapper } from './wrapper.ts';
-
-export interface DriverImpairments {
-  /** Probability a frame is lost, in each direction. */
-  loss: number;
-  /** Probability one bit of a frame is flipped, in each direction. */
-  corrupt: number;
-  /** Probability a received frame arrives twice. */
-  duplicate: number;
-  /** Probability a received frame is held back by reorderMs, letting later ones pass it. */
-  reorder: number;
-  reorderMs: number;
-  /** Every received frame arrives this much later. */
-  delayMs: number;
-}
 
 export interface ImpairmentCounters {
   lostIn: number;
@@ -38,7 +29,7 @@ const HOLD_SLOTS = 1024;
 export class ImpairedDriver extends DriverWrapper {
   readonly counters: ImpairmentCounters = { lostIn: 0, lostOut: 0, corruptedIn: 0, corruptedOut: 0, duplicated: 0, reordered: 0 };
   readonly #rnd: Prng;
-  readonly #imp: DriverImpairments;
+  readonly #imp: LinkImpairments;
   /** Held received frames: copies, with the time each may be delivered (a FIFO per slot order, -1 when free). */
   readonly #hold: Uint8Array;
   readonly #holdLen: Int32Array;
@@ -46,9 +37,11 @@ export class ImpairedDriver extends DriverWrapper {
   readonly #slotSize: number;
   /** The wrapped driver's burst, referenced by the frames handed on until rxRelease. */
   readonly #inner = new FrameBatch(256);
+  /** The wrapped port's capabilities, less what impairments make untrue. */
+  readonly #caps: PortCapabilities;
   #holding = 0;
 
-  constructor(inner: PacketDriver, imp: Partial<DriverImpairments>, seed: number, readonly clock: () => number = () => performance.now()) {
+  constructor(inner: PacketDriver, imp: Partial<LinkImpairments>, seed: number, readonly clock: () => number = () => performance.now()) {
     super(inner, 'impair');
     this.#imp = { loss: 0, corrupt: 0, duplicate: 0, reorder: 0, reorderMs: 5, delayMs: 0, ...imp };
     for (const k of ['loss', 'corrupt', 'duplicate', 'reorder'] as const) {
@@ -57,10 +50,17 @@ export class ImpairedDriver extends DriverWrapper {
     }
     if (!(this.#imp.delayMs >= 0) || !(this.#imp.reorderMs >= 0)) throw new RangeError('impairment delays must be >= 0 ms');
     this.#rnd = new Prng(seed);
-    this.#slotSize = inner.frameCapacity;
+    inner.stopTxChecksumOffload();
+    // Corrupted frames reach the stack with the port's checksum verdicts dropped (rxBurst hands on no checksumOk).
+    this.#caps = { ...inner.capabilities, txChecksumOffload: false, rxChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false };
+    this.#slotSize = this.#caps.maxFrameBytes;
     this.#hold = new Uint8Array(HOLD_SLOTS * this.#slotSize);
     this.#holdLen = new Int32Array(HOLD_SLOTS);
     this.#holdAt = new Float64Array(HOLD_SLOTS).fill(-1);
+  }
+
+  override get capabilities(): PortCapabilities {
+    return this.#caps;
   }
 
   override rxBurst(queue: number, out: FrameBatch, max: number): number {

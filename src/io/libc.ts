@@ -52,15 +52,6 @@ export function bindLibc(): Libc {
   return libc;
 }
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 6: 'ENXIO', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL',
-  95: 'EOPNOTSUPP',
-};
-
-/** 'ENODEV' for 19; 'errno <n>' for a number without a name here. */
-export function errnoText(e: number): string {
-  return ERRNO_NAMES[e] ?? `errno ${e}`;
-}
 
 /**
  * poll(2) for POLLIN on one descriptor, run on koffi's worker thread (`.async`)

@@ -29,8 +29,10 @@
 import koffi from 'koffi';
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
-import { bindLibc, Doorbell, errnoText, MAP_FAILED, O_CLOEXEC, O_RDWR, type Libc, type Ptr } from './libc.ts';
+import { withoutOffloads, type DriverStats, type FrameBatch, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import { EACCES, EBUSY, EFBIG, EINVAL, ENODEV, ENXIO, EOPNOTSUPP, errnoName, ErrnoError } from '../stack/errno.ts';
+import type { DriverFactory } from './factory.ts';
+import { bindLibc, Doorbell, MAP_FAILED, O_CLOEXEC, O_RDWR, type Libc, type Ptr } from './libc.ts';
 
 /** The netmap control device. */
 export const NETMAP_DEVICE = '/dev/netmap';
@@ -84,15 +86,15 @@ const MAP_SHARED = 0x1;
 /** FrameBatch offsets are int32: the region must fit below 2 GiB. */
 const MAX_REGION = 2 ** 31 - 1;
 
-/** netmap is missing here (no /dev/netmap, not Linux): a clear error instead of a failed open(2). */
-export class NetmapUnavailableError extends Error {}
-
-/** The kernel refused the port (registration or mapping failed); `code` is the errno name. */
-export class NetmapPortError extends Error {
-  constructor(message: string, readonly code: string) {
-    super(message);
+/** netmap is missing here (no /dev/netmap, not Linux): a clear error instead of a failed open(2); errno ENODEV. */
+export class NetmapUnavailableError extends ErrnoError {
+  constructor(message: string) {
+    super(ENODEV, message);
   }
 }
+
+/** The kernel refused the port (registration or mapping failed), or its memory makes no sense; `errno` says why. */
+export class NetmapPortError extends ErrnoError {}
 
 /** Why netmap cannot be used on this machine (its message), or null when /dev/netmap is there. */
 export function netmapUnavailable(): string | null {
@@ -149,7 +151,7 @@ class NetmapRing {
 
   constructor(dv: DataView, ringOffset: number, what: string) {
     if (ringOffset % 8 !== 0 || ringOffset + NETMAP_RING.slots > dv.byteLength) {
-      throw new NetmapPortError(`netmap: ${what} is at offset ${ringOffset}, outside the mapped region or misaligned`, 'EINVAL');
+      throw new NetmapPortError(EINVAL, `netmap: ${what} is at offset ${ringOffset}, outside the mapped region or misaligned`);
     }
     this.numSlots = dv.getUint32(ringOffset + NETMAP_RING.numSlots, true);
     this.bufSize = dv.getUint32(ringOffset + NETMAP_RING.bufSize, true);
@@ -160,16 +162,18 @@ class NetmapRing {
     this.tailWord = (ringOffset + NETMAP_RING.tail) >>> 2;
     if (this.numSlots < 2 || this.slotsOffset + this.numSlots * NETMAP_SLOT.size > dv.byteLength || this.bufSize < 64
       || this.bufBase < 0 || this.bufBase >= dv.byteLength) {
-      throw new NetmapPortError(`netmap: ${what} has an impossible layout (${this.numSlots} slots, buffers of ${this.bufSize} bytes at ${this.bufBase})`, 'EINVAL');
+      throw new NetmapPortError(EINVAL, `netmap: ${what} has an impossible layout (${this.numSlots} slots, buffers of ${this.bufSize} bytes at ${this.bufBase})`);
     }
   }
 }
 
 export class NetmapDriver implements PacketDriver {
   readonly name = 'netmap';
-  /** One descriptor, one ring pair (or every NIC ring pair with ringId -1): the stack sees one queue. */
-  readonly queues = 1;
-  readonly frameCapacity: number;
+  /**
+   * One descriptor, one ring pair (or every NIC ring pair with ringId -1): the stack sees one queue. Frames up to
+   * a netmap buffer; no offloads (netmap hands over raw frames, and its docs ask for the NIC's offloads off).
+   */
+  readonly capabilities: PortCapabilities;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /** Frames dropped on receive because they spanned several slots (NS_MOREFRAG): larger than a buffer. */
   rxMultiSlotDropped = 0;
@@ -197,7 +201,7 @@ export class NetmapDriver implements PacketDriver {
   constructor(memory: NetmapMemory, readonly mac: number, sync: NetmapSync) {
     const { region, nifOffset, ringId } = memory;
     if (region.byteOffset % 8 !== 0 || region.byteLength > MAX_REGION) {
-      throw new NetmapPortError(`netmap: the region (${region.byteLength} bytes) must be 8-byte aligned and under 2 GiB`, 'EINVAL');
+      throw new NetmapPortError(EINVAL, `netmap: the region (${region.byteLength} bytes) must be 8-byte aligned and under 2 GiB`);
     }
     this.#sync = sync;
     this.#region = region;
@@ -205,19 +209,19 @@ export class NetmapDriver implements PacketDriver {
     this.#u16 = new Uint16Array(region.buffer, region.byteOffset, region.byteLength >>> 1);
     const dv = new DataView(region.buffer, region.byteOffset, region.byteLength);
     if (nifOffset % 8 !== 0 || nifOffset + NETMAP_IF.ringOfs > region.byteLength) {
-      throw new NetmapPortError(`netmap: netmap_if offset ${nifOffset} is outside the region`, 'EINVAL');
+      throw new NetmapPortError(EINVAL, `netmap: netmap_if offset ${nifOffset} is outside the region`);
     }
     const txRings = dv.getUint32(nifOffset + NETMAP_IF.txRings, true);
     const rxRings = dv.getUint32(nifOffset + NETMAP_IF.rxRings, true);
     const hostTxRings = dv.getUint32(nifOffset + NETMAP_IF.hostTxRings, true);
     if (ringId >= txRings || ringId >= rxRings) {
-      throw new NetmapPortError(`netmap: ring ${ringId} is not on this port (${txRings} TX, ${rxRings} RX rings)`, 'EINVAL');
+      throw new NetmapPortError(EINVAL, `netmap: ring ${ringId} is not on this port (${txRings} TX, ${rxRings} RX rings)`);
     }
     // NETMAP_TXRING(nifp, i) is ring_ofs[i]; NETMAP_RXRING(nifp, i) is ring_ofs[i + ni_tx_rings + ni_host_tx_rings]
     // (netmap_user.h). Rings this descriptor did not bind have offset 0.
     const ring = (index: number, what: string): NetmapRing => {
       const ofs = Number(dv.getBigInt64(nifOffset + NETMAP_IF.ringOfs + 8 * index, true));
-      if (ofs === 0) throw new NetmapPortError(`netmap: ${what} is not bound to this descriptor`, 'EINVAL');
+      if (ofs === 0) throw new NetmapPortError(EINVAL, `netmap: ${what} is not bound to this descriptor`);
       return new NetmapRing(dv, nifOffset + ofs, what);
     };
     const ids = (n: number): number[] => (ringId >= 0 ? [ringId] : Array.from({ length: n }, (_, i) => i));
@@ -225,7 +229,7 @@ export class NetmapDriver implements PacketDriver {
     this.#rx = ids(rxRings).map((i) => ring(i + txRings + hostTxRings, `RX ring ${i}`));
     let cap = Infinity;
     for (const r of [...this.#tx, ...this.#rx]) cap = Math.min(cap, r.bufSize);
-    this.frameCapacity = cap;
+    this.capabilities = withoutOffloads(1, cap);
   }
 
   rxBurst(_queue: number, out: FrameBatch, max: number): number {
@@ -305,7 +309,7 @@ export class NetmapDriver implements PacketDriver {
     const space = tail >= head ? tail - head : tail + r.numSlots - head;
     let n = max < out.capacity ? max : out.capacity;
     if (n > space) n = space;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     let i = head;
     for (let k = 0; k < n; k++) {
       const slot = r.slotsOffset + i * NETMAP_SLOT.size;
@@ -367,6 +371,8 @@ export class NetmapDriver implements PacketDriver {
   wakeRx(_queue: number): void {
     if (!this.#closed) this.#sync.wake();
   }
+
+  stopTxChecksumOffload(): void {} // nothing is offloaded
 
   close(): void {
     if (this.#closed) return;
@@ -456,19 +462,20 @@ export function interfaceMac(port: string): number | null {
 /** What an errno from NIOCCTRL means for a registration. */
 function registerHint(errno: number, name: string, ringId: number): string {
   switch (errno) {
-    case 6: return `no netmap port named ${name} (an interface, a VALE port valeX:Y, or a pipe end name{N / name}N)`;
-    case 16: return `the rings of ${name} are in use by another netmap client, or ${name} is attached to a VALE switch`;
-    case 22: return `the kernel refused the request: ring ${ringId} may be beyond the port's rings (num_cores asks one ring pair per core), `
+    case ENXIO: return `no netmap port named ${name} (an interface, a VALE port valeX:Y, or a pipe end name{N / name}N)`;
+    case EBUSY: return `the rings of ${name} are in use by another netmap client, or ${name} is attached to a VALE switch`;
+    case EINVAL: return `the kernel refused the request: ring ${ringId} may be beyond the port's rings (num_cores asks one ring pair per core), `
       + `or the netmap module is older than API ${NETMAP_API}`;
-    case 95: return `${name} has no netmap support in this kernel (load netmap with its generic adapter, admode=0)`;
+    case EOPNOTSUPP: return `${name} has no netmap support in this kernel (load netmap with its generic adapter, admode=0)`;
     default: return `registering ${name} failed`;
   }
 }
 
 /**
  * Register a netmap port and map its memory: the driver for one core. Throws
- * NetmapUnavailableError where netmap is missing, NetmapPortError (with the
- * errno name as code) when the kernel refuses the port.
+ * NetmapUnavailableError (ENODEV) where netmap is missing, NetmapPortError
+ * (with the kernel's errno; ENODEV for a port that does not exist) when the
+ * kernel refuses the port.
  */
 export function openNetmap(o: NetmapOpenOptions): NetmapDriver {
   const missing = netmapUnavailable();
@@ -482,8 +489,8 @@ export function openNetmap(o: NetmapOpenOptions): NetmapDriver {
   const fd = c.open(NETMAP_DEVICE, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     const e = koffi.errno();
-    if (e === 19 || e === 6) throw new NetmapUnavailableError(`io = netmap: ${NETMAP_DEVICE} is there but no driver answers (${errnoText(e)}); load the netmap kernel module`);
-    throw new NetmapPortError(`io = netmap: cannot open ${NETMAP_DEVICE}: ${errnoText(e)}${e === 13 ? ' (it needs root, or read-write access to the device)' : ''}`, errnoText(e));
+    if (e === ENODEV || e === ENXIO) throw new NetmapUnavailableError(`io = netmap: ${NETMAP_DEVICE} is there but no driver answers (${errnoName(e)}); load the netmap kernel module`);
+    throw new NetmapPortError(e, `io = netmap: cannot open ${NETMAP_DEVICE}: ${errnoName(e)}${e === EACCES ? ' (it needs root, or read-write access to the device)' : ''}`);
   }
   let mem: Ptr = MAP_FAILED;
   let length = 0;
@@ -493,7 +500,7 @@ export function openNetmap(o: NetmapOpenOptions): NetmapDriver {
     mem = c.mmap(null, length, PROT_READ_WRITE, MAP_SHARED, fd, 0);
     if (mem === MAP_FAILED) {
       const e = koffi.errno();
-      throw new NetmapPortError(`io = netmap: mmap of ${name}'s ${length}-byte region failed (${errnoText(e)})`, errnoText(e));
+      throw new NetmapPortError(e, `io = netmap: mmap of ${name}'s ${length}-byte region failed (${errnoName(e)})`);
     }
   } catch (err) {
     c.close(fd);
@@ -508,6 +515,25 @@ export function openNetmap(o: NetmapOpenOptions): NetmapDriver {
     throw err;
   }
 }
+
+/**
+ * io = netmap: each core registers its own ring pair of the port, as mTCP's netmap_module.c opens
+ * netmap:<if> with one core and netmap:<if>-<core> with several; a worker opens its core's ring itself,
+ * so there is nothing to share. A NIC in netmap mode still filters on its own MAC, so the stack takes it
+ * unless <port>.mac is given.
+ */
+export const netmapFactory: DriverFactory<undefined> = {
+  forRuntime: (settings) => ({
+    clock: null,
+    driver: (core) => {
+      const port = settings.ports[0];
+      const name = port.device || port.name;
+      return openNetmap({ port: name, ringId: settings.numCores > 1 ? core : -1, mac: port.macGiven ? port.mac : interfaceMac(name) ?? port.mac });
+    },
+    share: () => undefined,
+    destroy: () => {},
+  }),
+};
 
 /**
  * NIOCCTRL with NETMAP_REQ_REGISTER: bind `ringId` (or every NIC ring) of port
@@ -530,12 +556,13 @@ function register(c: Libc, fd: number, name: string, ringId: number): { length: 
     dv.setBigUint64(body + REG.flags, BigInt(NR_EXCLUSIVE), true);
     if (c.ioctl(fd, NIOCCTRL, req) < 0) {
       const e = koffi.errno();
-      throw new NetmapPortError(`io = netmap: ${registerHint(e, name, ringId)} (${errnoText(e)})`, errnoText(e));
+      // No port of that name (ENXIO) is a missing device: ENODEV, as for a missing /dev/netmap.
+      throw new NetmapPortError(e === ENXIO ? ENODEV : e, `io = netmap: ${registerHint(e, name, ringId)} (${errnoName(e)})`);
     }
     const memsize = dv.getBigUint64(body + REG.memsize, true);
     if (memsize > BigInt(MAX_REGION)) {
-      throw new NetmapPortError(`io = netmap: the netmap memory region is ${memsize} bytes; this driver maps at most 2 GiB `
-        + '(lower the netmap module\'s buf_num)', 'EFBIG');
+      throw new NetmapPortError(EFBIG, `io = netmap: the netmap memory region is ${memsize} bytes; this driver maps at most 2 GiB `
+        + '(lower the netmap module\'s buf_num)');
     }
     return { length: Number(memsize), nifOffset: Number(dv.getBigUint64(body + REG.offset, true)) };
   } finally {

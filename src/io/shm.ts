@@ -45,8 +45,10 @@
  * queue at a time (a new txAlloc replaces an unsent one); nothing allocated
  * per frame or per burst.
  */
+import { EINVAL, ErrnoError } from '../stack/errno.ts';
 import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import type { DriverFactory } from './factory.ts';
 
 /** Ring control block: frames published (producer). */
 const HEAD = 0;
@@ -158,6 +160,31 @@ class RingEnd {
   }
 }
 
+/** One end of a shm wire: what a stack needs to attach to it, in any thread (structured-cloneable). */
+export interface ShmWireEnd {
+  wire: ShmWireShared;
+  port: 0 | 1;
+}
+
+/**
+ * io = shm: a stack on one end of a shm wire, every core on its own queue of that end. The wire is the
+ * application's (mtcp_init's `shm`: another stack's shmPeer(), or ShmWire.create({ queues: [a, b] }) for
+ * ends with different core counts) or, by default, a new one whose port 0 this runtime takes.
+ */
+export const shmFactory: DriverFactory<ShmWireEnd> = {
+  forRuntime(settings, given) {
+    const cores = settings.numCores;
+    const end = given ?? { wire: ShmWire.create({ slots: settings.shmSlots, queues: cores }).share(), port: 0 };
+    const queues = end.wire.queues[end.port];
+    if (queues !== cores) {
+      throw new ErrnoError(EINVAL, `${settings.file}: num_cores = ${cores} but this end of the shm wire has ${queues} queue(s); `
+        + 'make the wire with ShmWire.create({ queues: [port 0 cores, port 1 cores] })');
+    }
+    const mac = settings.ports[0].mac;
+    return { clock: null, driver: () => attachShm(end.wire, end.port, mac), share: () => end, destroy: () => {} };
+  },
+};
+
 /** Attach to one end of a shm wire (in any thread that has `shared`). */
 export function attachShm(shared: ShmWireShared, port: 0 | 1, mac: number): ShmDriver {
   return new ShmDriver(shared, port, mac);
@@ -171,8 +198,8 @@ export class ShmDriver implements PacketDriver {
   readonly queues: number;
   /** Queue pairs of the port at the other end. */
   readonly peerQueues: number;
-  /** Largest frame: the slot size. */
-  readonly frameCapacity: number;
+  /** No offloads; frames up to the slot size. */
+  readonly capabilities: PortCapabilities;
   /** Per-port counters. */
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /** Frame bytes of the rings this port sends on (one arena for all of them). */
@@ -223,7 +250,7 @@ export class ShmDriver implements PacketDriver {
     this.peerQueues = peerQueues;
     this.#slots = slots;
     this.#slotSize = slotSize;
-    this.frameCapacity = slotSize;
+    this.capabilities = withoutOffloads(queues, slotSize);
     this.#outBytes = new Uint8Array(shared.data[port]);
     this.#outLengths = new Int32Array(shared.lengths[port]);
     this.#outControl = new Int32Array(shared.control[port]);
@@ -487,6 +514,8 @@ export class ShmDriver implements PacketDriver {
     Atomics.add(c, bell + DOORBELL, 1);
     Atomics.notify(c, bell + DOORBELL, 1);
   }
+
+  stopTxChecksumOffload(): void {} // nothing is offloaded
 
   close(): void {
     if (this.#closed) return;

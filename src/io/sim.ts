@@ -32,15 +32,18 @@
  *
  * Memory. Frames are copied exactly once, at transmit, from a port's TX
  * staging slot into wire-owned slot memory (a pool of `slots` slots of
- * frameCapacity bytes, allocated lazily in chunks of 1024 slots); the
+ * maxFrameBytes bytes, allocated lazily in chunks of 1024 slots); the
  * receiving port hands out views of those slots from rxBurst and frees them
  * on rxRelease. In-flight frames sit in a binary heap of slot ids keyed by
  * (delivery time, sequence); delivered frames wait in per-queue linked lists
  * threaded through a slot array. Nothing is allocated per frame. When the
  * pool is empty the frame is dropped and counted in stats.dropsNoSlot.
  */
+import { EINVAL, ErrnoError } from '../stack/errno.ts';
 import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
+import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
+import { PortShare } from './wrapper.ts';
 
 export class VirtualClock {
   /** Current virtual time in milliseconds (a float); never moves backward. */
@@ -131,7 +134,7 @@ export interface SimWireStats {
   dropsNoSlot: number;
   /** Frames shorter than an Ethernet header (14 bytes), dropped at transmit. */
   dropsRunt: number;
-  /** Frames longer than frameCapacity, dropped at transmit. */
+  /** Frames longer than maxFrameBytes, dropped at transmit. */
   dropsOversize: number;
   /** Frames that reached a port closed while they were in flight. */
   dropsClosed: number;
@@ -147,7 +150,7 @@ export interface SimWireOptions {
   /** Discrete-event time driven by waitRx (see the rule at the top of the file). */
   autoAdvance?: boolean;
   /** Largest frame, bytes (default 2048). */
-  frameCapacity?: number;
+  maxFrameBytes?: number;
   /** Frame slots in flight or waiting to be received, for the whole wire (default 65536). */
   slots?: number;
   /** Virtual time to start at, ms (default 0). */
@@ -201,12 +204,12 @@ export class SimWire {
   /** Receive-queue choice for ports with several queues; replaceable. By default RSS, as a NIC (see the top of the file). */
   selectQueue: QueueSelector;
   /** Largest frame in bytes. */
-  readonly frameCapacity: number;
+  readonly maxFrameBytes: number;
   /** Discrete-event time (see the rule at the top of the file). */
   readonly autoAdvance: boolean;
   /** Size of the slot pool. */
   readonly slots: number;
-  /** Bytes between consecutive slots of a chunk: frameCapacity rounded up to 4, for word copies. */
+  /** Bytes between consecutive slots of a chunk: maxFrameBytes rounded up to 4, for word copies. */
   readonly #stride: number;
   /** The PRNG every impairment decision draws from. */
   readonly #prng: Prng;
@@ -262,9 +265,9 @@ export class SimWire {
     this.#prng = new Prng(opts.seed);
     this.autoAdvance = opts.autoAdvance ?? false;
     this.clock = new VirtualClock(opts.startMs ?? 0);
-    const cap = opts.frameCapacity ?? 2048;
-    if (!Number.isInteger(cap) || cap < 14) throw new RangeError(`sim wire: frameCapacity = ${cap} must be an integer >= 14`);
-    this.frameCapacity = cap;
+    const cap = opts.maxFrameBytes ?? 2048;
+    if (!Number.isInteger(cap) || cap < 14) throw new RangeError(`sim wire: maxFrameBytes = ${cap} must be an integer >= 14`);
+    this.maxFrameBytes = cap;
     this.#stride = (cap + 3) & ~3;
     const slots = opts.slots ?? 65536;
     if (!Number.isInteger(slots) || slots < 1 || slots > 1 << 24) throw new RangeError(`sim wire: slots = ${slots} out of range`);
@@ -393,7 +396,7 @@ export class SimWire {
       this.stats.dropsRunt++;
       return false;
     }
-    if (len > this.frameCapacity) {
+    if (len > this.maxFrameBytes) {
       this.stats.dropsOversize++;
       return false;
     }
@@ -699,8 +702,8 @@ export class SimWire {
 
 export class SimDriver implements PacketDriver {
   readonly name = 'sim';
-  /** Largest frame a TX slot holds. */
-  readonly frameCapacity: number;
+  /** No offloads; frames up to the wire's maxFrameBytes. The wire may corrupt frames (`corrupt`). */
+  readonly capabilities: PortCapabilities;
   /** Per-port counters. */
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /** Closed: sends nothing, receives nothing. */
@@ -755,7 +758,7 @@ export class SimDriver implements PacketDriver {
   ) {
     if (!Number.isInteger(queues) || queues < 1) throw new RangeError(`sim port: queues = ${queues} must be >= 1`);
     if (!Number.isInteger(txSlots) || txSlots < 1) throw new RangeError(`sim port: txSlots = ${txSlots} must be >= 1`);
-    this.frameCapacity = wire.frameCapacity;
+    this.capabilities = withoutOffloads(queues, wire.maxFrameBytes);
     this.macHi = Math.floor(mac / 0x100000000) & 0xffff;
     this.macLo = mac % 0x100000000 | 0;
     this.rxHead = new Int32Array(queues).fill(-1);
@@ -806,7 +809,7 @@ export class SimDriver implements PacketDriver {
     if (n > this.#txFreeCount) n = this.#txFreeCount;
     if (this.closed) n = 0;
     const stride = this.#stride;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     for (let i = 0; i < n; i++) {
       const s = this.#txFree[--this.#txFreeCount];
       this.#txReserved[s] = 1;
@@ -898,6 +901,8 @@ export class SimDriver implements PacketDriver {
     this.#resolve(queue);
   }
 
+  stopTxChecksumOffload(): void {} // nothing is offloaded
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -905,4 +910,46 @@ export class SimDriver implements PacketDriver {
     this.resolveAll();
     this.wire.schedule(); // the others may all be idle now
   }
+}
+
+/**
+ * io = sim: the application's SimWire (`mtcp_init(conf, { sim: wire })`), whose virtual clock drives the
+ * stacks. A runtime's contexts share one port with a queue each; the port lives in the wire's thread.
+ */
+export const simFactory: DriverFactory<SimWire> = {
+  forRuntime(settings, wire) {
+    if (!wire) throw new ErrnoError(EINVAL, 'io = sim needs a SimWire: mtcp_init(conf, { sim: wire })');
+    return new SimRuntimePort(settings, wire);
+  },
+};
+
+class SimRuntimePort implements RuntimePort<SimWire> {
+  readonly clock: VirtualClock;
+  /** The port this runtime's contexts share, one queue each: made with the first driver, again after the last closed it. */
+  #port: SimDriver | null = null;
+  /** Drivers on #port not yet closed. */
+  #users = 0;
+
+  constructor(readonly settings: DriverSettings, readonly wire: SimWire) {
+    this.clock = wire.clock;
+  }
+
+  driver(_core: number): PacketDriver {
+    if (!this.#port || this.#port.closed) {
+      const queues = this.settings.numCores;
+      // Staging slots: a full burst (64) for every context at once, with room to spare.
+      this.#port = this.wire.attach(this.settings.ports[0].mac, { queues, txSlots: 256 * queues });
+    }
+    const port = this.#port;
+    this.#users++;
+    return new PortShare(port, () => {
+      if (--this.#users === 0) port.close();
+    });
+  }
+
+  share(): never {
+    throw new ErrnoError(EINVAL, 'io = sim runs in the thread that owns the SimWire; it cannot be shared with workers');
+  }
+
+  destroy(): void {} // the port closes with its last driver
 }

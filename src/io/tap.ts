@@ -17,8 +17,10 @@
  * TAP directly.
  */
 import koffi from 'koffi';
-import { FrameBatch, type DriverStats, type PacketDriver } from './driver.ts';
-import { bindLibc, EFD_NONBLOCK, errnoText, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
+import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import { ENODEV, ENOENT, errnoName, ErrnoError } from '../stack/errno.ts';
+import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
+import { bindLibc, EFD_NONBLOCK, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 
 const TUNSETIFF = 0x400454ca;
@@ -37,7 +39,7 @@ export interface TapPortShared {
   /** Cores (receive queues) sharing it. */
   queues: number;
   /** Largest frame, bytes. */
-  frameCapacity: number;
+  maxFrameBytes: number;
   /** With several queues: the wire that hands each frame to its core (port 0: readers, port 1: receivers). */
   fabric: ShmWireShared | null;
 }
@@ -49,21 +51,26 @@ const FABRIC_SLOTS = 256;
  * Attach to (or create) TAP interface `ifname` for `queues` cores. Throws a
  * clear error when /dev/net/tun is missing or the caller lacks CAP_NET_ADMIN.
  */
-export function openTap(ifname: string, queues = 1, frameCapacity = 2048): TapPortShared {
+export function openTap(ifname: string, queues = 1, maxFrameBytes = 2048): TapPortShared {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new RangeError(`tap: interface name ${JSON.stringify(ifname)} must be 1 to 15 letters, digits, '_', '.' or '-'`);
   const c = bindLibc();
   const fd = c.open('/dev/net/tun', O_RDWR | O_NONBLOCK);
-  if (fd < 0) throw new Error(`tap: cannot open /dev/net/tun: ${errnoText(koffi.errno())} (TAP needs the tun module and CAP_NET_ADMIN, e.g. root)`);
+  if (fd < 0) {
+    // No device node or no tun module is a missing device; a refusal (EACCES, EPERM) keeps its errno.
+    const e = koffi.errno();
+    throw new ErrnoError(e === ENOENT || e === ENODEV ? ENODEV : e,
+      `tap: cannot open /dev/net/tun: ${errnoName(e)} (TAP needs the tun module and CAP_NET_ADMIN, e.g. root)`);
+  }
   const ifr = new Uint8Array(IFREQ_SIZE);
   ifr.set(new TextEncoder().encode(ifname));
   new DataView(ifr.buffer).setUint16(IFNAMSIZ, IFF_TAP | IFF_NO_PI, true);
   if (c.ioctl(fd, TUNSETIFF, ifr) < 0) {
     const e = koffi.errno();
     c.close(fd);
-    throw new Error(`tap: TUNSETIFF ${ifname}: ${errnoText(e)}`);
+    throw new ErrnoError(e, `tap: TUNSETIFF ${ifname}: ${errnoName(e)}`);
   }
-  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (frameCapacity + 3) & ~3 }).share() : null;
-  return { ifname, fd, queues, frameCapacity, fabric };
+  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3 }).share() : null;
+  return { ifname, fd, queues, maxFrameBytes, fabric };
 }
 
 /** Close the TAP (every core's driver must be closed first); the interface goes unless it is persistent. */
@@ -79,8 +86,8 @@ export interface TapOptions {
 /** One core's driver of a TAP opened by openTap (in this thread or another of the process). */
 export class TapDriver implements PacketDriver {
   readonly name = 'tap';
-  readonly queues: number;
-  readonly frameCapacity: number;
+  /** A queue per core of the TAP; no offloads (the kernel hands a TAP whole frames with their checksums). */
+  readonly capabilities: PortCapabilities;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   readonly #libc: Libc;
   readonly #fd: number;
@@ -116,16 +123,15 @@ export class TapDriver implements PacketDriver {
     const c = bindLibc();
     this.#libc = c;
     this.#fd = port.fd;
-    this.queues = port.queues;
     this.#slots = options.slots ?? 64;
-    this.frameCapacity = port.frameCapacity;
+    this.capabilities = withoutOffloads(port.queues, port.maxFrameBytes);
     this.#wakeFd = c.eventfd(0, EFD_NONBLOCK);
     const dv = new DataView(this.#pollFds.buffer);
     dv.setInt32(0, this.#fd, true);
     dv.setInt16(4, POLLIN, true);
     dv.setInt32(8, this.#wakeFd, true);
     dv.setInt16(12, POLLIN, true);
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     this.#rxArena = new Uint8Array(this.#slots * cap);
     this.#txArena = new Uint8Array(this.#slots * cap);
     this.#rxSlot = Array.from({ length: this.#slots }, (_, i) => this.#rxArena.subarray(i * cap, (i + 1) * cap));
@@ -143,7 +149,7 @@ export class TapDriver implements PacketDriver {
     if (lim > this.#slots) lim = this.#slots;
     if (this.#deliver) return this.#rxSteered(queue, out, lim);
     const c = this.#libc;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     let n = 0;
     while (n < lim) {
       const r = c.read(this.#fd, this.#rxSlot[n], cap);
@@ -165,7 +171,7 @@ export class TapDriver implements PacketDriver {
     const read = this.#read;
     const views = this.#steerSlots[queue];
     const c = this.#libc;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     const n = steer.txAlloc(queue, read, lim);
     let got = 0;
     while (got < n) {
@@ -189,7 +195,7 @@ export class TapDriver implements PacketDriver {
     if (this.#closed) return (out.count = 0);
     let n = max < out.capacity ? max : out.capacity;
     if (n > this.#slots) n = this.#slots;
-    const cap = this.frameCapacity;
+    const cap = this.capabilities.maxFrameBytes;
     for (let i = 0; i < n; i++) {
       out.buf[i] = this.#txArena;
       out.off[i] = i * cap;
@@ -251,6 +257,8 @@ export class TapDriver implements PacketDriver {
     this.#deliver?.wakeRx(queue);
   }
 
+  stopTxChecksumOffload(): void {} // nothing is offloaded
+
   close(): void {
     if (this.#closed) return;
     this.#endPoll(); // a poll in flight returns before its descriptors go
@@ -259,5 +267,65 @@ export class TapDriver implements PacketDriver {
     this.#deliver?.close();
     this.#libc.close(this.#wakeFd);
     this.onClose();
+  }
+}
+
+/**
+ * io = tap: the TAP interface named by the port (created when missing), opened by the first context or by
+ * share() with a queue per core. The descriptor is the process's: worker threads get the TAP the main
+ * thread opened (MtcpShared.tap). It closes with the last context's driver, unless it was lent to workers;
+ * then destroy() closes it.
+ */
+export const tapFactory: DriverFactory<TapPortShared> = {
+  forRuntime: (settings, opened) => new TapRuntimePort(settings, opened),
+};
+
+class TapRuntimePort implements RuntimePort<TapPortShared> {
+  readonly clock = null;
+  /** The TAP this runtime opened, with a queue per core (on first use). */
+  #tap: TapPortShared | null = null;
+  /** Drivers of this thread on #tap not yet closed. */
+  #users = 0;
+  /** #tap was lent to worker threads (share): it stays open until destroy(). */
+  #lent = false;
+
+  constructor(
+    readonly settings: DriverSettings,
+    /** In a worker: the TAP the main thread opened. */
+    readonly opened: TapPortShared | undefined,
+  ) {}
+
+  driver(_core: number): PacketDriver {
+    const mac = this.settings.ports[0].mac;
+    if (this.opened) return new TapDriver(this.opened, mac);
+    const tap = this.#open();
+    this.#users++;
+    return new TapDriver(tap, mac, {}, () => {
+      if (--this.#users === 0 && !this.#lent) this.#close();
+    });
+  }
+
+  share(): TapPortShared {
+    if (this.opened) return this.opened;
+    const tap = this.#open();
+    this.#lent = true;
+    return tap;
+  }
+
+  destroy(): void {
+    if (this.#tap && this.#users === 0) this.#close();
+  }
+
+  /** This runtime's TAP, opened on first use with a queue per core; the interface is the port's name. */
+  #open(): TapPortShared {
+    const s = this.settings;
+    this.#tap ??= openTap(s.ports[0].name, s.numCores, Math.max(2048, s.mtu + 14));
+    return this.#tap;
+  }
+
+  #close(): void {
+    if (this.#tap) closeTap(this.#tap);
+    this.#tap = null;
+    this.#lent = false;
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The base of driver wrappers (impair.ts, capture.ts): everything passes
- * through to the wrapped driver; a wrapper overrides what it changes.
+ * through to the wrapped driver, its capabilities too; a wrapper overrides
+ * what it changes, and declares what stops being true through it.
  */
-import type { DriverStats, FrameBatch, PacketDriver } from './driver.ts';
+import type { DriverStats, FrameBatch, PacketDriver, PortCapabilities } from '../stack/port.ts';
 
 export abstract class DriverWrapper implements PacketDriver {
   readonly name: string;
@@ -15,12 +16,8 @@ export abstract class DriverWrapper implements PacketDriver {
     return this.inner.mac;
   }
 
-  get queues(): number {
-    return this.inner.queues;
-  }
-
-  get frameCapacity(): number {
-    return this.inner.frameCapacity;
+  get capabilities(): PortCapabilities {
+    return this.inner.capabilities;
   }
 
   get stats(): DriverStats {
@@ -49,6 +46,10 @@ export abstract class DriverWrapper implements PacketDriver {
 
   wakeRx(queue: number): void {
     this.inner.wakeRx(queue);
+  }
+
+  stopTxChecksumOffload(): void {
+    this.inner.stopTxChecksumOffload();
   }
 
   close(): void {

@@ -8,17 +8,18 @@
  * returns -1 with EAGAIN (EINPROGRESS for connect). Wait with mtcp_epoll_wait.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
+import { INTEGER_KEYS, integerProblem, type IntegerKey, type MtcpConfName } from '../config/keys.ts';
 import { loadMtcpConf, maskCpus, type MtcpConfig } from '../config/mtcp-conf.ts';
 import { Epoll } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD } from '../epoll/events.ts';
+import { ConfigError } from '../config/errors.ts';
 import {
-  EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EISCONN, EMFILE, ENODEV, ENOENT,
-  ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE,
+  EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EIO, EISCONN, EMFILE, ENOENT,
+  ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE, ErrnoError,
 } from '../stack/errno.ts';
 import { State } from '../stack/tcp/state.ts';
 import type { TcpSockets } from '../stack/tcp/socket-ops.ts';
-import { NetmapPortError, NetmapUnavailableError } from '../io/netmap.ts';
 import { affinitize } from './affinity.ts';
 import { MtcpContext } from './context.ts';
 import { MtcpRuntime, type MtcpInitOptions, type MtcpShared } from './runtime.ts';
@@ -42,16 +43,17 @@ export interface IoVec {
   iov_len: number;
 }
 
-/** struct mtcp_conf: the settings mtcp_getconf reads and mtcp_setconf changes before mtcp_init. */
-export interface MtcpConf {
-  num_cores: number;
-  max_concurrency: number;
-  max_num_buffers: number;
-  rcvbuf_size: number;
-  sndbuf_size: number;
-  tcp_timewait: number;
-  tcp_timeout: number;
-}
+/**
+ * struct mtcp_conf: the settings mtcp_getconf reads and mtcp_setconf changes before mtcp_init. Each is an
+ * mtcp.conf key (num_cores, max_concurrency, max_num_buffers, rcvbuf, sndbuf, tcp_timewait, tcp_timeout)
+ * with that key's default and limits (src/config/keys.ts).
+ */
+export type MtcpConf = Record<MtcpConfName, number>;
+
+/** The mtcp.conf key behind each struct mtcp_conf member. */
+const CONF_MEMBERS = new Map<string, IntegerKey & { conf: MtcpConfName }>(
+  INTEGER_KEYS.flatMap((spec) => (spec.conf ? [[spec.conf, { ...spec, conf: spec.conf }] as const] : [])),
+);
 
 /** An out-parameter for getsockopt and ioctl. */
 export interface IntRef {
@@ -83,30 +85,37 @@ function fail(mctx: MtcpContext | null, errno: number): -1 {
   return -1;
 }
 
+/**
+ * The errno a failed setup reports: the cause's own (an ErrnoError from the runtime or a driver; a Node
+ * system error, such as a capture file that cannot be created), EINVAL for a bad value, else `fallback`.
+ */
+function errnoOf(err: unknown, fallback: number): number {
+  if (err instanceof ErrnoError) return err.errno;
+  if (err instanceof RangeError || err instanceof ConfigError) return EINVAL;
+  const system = (err as NodeJS.ErrnoException | null)?.errno;
+  return typeof system === 'number' && system !== 0 ? Math.abs(system) : fallback; // libuv's errno values are negative
+}
+
 function checkCtx(mctx: MtcpContext): boolean {
   return mctx instanceof MtcpContext && mctx.running;
 }
 
 function applyConf(config: MtcpConfig, conf: Partial<MtcpConf>): void {
-  if (conf.num_cores !== undefined) {
-    config.numCores = conf.num_cores;
-    // A core_mask too small for the new count gives way to the lowest num_cores CPUs, num_cores' default mask.
-    if (maskCpus(config.coreMask).length < conf.num_cores) config.coreMask = 2 ** conf.num_cores - 1;
+  for (const [member, spec] of CONF_MEMBERS) {
+    const v = conf[member as MtcpConfName];
+    if (v !== undefined) config[spec.field] = v;
   }
-  if (conf.max_concurrency !== undefined) config.maxConcurrency = conf.max_concurrency;
-  if (conf.max_num_buffers !== undefined) config.maxNumBuffers = conf.max_num_buffers;
-  if (conf.rcvbuf_size !== undefined) config.rcvbuf = conf.rcvbuf_size;
-  if (conf.sndbuf_size !== undefined) config.sndbuf = conf.sndbuf_size;
-  if (conf.tcp_timewait !== undefined) config.tcpTimewaitSec = conf.tcp_timewait;
-  if (conf.tcp_timeout !== undefined) config.tcpTimeoutSec = conf.tcp_timeout;
+  // A core_mask too small for a new core count gives way to the lowest num_cores CPUs, num_cores' default mask.
+  if (conf.num_cores !== undefined && maskCpus(config.coreMask).length < conf.num_cores) config.coreMask = 2 ** conf.num_cores - 1;
 }
 
 // ---- process-level calls ---------------------------------------------------
 
 /**
  * Load the configuration and set up the wire. `conf` is a path to an
- * mtcp.conf or an already parsed config. Returns 0, or -1 (errno EINVAL, with
- * the reason printed to stderr) for a bad configuration; EEXIST if already done.
+ * mtcp.conf or an already parsed config. Returns 0, or -1 with the reason
+ * printed to stderr and errno set: EINVAL for a bad configuration, the
+ * wire's own errno when it cannot be set up; EEXIST if already done.
  */
 export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = {}): number {
   if (runtime) return fail(null, EEXIST);
@@ -117,7 +126,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
     if (config.statPrint.includes(config.ports[0].name)) runtime.startStatPrint();
   } catch (err) {
     process.stderr.write(`mtcp_init: ${(err as Error).message}\n`);
-    return fail(null, EINVAL);
+    return fail(null, errnoOf(err, EINVAL));
   }
   return 0;
 }
@@ -125,7 +134,7 @@ export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = 
 /** Adopt a runtime made in another thread (see mtcp_share); done automatically from workerData.mtcp. */
 export function mtcp_attach(shared: MtcpShared): number {
   if (runtime) return fail(null, EEXIST);
-  runtime = new MtcpRuntime(shared.config, { shm: shared.shm, dpdk: shared.dpdk, tap: shared.tap, stats: shared.stats });
+  runtime = new MtcpRuntime(shared.config, shared); // the port under the io's name, and the statistics board
   return 0;
 }
 
@@ -146,27 +155,26 @@ export function mtcp_destroy(): void {
   pendingConf = null;
 }
 
+/** Fill `conf` with the settings in force: mtcp_setconf's, else the runtime's, else each key's default. */
 export function mtcp_getconf(conf: MtcpConf): number {
   if (!conf || typeof conf !== 'object') return fail(null, EINVAL);
   const c = runtime?.config;
-  conf.num_cores = pendingConf?.num_cores ?? c?.numCores ?? 1;
-  conf.max_concurrency = pendingConf?.max_concurrency ?? c?.maxConcurrency ?? 10000;
-  conf.max_num_buffers = pendingConf?.max_num_buffers ?? c?.maxNumBuffers ?? 10000;
-  conf.rcvbuf_size = pendingConf?.rcvbuf_size ?? c?.rcvbuf ?? 8192;
-  conf.sndbuf_size = pendingConf?.sndbuf_size ?? c?.sndbuf ?? 8192;
-  conf.tcp_timewait = pendingConf?.tcp_timewait ?? c?.tcpTimewaitSec ?? 0;
-  conf.tcp_timeout = pendingConf?.tcp_timeout ?? c?.tcpTimeoutSec ?? 30;
+  for (const [member, spec] of CONF_MEMBERS) {
+    conf[member as MtcpConfName] = pendingConf?.[member as MtcpConfName] ?? (c ? c[spec.field] : spec.default);
+  }
   return 0;
 }
 
-/** Change settings before mtcp_init (EPERM after it); out-of-range values fail with EINVAL. */
+/**
+ * Change settings before mtcp_init (EPERM after it). A member that is not one of struct mtcp_conf's, or a
+ * value mtcp.conf would refuse for its key, fails with EINVAL and changes nothing.
+ */
 export function mtcp_setconf(conf: Partial<MtcpConf>): number {
   if (!conf || typeof conf !== 'object') return fail(null, EINVAL);
   if (runtime) return fail(null, EPERM);
-  for (const [k, v] of Object.entries(conf)) {
-    if (!(k in C.CONF_LIMITS)) return fail(null, EINVAL);
-    const [lo, hi] = C.CONF_LIMITS[k as keyof MtcpConf];
-    if (!Number.isInteger(v) || v < lo || v > hi) return fail(null, EINVAL);
+  for (const [member, v] of Object.entries(conf)) {
+    const spec = CONF_MEMBERS.get(member);
+    if (!spec || typeof v !== 'number' || integerProblem(spec, v) !== null) return fail(null, EINVAL);
   }
   pendingConf = { ...pendingConf, ...conf };
   return 0;
@@ -178,7 +186,11 @@ export function mtcp_core_affinitize(core: number): number {
   return r === 0 ? 0 : fail(null, r);
 }
 
-/** Make the context for `core`. Returns null (errno set) on failure. */
+/**
+ * Make the context for `core`. Returns null on failure, the reason printed to stderr and errno naming it:
+ * EINVAL (core out of range, or a setting the port cannot carry), EEXIST (the core has a context), ENODEV
+ * (the packet device or its driver library is missing), or the driver's own (EACCES, EPERM, EBUSY ...).
+ */
 export function mtcp_create_context(core: number): MtcpContext | null {
   if (!runtime && !isMainThread && workerData && typeof workerData === 'object' && 'mtcp' in workerData) {
     mtcp_attach((workerData as { mtcp: MtcpShared }).mtcp);
@@ -191,9 +203,7 @@ export function mtcp_create_context(core: number): MtcpContext | null {
     return runtime.createContext(core);
   } catch (err) {
     process.stderr.write(`mtcp_create_context: ${(err as Error).message}\n`);
-    // ENODEV: the packet device cannot be used (netmap missing, or its port refused).
-    const noDevice = err instanceof NetmapUnavailableError || err instanceof NetmapPortError;
-    fail(null, err instanceof RangeError ? EINVAL : noDevice ? ENODEV : EEXIST);
+    fail(null, errnoOf(err, EIO));
     return null;
   }
 }

@@ -26,14 +26,3 @@ export const SHUT_RDWR = 2;
 export const FIONREAD = 0x541b;
 export const FIONBIO = 0x5421;
 export const SIOCOUTQ = 0x5411;
-
-/** Valid ranges of mtcp_setconf fields (the same as mtcp.conf's). */
-export const CONF_LIMITS = {
-  num_cores: [1, 128],
-  max_concurrency: [1, 1 << 22],
-  max_num_buffers: [1, 1 << 22],
-  rcvbuf_size: [64, 1 << 30],
-  sndbuf_size: [64, 1 << 30],
-  tcp_timewait: [0, 3600],
-  tcp_timeout: [-1, 86400],
-} as const;

@@ -8,7 +8,7 @@ import { setImmediate as immediate } from 'node:timers/promises';
 import type { Epoll, ReadinessSource } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLLHUP, MTCP_EPOLLIN, MTCP_EPOLLOUT } from '../epoll/events.ts';
-import type { PacketDriver } from '../io/driver.ts';
+import type { PacketDriver } from '../stack/port.ts';
 import { StackContext, type ContextConfig } from '../stack/context.ts';
 import type { SocketEvents } from '../stack/tcp/contracts.ts';
 import { SocketKind, SocketTable } from './socket-table.ts';

@@ -3,10 +3,10 @@
  * Pure logic over the PacketDriver burst interface; the caller supplies the
  * time to each poll().
  */
-import { FrameBatch, type PacketDriver } from '../io/driver.ts';
 import { ARP_REQUEST_INTERVAL_MS, ARP_RETRY_MS, ARP_UNICAST_PROBE_MS, ArpCache, PendingFrames, type StaticNeighbours } from './arp-cache.ts';
 import { copyBytes } from './copy.ts';
 import { DropReason } from './drop-reason.ts';
+import { FrameBatch, type PacketDriver } from './port.ts';
 import { Stats } from './stats.ts';
 import type { SocketEvents, TcpTransmitter } from './tcp/contracts.ts';
 import { TcpEngine, type TcpConfig } from './tcp/engine.ts';
@@ -36,10 +36,6 @@ export interface ContextConfig {
   tcp: TcpConfig;
   routes: NextHopResolver;
   staticArp: StaticNeighbours | null;
-  /** Whether to verify received TCP checksums (off only for wires that cannot corrupt). */
-  verifyTcpChecksum: boolean;
-  /** The port fills the TCP checksums of sent frames (checksum offload); default false. */
-  txChecksumOffload?: boolean;
 }
 
 export class StackContext implements TcpTransmitter {
@@ -49,6 +45,7 @@ export class StackContext implements TcpTransmitter {
   /** Our IPv4 address, as an int32 (the stack's form, see docs/conventions.md). */
   readonly ip: number;
   readonly mac: number;
+  /** The port fills TCP checksums of sent frames (capabilities.txChecksumOffload). */
   readonly tcpChecksumOffload: boolean;
   readonly #macBytes: Uint8Array;
   /** One-entry next-hop cache: the last destination, its next hop and that hop's MAC bytes. */
@@ -75,26 +72,31 @@ export class StackContext implements TcpTransmitter {
   readonly #arpf = new ArpFields();
   readonly #icmpf = new IcmpFields();
   readonly #routes: NextHopResolver;
+  /** Verify received TCP checksums: the link may corrupt frames (capabilities.trustedLink is false). */
   readonly #verifyTcp: boolean;
+  /** The port marks frames whose checksums it verified (capabilities.rxChecksumOffload). */
+  readonly #rxChecksumOffload: boolean;
   readonly #sendPending = (off: number, len: number): void => this.#sendPendingFrame(off, len);
   readonly #retryArp = (hop: number): void => this.#requestArp(hop, MAC_BROADCAST, ARP_RETRY_MS);
   #pendingMac = 0;
 
   constructor(readonly driver: PacketDriver, readonly queue: number, config: ContextConfig, events: SocketEvents) {
+    const caps = driver.capabilities;
     // A segment the driver cannot carry would be lost on every try: refuse the configuration instead.
-    const maxMtu = driver.frameCapacity - ETH_HLEN;
+    const maxMtu = caps.maxFrameBytes - ETH_HLEN;
     if (config.tcp.mtu > maxMtu) {
-      throw new RangeError(`mtu ${config.tcp.mtu} does not fit the driver's ${driver.frameCapacity}-byte frames (at most ${maxMtu})`);
+      throw new RangeError(`mtu ${config.tcp.mtu} does not fit the driver's ${caps.maxFrameBytes}-byte frames (at most ${maxMtu})`);
     }
     this.ip = config.ip | 0;
     this.mac = driver.mac;
     this.#macBytes = macBytes(driver.mac);
     this.#routes = config.routes;
-    this.#verifyTcp = config.verifyTcpChecksum;
-    this.tcpChecksumOffload = config.txChecksumOffload ?? false;
+    this.#verifyTcp = !caps.trustedLink;
+    this.#rxChecksumOffload = caps.rxChecksumOffload;
+    this.tcpChecksumOffload = caps.txChecksumOffload;
     this.arp = new ArpCache(config.staticArp);
-    this.#pending = new PendingFrames(256, driver.frameCapacity);
-    this.tcp = new TcpEngine(config.tcp, this.stats, this, events, { queue, queues: driver.queues });
+    this.#pending = new PendingFrames(256, caps.maxFrameBytes);
+    this.tcp = new TcpEngine(config.tcp, this.stats, this, events, { queue, queues: caps.queues });
   }
 
   /**
@@ -112,8 +114,9 @@ export class StackContext implements TcpTransmitter {
     this.tcp.flush(now);
     const rx = this.#rx;
     const n = this.driver.rxBurst(this.queue, rx, BURST);
+    const portVerifies = this.#rxChecksumOffload;
     for (let i = 0; i < n; i++) {
-      const reason = this.#input(rx.buf[i], rx.off[i], rx.len[i], rx.checksumOk[i] === 1);
+      const reason = this.#input(rx.buf[i], rx.off[i], rx.len[i], portVerifies && rx.checksumOk[i] === 1);
       if (reason !== DropReason.None) this.stats.drops[reason]++;
     }
     if (n > 0) this.driver.rxRelease(this.queue, rx);

@@ -2,15 +2,20 @@
 export const EPERM = 1;
 export const ENOENT = 2;
 export const EINTR = 4;
+export const EIO = 5;
+export const ENXIO = 6;
 export const EBADF = 9;
 export const EAGAIN = 11;
 export const EWOULDBLOCK = EAGAIN;
 export const ENOMEM = 12;
+export const EACCES = 13;
 export const EFAULT = 14;
+export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;
 export const EINVAL = 22;
 export const EMFILE = 24;
+export const EFBIG = 27;
 export const ENOSPC = 28;
 export const EPIPE = 32;
 export const ENOTSOCK = 88;
@@ -34,9 +39,9 @@ export const EALREADY = 114;
 export const EINPROGRESS = 115;
 
 const NAMES: Record<number, string> = {
-  [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EINTR]: 'EINTR', [EBADF]: 'EBADF', [EAGAIN]: 'EAGAIN',
-  [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT', [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL', [EMFILE]: 'EMFILE',
-  [ENOSPC]: 'ENOSPC', [EPIPE]: 'EPIPE', [ENOTSOCK]: 'ENOTSOCK', [EDESTADDRREQ]: 'EDESTADDRREQ',
+  [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EINTR]: 'EINTR', [EIO]: 'EIO', [ENXIO]: 'ENXIO', [EBADF]: 'EBADF', [EAGAIN]: 'EAGAIN',
+  [ENOMEM]: 'ENOMEM', [EACCES]: 'EACCES', [EFAULT]: 'EFAULT', [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV',
+  [EINVAL]: 'EINVAL', [EMFILE]: 'EMFILE', [EFBIG]: 'EFBIG', [ENOSPC]: 'ENOSPC', [EPIPE]: 'EPIPE', [ENOTSOCK]: 'ENOTSOCK', [EDESTADDRREQ]: 'EDESTADDRREQ',
   [EPROTOTYPE]: 'EPROTOTYPE', [ENOPROTOOPT]: 'ENOPROTOOPT', [EPROTONOSUPPORT]: 'EPROTONOSUPPORT',
   [EOPNOTSUPP]: 'EOPNOTSUPP', [EAFNOSUPPORT]: 'EAFNOSUPPORT', [EADDRINUSE]: 'EADDRINUSE',
   [EADDRNOTAVAIL]: 'EADDRNOTAVAIL', [ENETUNREACH]: 'ENETUNREACH', [ECONNABORTED]: 'ECONNABORTED',
@@ -48,4 +53,19 @@ const NAMES: Record<number, string> = {
 /** 'ECONNRESET' for 104; 'E<n>' for a number without a name here. */
 export function errnoName(errno: number): string {
   return NAMES[errno] ?? `E${errno}`;
+}
+
+/**
+ * A failure that names its cause with an errno: the runtime and the drivers throw it, and the C-style calls
+ * (mtcp_init, mtcp_create_context) report `errno` through mtcp_errno(). `code` is its name, as on Node's
+ * system errors.
+ */
+export class ErrnoError extends Error {
+  readonly code: string;
+
+  constructor(readonly errno: number, message: string) {
+    super(message);
+    this.name = 'ErrnoError';
+    this.code = errnoName(errno);
+  }
 }

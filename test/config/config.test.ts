@@ -78,7 +78,6 @@ t.test('every mtcp.conf error names the file and line', async (t) => {
     ['not an integer', `${BASE}rcvbuf = 12k`, 3],
     ['rcvbuf below 64', `${BASE}rcvbuf = 63`, 3],
     ['num_cores 0', `${BASE}num_cores = 0`, 3],
-    ['tcp_timeout 0', `${BASE}tcp_timeout = 0`, 3],
     ['io = netmap with a libnetmap ring suffix', `io = netmap\n${BASE}shm0.device = eth0^`, 4],
     ['unknown io', `io = bogus\n${BASE}`, 1],
     ['unknown cc', `${BASE}cc = vegas`, 3],

@@ -4,7 +4,7 @@
  * peer's segments and reads back exactly what the stack sent.
  */
 import { SimWire, type SimDriver } from '../../src/io/sim.ts';
-import { FrameBatch, type PacketDriver } from '../../src/io/driver.ts';
+import { FrameBatch, type PacketDriver, type PortCapabilities } from '../../src/stack/port.ts';
 import { DriverWrapper } from '../../src/io/wrapper.ts';
 import { StackContext } from '../../src/stack/context.ts';
 import type { TcpConfig } from '../../src/stack/tcp/engine.ts';
@@ -38,24 +38,39 @@ export interface Seg {
   sack: [number, number][];
 }
 
-/** Checksum offload as a port would do it: every received frame marked as verified by the port. */
-class VerifyingPort extends DriverWrapper {
-  constructor(inner: PacketDriver) {
-    super(inner, 'rx-checksum');
+/**
+ * A port that declares other capabilities than the sim port it wraps: with TX checksum offload the stack
+ * leaves TCP checksums to the port (the sim wire carries them as the stack wrote them); `markVerified`
+ * marks every received frame's checksums as verified, as an RX-offloading port does.
+ */
+class DeclaringPort extends DriverWrapper {
+  readonly #caps: PortCapabilities;
+
+  constructor(inner: PacketDriver, declared: Partial<PortCapabilities>, readonly markVerified: boolean) {
+    super(inner, 'declaring');
+    this.#caps = { ...inner.capabilities, ...declared };
+  }
+
+  override get capabilities(): PortCapabilities {
+    return this.#caps;
   }
 
   override rxBurst(queue: number, out: FrameBatch, max: number): number {
     const n = this.inner.rxBurst(queue, out, max);
-    out.checksumOk.fill(1, 0, n);
+    if (this.markVerified) out.checksumOk.fill(1, 0, n);
     return n;
   }
 }
 
 export interface HarnessOptions {
-  /** The stack emits TCP segments without checksums, as for a port that fills them. */
+  /** The port declares TX checksum offload: the stack emits TCP segments without checksums. */
   txChecksumOffload?: boolean;
-  /** The port marks every received frame's checksums as verified. */
+  /** The port declares RX checksum offload and marks every received frame's checksums as verified. */
   rxChecksumVerified?: boolean;
+  /** The port declares a link that cannot corrupt frames. */
+  trustedLink?: boolean;
+  /** The port marks every received frame as verified without declaring RX checksum offload (it breaks the contract). */
+  marksWithoutDeclaring?: boolean;
 }
 
 export class Harness {
@@ -75,12 +90,13 @@ export class Harness {
     this.stackPort = this.wire.attach(STACK_MAC);
     this.peer = this.wire.attach(PEER_MAC);
     const events: SocketEvents = { wake: (s, b) => void this.woken.push([s, b]) };
-    this.ctx = new StackContext(opts.rxChecksumVerified ? new VerifyingPort(this.stackPort) : this.stackPort, 0, {
+    const declared = { txChecksumOffload: !!opts.txChecksumOffload, rxChecksumOffload: !!opts.rxChecksumVerified, trustedLink: !!opts.trustedLink };
+    const marks = !!opts.rxChecksumVerified || !!opts.marksWithoutDeclaring;
+    const port = marks || declared.txChecksumOffload || declared.trustedLink ? new DeclaringPort(this.stackPort, declared, marks) : this.stackPort;
+    this.ctx = new StackContext(port, 0, {
       ip: STACK_IP,
       routes: { nextHop: (dst) => ((dst >>> 8) === (STACK_IP >>> 8) ? dst : -1) },
       staticArp: { lookup: (ip) => ((ip >>> 0) === PEER_IP ? PEER_MAC : -1) },
-      verifyTcpChecksum: true,
-      txChecksumOffload: opts.txChecksumOffload,
       tcp: {
         maxConcurrency: 64, maxNumBuffers: 64, rcvbuf: 8192, sndbuf: 8192, idleTimeoutMs: 30_000, timeWaitMs: 0,
         mtu: 1500, cc: 'reno', secret: [11, 22], ...tcp,

@@ -31,7 +31,7 @@ t.test('replies to connections opened from core k all arrive on core k; both ser
   const client = new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', opts), { sim: wire, secret: [3, 4] });
   const servers = [server.createContext(0), server.createContext(1)];
   const clients = [client.createContext(0), client.createContext(1)];
-  t.equal(clients[1].driver.queues, 2, 'one port, two queues');
+  t.equal(clients[1].driver.capabilities.queues, 2, 'one port, two queues');
   t.equal(clients[1].stack.queue, 1, 'core 1 serves queue 1');
 
   // Where every TCP frame lands, by the client port it is addressed to (the server's side: the port it comes from).

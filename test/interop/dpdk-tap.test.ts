@@ -26,7 +26,7 @@ testNeeding(t, 'our stack on a DPDK net_tap port, the kernel on its interface', 
     await mctx.closed;
   });
   const port = mctx.driver as DpdkDriver;
-  t.comment(`net_tap checksum offload: transmit ${port.txChecksumOffload}, receive ${port.rxChecksumOffload}`);
+  t.comment(`net_tap checksum offload: transmit ${port.capabilities.txChecksumOffload}, receive ${port.capabilities.rxChecksumOffload}`);
   ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'dtap0');
   ip('-n', ns, 'link', 'set', 'dtap0', 'up');
 

@@ -9,7 +9,7 @@
  */
 import t from 'tap';
 import { readdirSync } from 'node:fs';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import {
   NETMAP_IF, NETMAP_RING, NETMAP_SLOT, NS_MOREFRAG, NetmapDriver, NetmapPortError, netmapUnavailable,
 } from '../../src/io/netmap.ts';
@@ -18,7 +18,7 @@ import { MtcpContext } from '../../src/mtcp/context.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { RouteTable } from '../../src/config/route-conf.ts';
-import { ENODEV } from '../../src/stack/errno.ts';
+import { EINVAL, ENODEV } from '../../src/stack/errno.ts';
 import { mtcpServer } from '../../bench/lib/mtcp-workload.ts';
 import { echoClient } from '../helpers/echo-client.ts';
 import { config, SERVER_IP } from '../helpers/stacks.ts';
@@ -86,9 +86,9 @@ t.test('the driver finds its rings through netmap_if.ring_ofs, as NETMAP_TXRING 
   }
   const { pipe, a } = pipePair();
   t.equal(a.name, 'netmap');
-  t.equal(a.queues, 1);
+  t.equal(a.capabilities.queues, 1);
   t.equal(a.mac, MAC_A);
-  t.equal(a.frameCapacity, 2048, 'frames up to nr_buf_size');
+  t.equal(a.capabilities.maxFrameBytes, 2048, 'frames up to nr_buf_size');
   const tx = new FrameBatch(8);
   t.equal(a.txAlloc(0, tx, 4), 4);
   t.same(Array.from(tx.id.subarray(0, 4)), [0, 1, 2, 3], 'TX slots from head');
@@ -267,7 +267,7 @@ t.test('one ring pair (NR_REG_ONE_NIC): only that ring is read; rings not on the
   writeFrame(f, 0, MAC_B, MAC_A, 11, 64);
   pipe.b.inject(1, f);
   t.same(seqsOf(recvFrames(b)), [11], 'ring 1 only');
-  t.throws(() => new NetmapDriver({ ...pipe.b.memory(), ringId: 2 }, MAC_B, pipe.b), new NetmapPortError('netmap: ring 2 is not on this port (2 TX, 2 RX rings)', 'EINVAL'));
+  t.throws(() => new NetmapDriver({ ...pipe.b.memory(), ringId: 2 }, MAC_B, pipe.b), new NetmapPortError(EINVAL, 'netmap: ring 2 is not on this port (2 TX, 2 RX rings)'));
   t.throws(() => new NetmapDriver({ ...pipe.b.memory(), ringId: 0 }, MAC_B, pipe.b), /TX ring 0 is not bound to this descriptor/,
     'ring_ofs is 0 for a ring the descriptor did not bind');
   const bad = new FakeNetmapPipe();
@@ -326,7 +326,7 @@ t.test('two stacks over the fake netmap pipe: 8 connections echo 256 KiB each, s
   const context = (ip: string, mac: number, end: typeof pipe.a, secret: [number, number]): MtcpContext => {
     const cfg = config(ip, `02:00:00:00:00:0${mac}`, { maxConcurrency: 64, rcvbuf: 65536, sndbuf: 65536 });
     return new MtcpContext(0, new NetmapDriver(end.memory(), cfg.ports[0].mac, end), {
-      ip: cfg.ports[0].addr | 0, routes: new RouteTable([], cfg.ports), staticArp: null, verifyTcpChecksum: true,
+      ip: cfg.ports[0].addr | 0, routes: new RouteTable([], cfg.ports), staticArp: null,
       tcp: { maxConcurrency: 64, maxNumBuffers: 64, rcvbuf: 65536, sndbuf: 65536, idleTimeoutMs: 30_000, timeWaitMs: 0, mtu: 1500, cc: 'reno', secret },
     }, { now: () => performance.now() });
   };

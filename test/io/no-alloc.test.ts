@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { FrameBatch, type PacketDriver } from '../../src/io/driver.ts';
+import { FrameBatch, type PacketDriver } from '../../src/stack/port.ts';
 import { SimWire } from '../../src/io/sim.ts';
 import { attachShm, ShmWire } from '../../src/io/shm.ts';
 import { NetmapDriver } from '../../src/io/netmap.ts';
@@ -64,7 +64,7 @@ function mover(a: PacketDriver, b: PacketDriver, dstMac: number, ports: number[]
         tx.len[i] = 64;
       }
       a.txBurst(0, tx, n);
-      for (let q = 0; q < b.queues; q++) {
+      for (let q = 0; q < b.capabilities.queues; q++) {
         const m = b.rxBurst(q, rx, BURST);
         for (let i = 0; i < m; i++) got += rx.buf[i][rx.off[i] + 14] === 0xfff ? 0 : 1;
         if (m > 0) b.rxRelease(q, rx);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from '../../src/io/shm.ts';
 import { RssSteering } from '../../src/stack/rss.ts';
 import { BROADCAST, MAC_A, MAC_B, frameIntact, readU32, recvFrames, sendBytes, sendFrames, seqsOf, tcpFrame, writeU32 } from './fixtures/frames.ts';
@@ -27,7 +27,7 @@ function pair(opts: Parameters<typeof ShmWire.create>[0] = {}) {
 t.test('in one thread: frames go both ways intact and in order, zero copy', async (t) => {
   const { a, b } = pair();
   t.equal(a.name, 'shm');
-  t.equal(a.frameCapacity, 2048);
+  t.equal(a.capabilities.maxFrameBytes, 2048);
   t.equal(a.queues, 1);
   t.equal(sendFrames(a, MAC_B, range(0, 100), 1500), 100);
   const rx = new FrameBatch(128);

@@ -1,6 +1,6 @@
 /** The simulated wire: switching, determinism, impairments, virtual time and the slot pool. */
 import t from 'tap';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { Prng, SimWire, type SimDriver } from '../../src/io/sim.ts';
 import { RssSteering } from '../../src/stack/rss.ts';
 import {
@@ -28,7 +28,7 @@ t.test('a frame goes to the port with its destination MAC; broadcast and unknown
   const b = wire.attach(MAC_B);
   const c = wire.attach(MAC_C);
   t.equal(a.name, 'sim');
-  t.equal(a.frameCapacity, 2048);
+  t.equal(a.capabilities.maxFrameBytes, 2048);
   sendFrames(a, MAC_B, [1]);
   t.same(seqsOf(recvFrames(b)), [1], 'unicast to B');
   t.same(recvFrames(c), [], 'not to C');
@@ -331,7 +331,7 @@ t.test('dropNext and the onFrame hook', async (t) => {
 });
 
 t.test('runt and oversize frames are dropped and counted', async (t) => {
-  const wire = new SimWire({ seed: 15, frameCapacity: 256 });
+  const wire = new SimWire({ seed: 15, maxFrameBytes: 256 });
   const a = wire.attach(MAC_A);
   const b = wire.attach(MAC_B);
   const tx = new FrameBatch(4);

@@ -5,7 +5,7 @@
  * accepted and served, and the transfer is not disturbed.
  */
 import t from 'tap';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { Prng } from '../../src/io/sim.ts';
 import { State } from '../../src/stack/tcp/state.ts';
 import { ConnView } from '../../sim/conn-view.ts';

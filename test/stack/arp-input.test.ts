@@ -5,7 +5,7 @@
  * forged) is dropped and counted instead of poisoning the cache.
  */
 import t from 'tap';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { DropReason } from '../../src/stack/drop-reason.ts';
 import { ARP_REACHABLE_MS, ARP_RETRY_MS, ARP_UNICAST_PROBE_MS } from '../../src/stack/arp-cache.ts';
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, ArpFields, emitArp, parseArp } from '../../src/stack/wire/arp.ts';

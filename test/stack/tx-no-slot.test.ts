@@ -3,7 +3,7 @@
  * by #reserve and again by poll), and an MTU the driver's frames cannot carry is refused up front.
  */
 import t from 'tap';
-import { FrameBatch } from '../../src/io/driver.ts';
+import { FrameBatch } from '../../src/stack/port.ts';
 import { emitArp, ARP_LEN, ARP_REQUEST } from '../../src/stack/wire/arp.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIcmpEcho, ICMP_ECHO_REQUEST } from '../../src/stack/wire/icmp.ts';

@@ -1,10 +1,12 @@
 /**
  * Checksum offload, as the DPDK driver uses it when a port offers it: received frames the port marked
  * as verified skip the stack's own TCP checksum check, and with TX offload the stack leaves the TCP
- * checksum for the port to fill. Without offload, a wrong checksum is dropped and counted.
+ * checksum for the port to fill. Without offload, a wrong checksum is dropped and counted. The stack
+ * learns all of it from the port's capabilities: a mark from a port that does not declare RX offload
+ * is ignored, and only a trusted link goes unchecked.
  */
 import t from 'tap';
-import { FrameBatch } from '../../../src/io/driver.ts';
+import { FrameBatch } from '../../../src/stack/port.ts';
 import { DropReason } from '../../../src/stack/drop-reason.ts';
 import { ETH_HLEN } from '../../../src/stack/wire/ethernet.ts';
 import { IPV4_HLEN } from '../../../src/stack/wire/ipv4.ts';
@@ -28,6 +30,22 @@ t.test('a frame the port verified is not checked again', async (t) => {
   h.send({ ...SYN, badChecksum: true });
   const out = h.recv();
   t.equal(out.length, 1, 'the SYN was taken: a SYN|ACK came back');
+  t.equal(h.ctx.stats.drops[DropReason.TcpBadChecksum], 0);
+});
+
+t.test('a port that marks frames verified without declaring RX offload is not believed', async (t) => {
+  const h = new Harness({}, { marksWithoutDeclaring: true });
+  h.tcp.sockets.listen(100, 0, 80, 16);
+  h.send({ ...SYN, badChecksum: true });
+  t.same(h.recv(), [], 'no SYN|ACK');
+  t.equal(h.ctx.stats.drops[DropReason.TcpBadChecksum], 1, 'checked and dropped');
+});
+
+t.test('a port whose link cannot corrupt frames (trustedLink) is not checked', async (t) => {
+  const h = new Harness({}, { trustedLink: true });
+  h.tcp.sockets.listen(100, 0, 80, 16);
+  h.send({ ...SYN, badChecksum: true });
+  t.equal(h.recv().length, 1, 'the SYN was taken: a SYN|ACK came back');
   t.equal(h.ctx.stats.drops[DropReason.TcpBadChecksum], 0);
 });
 

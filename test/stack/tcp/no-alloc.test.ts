@@ -8,7 +8,7 @@ import t from 'tap';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { FrameBatch, type DriverStats, type PacketDriver } from '../../../src/io/driver.ts';
+import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver } from '../../../src/stack/port.ts';
 import { StackContext } from '../../../src/stack/context.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../../src/stack/wire/ipv4.ts';
@@ -26,8 +26,7 @@ const PEER_MAC = 0x020000000002;
 class ReplayDriver implements PacketDriver {
   readonly name = 'replay';
   readonly mac = STACK_MAC;
-  readonly queues = 1;
-  readonly frameCapacity = 2048;
+  readonly capabilities = withoutOffloads(1, 2048);
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   readonly rx = new Uint8Array(2048);
   rxLen = 0;
@@ -75,6 +74,8 @@ class ReplayDriver implements PacketDriver {
 
   wakeRx(): void {}
 
+  stopTxChecksumOffload(): void {}
+
   close(): void {}
 }
 
@@ -84,7 +85,6 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
     ip: STACK_IP,
     routes: { nextHop: (dst) => dst },
     staticArp: { lookup: (ip) => ((ip >>> 0) === PEER_IP ? PEER_MAC : -1) },
-    verifyTcpChecksum: true,
     tcp: {
       maxConcurrency: 16, maxNumBuffers: 16, rcvbuf: 65536, sndbuf: 65536, idleTimeoutMs: 30_000, timeWaitMs: 0,
       mtu: 1500, cc: 'reno', secret: [1, 2],

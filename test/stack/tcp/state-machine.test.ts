@@ -468,7 +468,7 @@ t.test('an ICMP echo request is answered (RFC 792)', async (t) => {
   const { emitIcmpEcho, parseIcmp, IcmpFields } = await import('../../../src/stack/wire/icmp.ts');
   const { emitIpv4, parseIpv4, Ipv4Fields } = await import('../../../src/stack/wire/ipv4.ts');
   const { emitEthernet } = await import('../../../src/stack/wire/ethernet.ts');
-  const { FrameBatch } = await import('../../../src/io/driver.ts');
+  const { FrameBatch } = await import('../../../src/stack/port.ts');
   const h = new Harness();
   const b = new FrameBatch(4);
   h.peer.txAlloc(0, b, 1);

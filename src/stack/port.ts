@@ -1,7 +1,10 @@
 /**
- * The packet I/O contract every wire implements (sim, shm, and later tap, dpdk,
- * netmap). Work moves in bursts: one call receives or transmits many frames, so
- * a driver behind an FFI boundary crosses it once per burst.
+ * The port contract: what the stack needs from a packet driver, and the
+ * frames it moves. The stack owns it; every driver in src/io (sim, shm, tap,
+ * dpdk, netmap, and the impair and capture wrappers) implements it, and
+ * nothing here knows a driver. Work moves in bursts: one call receives or
+ * transmits many frames, so a driver behind an FFI boundary crosses it once
+ * per burst.
  *
  * Frames are never copied into per-packet objects: a FrameBatch is a set of
  * preallocated parallel arrays, and frame i is bytes
@@ -18,7 +21,10 @@ export class FrameBatch {
   readonly len: Int32Array;
   /** Driver-private handle of frame i (slot index, mbuf index ...), for release. */
   readonly id: Int32Array;
-  /** Received frame i: 1 when the port verified its IPv4 and TCP checksums (offload), else 0; the stack then skips its own. */
+  /**
+   * Received frame i: 1 when the port verified its IPv4 and TCP checksums, else 0. Read only from a port
+   * whose capabilities declare rxChecksumOffload; the stack then skips its own check of that frame.
+   */
   readonly checksumOk: Uint8Array;
 
   constructor(readonly capacity: number) {
@@ -40,15 +46,38 @@ export interface DriverStats {
   txDropped: number;
 }
 
+/**
+ * What a port can do, as it declares it (gVisor's LinkEndpoint.Capabilities, smoltcp's DeviceCapabilities):
+ * the stack and the runtime learn a driver's abilities only from here, never from its class. Read it once a
+ * port is set up (wrapped, offloads stopped); it does not change afterwards.
+ */
+export interface PortCapabilities {
+  /** Largest frame the port carries, bytes: Ethernet header included, FCS excluded (a TX slot holds this much). */
+  readonly maxFrameBytes: number;
+  /** RX/TX queue pairs: one per core, each core's flows steered to its queue by RSS (src/stack/rss.ts). */
+  readonly queues: number;
+  /** The port fills the TCP checksum (and the IPv4 one) of every sent frame: the stack leaves the field zero. */
+  readonly txChecksumOffload: boolean;
+  /** The port verifies the IPv4 and TCP checksums of received frames and marks the good ones in FrameBatch.checksumOk. */
+  readonly rxChecksumOffload: boolean;
+  /** Largest TCP segment the port accepts and cuts into MSS-sized frames itself (TSO), bytes; 0: none, every frame is final. */
+  readonly tsoMaxBytes: number;
+  /** The link cannot corrupt a frame between its ends, so the stack may skip verifying checksums. */
+  readonly trustedLink: boolean;
+}
+
+/** The capabilities of a port that offloads nothing and whose link may corrupt frames: the stack does all the work. */
+export function withoutOffloads(queues: number, maxFrameBytes: number): PortCapabilities {
+  return { maxFrameBytes, queues, txChecksumOffload: false, rxChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false };
+}
+
 export interface PacketDriver {
   /** Short name: 'sim', 'shm', ... */
   readonly name: string;
   /** This port's MAC address as a 48-bit integer. */
   readonly mac: number;
-  /** Number of RX/TX queue pairs. */
-  readonly queues: number;
-  /** Largest frame a TX slot can hold, in bytes (Ethernet header included, FCS excluded). */
-  readonly frameCapacity: number;
+  /** What the port can do (queues, largest frame, offloads). */
+  readonly capabilities: PortCapabilities;
   readonly stats: DriverStats;
 
   /**
@@ -81,6 +110,12 @@ export interface PacketDriver {
    * nothing waits. shm does it with Atomics.notify on its own doorbell.
    */
   wakeRx(queue: number): void;
+  /**
+   * Stop filling checksums of sent frames: capabilities.txChecksumOffload reads false afterwards. A wrapper that
+   * must see or change a frame's final bytes (impair, capture) calls it on the port it wraps; a port that does
+   * not offload ignores it.
+   */
+  stopTxChecksumOffload(): void;
   /** Release every resource; the driver is unusable afterwards. */
   close(): void;
 }
