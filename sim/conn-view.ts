@@ -2,11 +2,12 @@
  * A connection of a TcpEngine seen as one object, for tests and the simulator: the stack keeps
  * its control blocks as columns (src/stack/tcp/tcb.ts), and a test reads
  * `view.sndUna` where the stack reads `tcb.sndUna[t]`. Live: every getter
- * reads the current value.
+ * reads the current value; sequence numbers and timestamps come as their
+ * int32 values (seqValue).
  */
 import type { TcpEngine } from '../src/stack/tcp/engine.ts';
 import type { State } from '../src/stack/tcp/state.ts';
-import type { Seq, TsVal } from '../src/stack/wire/seqnum.ts';
+import { seqValue } from '../src/stack/wire/seqnum.ts';
 
 export class ConnView {
   constructor(readonly tcp: TcpEngine, readonly id: number) {}
@@ -47,20 +48,20 @@ export class ConnView {
     return this.tcp.tcb.remotePort[this.id];
   }
 
-  get iss(): Seq {
-    return this.tcp.tcb.iss[this.id];
+  get iss(): number {
+    return seqValue(this.tcp.tcb.iss[this.id]);
   }
 
-  get sndUna(): Seq {
-    return this.tcp.tcb.sndUna[this.id];
+  get sndUna(): number {
+    return seqValue(this.tcp.tcb.sndUna[this.id]);
   }
 
-  get sndNxt(): Seq {
-    return this.tcp.tcb.sndNxt[this.id];
+  get sndNxt(): number {
+    return seqValue(this.tcp.tcb.sndNxt[this.id]);
   }
 
-  get sndMax(): Seq {
-    return this.tcp.tcb.sndMax[this.id];
+  get sndMax(): number {
+    return seqValue(this.tcp.tcb.sndMax[this.id]);
   }
 
   get sndWnd(): number {
@@ -71,12 +72,12 @@ export class ConnView {
     return this.tcp.tcb.maxSndWnd[this.id];
   }
 
-  get rcvNxt(): Seq {
-    return this.tcp.tcb.rcvNxt[this.id];
+  get rcvNxt(): number {
+    return seqValue(this.tcp.tcb.rcvNxt[this.id]);
   }
 
-  get rcvAdvRight(): Seq {
-    return this.tcp.tcb.rcvAdvRight[this.id];
+  get rcvAdvRight(): number {
+    return seqValue(this.tcp.tcb.rcvAdvRight[this.id]);
   }
 
   get sndMss(): number {
@@ -99,12 +100,12 @@ export class ConnView {
     return this.tcp.tcb.sackOk[this.id] !== 0;
   }
 
-  get tsRecent(): TsVal {
-    return this.tcp.tcb.tsRecent[this.id];
+  get tsRecent(): number {
+    return seqValue(this.tcp.tcb.tsRecent[this.id]);
   }
 
-  get lastAckSent(): Seq {
-    return this.tcp.tcb.lastAckSent[this.id];
+  get lastAckSent(): number {
+    return seqValue(this.tcp.tcb.lastAckSent[this.id]);
   }
 
   get finSent(): boolean {

@@ -12,7 +12,8 @@ import { DATA_RETRIES, SYN_RETRIES, SYNACK_RETRIES } from '../src/stack/tcp/send
 import { RTO_INITIAL_MS, RTO_MAX_MS } from '../src/stack/tcp/rtt.ts';
 import { ETH_HLEN, ETHERTYPE_IPV4, readMac } from '../src/stack/wire/ethernet.ts';
 import { IPPROTO_TCP, Ipv4Fields, parseIpv4 } from '../src/stack/wire/ipv4.ts';
-import { asSeq, seqGt } from '../src/stack/wire/seqnum.ts';
+import { seqValue } from '../src/stack/wire/seqnum.ts';
+import { seqGt } from './raw-seqnum.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpFields, parseTcp } from '../src/stack/wire/tcp.ts';
 import type { World } from './world.ts';
 
@@ -66,7 +67,7 @@ export class FrameLog {
     const key = connKey(ip.src, f.srcPort, ip.dst, f.dstPort);
     let list = this.#byConn.get(key);
     if (!list) this.#byConn.set(key, (list = []));
-    list.push({ at: this.world.now, sent, src: ip.src, flags: f.flags, seq: f.seq >>> 0, ack: f.ack >>> 0, len: f.payloadLen });
+    list.push({ at: this.world.now, sent, src: ip.src, flags: f.flags, seq: seqValue(f.seq) >>> 0, ack: seqValue(f.ack) >>> 0, len: f.payloadLen });
   }
 
   /**
@@ -175,7 +176,7 @@ function dataTimedOut(frames: FrameRecord[], g: Party, peer: Party): string | nu
     return ack;
   };
   const answered = reachedFrom(frames, peer.ip).some((r) => r.at >= from && r.at <= g.endedAt &&
-    (r.flags & (TCP_ACK | TCP_RST)) === TCP_ACK && seqGt(asSeq(r.ack), asSeq(seq)) &&
+    (r.flags & (TCP_ACK | TCP_RST)) === TCP_ACK && seqGt(r.ack, seq) &&
     !(r.len === 0 && !(r.flags & TCP_FIN) && r.seq === ((rcvNxtAt(r.at) - 1) >>> 0)));
   return answered ? null : `data timed out: ${copies.length} copies of one segment sent, no ACK of it reached the sender intact`;
 }

@@ -16,7 +16,7 @@ import { read32, write32 } from '../src/stack/wire/bytes.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from '../src/stack/wire/checksum.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_ICMP, IPPROTO_TCP, IPV4_HLEN } from '../src/stack/wire/ipv4.ts';
-import { seqAdd } from '../src/stack/wire/seqnum.ts';
+import { seqAdd } from './raw-seqnum.ts';
 import { TCP_ACK, TCP_HLEN, TCP_RST, TCP_SYN } from '../src/stack/wire/tcp.ts';
 import { hostMac, World, type Host } from './world.ts';
 

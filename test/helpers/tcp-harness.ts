@@ -12,7 +12,7 @@ import type { SocketEvents } from '../../src/stack/tcp/contracts.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from '../../src/stack/wire/ipv4.ts';
 import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../src/stack/wire/tcp.ts';
-import { asSeq, asTsVal } from '../../src/stack/wire/seqnum.ts';
+import { asSeq, asTsVal, seqValue } from '../../src/stack/wire/seqnum.ts';
 import { ConnView } from '../../sim/conn-view.ts';
 
 export const STACK_IP = 0xc6120001; // 198.18.0.1
@@ -178,10 +178,10 @@ export class Harness {
         const r = parseTcp(buf, this.#ipf.payloadOff, this.#ipf.payloadLen, this.#ipf.src, this.#ipf.dst, f, true);
         if (r !== 0) throw new Error(`stack sent a malformed segment (drop reason ${r})`);
         out.push({
-          flags: f.flags, seq: f.seq, ack: f.ack, win: f.window, srcPort: f.srcPort, dstPort: f.dstPort,
+          flags: f.flags, seq: seqValue(f.seq), ack: seqValue(f.ack), win: f.window, srcPort: f.srcPort, dstPort: f.dstPort,
           payload: buf.slice(f.payloadOff, f.payloadOff + f.payloadLen), mss: f.mss, wscale: f.wscale,
-          sackPermitted: f.sackPermitted, ts: f.hasTimestamp ? [f.tsVal, f.tsEcr] : null,
-          sack: Array.from({ length: f.sackCount }, (_, k): [number, number] => [f.sackLeft[k] >>> 0, f.sackRight[k] >>> 0]),
+          sackPermitted: f.sackPermitted, ts: f.hasTimestamp ? [seqValue(f.tsVal), seqValue(f.tsEcr)] : null,
+          sack: Array.from({ length: f.sackCount }, (_, k): [number, number] => [seqValue(f.sackLeft[k]) >>> 0, seqValue(f.sackRight[k]) >>> 0]),
         });
       }
       this.peer.rxRelease(0, this.#rx);

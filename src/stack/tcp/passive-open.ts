@@ -6,7 +6,7 @@
  */
 import { DropReason } from '../drop-reason.ts';
 import type { Stats } from '../stats.ts';
-import { asSeq, seqAdd } from '../wire/seqnum.ts';
+import { seqAdd } from '../wire/seqnum.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpFields } from '../wire/tcp.ts';
 import type { Lifecycle, OutputQueue, TcpClock } from './contracts.ts';
 import type { Handshake } from './handshake.ts';
@@ -65,7 +65,7 @@ export class PassiveOpen {
       const localMss = this.handshake.localMss;
       const peerMss = seg.mss > 0 ? seg.mss : DEFAULT_MSS;
       const mss = peerMss < localMss ? peerMss : localMss;
-      const cookie = asSeq(this.cookies.make(dstIp, seg.dstPort, srcIp, seg.srcPort, seg.seq, mss, this.clock.now));
+      const cookie = this.cookies.make(dstIp, seg.dstPort, srcIp, seg.srcPort, seg.seq, mss, this.clock.now);
       return this.replies.cookieSynAck(seg, srcIp, dstIp, cookie, this.#cookieWindow, localMss);
     }
     const t = this.life.allocate();

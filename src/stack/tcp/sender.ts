@@ -10,7 +10,7 @@ import { ETIMEDOUT } from '../errno.ts';
 import { READY_OUT } from '../readiness.ts';
 import type { Stats } from '../stats.ts';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, type TcpFields } from '../wire/tcp.ts';
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, type Seq } from '../wire/seqnum.ts';
+import { asTsVal, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, type Seq } from '../wire/seqnum.ts';
 import type { Lifecycle, OutputQueue, SocketEvents, TcpClock } from './contracts.ts';
 import { OUT_OF_SLOTS, type LossRecovery } from './recovery.ts';
 import type { RttEstimators } from './rtt.ts';
@@ -26,6 +26,9 @@ export const SYN_RETRIES = 6;
 export const SYNACK_RETRIES = 5;
 /** Data retransmissions before the connection fails with ETIMEDOUT (Linux tcp_retries2). */
 export const DATA_RETRIES = 15;
+
+/** TSecr 0: the peer echoes no timestamp of ours (RFC 7323 §3.2). */
+const NO_ECHO = asTsVal(0);
 
 export class Sender {
   constructor(
@@ -69,7 +72,7 @@ export class Sender {
    */
   sampleRtt(t: number, seg: TcpFields, ack: Seq): void {
     const tcb = this.tcb;
-    if (tcb.tsOk[t] !== 0 && seg.hasTimestamp && seg.tsEcr !== 0) {
+    if (tcb.tsOk[t] !== 0 && seg.hasTimestamp && seg.tsEcr !== NO_ECHO) {
       const rtt = seqDiff(this.clock.tsNow(), seg.tsEcr);
       if (rtt >= 0 && seqGe(seg.tsEcr, tcb.rtoTsFloor[t])) this.rtt.sample(t, rtt);
       tcb.rttTiming[t] = 0;

@@ -10,6 +10,7 @@
  * Options other than the MSS cannot be kept, so such a connection runs
  * without window scaling, timestamps and SACK (as Linux's do without TS).
  */
+import { asSeq, seqValue, type Seq } from '../wire/seqnum.ts';
 import { halfSipHash24 } from './isn.ts';
 
 /** The MSS values a cookie can carry (Linux's msstab, plus jumbo sizes). */
@@ -32,21 +33,22 @@ export class SynCookies {
   }
 
   /** Our ISN for a SYN answered from a full queue, encoding the largest table MSS not above `mss`. */
-  make(localIp: number, localPort: number, remoteIp: number, remotePort: number, peerIss: number, mss: number, nowMs: number): number {
+  make(localIp: number, localPort: number, remoteIp: number, remotePort: number, peerIss: Seq, mss: number, nowMs: number): Seq {
     const period = Math.floor(nowMs / (1 << PERIOD_SHIFT)) & 31;
     let idx = 0;
     while (idx + 1 < MSS_TABLE.length && MSS_TABLE[idx + 1] <= mss) idx++;
-    return this.#hash(period, idx, localIp, localPort, remoteIp, remotePort, peerIss) | (period << 3) | idx;
+    return asSeq(this.#hash(period, idx, localIp, localPort, remoteIp, remotePort, seqValue(peerIss)) | (period << 3) | idx);
   }
 
   /** The MSS a returning cookie (our ISN) encodes, or -1 when it is forged or too old. */
-  check(localIp: number, localPort: number, remoteIp: number, remotePort: number, peerIss: number, cookie: number, nowMs: number): number {
+  check(localIp: number, localPort: number, remoteIp: number, remotePort: number, peerIss: Seq, iss: Seq, nowMs: number): number {
+    const cookie = seqValue(iss);
     const period = (cookie >>> 3) & 31;
     const now = Math.floor(nowMs / (1 << PERIOD_SHIFT)) & 31;
     if (period !== now && period !== ((now - 1) & 31)) return -1;
     const idx = cookie & 7;
     if (idx >= MSS_TABLE.length) return -1;
-    if (this.#hash(period, idx, localIp, localPort, remoteIp, remotePort, peerIss) !== (cookie & ~0xff)) return -1;
+    if (this.#hash(period, idx, localIp, localPort, remoteIp, remotePort, seqValue(peerIss)) !== (cookie & ~0xff)) return -1;
     return MSS_TABLE[idx];
   }
 }

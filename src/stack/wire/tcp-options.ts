@@ -1,7 +1,7 @@
 /** TCP options: RFC 9293 §3.2 (EOL, NOP, MSS), RFC 7323 (window scale, timestamps), RFC 2018 (SACK). */
 import { DropReason } from '../drop-reason.ts';
 import { read32, write32 } from './bytes.ts';
-import { asSeq, asTsVal, type SeqArray, type TsVal } from './seqnum.ts';
+import { asSeq, asTsVal, seqValue, type SeqArray, type TsVal } from './seqnum.ts';
 
 export const OPT_EOL = 0;
 export const OPT_NOP = 1;
@@ -164,8 +164,8 @@ export function emitTcpOptions(buf: Uint8Array, off: number, f: TcpOptionFields)
     buf[i + 1] = 2;
     buf[i + 2] = OPT_TIMESTAMP;
     buf[i + 3] = 10;
-    write32(buf, i + 4, f.tsVal);
-    write32(buf, i + 8, f.tsEcr);
+    write32(buf, i + 4, seqValue(f.tsVal));
+    write32(buf, i + 8, seqValue(f.tsEcr));
     i += 12;
   } else {
     if (f.sackPermitted) {
@@ -180,8 +180,8 @@ export function emitTcpOptions(buf: Uint8Array, off: number, f: TcpOptionFields)
       buf[i + 1] = OPT_NOP;
       buf[i + 2] = OPT_TIMESTAMP;
       buf[i + 3] = 10;
-      write32(buf, i + 4, f.tsVal);
-      write32(buf, i + 8, f.tsEcr);
+      write32(buf, i + 4, seqValue(f.tsVal));
+      write32(buf, i + 8, seqValue(f.tsEcr));
       i += 12;
     }
   }
@@ -200,8 +200,8 @@ export function emitTcpOptions(buf: Uint8Array, off: number, f: TcpOptionFields)
     buf[i + 3] = 2 + sack * 8;
     i += 4;
     for (let k = 0; k < sack; k++) {
-      write32(buf, i, f.sackLeft[k]);
-      write32(buf, i + 4, f.sackRight[k]);
+      write32(buf, i, seqValue(f.sackLeft[k]));
+      write32(buf, i + 4, seqValue(f.sackRight[k]));
       i += 8;
     }
   }

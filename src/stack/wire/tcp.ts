@@ -2,7 +2,7 @@
 import { DropReason } from '../drop-reason.ts';
 import { read32, write32 } from './bytes.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from './checksum.ts';
-import { asSeq, asTsVal, seqArray, type Seq } from './seqnum.ts';
+import { asSeq, asTsVal, seqValue, seqArray, type Seq } from './seqnum.ts';
 import { IPPROTO_TCP } from './ipv4.ts';
 import { emitTcpOptions, parseTcpOptionList, resetTcpOptions, tcpOptionsLen, TCP_MAX_SACK_BLOCKS, type TcpOptionFields } from './tcp-options.ts';
 
@@ -132,8 +132,8 @@ export function emitTcp(
   buf[off + SRC_PORT + 1] = f.srcPort & 0xff;
   buf[off + DST_PORT] = f.dstPort >>> 8;
   buf[off + DST_PORT + 1] = f.dstPort & 0xff;
-  write32(buf, off + SEQ, f.seq);
-  write32(buf, off + ACK, f.ack);
+  write32(buf, off + SEQ, seqValue(f.seq));
+  write32(buf, off + ACK, seqValue(f.ack));
   buf[off + DATA_OFF] = (hlen >>> 2) << 4;
   buf[off + FLAGS] = f.flags;
   buf[off + WINDOW] = f.window >>> 8;

@@ -6,7 +6,7 @@ import t from 'tap';
 import { Harness, PEER_ISS, TCP_ACK, established as establishedWith, type Seg } from '../../helpers/tcp-harness.ts';
 import { SackScoreboard } from '../../../src/stack/tcp/sack-scoreboard.ts';
 import { RangeAdd, RangeFull, RANGES as SCOREBOARD_RANGES, SeqRangeLists } from '../../../src/stack/tcp/seq-ranges.ts';
-import { asSeq } from '../../../src/stack/wire/seqnum.ts';
+import { asSeq, seqValue } from '../../../src/stack/wire/seqnum.ts';
 import { Prng } from '../../../src/io/sim.ts';
 import type { TcpConfig } from '../../../src/stack/tcp/engine.ts';
 
@@ -129,9 +129,9 @@ t.test('scoreboard against a byte-map model: add, advance, loss boundary, unSACK
       },
       add: (l: number, r: number) => ranges.add(0, asSeq(l), asSeq(r), RangeFull.ForgetHighest) === RangeAdd.Added,
       advance: (una: number) => ranges.trimBelow(0, asSeq(una)),
-      skipSacked: (seq: number) => board.skipSacked(0, asSeq(seq)),
+      skipSacked: (seq: number) => seqValue(board.skipSacked(0, asSeq(seq))),
       unsackedBetween: (from: number, to: number) => board.unsackedBetween(0, asSeq(from), asSeq(to)),
-      lossBoundary: (una: number, mss: number) => board.lossBoundary(0, asSeq(una), mss),
+      lossBoundary: (una: number, mss: number) => seqValue(board.lossBoundary(0, asSeq(una), mss)),
     };
     const model = new Uint8Array(span);
     let una = 0;

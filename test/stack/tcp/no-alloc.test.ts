@@ -14,7 +14,7 @@ import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../../src/stack/wire/
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../../src/stack/wire/ipv4.ts';
 import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_PSH, TCP_SYN } from '../../../src/stack/wire/tcp.ts';
 import { State } from '../../../src/stack/tcp/state.ts';
-import { asSeq } from '../../../src/stack/wire/seqnum.ts';
+import { asSeq, seqValue } from '../../../src/stack/wire/seqnum.ts';
 import { ConnView } from '../../../sim/conn-view.ts';
 
 const STACK_IP = 0xc6120001;
@@ -127,7 +127,7 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
   ctx.flushOutput(clock.now);
   t.equal(parseTcp(d.tx, d.lastTxOff + 34, d.lastTxLen - 34, STACK_IP, PEER_IP, f, true), 0);
   t.equal(f.flags, TCP_SYN | TCP_ACK);
-  const iss = f.seq;
+  const iss = seqValue(f.seq);
   peerSends(TCP_ACK, 101, iss + 1, 0);
   ctx.poll(clock.now);
   const tcb = new ConnView(ctx.tcp, ctx.tcp.sockets.accept(ctx.tcp.sockets.listener(80)!, 2));

@@ -1,7 +1,7 @@
 /** RFC 1071 checksum against a naive reference; sequence arithmetic modulo 2^32. */
 import t from 'tap';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from '../../../src/stack/wire/checksum.ts';
-import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt } from '../../helpers/raw-seqnum.ts';
+import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt } from '../../../sim/raw-seqnum.ts';
 import { IP_A, IP_B, mulberry32, naiveChecksum, pseudoHeader, SYN_IP, SYN_TCP } from './fixtures/packets.ts';
 
 const sum1 = (b: readonly number[]): number => checksumFold(checksumAdd(Uint8Array.from(b), 0, b.length, 0));

@@ -3,7 +3,7 @@ import type { Seq, TsVal } from '../../../src/stack/wire/seqnum.ts';
 import t from 'tap';
 import { DropReason } from '../../../src/stack/drop-reason.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from '../../../src/stack/wire/checksum.ts';
-import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt } from '../../helpers/raw-seqnum.ts';
+import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt } from '../../../sim/raw-seqnum.ts';
 import { EthernetFields, emitEthernet, parseEthernet, readMac, writeMac } from '../../../src/stack/wire/ethernet.ts';
 import { ArpFields, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../../../src/stack/wire/arp.ts';
 import { emitIpv4, Ipv4Fields, parseIpv4 } from '../../../src/stack/wire/ipv4.ts';
@@ -214,8 +214,8 @@ t.test('tcp: option layouts on emit', async (t) => {
   f.wscale = -1;
   f.sackPermitted = false;
   f.hasTimestamp = true;
-  f.tsVal = (7) as TsVal;
-  f.tsEcr = (9) as TsVal;
+  f.tsVal = (7) as unknown as TsVal;
+  f.tsEcr = (9) as unknown as TsVal;
   t.equal(tcpHeaderLen(f), 32, 'data segment: NOP NOP TS');
   const out = new Uint8Array(80);
   f.flags = TCP_ACK;
@@ -223,8 +223,8 @@ t.test('tcp: option layouts on emit', async (t) => {
   t.same([...out.subarray(20, 24)], [1, 1, 8, 10]);
   f.sackCount = 4;
   for (let i = 0; i < 4; i++) {
-    f.sackLeft[i] = (i * 10) as Seq;
-    f.sackRight[i] = (i * 10 + 5) as Seq;
+    f.sackLeft[i] = (i * 10) as unknown as Seq;
+    f.sackRight[i] = (i * 10 + 5) as unknown as Seq;
   }
   t.equal(tcpHeaderLen(f), 20 + 12 + 4 + 3 * 8, 'with TS only three SACK blocks fit in 40 bytes');
   f.hasTimestamp = false;

@@ -9,7 +9,7 @@ import t from 'tap';
 import { DropReason } from '../../../src/stack/drop-reason.ts';
 import * as wire from '../../../src/stack/wire/index.ts';
 import { checksumAdd, checksumFold, pseudoHeaderSum } from '../../../src/stack/wire/checksum.ts';
-import { seqAdd, seqInWindow, seqMax, seqMin } from '../../helpers/raw-seqnum.ts';
+import { seqAdd, seqInWindow, seqMax, seqMin } from '../../../sim/raw-seqnum.ts';
 import { ethDst, ethSrc, ethType, EthernetFields, parseEthernet } from '../../../src/stack/wire/ethernet.ts';
 import { ArpFields, parseArp } from '../../../src/stack/wire/arp.ts';
 import { emitIpv4, Ipv4Fields, parseIpv4 } from '../../../src/stack/wire/ipv4.ts';
@@ -112,15 +112,15 @@ t.test('Linux SYN|ACK: deconstruct, construct byte for byte', async (t) => {
   const g = new TcpFields();
   g.srcPort = 80;
   g.dstPort = 40000;
-  g.seq = (0x8f3c1b2a | 0) as Seq;
-  g.ack = (0x1a2b3c4e) as Seq;
+  g.seq = (0x8f3c1b2a | 0) as unknown as Seq;
+  g.ack = (0x1a2b3c4e) as unknown as Seq;
   g.flags = TCP_SYN | TCP_ACK;
   g.window = 65160;
   g.mss = 1460;
   g.sackPermitted = true;
   g.hasTimestamp = true;
-  g.tsVal = (0x9a8b7c6d | 0) as TsVal;
-  g.tsEcr = (0x0012d687) as TsVal;
+  g.tsVal = (0x9a8b7c6d | 0) as unknown as TsVal;
+  g.tsEcr = (0x0012d687) as unknown as TsVal;
   g.wscale = 7;
   g.headerLen = 999; // not read by emitTcp
   g.payloadLen = 999;
