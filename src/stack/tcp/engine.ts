@@ -18,6 +18,7 @@ import { RssSteering } from '../rss.ts';
 import type { Stats } from '../stats.ts';
 import { asTsVal, type TsVal } from '../wire/seqnum.ts';
 import { TCP_RST, TcpFields } from '../wire/tcp.ts';
+import { MAX_WSCALE } from '../wire/tcp-options.ts';
 import { createCongestionControl, type CongestionControlName } from './congestion/index.ts';
 import type { OutputQueue, SocketEvents, TcpClock, TcpTransmitter } from './contracts.ts';
 import { Handshake } from './handshake.ts';
@@ -25,7 +26,7 @@ import { IsnGenerator } from './isn.ts';
 import { ConnectionLife } from './lifecycle.ts';
 import { Listeners } from './listeners.ts';
 import { PassiveOpen } from './passive-open.ts';
-import { Receiver } from './receiver.ts';
+import { MAX_WINDOW_FIELD, Receiver } from './receiver.ts';
 import { RecvBuffers } from './recv-buffer.ts';
 import { RecoveryState, Retransmissions } from './recovery-state.ts';
 import { LossRecovery } from './recovery.ts';
@@ -115,7 +116,8 @@ export class TcpEngine implements TcpClock, OutputQueue {
     const secret = config.secret;
     const localMss = config.mtu - 40;
     let wscale = 0;
-    while (wscale < 14 && config.rcvbuf >>> wscale > 0xffff) wscale++;
+    // The smallest shift that lets the window field offer the whole receive buffer. RFC 7323 §2.3
+    while (wscale < MAX_WSCALE && config.rcvbuf >>> wscale > MAX_WINDOW_FIELD) wscale++;
     this.#outList = new Int32Array(n);
     this.tcb = new TcbTable(n);
     this.timers = new ConnTimers(n, this, config.idleTimeoutMs, config.timeWaitMs);

@@ -41,10 +41,26 @@ export class SackRecovery implements RecoveryStrategy {
     const sb = r.scoreboard;
     const una = r.tcb.sndUna[t];
     const lostBelow = sb.count(t) > 0 ? sb.lossBoundary(t, una, mss) : una;
-    let room = r.cc.cwnd(t) - this.#pipe(t, lostBelow);
+    return this.#retransmitHolesBelow(t, lostBelow, r.cc.cwnd(t) - this.#pipe(t, lostBelow), mss);
+  }
+
+  /** NextSeg rule (3): no new data to send, so retransmit unSACKed data below the highest SACKed octet. RFC 6675 §4 */
+  idle(t: number, mss: number, room: number): boolean {
+    const sb = this.rxt.scoreboard;
+    if (sb.count(t) === 0) return true;
+    return this.#retransmitHolesBelow(t, sb.highestSacked(t), room, mss) !== OUT_OF_SLOTS;
+  }
+
+  /**
+   * Retransmit the holes above HighRxt and below `bound`, one MSS at a time,
+   * while `room` leaves space for a segment. Returns the room left, or OUT_OF_SLOTS.
+   */
+  #retransmitHolesBelow(t: number, bound: Seq, room: number, mss: number): number {
+    const r = this.rxt;
+    const sb = r.scoreboard;
     while (room >= mss) {
       const from = this.#nextHole(t);
-      if (!seqLt(from, lostBelow)) break;
+      if (!seqLt(from, bound)) break;
       const sent = r.retransmitFrom(t, from, sb.nextSackedAfter(t, from, r.tcb.sndMax[t]), mss);
       if (sent === OUT_OF_SLOTS) return OUT_OF_SLOTS;
       if (sent === 0) break;
@@ -52,24 +68,6 @@ export class SackRecovery implements RecoveryStrategy {
       room -= sent;
     }
     return room;
-  }
-
-  /** NextSeg rule (3): no new data to send, so retransmit unSACKed data below the highest SACKed octet. RFC 6675 §4 */
-  idle(t: number, mss: number, room: number): boolean {
-    const r = this.rxt;
-    const sb = r.scoreboard;
-    if (sb.count(t) === 0) return true;
-    const highest = sb.highestSacked(t);
-    while (room >= mss) {
-      const from = this.#nextHole(t);
-      if (!seqLt(from, highest)) break;
-      const sent = r.retransmitFrom(t, from, sb.nextSackedAfter(t, from, r.tcb.sndMax[t]), mss);
-      if (sent === OUT_OF_SLOTS) return false;
-      if (sent === 0) break;
-      r.state.highRxt[t] = seqAdd(from, sent);
-      room -= sent;
-    }
-    return true;
   }
 
   /** The first unSACKed octet not yet retransmitted in this recovery. */
