@@ -6,14 +6,14 @@
  * short connections, ping-pong, bulk, node:http keep-alive requests, and
  * HTTP with a new connection per request (epserver + epwget against node:http);
  * and, as root with DPDK, wrk from the kernel's namespace against epserver on
- * a DPDK af_packet port and against nginx on the same veth.
+ * a DPDK af_packet port and against nginx on the same veth, then the same on a DPDK AF_XDP port.
  * Results go to bench/results/latest.json and the chart to bench/results/latest.svg.
  *
  * Then the server on 1 core and on 2 cores side by side (short connections
  * from one client core over shm), with each server core's frames per CPU-second.
  *
  * Every mtcp-ts row prints its server core's frames per CPU-second (cases.<name>.mtcp.framesPerCpuSecond).
- * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|cores.
+ * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { renderChart, type ChartCase } from './lib/chart.ts';
 import { epserverEpwget, httpOverMtcp, httpOverNet, httpShortOverNet } from './lib/http-pair.ts';
 import { dpdkUnavailable } from '../src/io/dpdk.ts';
 import { afPacketMissing, afPacketWrk, type WrkFigures } from './lib/afpacket-wrk.ts';
+import { afXdpBench } from './lib/afxdp-bench.ts';
 import { runMemifPair, runShmPair, type PairResult } from './lib/shm-pair.ts';
 import { runCoresBench } from './lib/cores-bench.ts';
 import { netClient } from './lib/net-workload.ts';
@@ -39,7 +40,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 if (!(seconds > 0)) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|cores]\n');
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores]\n');
   process.exit(2);
 }
 
@@ -204,6 +205,11 @@ if (!values.only || values.only === 'afpacket') {
       nginx: { value: nginx.requestsPerSecond, errors: nginx.errors, p50: nginx.p50Ms }, ratio: ours.requestsPerSecond / nginx.requestsPerSecond,
     };
   }
+}
+
+if (!values.only || values.only === 'afxdp') {
+  const afxdp = await afXdpBench(100, seconds, (line) => process.stdout.write(line));
+  if (afxdp) (results.cases as Record<string, unknown>).afxdp = afxdp;
 }
 
 if (!values.only || values.only === 'cores') {
