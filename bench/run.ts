@@ -12,8 +12,11 @@
  * Then the server on 1 core and on 2 cores side by side (short connections
  * from one client core over shm), with each server core's frames per CPU-second.
  *
+ * Then the scale bench (bench/lib/scale-bench.ts): N idle connections between two stacks, 1% echo, all closed.
+ *
  * Every mtcp-ts row prints its server core's frames per CPU-second (cases.<name>.mtcp.framesPerCpuSecond).
- * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores.
+ * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores|scale,
+ * --connections N (the scale bench, default 1,000,000).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +29,7 @@ import { afPacketMissing, afPacketWrk, type WrkFigures } from './lib/afpacket-wr
 import { afXdpBench } from './lib/afxdp-bench.ts';
 import { runMemifPair, runShmPair, type PairResult } from './lib/shm-pair.ts';
 import { runCoresBench } from './lib/cores-bench.ts';
+import { runScaleBench } from './lib/scale-bench.ts';
 import { netClient } from './lib/net-workload.ts';
 import { coreLoadLine, latencyRow, netEchoRow } from './lib/ping-pong-rows.ts';
 import { httpCeiling } from './lib/http-ceiling.ts';
@@ -36,11 +40,13 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     only: { type: 'string' },
+    connections: { type: 'string', default: '1000000' },
   },
 });
 const seconds = Number(values.seconds);
-if (!(seconds > 0)) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores]\n');
+const connections = Number(values.connections);
+if (!(seconds > 0) || !Number.isInteger(connections) || connections < 1) {
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores|scale] [--connections N]\n');
   process.exit(2);
 }
 
@@ -238,6 +244,15 @@ if (!values.only || values.only === 'cores') {
   process.stdout.write(`  2 cores / 1 core    ${(figures[1].connectionsPerSecond / figures[0].connectionsPerSecond).toFixed(2)}x ` +
     `(${availableParallelism()} CPUs for the server cores and the client together)\n`);
   (results.cases as Record<string, unknown>).cores = { unit: 'connections/s', cpus: availableParallelism(), runs: figures };
+}
+
+if (!values.only || values.only === 'scale') {
+  process.stdout.write(`\nscale: ${connections.toLocaleString('en-US')} idle connections between two stacks over shm, 1% echo, then all closed\n`);
+  const f = await runScaleBench(connections, (text) => process.stdout.write(text));
+  (results.cases as Record<string, unknown>).scale = {
+    connections: f.connections, startupSeconds: f.startupSeconds, establishSeconds: f.establishSeconds, rssBytesPerEnd: f.rssBytesPerEnd,
+    echoOk: f.echoOk, poolsEmpty: f.poolsEmpty, details: f,
+  };
 }
 
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
