@@ -88,6 +88,8 @@ export class Sender {
     this.sampleRtt(t, seg, ack);
     this.rtt.handshakeDone(t, tcb.retries[t] > 0);
     tcb.sndUna[t] = ack;
+    // A timeout may have sent SND.NXT back to the ISS with the SYN still waiting for a TX slot: this ACK covers it.
+    if (seqLt(tcb.sndNxt[t], ack)) tcb.sndNxt[t] = ack;
     tcb.retries[t] = 0;
     this.timers.stopRto(t);
   }
