@@ -69,7 +69,7 @@ export function openTap(ifname: string, queues = 1, maxFrameBytes = 2048): TapPo
     c.close(fd);
     throw new ErrnoError(e, `tap: TUNSETIFF ${ifname}: ${errnoName(e)}`);
   }
-  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3 }).share() : null;
+  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3, checksumOffload: false }).share() : null;
   return { ifname, fd, queues, maxFrameBytes, fabric };
 }
 
