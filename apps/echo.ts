@@ -45,57 +45,117 @@ export async function echo(argv: string[]): Promise<number> {
   const seconds = integer(str(values.t), '-t', 1, 86400, 5);
   const signal = stopSignal();
   const mctx = startStack(str(values.f), 0);
-  const rtts: number[] = [];
-  let errors = 0;
-  let elapsed = 0;
+  let run: EchoRun;
   try {
-    const until = performance.now() + seconds * 1000;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: conns }, async () => {
-      const s = connect({ mctx, port, host, noDelay: true });
-      try {
-        await once(s, 'connect');
-        await pingPong(s, size, until, signal, rtts);
-      } catch {
-        errors++;
-      } finally {
-        s.destroy();
-      }
-    }));
-    elapsed = (performance.now() - t0) / 1000;
+    run = new EchoRun(conns, size, performance.now() + seconds * 1000, signal, () => connect({ mctx, port, host, noDelay: true }));
+    await run.finished;
   } finally {
     await stopStack(mctx);
   }
-  rtts.sort((a, b) => a - b);
+  const rtts = run.roundTrips();
   const pct = (p: number): number => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor((p / 100) * rtts.length))] : 0);
   const summary = {
-    connections: conns, size, requests: rtts.length, seconds: elapsed, requestsPerSecond: rtts.length / elapsed,
-    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors,
+    connections: conns, size, requests: rtts.length, seconds: run.seconds, requestsPerSecond: rtts.length / run.seconds,
+    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors: run.errors,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(`[ TOTAL ] ${summary.requests} round trips of ${size} B on ${conns} connections: ${summary.requestsPerSecond.toFixed(0)}/s, ` +
-      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${errors}\n`);
+      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${run.errors}\n`);
   }
-  return errors === 0 ? 0 : 1;
+  return run.errors === 0 ? 0 : 1;
 }
 
-/** Send `size` bytes, wait for all of them back, record the round trip (ms); until the deadline. */
-async function pingPong(s: Socket, size: number, until: number, signal: AbortSignal, rtts: number[]): Promise<void> {
-  const msg = Buffer.alloc(size, 0x61);
-  let waiting = 0;
-  let done: (() => void) | null = null;
-  s.on('data', (d: Buffer) => {
-    waiting -= d.length;
-    if (waiting <= 0 && done) done();
-  });
-  const closed = once(s, 'close');
-  while (performance.now() < until && !signal.aborted) {
-    const t = performance.now();
-    waiting = size;
-    const back = new Promise<void>((r) => (done = r));
-    s.write(msg);
-    await Promise.race([back, closed.then(() => Promise.reject(new Error('connection closed')))]);
-    rtts.push(performance.now() - t);
+/**
+ * The client's connections until the deadline or the stop signal. Each connection's handlers are
+ * bound once; a round trip allocates no promise, closure or buffer (the message is shared and the
+ * round trips go to a growing Float64Array).
+ */
+class EchoRun {
+  readonly message: Buffer;
+  /** Resolves once every connection has ended. */
+  readonly finished: Promise<void>;
+  errors = 0;
+  seconds = 0;
+  #rtts = new Float64Array(1 << 16);
+  #count = 0;
+  #open: number;
+  #resolve!: () => void;
+  readonly #t0 = performance.now();
+
+  constructor(connections: number, size: number, readonly until: number, readonly signal: AbortSignal, readonly connect: () => Socket) {
+    this.message = Buffer.alloc(size, 0x61);
+    this.finished = new Promise((resolve) => (this.#resolve = resolve));
+    this.#open = connections;
+    for (let i = 0; i < connections; i++) new EchoConnection(this);
+  }
+
+  /** Round trip in ms. */
+  record(ms: number): void {
+    if (this.#count === this.#rtts.length) {
+      const grown = new Float64Array(this.#rtts.length * 2);
+      grown.set(this.#rtts);
+      this.#rtts = grown;
+    }
+    this.#rtts[this.#count++] = ms;
+  }
+
+  /** A connection ended (`error`: before the deadline, or on an error). */
+  ended(error: boolean): void {
+    if (error) this.errors++;
+    if (--this.#open > 0) return;
+    this.seconds = (performance.now() - this.#t0) / 1000;
+    this.#resolve();
+  }
+
+  /** The round trips in ms, sorted. */
+  roundTrips(): Float64Array {
+    return this.#rtts.subarray(0, this.#count).sort();
+  }
+}
+
+/** Send the message, wait for all of it back, record the round trip; again until the run ends. */
+class EchoConnection {
+  readonly #run: EchoRun;
+  readonly #sock: Socket;
+  #started = 0;
+  #awaited = 0;
+  #done = false;
+
+  constructor(run: EchoRun) {
+    this.#run = run;
+    this.#sock = run.connect();
+    this.#sock.on('connect', this.#send);
+    this.#sock.on('data', this.#onData);
+    this.#sock.on('error', this.#onError);
+    this.#sock.on('close', this.#onClose);
+  }
+
+  readonly #send = (): void => {
+    this.#awaited = this.#run.message.length;
+    this.#started = performance.now();
+    this.#sock.write(this.#run.message);
+  };
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#awaited -= chunk.length;
+    if (this.#awaited > 0) return;
+    const now = performance.now();
+    const run = this.#run;
+    run.record(now - this.#started);
+    if (now < run.until && !run.signal.aborted) this.#send();
+    else this.#end(false);
+  };
+
+  readonly #onError = (): void => this.#end(true);
+
+  /** Closed by the server before the run ended. */
+  readonly #onClose = (): void => this.#end(true);
+
+  #end(error: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#sock.destroy();
+    this.#run.ended(error);
   }
 }
