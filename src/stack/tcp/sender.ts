@@ -187,10 +187,14 @@ export class Sender {
     let usable = wndRoom < cwndRoom ? wndRoom : cwndRoom;
     let unsent = this.unsentBytes(t);
     const fin = this.finSeq(t);
+    // With TSO one segment carries many MSS for the port to cut.
+    const most = tx.maxSegmentPayload(mss);
     while (unsent > 0 && usable > 0) {
       const nxt = tcb.sndNxt[t];
-      let n = unsent < mss ? unsent : mss;
+      let n = unsent < most ? unsent : most;
       if (n > usable) n = usable;
+      // A large segment cut short by the window ends on a whole MSS: its tail would be a small frame mid-stream.
+      if (n > mss && n < unsent) n -= n % mss;
       // Going back after a timeout: what the peer SACKed need not be sent again. RFC 6675 §5.1
       const skipTo = this.recovery.resendStart(t, nxt);
       if (skipTo !== nxt) {
