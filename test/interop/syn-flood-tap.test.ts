@@ -75,6 +75,11 @@ testNeeding(t, `a burst of ${FLOOD} spoofed SYNs over TAP: each answered or coun
       tshark.once('exit', () => reject(new Error(`tshark exited: ${tsharkSays}`)));
     });
 
+    // A link in use: the kernel's end (our gateway to the spoofed sources) and ours know each other's
+    // MAC. Before that, replies wait for ARP in a bounded queue and the rest count as ip_arp_pending.
+    const ping = await link.run('ping', ['-c', '1', '-W', '5', US]);
+    t.equal(ping.code, 0, 'the kernel reaches us');
+
     const flood = await link.run('python3', [fixture, ifname, OUR_MAC, US, '80', String(FLOOD), SPOOFED_NET], 60_000);
     t.equal(flood.code, 0, `the flood script ran: ${flood.stderr}`);
     const result = JSON.parse(flood.stdout.toString().trim()) as { sent: number; connectMs?: number; line?: string; error?: string };
