@@ -19,6 +19,7 @@ import {
 } from '../src/index.ts';
 import type { ShmWireShared } from '../src/io/shm.ts';
 import { SocketKind } from '../src/mtcp/socket-table.ts';
+import { threadCpuNs } from '../src/mtcp/thread-cpu.ts';
 
 export interface ScaleWorkerRequest {
   role: 'server' | 'client';
@@ -58,19 +59,23 @@ export interface HeldAtEnd {
 export interface StackCounters {
   framesIn: number;
   framesOut: number;
+  /** CPU time the stack's thread has used since it started, s (/proc/thread-self/schedstat). */
+  cpuSeconds: number;
   retransmits: number;
   synCookies: number;
   drops: Record<string, number>;
 }
 
 export type ScaleWorkerReply =
-  | { kind: 'ready'; startupMs: number }
+  | { kind: 'ready'; startupMs: number; counters: StackCounters }
   | { kind: 'established'; count: number; failed: number; heapBytes: number; counters: StackCounters }
+  | { kind: 'report'; counters: StackCounters }
   | { kind: 'echoed'; chosen: number; ok: number; heapBytes: number }
   | { kind: 'closed'; held: HeldAtEnd; heapBytes: number; counters: StackCounters }
   | { kind: 'error'; message: string };
 
-export type ScaleWorkerCommand = 'connect' | 'echo' | 'close' | 'stop';
+/** 'report' asks for the counters now (either side, any time). */
+export type ScaleWorkerCommand = 'connect' | 'echo' | 'close' | 'stop' | 'report';
 
 const MAX_EVENTS = 4096;
 /** How long one phase may take before the worker gives up and reports what it has, ms. */
@@ -92,7 +97,7 @@ function heapBytes(): number {
 
 function counters(mctx: MtcpContext): StackCounters {
   const st = mctx.stack.stats;
-  return { framesIn: st.rxFrames, framesOut: st.txFrames, retransmits: st.tcpRetransmits, synCookies: st.tcpSynCookiesSent, drops: st.dropsByName() };
+  return { framesIn: st.rxFrames, framesOut: st.txFrames, cpuSeconds: threadCpuNs() / 1e9, retransmits: st.tcpRetransmits, synCookies: st.tcpSynCookiesSent, drops: st.dropsByName() };
 }
 
 function held(mctx: MtcpContext): HeldAtEnd {
@@ -112,9 +117,14 @@ function fillMessage(dst: Uint8Array, index: number): void {
   for (let i = 4; i < dst.length; i++) dst[i] = (index * 31 + i) & 0xff;
 }
 
+/** The next command, once it comes; reports asked for meanwhile are answered. */
 async function nextCommand(mctx: MtcpContext): Promise<ScaleWorkerCommand> {
-  while (commands.length === 0) await mtcp_epoll_wait(mctx, idleEpoll(mctx), createEpollEvents(1), 1, 20);
-  return commands.shift()!;
+  for (;;) {
+    while (commands.length === 0) await mtcp_epoll_wait(mctx, idleEpoll(mctx), createEpollEvents(1), 1, 20);
+    const c = commands.shift()!;
+    if (c !== 'report') return c;
+    reply({ kind: 'report', counters: counters(mctx) });
+  }
 }
 
 let idle = -1;
@@ -134,13 +144,17 @@ async function server(mctx: MtcpContext): Promise<void> {
     listening[l] = 1;
     mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, l, ev(MTCP_EPOLLIN, l));
   }
-  reply({ kind: 'ready', startupMs });
+  reply({ kind: 'ready', startupMs, counters: counters(mctx) });
   const events = createEpollEvents(MAX_EVENTS);
   const buf = new Uint8Array(64 * 1024);
   let accepted = 0;
   let open = 0;
   let closedReported = false;
   while (commands[0] !== 'stop') {
+    if (commands[0] === 'report') {
+      commands.shift();
+      reply({ kind: 'report', counters: counters(mctx) });
+    }
     const n = await mtcp_epoll_wait(mctx, ep, events, MAX_EVENTS, 10);
     for (let i = 0; i < n; i++) {
       const s = events[i].data.sockid;
@@ -177,7 +191,7 @@ async function client(mctx: MtcpContext): Promise<void> {
   const indexOf = new Int32Array(cap).fill(-1);
   const events = createEpollEvents(MAX_EVENTS);
   const ip = parseIpv4(req.serverIp);
-  reply({ kind: 'ready', startupMs });
+  reply({ kind: 'ready', startupMs, counters: counters(mctx) });
   if ((await nextCommand(mctx)) !== 'connect') return;
 
   // Establish: keep `window` attempts in flight; each connection's first EPOLLOUT says it is up.

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ShmWire } from '../../src/io/shm.ts';
-import type { HeldAtEnd, ScaleWorkerCommand, ScaleWorkerReply, ScaleWorkerRequest } from '../scale-worker.ts';
+import type { HeldAtEnd, ScaleWorkerCommand, ScaleWorkerReply, ScaleWorkerRequest, StackCounters } from '../scale-worker.ts';
 import { CLIENT_IP, SERVER_IP } from './shm-pair.ts';
 
 export interface ScaleFigures {
@@ -30,6 +30,8 @@ export interface ScaleFigures {
   /** The process's resident memory after start-up and with every connection established, bytes. */
   rssStartedBytes: number;
   rssEstablishedBytes: number;
+  /** Share of a CPU each stack's thread used while the connections sat idle. */
+  idleCpuShare: { server: number; client: number };
   /** Each worker's V8 heap in use with every connection established, bytes. */
   heapBytes: { server: number; client: number };
   /** The connections that echoed, and how many got their message back. */
@@ -40,6 +42,8 @@ export interface ScaleFigures {
 }
 
 const LISTENING_PORTS = 50;
+/** How long the established connections are left idle before the echo. */
+const IDLE_SECONDS = 5;
 const BASE_PORT = 10000;
 /** Socket ids beyond the connections: the listeners and the epoll instances. */
 const SPARE_SOCKETS = 1024;
@@ -108,14 +112,14 @@ export async function runScaleBench(connections: number, write: (text: string) =
   const wire = ShmWire.create({ slots: 4096 }).share();
   const request = (role: 'server' | 'client', ip: string, mac: string): ScaleWorkerRequest => ({
     role, confText: conf(ip, mac, connections), wire, port: role === 'server' ? 0 : 1, cpu: role === 'server' ? 0 : 1 % cpus,
-    connections, basePort: BASE_PORT, ports: LISTENING_PORTS, serverIp: SERVER_IP, window: 2048, messageSize: 64, echoShare: 0.01,
+    connections, basePort: BASE_PORT, ports: LISTENING_PORTS, serverIp: SERVER_IP, window: 512, messageSize: 64, echoShare: 0.01,
     seed: 0x5ca1e,
   });
   const t0 = performance.now();
   const server = new ScaleWorker(request('server', SERVER_IP, '02:00:c6:12:00:01'));
   const client = new ScaleWorker(request('client', CLIENT_IP, '02:00:c6:12:00:02'));
   try {
-    await Promise.all([server.next('ready'), client.next('ready')]);
+    const [serverUp, clientUp] = await Promise.all([server.next('ready'), client.next('ready')]);
     const startupSeconds = seconds(t0);
     const rssStartedBytes = memoryUsage.rss();
     write(`  start-up          ${startupSeconds.toFixed(2)} s (two stacks, max_concurrency = ${connections + SPARE_SOCKETS}), ` +
@@ -129,9 +133,19 @@ export async function runScaleBench(connections: number, write: (text: string) =
     const rssBytesPerEnd = (rssEstablishedBytes - rssStartedBytes) / (2 * connections);
     write(`  established       ${up.count.toLocaleString('en-US')} in ${establishSeconds.toFixed(2)} s ` +
       `(${Math.round(up.count / establishSeconds).toLocaleString('en-US')}/s; ${up.failed} failed; the server accepted ${accepted.count.toLocaleString('en-US')})\n`);
-    write(`  counters          server ${JSON.stringify(accepted.counters)}\n                    client ${JSON.stringify(up.counters)}\n`);
+    write(phase(connections, serverUp.counters, accepted.counters, clientUp.counters, up.counters));
     write(`  memory, idle      RSS ${mib(rssEstablishedBytes)} in all, ${Math.round(rssBytesPerEnd)} bytes per connection end; ` +
       `heap ${mib(accepted.heapBytes)} (server), ${mib(up.heapBytes)} (client)\n`);
+
+    // Idle: what holding the connections costs when nothing happens (timers armed, the loops polling and sleeping).
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    server.send('report');
+    client.send('report');
+    const [serverIdle, clientIdle] = await Promise.all([server.next('report'), client.next('report')]);
+    const idleCpu = (a: StackCounters, b: StackCounters): number => (b.cpuSeconds - a.cpuSeconds) / IDLE_SECONDS;
+    const idleCpuShare = { server: idleCpu(accepted.counters, serverIdle.counters), client: idleCpu(up.counters, clientIdle.counters) };
+    write(`  idle ${IDLE_SECONDS} s          CPU used: ${(idleCpuShare.server * 100).toFixed(1)}% (server), ${(idleCpuShare.client * 100).toFixed(1)}% (client); ` +
+      `RSS ${mib(memoryUsage.rss())}\n`);
 
     const t2 = performance.now();
     client.send('echo');
@@ -146,17 +160,29 @@ export async function runScaleBench(connections: number, write: (text: string) =
     const [clientEnd, serverEnd] = await Promise.all([client.next('closed'), server.next('closed')]);
     const closeSeconds = seconds(t3);
     const poolsEmpty = everythingBack(clientEnd.held) && everythingBack(serverEnd.held);
-    write(`  counters          server ${JSON.stringify(serverEnd.counters)}\n                    client ${JSON.stringify(clientEnd.counters)}\n`);
+    write(phase(connections, serverIdle.counters, serverEnd.counters, clientIdle.counters, clientEnd.counters));
     write(`  closed            in ${closeSeconds.toFixed(2)} s; pools back to empty: ${poolsEmpty ? 'yes' : 'NO'}` +
       `${poolsEmpty ? '' : ` (server holds ${JSON.stringify(serverEnd.held)}, client ${JSON.stringify(clientEnd.held)})`}\n`);
     return {
       connections, startupSeconds, establishSeconds, rssBytesPerEnd, echoOk, poolsEmpty, rssStartedBytes, rssEstablishedBytes,
-      heapBytes: { server: accepted.heapBytes, client: up.heapBytes }, echoed: { chosen: echo.chosen, ok: echo.ok, seconds: echoSeconds },
+      idleCpuShare, heapBytes: { server: accepted.heapBytes, client: up.heapBytes }, echoed: { chosen: echo.chosen, ok: echo.ok, seconds: echoSeconds },
       held: { server: serverEnd.held, client: clientEnd.held }, closeSeconds,
     };
   } finally {
     await Promise.all([server.end(), client.end()]);
   }
+}
+
+/** What each stack did in a phase: CPU time (per connection), frames, and what went wrong. */
+function phase(connections: number, server0: StackCounters, server1: StackCounters, client0: StackCounters, client1: StackCounters): string {
+  const side = (name: string, a: StackCounters, b: StackCounters): string => {
+    const cpu = b.cpuSeconds - a.cpuSeconds;
+    const drops = Object.entries(b.drops).map(([k, v]) => [k, v - (a.drops[k] ?? 0)]).filter(([, v]) => v !== 0);
+    return `${name} CPU ${cpu.toFixed(2)} s (${((cpu * 1e6) / connections).toFixed(1)} µs per connection), ` +
+      `${(b.framesIn - a.framesIn).toLocaleString('en-US')} frames in, ${(b.framesOut - a.framesOut).toLocaleString('en-US')} out, ` +
+      `${b.retransmits - a.retransmits} retransmitted${drops.length ? `, dropped ${drops.map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}`;
+  };
+  return `                    ${side('server', server0, server1)}\n                    ${side('client', client0, client1)}\n`;
 }
 
 function mib(bytes: number): string {
