@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from '../src/net/index.ts';
-import { integer, parse, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import { integer, parse, silentPeer, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts echo server PORT -f mtcp.conf | mtcp-ts echo client IP PORT -f mtcp.conf [-c connections] [-s size] [-t seconds] [--json]';
 
@@ -43,45 +43,61 @@ export async function echo(argv: string[]): Promise<number> {
   const conns = integer(str(values.c), '-c', 1, 100_000, 1);
   const size = integer(str(values.s), '-s', 1, 1 << 20, 64);
   const seconds = integer(str(values.t), '-t', 1, 86400, 5);
-  const signal = stopSignal();
+  // The run ends at -t seconds (or on SIGINT, or when a pair stops it), connected or not.
+  const run = new AbortController();
+  const signal = run.signal;
+  stopSignal().addEventListener('abort', () => run.abort(), { once: true });
+  const timer = setTimeout(() => run.abort(), seconds * 1000);
   const mctx = startStack(str(values.f), 0);
   const rtts: number[] = [];
+  /** Why connections failed, by cause (`connect ECONNREFUSED 198.18.0.1:7`, ...). */
+  const causes = new Map<string, number>();
   let errors = 0;
+  let connected = 0;
   let elapsed = 0;
+  let silence = '';
   try {
-    const until = performance.now() + seconds * 1000;
     const t0 = performance.now();
     await Promise.all(Array.from({ length: conns }, async () => {
       const s = connect({ mctx, port, host, noDelay: true });
+      let up = false;
       try {
-        await once(s, 'connect');
-        await pingPong(s, size, until, signal, rtts);
-      } catch {
+        await once(s, 'connect', { signal });
+        up = true;
+        connected++;
+        await pingPong(s, size, signal, rtts);
+      } catch (err) {
         errors++;
+        const cause = !up && signal.aborted ? 'no connection before the run ended' : (err as Error).message;
+        causes.set(cause, (causes.get(cause) ?? 0) + 1);
       } finally {
         s.destroy();
       }
     }));
     elapsed = (performance.now() - t0) / 1000;
+    if (connected === 0) silence = silentPeer(mctx, host);
   } finally {
+    clearTimeout(timer);
     await stopStack(mctx);
   }
   rtts.sort((a, b) => a - b);
   const pct = (p: number): number => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor((p / 100) * rtts.length))] : 0);
   const summary = {
     connections: conns, size, requests: rtts.length, seconds: elapsed, requestsPerSecond: rtts.length / elapsed,
-    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors,
+    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors, errorCauses: Object.fromEntries(causes),
   };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(`[ TOTAL ] ${summary.requests} round trips of ${size} B on ${conns} connections: ${summary.requestsPerSecond.toFixed(0)}/s, ` +
-      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${errors}\n`);
+      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${errors}` +
+      `${causes.size ? ` (${[...causes].map(([cause, n]) => `${cause}: ${n}`).join(', ')})` : ''}\n`);
   }
+  if (silence) process.stderr.write(`echo: ${silence}\n`);
   return errors === 0 ? 0 : 1;
 }
 
-/** Send `size` bytes, wait for all of them back, record the round trip (ms); until the deadline. */
-async function pingPong(s: Socket, size: number, until: number, signal: AbortSignal, rtts: number[]): Promise<void> {
+/** Send `size` bytes, wait for all of them back, record the round trip (ms); until `signal` aborts (the run's end). */
+async function pingPong(s: Socket, size: number, signal: AbortSignal, rtts: number[]): Promise<void> {
   const msg = Buffer.alloc(size, 0x61);
   let waiting = 0;
   let done: (() => void) | null = null;
@@ -89,13 +105,14 @@ async function pingPong(s: Socket, size: number, until: number, signal: AbortSig
     waiting -= d.length;
     if (waiting <= 0 && done) done();
   });
-  const closed = once(s, 'close');
-  while (performance.now() < until && !signal.aborted) {
+  const closed = once(s, 'close').then(() => Promise.reject(new Error('connection closed')));
+  closed.catch(() => {}); // awaited in the race below; a close after the last round trip is no failure
+  const ended = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+  while (!signal.aborted) {
     const t = performance.now();
     waiting = size;
-    const back = new Promise<void>((r) => (done = r));
+    const back = new Promise<boolean>((r) => (done = () => r(true)));
     s.write(msg);
-    await Promise.race([back, closed.then(() => Promise.reject(new Error('connection closed')))]);
-    rtts.push(performance.now() - t);
+    if (await Promise.race([back, closed, ended.then(() => false)])) rtts.push(performance.now() - t);
   }
 }
