@@ -5,7 +5,8 @@
  * cache, Content-Length on every response, 404 for a missing file and 403 for
  * a path that would leave www_dir. With -N above 1, one pinned worker per core
  * listens on the port (each takes the connections RSS brings to its queue);
- * -c picks the core of a one-core run. Stops cleanly on SIGINT.
+ * -c picks the core of a one-core run. Stops cleanly on SIGINT, printing each
+ * core's frames and CPU time (frames per CPU-second).
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
@@ -18,6 +19,7 @@ import { AF_INET, SOCK_STREAM } from '../src/mtcp/constants.ts';
 import type { MtcpContext } from '../src/mtcp/context.ts';
 import { EAGAIN, errnoName } from '../src/stack/errno.ts';
 import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
+import { measureCoreLoad } from '../src/mtcp/thread-cpu.ts';
 import { integer, parse, runAppOnCores, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]';
@@ -184,6 +186,7 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
   const ev = { events: MTCP_EPOLLIN, data: { sockid: ls, ptr: null } };
   mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, ls, ev);
   process.stderr.write(`epserver: ${tag}serving ${cache.root} on port ${port}\n`);
+  const load = measureCoreLoad(mctx.stack.stats);
   const conns = new Map<number, Conn>();
   const events = createEpollEvents(EVENTS);
   const buf = Buffer.allocUnsafe(64 * 1024);
@@ -257,5 +260,8 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
   }
   for (const id of conns.keys()) mtcp_close(mctx, id);
   mtcp_close(mctx, ls);
+  const l = load();
+  process.stderr.write(`epserver: ${tag}${l.frames} frames in and out in ${l.cpuSeconds.toFixed(3)} CPU s: ` +
+    `${Math.round(l.framesPerCpuSecond)} frames per CPU-second\n`);
 }
 

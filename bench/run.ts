@@ -6,13 +6,17 @@
  * short connections, ping-pong, bulk, node:http keep-alive requests, and
  * HTTP with a new connection per request (epserver + epwget against node:http);
  * and, as root with DPDK, wrk from the kernel's namespace against epserver on
- * a DPDK af_packet port and against nginx on the same veth.
+ * a DPDK af_packet port and against nginx on the same veth, then the same on a DPDK AF_XDP port.
  * Results go to bench/results/latest.json and the chart to bench/results/latest.svg.
  *
  * Then the server on 1 core and on 2 cores side by side (short connections
  * from one client core over shm), with each server core's frames per CPU-second.
  *
- * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|http|epserver|afpacket|cores.
+ * Then the scale bench (bench/lib/scale-bench.ts): N idle connections between two stacks, 1% echo, all closed.
+ *
+ * Every mtcp-ts row prints its server core's frames per CPU-second (cases.<name>.mtcp.framesPerCpuSecond).
+ * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores|scale,
+ * --connections N (the scale bench, default 1,000,000).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,9 +26,13 @@ import { renderChart, type ChartCase } from './lib/chart.ts';
 import { epserverEpwget, httpOverMtcp, httpOverNet, httpShortOverNet } from './lib/http-pair.ts';
 import { dpdkUnavailable } from '../src/io/dpdk.ts';
 import { afPacketMissing, afPacketWrk, type WrkFigures } from './lib/afpacket-wrk.ts';
+import { afXdpBench } from './lib/afxdp-bench.ts';
 import { runMemifPair, runShmPair, type PairResult } from './lib/shm-pair.ts';
 import { runCoresBench } from './lib/cores-bench.ts';
+import { runScaleBench } from './lib/scale-bench.ts';
 import { netClient } from './lib/net-workload.ts';
+import { coreLoadLine, latencyRow, netEchoRow } from './lib/ping-pong-rows.ts';
+import { httpCeiling } from './lib/http-ceiling.ts';
 import type { WorkloadResult, WorkloadSpec } from './lib/workload.ts';
 import { availableParallelism } from 'node:os';
 
@@ -32,11 +40,13 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     only: { type: 'string' },
+    connections: { type: 'string', default: '1000000' },
   },
 });
 const seconds = Number(values.seconds);
-if (!(seconds > 0)) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|http|epserver|afpacket|cores]\n');
+const connections = Number(values.connections);
+if (!(seconds > 0) || !Number.isInteger(connections) || connections < 1) {
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores|scale] [--connections N]\n');
   process.exit(2);
 }
 
@@ -116,9 +126,9 @@ for (const c of CASES) {
   process.stdout.write(row('mtcp-ts (shm)', shm.client, shmValue));
   const sv = shm.server;
   process.stdout.write(`  (server stack's own counters: ${sv.passiveOpens} connections accepted, ${sv.rxFrames} frames in, ` +
-    `${sv.txFrames} out, ${sv.retransmits} retransmitted, ${sv.drops} dropped)\n`);
+    `${sv.txFrames} out, ${sv.retransmits} retransmitted, ${sv.drops} dropped)\n${coreLoadLine(sv.load)}\n`);
   const memifValue = memif ? c.metric(memif.client, memif.serverReceived) : 0;
-  if (memif) process.stdout.write(row('mtcp-ts (memif)', memif.client, memifValue));
+  if (memif) process.stdout.write(`${row('mtcp-ts (memif)', memif.client, memifValue)}${coreLoadLine(memif.server.load)}\n`);
   else process.stdout.write(`  mtcp-ts (memif)  skipped: ${noDpdk}\n`);
   process.stdout.write(row('node:net', net, netValue));
   process.stdout.write(`  ratio            ${ratio.toFixed(2)}x (shm)${memif ? `, ${(memifValue / netValue).toFixed(2)}x (memif)` : ''}\n`);
@@ -126,30 +136,44 @@ for (const c of CASES) {
     ({ value, errors: r.errors, p50: r.latency.percentile(50), p99: r.latency.percentile(99) });
   (results.cases as Record<string, unknown>)[c.name] = {
     unit: c.unit,
-    mtcp: figures(shm.client, shmValue),
-    ...(memif ? { memif: figures(memif.client, memifValue), memifRatio: memifValue / netValue } : {}),
+    mtcp: { ...figures(shm.client, shmValue), framesPerCpuSecond: sv.load.framesPerCpuSecond },
+    ...(memif ? { memif: { ...figures(memif.client, memifValue), framesPerCpuSecond: memif.server.load.framesPerCpuSecond }, memifRatio: memifValue / netValue } : {}),
     net: figures(net, netValue),
     ratio,
   };
   chart.push({ title: c.name === 'bulk' ? 'bulk, one stream' : c.name === 'short' ? 'short connections, 64 B' : 'ping-pong, 64 B', unit: c.unit, mtcp: shmValue, net: netValue });
 }
 
+type CaseEntry = { mtcp: { value: number } };
+if (!values.only || values.only === 'netecho') {
+  const row = await netEchoRow(ms, (results.cases as Record<string, CaseEntry | undefined>).pingpong?.mtcp.value);
+  (results.cases as Record<string, unknown>).netecho = row.entry;
+  chart.push(row.chart);
+}
+
+if (!values.only || values.only === 'latency') (results.cases as Record<string, unknown>).latency = (await latencyRow(ms)).entry;
+
 if (!values.only || values.only === 'http') {
   process.stdout.write('\nnode:http, 64 clients, GET requests back to back on keep-alive connections\n');
   const m = await httpOverMtcp(64, ms);
   const n = await httpOverNet(64, ms);
+  const ceiling = await httpCeiling(64, ms);
   const mv = m.requests / m.seconds;
   const nv = n.requests / n.seconds;
+  const cv = ceiling.requests / ceiling.seconds;
   const row = (label: string, r: WorkloadResult, v: number): string =>
     `  ${label.padEnd(16)} ${fmt(v).padStart(12)} requests/s   p50 ${r.latency.percentile(50).toFixed(3)} ms   p99 ${r.latency.percentile(99).toFixed(3)} ms   errors ${r.errors}\n`;
-  process.stdout.write(row('mtcp-ts (shm)', m, mv));
+  process.stdout.write(`${row('mtcp-ts (shm)', m, mv)}${coreLoadLine(m.server)}\n`);
   process.stdout.write(row('node:net', n, nv));
-  process.stdout.write(`  ratio            ${(mv / nv).toFixed(2)}x\n`);
+  process.stdout.write(row('no TCP (ceiling)', ceiling, cv));
+  process.stdout.write(`  ratio            ${(mv / nv).toFixed(2)}x; mtcp-ts / ceiling ${(mv / cv).toFixed(2)}\n`);
   (results.cases as Record<string, unknown>).http = {
     unit: 'requests/s',
-    mtcp: { value: mv, errors: m.errors, p50: m.latency.percentile(50), p99: m.latency.percentile(99) },
+    mtcp: { value: mv, errors: m.errors, p50: m.latency.percentile(50), p99: m.latency.percentile(99), framesPerCpuSecond: m.server.framesPerCpuSecond },
     net: { value: nv, errors: n.errors, p50: n.latency.percentile(50), p99: n.latency.percentile(99) },
     ratio: mv / nv,
+    ceiling: cv,
+    ceilingRatio: mv / cv,
   };
   chart.push({ title: 'node:http, keep-alive', unit: 'requests/s', mtcp: mv, net: nv });
 }
@@ -159,11 +183,12 @@ if (!values.only || values.only === 'epserver') {
   const n = await httpShortOverNet(64, ms);
   // epwget runs a request count: aim at the seconds asked for from a node:net-sized guess, at least 20,000.
   const m = await epserverEpwget(Math.max(20_000, Math.round(n.requestsPerSecond * seconds * 3)), 64);
-  process.stdout.write(`  ${'mtcp-ts (shm)'.padEnd(16)} ${fmt(m.requestsPerSecond).padStart(12)} requests/s   errors ${m.errors}\n`);
+  process.stdout.write(`  ${'mtcp-ts (shm)'.padEnd(16)} ${fmt(m.requestsPerSecond).padStart(12)} requests/s   errors ${m.errors}\n${coreLoadLine(m.server)}\n`);
   process.stdout.write(`  ${'node:net'.padEnd(16)} ${fmt(n.requestsPerSecond).padStart(12)} requests/s   errors ${n.errors}\n`);
   process.stdout.write(`  ratio            ${(m.requestsPerSecond / n.requestsPerSecond).toFixed(2)}x\n`);
   (results.cases as Record<string, unknown>).epserver = {
-    unit: 'requests/s', mtcp: { value: m.requestsPerSecond, errors: m.errors }, net: { value: n.requestsPerSecond, errors: n.errors },
+    unit: 'requests/s', mtcp: { value: m.requestsPerSecond, errors: m.errors, framesPerCpuSecond: m.server.framesPerCpuSecond },
+    net: { value: n.requestsPerSecond, errors: n.errors },
     ratio: m.requestsPerSecond / n.requestsPerSecond,
   };
   chart.push({ title: 'HTTP, new connection each', unit: 'requests/s', mtcp: m.requestsPerSecond, net: n.requestsPerSecond });
@@ -186,6 +211,11 @@ if (!values.only || values.only === 'afpacket') {
       nginx: { value: nginx.requestsPerSecond, errors: nginx.errors, p50: nginx.p50Ms }, ratio: ours.requestsPerSecond / nginx.requestsPerSecond,
     };
   }
+}
+
+if (!values.only || values.only === 'afxdp') {
+  const afxdp = await afXdpBench(100, seconds, (line) => process.stdout.write(line));
+  if (afxdp) (results.cases as Record<string, unknown>).afxdp = afxdp;
 }
 
 if (!values.only || values.only === 'cores') {
@@ -214,6 +244,15 @@ if (!values.only || values.only === 'cores') {
   process.stdout.write(`  2 cores / 1 core    ${(figures[1].connectionsPerSecond / figures[0].connectionsPerSecond).toFixed(2)}x ` +
     `(${availableParallelism()} CPUs for the server cores and the client together)\n`);
   (results.cases as Record<string, unknown>).cores = { unit: 'connections/s', cpus: availableParallelism(), runs: figures };
+}
+
+if (!values.only || values.only === 'scale') {
+  process.stdout.write(`\nscale: ${connections.toLocaleString('en-US')} idle connections between two stacks over shm, 1% echo, then all closed\n`);
+  const f = await runScaleBench(connections, (text) => process.stdout.write(text));
+  (results.cases as Record<string, unknown>).scale = {
+    connections: f.connections, startupSeconds: f.startupSeconds, establishSeconds: f.establishSeconds, rssBytesPerEnd: f.rssBytesPerEnd,
+    echoOk: f.echoOk, poolsEmpty: f.poolsEmpty, details: f,
+  };
 }
 
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ShmWire } from '../../src/io/shm.ts';
+import type { CoreLoad } from '../../src/mtcp/thread-cpu.ts';
 import { LatencyRecorder, type WorkloadResult, type WorkloadSpec } from './workload.ts';
 
 export const SERVER_IP = '198.18.0.1';
@@ -66,6 +67,8 @@ export interface ServerCounters {
   txFrames: number;
   drops: number;
   retransmits: number;
+  /** The server core's frames and CPU time while it served. */
+  load: CoreLoad;
 }
 
 /** The worker entry point, built next to this file's bundle. */
