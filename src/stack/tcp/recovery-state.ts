@@ -54,6 +54,12 @@ export class RecoveryState {
    * lost too (Linux's tcp_mark_lost_retrans; RACK, RFC 8985, generalizes it).
    */
   readonly firstRxtMark: SeqArray;
+  /**
+   * SND.MAX when the latest retransmission of this recovery was sent. Once enough data sent after it is
+   * SACKed while holes below HighRxt stay unSACKed, those retransmissions were lost as well, and the holes
+   * are sent again (Linux's tcp_mark_lost_retrans for every hole, not only the first).
+   */
+  readonly lastRxtMark: SeqArray;
   /** The segment at SND.UNA is owed a retransmission at the next output pass. */
   readonly firstRxtOwed: Uint8Array;
   /** NewReno's allowance on top of cwnd during recovery, bytes (RFC 5681 §3.2 steps 3-4, RFC 6582 §3.2 step 5). */
@@ -66,6 +72,7 @@ export class RecoveryState {
     this.recoverAfterRto = new Uint8Array(capacity);
     this.highRxt = seqArray(capacity);
     this.firstRxtMark = seqArray(capacity);
+    this.lastRxtMark = seqArray(capacity);
     this.firstRxtOwed = new Uint8Array(capacity);
     this.inflation = new Int32Array(capacity);
   }
@@ -74,7 +81,7 @@ export class RecoveryState {
   reset(t: number): void {
     this.dupAcks[t] = 0;
     this.inRecovery[t] = 0;
-    this.recover[t] = this.highRxt[t] = this.firstRxtMark[t] = SEQ_ZERO;
+    this.recover[t] = this.highRxt[t] = this.firstRxtMark[t] = this.lastRxtMark[t] = SEQ_ZERO;
     this.recoverAfterRto[t] = 0;
     this.firstRxtOwed[t] = 0;
     this.inflation[t] = 0;
@@ -144,7 +151,7 @@ export class Retransmissions {
     if (sent === OUT_OF_SLOTS) return false;
     const s = this.state;
     if (sent > 0 && seqGt(seqAdd(una, sent), s.highRxt[t])) s.highRxt[t] = seqAdd(una, sent);
-    s.firstRxtMark[t] = this.tcb.sndMax[t];
+    s.firstRxtMark[t] = s.lastRxtMark[t] = this.tcb.sndMax[t];
     s.firstRxtOwed[t] = 0;
     return true;
   }

@@ -18,17 +18,36 @@ export class SackRecovery implements RecoveryStrategy {
    * The pipe shrank: send more (RFC 6675 §5 step (C)). The new first hole's
    * retransmission is judged only against data sent from now on.
    */
-  partialAck(t: number): void {
+  partialAck(t: number, _acked: number, mss: number): void {
     const r = this.rxt;
+    this.#resendLostRetransmissions(t, mss);
     r.state.firstRxtMark[t] = r.tcb.sndMax[t];
     r.output.schedule(t);
   }
 
-  /** Each SACK may free room in the pipe; a lost retransmission of the first hole is sent again. */
+  /** Each SACK may free room in the pipe; lost retransmissions are sent again. */
   duplicateAck(t: number, newlySacked: boolean, mss: number): void {
     const r = this.rxt;
-    if (newlySacked && this.#firstRetransmissionLost(t, mss)) r.oweFirstRetransmission(t);
+    if (newlySacked && !this.#resendLostRetransmissions(t, mss) && this.#firstRetransmissionLost(t, mss)) r.oweFirstRetransmission(t);
     r.output.schedule(t);
+  }
+
+  /**
+   * More than (DupThresh - 1) * SMSS bytes sent after the latest retransmission were SACKed while holes
+   * below HighRxt stay unSACKed: every retransmission of those holes was lost too (the network delivers
+   * in order here, as DupThresh assumes), so NextSeg starts over from SND.UNA. Without it each lost
+   * retransmission above the first waited for the retransmission timeout. Returns whether it did.
+   */
+  #resendLostRetransmissions(t: number, mss: number): boolean {
+    const r = this.rxt;
+    const s = r.state;
+    const una = r.tcb.sndUna[t];
+    if (!seqGt(s.highRxt[t], una) || !this.#sackedAfter(t, s.lastRxtMark[t], mss)) return false;
+    if (r.scoreboard.unsackedBetween(t, una, s.highRxt[t]) === 0) return false;
+    s.highRxt[t] = una;
+    s.lastRxtMark[t] = r.tcb.sndMax[t];
+    r.oweFirstRetransmission(t);
+    return true;
   }
 
   /**
@@ -65,6 +84,7 @@ export class SackRecovery implements RecoveryStrategy {
       if (sent === OUT_OF_SLOTS) return OUT_OF_SLOTS;
       if (sent === 0) break;
       r.state.highRxt[t] = seqAdd(from, sent);
+      r.state.lastRxtMark[t] = r.tcb.sndMax[t];
       room -= sent;
     }
     return room;
@@ -90,8 +110,12 @@ export class SackRecovery implements RecoveryStrategy {
 
   /** More than (DupThresh - 1) * SMSS bytes sent after the last retransmission of SND.UNA were SACKed: it was lost. */
   #firstRetransmissionLost(t: number, mss: number): boolean {
+    return this.#sackedAfter(t, this.rxt.state.firstRxtMark[t], mss);
+  }
+
+  /** More than (DupThresh - 1) * SMSS bytes sent after SND.MAX was `mark` are SACKed. */
+  #sackedAfter(t: number, mark: Seq, mss: number): boolean {
     const sb = this.rxt.scoreboard;
-    const mark = this.rxt.state.firstRxtMark[t];
     const highest = sb.highestSacked(t);
     if (!seqGt(highest, mark)) return false;
     return seqDiff(highest, mark) - sb.unsackedBetween(t, mark, highest) > (DUP_THRESH - 1) * mss;

@@ -294,3 +294,50 @@ t.test('a SACK block reaching below SND.UNA counts only from SND.UNA: no spuriou
   t.same(h.recv().filter((s) => s.payload.length > 0 && s.seq === una), [], 'no retransmission');
   t.equal(tcb.cc.cwnd, cwnd, 'no window reduction');
 });
+
+/**
+ * A peer that receives what the stack sends, dropping the transmissions `drop` names (segment index ->
+ * how many of its transmissions are lost), and answers every segment with its cumulative ACK and SACK
+ * blocks (the newest first). Runs until the stack sends nothing more; returns how often each segment went.
+ */
+function lossyPeer(h: Harness, iss: number, total: number, drop: Map<number, number>): Map<number, number> {
+  const at = (i: number): number => (iss + 1 + i * MSS) >>> 0;
+  const have = new Set<number>();
+  const sent = new Map<number, number>();
+  let pending = h.recv();
+  while (pending.length > 0) {
+    const next: Seg[] = [];
+    for (const s of pending) {
+      if (s.payload.length === 0) continue;
+      const i = index(s, iss);
+      sent.set(i, (sent.get(i) ?? 0) + 1);
+      if ((drop.get(i) ?? 0) >= sent.get(i)!) continue;
+      have.add(i);
+      let cum = 0;
+      while (have.has(cum)) cum++;
+      const blocks: [number, number][] = [];
+      for (let j = cum + 1; j < total; j++) {
+        if (have.has(j) && !have.has(j - 1)) {
+          let k = j;
+          while (have.has(k + 1)) k++;
+          blocks.push([at(j), at(k + 1)]);
+        }
+      }
+      blocks.sort((a, b) => (a[0] <= at(i) && at(i) < a[1] ? -1 : b[0] <= at(i) && at(i) < b[1] ? 1 : 0));
+      h.send({ flags: TCP_ACK, seq: PEER_ISS + 1, ack: at(cum), sack: blocks.slice(0, 3) });
+      next.push(...h.recv());
+    }
+    pending = next;
+  }
+  return sent;
+}
+
+t.test('a lost retransmission of a hole above the first is found by SACKs of data sent after it, without a timeout', async (t) => {
+  const { h, tcb, iss } = established();
+  h.tcp.sockets.send(tcb.id, new Uint8Array(16 * MSS), 0, 16 * MSS);
+  // Segment 0 is lost once, segment 2 twice: its retransmission is lost as well. No more data is queued.
+  const sent = lossyPeer(h, iss, 16, new Map([[0, 1], [2, 2]]));
+  t.equal(sent.get(2), 3, 'segment 2 went a third time');
+  t.equal(h.ctx.stats.tcpTimeouts, 0, 'no retransmission timeout');
+  t.equal(h.tcp.sockets.unacknowledged(tcb.id), 0, 'everything acknowledged');
+});
