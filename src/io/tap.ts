@@ -146,7 +146,7 @@ export function openTap(ifname: string, queues = 1, maxFrameBytes = 2048, offloa
   deepenQueue(c, ifr);
   // A kernel without these offloads refuses them: frames then stay final, each way.
   const tunOffloads = vnetHdr && c.ioctl(fd, TUNSETOFFLOAD, BigInt(TUN_F_CSUM | TUN_F_TSO4)) === 0 ? TUN_F_CSUM | TUN_F_TSO4 : 0;
-  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3 }).share() : null;
+  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3, checksumOffload: false }).share() : null;
   return { ifname, fd, queues, maxFrameBytes, vnetHdr, offloads: tunOffloads, fabric };
 }
 
