@@ -15,6 +15,7 @@
  * at process exit.
  */
 import koffi from 'koffi';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,16 +49,34 @@ const NAP_MS = 0.1;
 /** Atomics.wait needs a cell nobody notifies: its timeout is the nap. */
 const napCell = new Int32Array(new SharedArrayBuffer(4));
 
+const SHIM = 'build/libmtcpts-dpdk.so';
+const SHIM_BUILDER = 'scripts/build-native.mjs';
+
 /**
- * Where scripts/build-native.mjs put the shim: build/ at the package root, found by walking up from this
- * module (src/io/, dist/chunks/ or a bundle elsewhere in the package).
+ * The package root: the first directory above this module (src/io/, dist/chunks/ or a bundle elsewhere
+ * in the package) holding the shim or the script that builds it; null when there is none.
+ */
+function packageRoot(): string | null {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, SHIM)) || existsSync(join(dir, SHIM_BUILDER))) return dir;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * Where scripts/build-native.mjs puts the shim (build/ at the package root). It runs at install when DPDK
+ * is present; an install that skipped scripts (npm 11 without allowScripts, --ignore-scripts) or came
+ * before DPDK did gets it built here, on first use of io = dpdk, saying so on stderr.
  */
 function shimPath(): string {
-  const name = 'build/libmtcpts-dpdk.so';
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, name))) return join(dir, name);
-    if (dirname(dir) === dir) return name;
+  const root = packageRoot();
+  if (!root) return SHIM;
+  const path = join(root, SHIM);
+  if (!existsSync(path) && existsSync(join(root, SHIM_BUILDER))) {
+    process.stderr.write(`mtcp-ts: io = dpdk: the DPDK shim is not built yet (install scripts skipped?); building ${path} now\n`);
+    spawnSync(process.execPath, [SHIM_BUILDER], { cwd: root, stdio: ['ignore', 2, 2] });
   }
+  return path;
 }
 
 type Ptr = bigint;
@@ -116,7 +135,7 @@ function bind(): Bindings {
   const mempool = load('librte_mempool.so.23');
   const path = shimPath();
   if (!existsSync(path)) {
-    throw new DpdkUnavailableError(`the DPDK shim is not built (${path} is missing): run \`npm run build:native\`, which needs libdpdk-dev, pkg-config and a C compiler`);
+    throw new DpdkUnavailableError(`the DPDK shim is not built (${path} is missing) and could not be built here: it needs libdpdk-dev, pkg-config and a C compiler, then \`npm run build:native\` in the package`);
   }
   const shim = koffi.load(path);
   // Checked before binding the rest: an older shim may lack a function this version binds.

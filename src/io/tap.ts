@@ -20,10 +20,19 @@ import koffi from 'koffi';
 import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { ENODEV, ENOENT, errnoName, ErrnoError } from '../stack/errno.ts';
 import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
-import { bindLibc, EFD_NONBLOCK, O_NONBLOCK, O_RDWR, POLLIN, type Libc } from './libc.ts';
+import { AF_INET, bindLibc, EFD_NONBLOCK, O_NONBLOCK, O_RDWR, POLLIN, SOCK_DGRAM, type Libc } from './libc.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 
 const TUNSETIFF = 0x400454ca;
+const SIOCGIFTXQLEN = 0x8942;
+const SIOCSIFTXQLEN = 0x8943;
+/**
+ * Frames the kernel may hold for us on the TAP (its tx_queue_len; a new TAP has 500). A burst
+ * larger than one read burst waits there while the stack takes it 64 frames at a time: 2,000 SYNs
+ * sent at once must all arrive, not be dropped by a full queue (the kernel counts those drops as
+ * the interface's TX drops). Holding a frame costs the kernel its sk_buff only while it waits.
+ */
+export const TAP_QUEUE_FRAMES = 8192;
 const IFF_TAP = 0x0002;
 const IFF_NO_PI = 0x1000;
 const IFNAMSIZ = 16;
@@ -69,8 +78,24 @@ export function openTap(ifname: string, queues = 1, maxFrameBytes = 2048): TapPo
     c.close(fd);
     throw new ErrnoError(e, `tap: TUNSETIFF ${ifname}: ${errnoName(e)}`);
   }
+  deepenQueue(c, ifr);
   const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3 }).share() : null;
   return { ifname, fd, queues, maxFrameBytes, fabric };
+}
+
+/**
+ * Raise the TAP's queue to TAP_QUEUE_FRAMES (a deeper queue set by the user stays). `ifr` holds the
+ * interface's name. Without the right to (no CAP_NET_ADMIN in this namespace) the queue stays as it is.
+ */
+function deepenQueue(c: Libc, ifr: Uint8Array): void {
+  const sock = c.socket(AF_INET, SOCK_DGRAM, 0);
+  if (sock < 0) return;
+  const qlen = new DataView(ifr.buffer, IFNAMSIZ, 4);
+  if (c.ioctl(sock, SIOCGIFTXQLEN, ifr) === 0 && qlen.getInt32(0, true) < TAP_QUEUE_FRAMES) {
+    qlen.setInt32(0, TAP_QUEUE_FRAMES, true);
+    c.ioctl(sock, SIOCSIFTXQLEN, ifr);
+  }
+  c.close(sock);
 }
 
 /** Close the TAP (every core's driver must be closed first); the interface goes unless it is persistent. */

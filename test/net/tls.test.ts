@@ -20,7 +20,7 @@ const HOST = '198.18.0.1';
 const BODY = randomBytes(1 << 20);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-function get(options: https.RequestOptions): Promise<{ body: Buffer; reused: boolean; alpn: string | false }> {
+function get(options: https.RequestOptions): Promise<{ body: Buffer; reused: boolean; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
     https.get(options, (res) => {
       const chunks: Buffer[] = [];
@@ -35,7 +35,7 @@ function get(options: https.RequestOptions): Promise<{ body: Buffer; reused: boo
 /** An https.Server with `cert` on the server stack's port 443, fed by an mtcp-ts Server. */
 async function withHttps(certs: { cert: Buffer; key: Buffer }, fn: (p: StackPair) => Promise<void>): Promise<void> {
   const p = shmPair({ rcvbuf: 65536, sndbuf: 65536 });
-  const app = https.createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
+  const app = https.createServer({ cert: certs.cert, key: certs.key }, (_req, res) => {
     res.setHeader('content-length', BODY.length);
     res.end(BODY);
   });
