@@ -3,7 +3,7 @@
  * stacks in two pinned worker threads), over DPDK memif (two processes, when
  * DPDK is installed), then over node:net on loopback (server in a child
  * process), side by side in one run, with the ratios:
- * short connections, ping-pong, bulk, node:http keep-alive requests, and
+ * short connections, ping-pong, bulk, node:http keep-alive requests (and node:https's), and
  * HTTP with a new connection per request (epserver + epwget against node:http);
  * and, as root with DPDK, wrk from the kernel's namespace against epserver on
  * a DPDK af_packet port and against nginx on the same veth, then the same on a DPDK AF_XDP port.
@@ -15,7 +15,7 @@
  * Then the scale bench (bench/lib/scale-bench.ts): N idle connections between two stacks, 1% echo, all closed.
  *
  * Every mtcp-ts row prints its server core's frames per CPU-second (cases.<name>.mtcp.framesPerCpuSecond).
- * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores|scale,
+ * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|https|epserver|afpacket|afxdp|cores|scale,
  * --connections N (the scale bench, default 1,000,000), --cores 1,2,4,... (the core counts compared, default 1,2,4,8).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -33,6 +33,7 @@ import { runScaleBench } from './lib/scale-bench.ts';
 import { netClient } from './lib/net-workload.ts';
 import { coreLoadLine, latencyRow, netEchoRow } from './lib/ping-pong-rows.ts';
 import { httpCeiling } from './lib/http-ceiling.ts';
+import { httpsRow } from './lib/https-pair.ts';
 import type { WorkloadResult, WorkloadSpec } from './lib/workload.ts';
 
 const { values } = parseArgs({
@@ -47,7 +48,7 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const coreCounts = values.cores.split(',').map(Number);
 if (!(seconds > 0) || !Number.isInteger(connections) || connections < 1 || !coreCounts.every((n) => Number.isInteger(n) && n >= 1 && n <= 64)) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|epserver|afpacket|afxdp|cores|scale] [--connections N] [--cores 1,2,4,...]\n');
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|https|epserver|afpacket|afxdp|cores|scale] [--connections N] [--cores 1,2,4,...]\n');
   process.exit(2);
 }
 
@@ -177,6 +178,14 @@ if (!values.only || values.only === 'http') {
     ceilingRatio: mv / cv,
   };
   chart.push({ title: 'node:http, keep-alive', unit: 'requests/s', mtcp: mv, net: nv });
+}
+
+if (!values.only || values.only === 'https') {
+  const row = await httpsRow(ms);
+  if (row) {
+    (results.cases as Record<string, unknown>).https = row.entry;
+    chart.push(row.chart);
+  }
 }
 
 if (!values.only || values.only === 'epserver') {

@@ -41,7 +41,8 @@ class HttpRun {
     agent: http.Agent | false, host: string, port: number, concurrency: number, durationMs: number,
     readonly resolve: (r: WorkloadResult) => void,
   ) {
-    this.options = { host, port, path: '/', agent };
+    // An https.Agent (the https row) does TLS in its createConnection; node:http then wants its protocol named.
+    this.options = { host, port, path: '/', agent, protocol: agent ? (agent as { protocol?: string }).protocol : undefined };
     this.until = this.t0 + durationMs;
     this.#running = concurrency;
   }

@@ -20,10 +20,12 @@ import koffi from 'koffi';
 import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
 import { ENODEV, ENOENT, errnoName, ErrnoError } from '../stack/errno.ts';
 import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
-import { AF_INET, bindLibc, EFD_NONBLOCK, O_NONBLOCK, O_RDWR, POLLIN, SOCK_DGRAM, type Libc } from './libc.ts';
+import { readFileSync } from 'node:fs';
+import { AF_INET, bindLibc, CLONE_NEWNET, EFD_NONBLOCK, O_NONBLOCK, O_RDONLY, O_RDWR, POLLIN, SOCK_DGRAM, type Libc } from './libc.ts';
 import { attachShm, ShmWire, type ShmDriver, type ShmWireShared } from './shm.ts';
 
 const TUNSETIFF = 0x400454ca;
+const TUNGETDEVNETNS = 0x54e3;
 const SIOCGIFTXQLEN = 0x8942;
 const SIOCSIFTXQLEN = 0x8943;
 /**
@@ -98,6 +100,34 @@ function deepenQueue(c: Libc, ifr: Uint8Array): void {
   c.close(sock);
 }
 
+/**
+ * Frames the kernel dropped on their way to us on this TAP, its queue full: the interface's TX
+ * drops, read from /proc/thread-self/net/dev of the namespace the interface is in now (this thread
+ * visits that namespace for the read, setns(2), and comes back). NaN when it cannot be read.
+ */
+export function tapWireDrops(port: TapPortShared): number {
+  const c = bindLibc();
+  const there = c.ioctl(port.fd, TUNGETDEVNETNS, null);
+  if (there < 0) return NaN;
+  const home = c.open('/proc/thread-self/ns/net', O_RDONLY);
+  let table = '';
+  try {
+    if (home < 0 || c.setns(there, CLONE_NEWNET) !== 0) return NaN;
+    try {
+      table = readFileSync('/proc/thread-self/net/dev', 'latin1');
+    } finally {
+      // A thread left in another namespace would send its sockets there: nothing sensible can go on.
+      if (c.setns(home, CLONE_NEWNET) !== 0) process.abort();
+    }
+  } finally {
+    c.close(there);
+    if (home >= 0) c.close(home);
+  }
+  // "  name: rx bytes packets errs drop fifo frame compressed multicast tx bytes packets errs drop ..."
+  const line = table.split('\n').find((l) => l.trimStart().startsWith(`${port.ifname}:`));
+  return line ? Number(line.slice(line.indexOf(':') + 1).trim().split(/\s+/)[11]) : NaN;
+}
+
 /** Close the TAP (every core's driver must be closed first); the interface goes unless it is persistent. */
 export function closeTap(port: TapPortShared): void {
   bindLibc().close(port.fd);
@@ -113,7 +143,7 @@ export class TapDriver implements PacketDriver {
   readonly name = 'tap';
   /** A queue per core of the TAP; no offloads (the kernel hands a TAP whole frames with their checksums). */
   readonly capabilities: PortCapabilities;
-  readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
+  readonly stats: DriverStats;
   readonly #libc: Libc;
   readonly #fd: number;
   /** Rung by wakeRx to end a poll early. */
@@ -148,6 +178,12 @@ export class TapDriver implements PacketDriver {
     const c = bindLibc();
     this.#libc = c;
     this.#fd = port.fd;
+    this.stats = {
+      rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0,
+      get rxDropped(): number {
+        return tapWireDrops(port);
+      },
+    };
     this.#slots = options.slots ?? 64;
     this.capabilities = withoutOffloads(port.queues, port.maxFrameBytes);
     this.#wakeFd = c.eventfd(0, EFD_NONBLOCK);

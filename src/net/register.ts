@@ -138,6 +138,8 @@ export function routeNodeSockets(mctx: MtcpContext, config: MtcpConfig): void {
     }
     const socket = new Socket({ mctx }).connect({
       port: Number(options.port), host: options.host as string, localAddress: options.localAddress as string | undefined,
+      noDelay: options.noDelay as boolean | undefined, keepAlive: options.keepAlive as boolean | undefined,
+      keepAliveInitialDelay: options.keepAliveInitialDelay as number | undefined,
     });
     return kernelTlsConnect({ ...options, socket: socket as unknown as net.Socket }, callback);
   } as typeof tls.connect;

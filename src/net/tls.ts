@@ -20,6 +20,16 @@ export interface MtcpHttpsAgentOptions extends AgentOptions {
 /** node:https's Agent.createConnection, which @types/node does not declare: TLS with the session cache. */
 type HttpsCreateConnection = (this: Agent, options: object, callback?: (err: Error | null, socket: Duplex) => void) => Duplex;
 
+/** What node:http's Agent passes to createConnection that the connection itself uses. */
+interface ConnectionOptions {
+  host?: string;
+  port?: number | string;
+  localAddress?: string;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
 /** An https.Agent (keep-alive, pooling and TLS session reuse as node:https's) that opens mtcp-ts connections. */
 export class MtcpHttpsAgent extends Agent {
   readonly #mctx: MtcpContext | undefined;
@@ -30,9 +40,11 @@ export class MtcpHttpsAgent extends Agent {
     this.#mctx = mctx;
   }
 
-  override createConnection(options: { host?: string; port?: number | string; localAddress?: string }, callback?: (err: Error | null, socket: Duplex) => void): Duplex {
+  override createConnection(options: ConnectionOptions, callback?: (err: Error | null, socket: Duplex) => void): Duplex {
+    // node:http's Agent asks for noDelay (its default) and keep-alive here; TLS records go out as written.
     const socket = new Socket({ mctx: this.#mctx }).connect({
       port: Number(options.port ?? 443), host: options.host ?? undefined, localAddress: options.localAddress,
+      noDelay: options.noDelay, keepAlive: options.keepAlive, keepAliveInitialDelay: options.keepAliveInitialDelay,
     });
     const tlsOverMtcp = (Agent.prototype as unknown as { createConnection: HttpsCreateConnection }).createConnection;
     return tlsOverMtcp.call(this, { ...options, socket }, callback);

@@ -51,6 +51,11 @@ export interface DriverStats {
   txBytes: number;
   /** Frames the driver could not transmit (no slot, ring full); the stack never sees these as sent. */
   txDropped: number;
+  /**
+   * Frames lost on their way in before the driver could take them (the receive queue or ring was
+   * full), where the port can tell: TAP reads the kernel's count. Read when asked, not per frame.
+   */
+  readonly rxDropped?: number;
 }
 
 /**

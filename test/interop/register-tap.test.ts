@@ -2,7 +2,8 @@
  * `node --import mtcp-ts/register`: unmodified node:http programs (test/interop/fixtures, which import
  * only node:http) on a TAP interface our stack owns, against the kernel's TCP in a namespace this test
  * makes. The server: the kernel's curl fetches 1 KiB and 10 MiB (sha256 checked) and `wrk -c 100 -d 5s`
- * runs without an error; the same file without --import serves on the kernel. The client: a program
+ * runs without an error; with num_cores = 2 it runs on two pinned workers, both serving, until SIGTERM;
+ * the same file without --import serves on the kernel. The client: a program
  * fetching from the namespace over the stack exits by itself once done. The register module and its
  * chunks are bundled as the package's dist is, and found through the package name.
  */
@@ -21,6 +22,8 @@ const KERNEL = '198.18.61.1';
 const US = '198.18.61.2';
 const CLIENT_KERNEL = '198.18.62.1';
 const CLIENT_US = '198.18.62.2';
+const TWO_KERNEL = '198.18.64.1';
+const TWO_US = '198.18.64.2';
 const BIG = 10 << 20;
 const APP = join(root, 'test/interop/fixtures/http-app.mjs');
 const GET = join(root, 'test/interop/fixtures/http-get.mjs');
@@ -150,6 +153,39 @@ testNeeding(t, 'an unmodified node:http app on mtcp-ts with --import mtcp-ts/reg
   server.kill('SIGTERM');
   const [code] = (await once(server, 'exit')) as [number | null];
   t.equal(code, 0, 'the app exits by itself once its server has closed');
+
+  // num_cores = 2: the program runs on two pinned workers, each listening on the stack; SIGTERM stops both.
+  const twoIf = `nfreg2c${process.pid % 100000}`;
+  const twoConf = join(dir, 'two-cores.conf');
+  writeFileSync(twoConf, ['io = tap', `port = ${twoIf}`, `${twoIf}.addr = ${TWO_US}/24`, 'num_cores = 2', 'max_concurrency = 256',
+    'max_num_buffers = 256', 'rcvbuf = 65536', 'sndbuf = 65536'].join('\n'));
+  const two = spawn(process.execPath, ['--import', 'mtcp-ts/register', APP], {
+    cwd: pkg, env: { ...process.env, MTCP_CONF: twoConf, PORT: '8080', BIG_BYTES: String(BIG) }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.teardown(() => {
+    if (two.exitCode === null) two.kill('SIGKILL');
+  });
+  let listening = 0;
+  await new Promise<void>((resolve, reject) => {
+    two.stdout!.on('data', (d: Buffer) => {
+      listening += d.toString().split('\n').filter((l) => l.startsWith('listening')).length;
+      if (listening === 2) resolve();
+    });
+    two.once('exit', (code) => reject(new Error(`the two-core app exited (${code}) with ${listening} cores listening`)));
+  });
+  t.equal(listening, 2, 'num_cores = 2: the program listens on both cores');
+  ip('link', 'set', twoIf, 'netns', ns);
+  ip('-n', ns, 'addr', 'add', `${TWO_KERNEL}/24`, 'dev', twoIf);
+  ip('-n', ns, 'link', 'set', twoIf, 'up');
+  const twoBig = await run('curl', ['-sS', '--max-time', '60', `http://${TWO_US}:8080/big`]);
+  t.equal(twoBig.code, 0, `curl 10 MiB from two cores: ${twoBig.stderr}`);
+  t.equal(sha(twoBig.stdout), sha(body), 'curl 10 MiB from two cores: sha256 matches');
+  const many = await Promise.all(Array.from({ length: 16 }, () => run('curl', ['-sS', '--max-time', '20', `http://${TWO_US}:8080/`])));
+  t.same(many.filter((r) => r.code !== 0 || sha(r.stdout) !== sha(body.subarray(0, 1024))).map((r) => r.stderr), [],
+    '16 connections spread over the two cores: every answer intact');
+  two.kill('SIGTERM');
+  const [twoCode] = (await once(two, 'exit')) as [number | null];
+  t.equal(twoCode, 0, 'SIGTERM stops both cores and the process exits with 0');
 
   // The same file without --import: node:net on the kernel (in the namespace, on its loopback).
   const kernel = spawn('ip', ['netns', 'exec', ns, process.execPath, APP], {
