@@ -13,7 +13,9 @@ import { once } from 'node:events';
 import type { MtcpContext } from '../src/mtcp/context.ts';
 import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
 import { connect, createServer, type Socket } from '../src/net/index.ts';
-import { announceListening, coreCount, integer, parse, runAppOnCores, share, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import {
+  announceListening, coreCount, integer, parse, runAppOnCores, share, silentPeer, startStack, stopSignal, stopStack, str, UsageError,
+} from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts echo server PORT -f mtcp.conf [-N cores] | ' +
   'mtcp-ts echo client IP PORT -f mtcp.conf [-N cores] [-c connections] [-s size] [-t seconds] [--json]';
@@ -55,7 +57,12 @@ export async function echo(argv: string[]): Promise<number> {
     const all = (await runAppOnCores(str(values.f), cores, 'echo', 'echoClientCore', data, signal)) as ClientResult[];
     const rtts = new Float64Array(all.reduce((n, r) => n + r.rtts.length, 0));
     all.reduce((at, r) => (rtts.set(r.rtts, at), at + r.rtts.length), 0);
-    result = { rtts: rtts.sort(), errors: all.reduce((n, r) => n + r.errors, 0), seconds: Math.max(...all.map((r) => r.seconds)) };
+    const causes: Record<string, number> = {};
+    for (const r of all) for (const [cause, n] of Object.entries(r.causes)) causes[cause] = (causes[cause] ?? 0) + n;
+    result = {
+      rtts: rtts.sort(), errors: all.reduce((n, r) => n + r.errors, 0), causes, silence: all.find((r) => r.silence)?.silence ?? '',
+      seconds: Math.max(...all.map((r) => r.seconds)),
+    };
   } else {
     const mctx = startStack(str(values.f), 0, 1);
     try {
@@ -64,17 +71,19 @@ export async function echo(argv: string[]): Promise<number> {
       await stopStack(mctx);
     }
   }
-  const { rtts, errors } = result;
+  const { rtts, errors, causes } = result;
   const pct = (p: number): number => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor((p / 100) * rtts.length))] : 0);
   const summary = {
     connections: conns, size, requests: rtts.length, seconds: result.seconds, requestsPerSecond: rtts.length / result.seconds,
-    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors,
+    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors, errorCauses: causes,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(`[ TOTAL ] ${summary.requests} round trips of ${size} B on ${conns} connections: ${summary.requestsPerSecond.toFixed(0)}/s, ` +
-      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${errors}\n`);
+      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${errors}` +
+      `${Object.keys(causes).length ? ` (${Object.entries(causes).map(([cause, n]) => `${cause}: ${n}`).join(', ')})` : ''}\n`);
   }
+  if (result.silence) process.stderr.write(`echo: ${result.silence}\n`);
   return errors === 0 ? 0 : 1;
 }
 
@@ -111,10 +120,13 @@ interface ClientCoreData {
   connections: number[];
 }
 
-/** The round trips (ms, sorted), the connections that failed, and how long the run took. */
+/** The round trips (ms, sorted), the connections that failed and why, what the peer's silence means, how long the run took. */
 interface ClientResult {
   rtts: Float64Array;
   errors: number;
+  causes: Record<string, number>;
+  /** Why nothing connected, when nothing did and nothing was heard ('' otherwise). */
+  silence: string;
   seconds: number;
 }
 
@@ -128,23 +140,32 @@ export function echoClientCore(mctx: MtcpContext, core: number, { signal, data }
 async function pingPongs(
   mctx: MtcpContext, host: string, port: number, conns: number, size: number, seconds: number, signal: AbortSignal,
 ): Promise<ClientResult> {
-  if (conns === 0) return { rtts: new Float64Array(0), errors: 0, seconds: 0 };
+  if (conns === 0) return { rtts: new Float64Array(0), errors: 0, causes: {}, silence: '', seconds: 0 };
   const run = new EchoRun(conns, size, performance.now() + seconds * 1000, signal, () => connect({ mctx, port, host, noDelay: true }));
   await run.finished;
-  return { rtts: run.roundTrips().slice(), errors: run.errors, seconds: run.seconds };
+  return {
+    rtts: run.roundTrips().slice(), errors: run.errors, causes: Object.fromEntries(run.causes),
+    silence: run.connected === 0 ? silentPeer(mctx, host) : '', seconds: run.seconds,
+  };
 }
 
 /**
- * The client's connections until the deadline or the stop signal. Each connection's handlers are
- * bound once; a round trip allocates no promise, closure or buffer (the message is shared and the
- * round trips go to a growing Float64Array).
+ * The client's connections until the deadline or the stop signal; then every connection ends, connected
+ * or not. Each connection's handlers are bound once; a round trip allocates no promise, closure or buffer
+ * (the message is shared and the round trips go to a growing Float64Array).
  */
 class EchoRun {
   readonly message: Buffer;
   /** Resolves once every connection has ended. */
   readonly finished: Promise<void>;
   errors = 0;
+  /** Failed connections by cause (`connect ECONNREFUSED 198.18.0.1:7`, `no connection before the run ended`, ...). */
+  readonly causes = new Map<string, number>();
+  /** Connections that were established. */
+  connected = 0;
   seconds = 0;
+  readonly #connections: EchoConnection[] = [];
+  readonly #deadline: NodeJS.Timeout;
   #rtts = new Float64Array(1 << 16);
   #count = 0;
   #open: number;
@@ -155,7 +176,13 @@ class EchoRun {
     this.message = Buffer.alloc(size, 0x61);
     this.finished = new Promise((resolve) => (this.#resolve = resolve));
     this.#open = connections;
-    for (let i = 0; i < connections; i++) new EchoConnection(this);
+    for (let i = 0; i < connections; i++) this.#connections.push(new EchoConnection(this));
+    // A connection still connecting when the run ends (its peer never answered) ends then too.
+    const stop = (): void => {
+      for (const c of this.#connections) c.stop();
+    };
+    this.#deadline = setTimeout(stop, until - performance.now());
+    signal.addEventListener('abort', stop, { once: true });
   }
 
   /** Round trip in ms. */
@@ -168,10 +195,14 @@ class EchoRun {
     this.#rtts[this.#count++] = ms;
   }
 
-  /** A connection ended (`error`: before the deadline, or on an error). */
-  ended(error: boolean): void {
-    if (error) this.errors++;
+  /** A connection ended: on an error or before the deadline when `cause` says why, else at the run's end. */
+  ended(cause: string): void {
+    if (cause) {
+      this.errors++;
+      this.causes.set(cause, (this.causes.get(cause) ?? 0) + 1);
+    }
     if (--this.#open > 0) return;
+    clearTimeout(this.#deadline);
     this.seconds = (performance.now() - this.#t0) / 1000;
     this.#resolve();
   }
@@ -188,16 +219,28 @@ class EchoConnection {
   readonly #sock: Socket;
   #started = 0;
   #awaited = 0;
+  #connected = false;
   #done = false;
 
   constructor(run: EchoRun) {
     this.#run = run;
     this.#sock = run.connect();
-    this.#sock.on('connect', this.#send);
+    this.#sock.on('connect', this.#onConnect);
     this.#sock.on('data', this.#onData);
     this.#sock.on('error', this.#onError);
     this.#sock.on('close', this.#onClose);
   }
+
+  /** The run is over: end now, a failure only if it never connected. */
+  stop(): void {
+    this.#end(this.#connected ? '' : 'no connection before the run ended');
+  }
+
+  readonly #onConnect = (): void => {
+    this.#connected = true;
+    this.#run.connected++;
+    this.#send();
+  };
 
   readonly #send = (): void => {
     this.#awaited = this.#run.message.length;
@@ -212,18 +255,18 @@ class EchoConnection {
     const run = this.#run;
     run.record(now - this.#started);
     if (now < run.until && !run.signal.aborted) this.#send();
-    else this.#end(false);
+    else this.#end('');
   };
 
-  readonly #onError = (): void => this.#end(true);
+  readonly #onError = (err: Error): void => this.#end(err.message);
 
   /** Closed by the server before the run ended. */
-  readonly #onClose = (): void => this.#end(true);
+  readonly #onClose = (): void => this.#end('closed by the server');
 
-  #end(error: boolean): void {
+  #end(cause: string): void {
     if (this.#done) return;
     this.#done = true;
     this.#sock.destroy();
-    this.#run.ended(error);
+    this.#run.ended(cause);
   }
 }
