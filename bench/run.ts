@@ -220,11 +220,11 @@ if (!values.only || values.only === 'afpacket') {
     const { ours, nginx } = await afPacketWrk(100, seconds);
     const row = (label: string, w: WrkFigures): string =>
       `  ${label.padEnd(22)} ${fmt(w.requestsPerSecond).padStart(12)} requests/s   p50 ${w.p50Ms.toFixed(3)} ms   errors ${w.errors}\n`;
-    process.stdout.write(row('epserver (af_packet)', ours));
+    process.stdout.write(`${row('epserver (af_packet)', ours)}${coreLoadLine(ours.server)}\n`);
     process.stdout.write(row('nginx (kernel TCP)', nginx));
     process.stdout.write(`  ratio            ${(ours.requestsPerSecond / nginx.requestsPerSecond).toFixed(2)}x\n`);
     (results.cases as Record<string, unknown>).afpacket = {
-      unit: 'requests/s', mtcp: { value: ours.requestsPerSecond, errors: ours.errors, p50: ours.p50Ms },
+      unit: 'requests/s', mtcp: { value: ours.requestsPerSecond, errors: ours.errors, p50: ours.p50Ms, framesPerCpuSecond: ours.server.framesPerCpuSecond },
       nginx: { value: nginx.requestsPerSecond, errors: nginx.errors, p50: nginx.p50Ms }, ratio: ours.requestsPerSecond / nginx.requestsPerSecond,
     };
   }
