@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from '../src/net/index.ts';
-import { integer, parse, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import { integer, parse, silentPeer, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts echo server PORT -f mtcp.conf | mtcp-ts echo client IP PORT -f mtcp.conf [-c connections] [-s size] [-t seconds] [--json]';
 
@@ -46,9 +46,11 @@ export async function echo(argv: string[]): Promise<number> {
   const signal = stopSignal();
   const mctx = startStack(str(values.f), 0);
   let run: EchoRun;
+  let silence = '';
   try {
     run = new EchoRun(conns, size, performance.now() + seconds * 1000, signal, () => connect({ mctx, port, host, noDelay: true }));
     await run.finished;
+    if (run.connected === 0) silence = silentPeer(mctx, host);
   } finally {
     await stopStack(mctx);
   }
@@ -56,27 +58,35 @@ export async function echo(argv: string[]): Promise<number> {
   const pct = (p: number): number => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor((p / 100) * rtts.length))] : 0);
   const summary = {
     connections: conns, size, requests: rtts.length, seconds: run.seconds, requestsPerSecond: rtts.length / run.seconds,
-    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors: run.errors,
+    p50Us: pct(50) * 1000, p99Us: pct(99) * 1000, p999Us: pct(99.9) * 1000, errors: run.errors, errorCauses: Object.fromEntries(run.causes),
   };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(`[ TOTAL ] ${summary.requests} round trips of ${size} B on ${conns} connections: ${summary.requestsPerSecond.toFixed(0)}/s, ` +
-      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${run.errors}\n`);
+      `p50 ${summary.p50Us.toFixed(0)} us, p99 ${summary.p99Us.toFixed(0)} us, p999 ${summary.p999Us.toFixed(0)} us, errors ${run.errors}` +
+      `${run.causes.size ? ` (${[...run.causes].map(([cause, n]) => `${cause}: ${n}`).join(', ')})` : ''}\n`);
   }
+  if (silence) process.stderr.write(`echo: ${silence}\n`);
   return run.errors === 0 ? 0 : 1;
 }
 
 /**
- * The client's connections until the deadline or the stop signal. Each connection's handlers are
- * bound once; a round trip allocates no promise, closure or buffer (the message is shared and the
- * round trips go to a growing Float64Array).
+ * The client's connections until the deadline or the stop signal; then every connection ends, connected
+ * or not. Each connection's handlers are bound once; a round trip allocates no promise, closure or buffer
+ * (the message is shared and the round trips go to a growing Float64Array).
  */
 class EchoRun {
   readonly message: Buffer;
   /** Resolves once every connection has ended. */
   readonly finished: Promise<void>;
   errors = 0;
+  /** Failed connections by cause (`connect ECONNREFUSED 198.18.0.1:7`, `no connection before the run ended`, ...). */
+  readonly causes = new Map<string, number>();
+  /** Connections that were established. */
+  connected = 0;
   seconds = 0;
+  readonly #connections: EchoConnection[] = [];
+  readonly #deadline: NodeJS.Timeout;
   #rtts = new Float64Array(1 << 16);
   #count = 0;
   #open: number;
@@ -87,7 +97,13 @@ class EchoRun {
     this.message = Buffer.alloc(size, 0x61);
     this.finished = new Promise((resolve) => (this.#resolve = resolve));
     this.#open = connections;
-    for (let i = 0; i < connections; i++) new EchoConnection(this);
+    for (let i = 0; i < connections; i++) this.#connections.push(new EchoConnection(this));
+    // A connection still connecting when the run ends (its peer never answered) ends then too.
+    const stop = (): void => {
+      for (const c of this.#connections) c.stop();
+    };
+    this.#deadline = setTimeout(stop, until - performance.now());
+    signal.addEventListener('abort', stop, { once: true });
   }
 
   /** Round trip in ms. */
@@ -100,10 +116,14 @@ class EchoRun {
     this.#rtts[this.#count++] = ms;
   }
 
-  /** A connection ended (`error`: before the deadline, or on an error). */
-  ended(error: boolean): void {
-    if (error) this.errors++;
+  /** A connection ended: on an error or before the deadline when `cause` says why, else at the run's end. */
+  ended(cause: string): void {
+    if (cause) {
+      this.errors++;
+      this.causes.set(cause, (this.causes.get(cause) ?? 0) + 1);
+    }
     if (--this.#open > 0) return;
+    clearTimeout(this.#deadline);
     this.seconds = (performance.now() - this.#t0) / 1000;
     this.#resolve();
   }
@@ -120,16 +140,28 @@ class EchoConnection {
   readonly #sock: Socket;
   #started = 0;
   #awaited = 0;
+  #connected = false;
   #done = false;
 
   constructor(run: EchoRun) {
     this.#run = run;
     this.#sock = run.connect();
-    this.#sock.on('connect', this.#send);
+    this.#sock.on('connect', this.#onConnect);
     this.#sock.on('data', this.#onData);
     this.#sock.on('error', this.#onError);
     this.#sock.on('close', this.#onClose);
   }
+
+  /** The run is over: end now, a failure only if it never connected. */
+  stop(): void {
+    this.#end(this.#connected ? '' : 'no connection before the run ended');
+  }
+
+  readonly #onConnect = (): void => {
+    this.#connected = true;
+    this.#run.connected++;
+    this.#send();
+  };
 
   readonly #send = (): void => {
     this.#awaited = this.#run.message.length;
@@ -144,18 +176,18 @@ class EchoConnection {
     const run = this.#run;
     run.record(now - this.#started);
     if (now < run.until && !run.signal.aborted) this.#send();
-    else this.#end(false);
+    else this.#end('');
   };
 
-  readonly #onError = (): void => this.#end(true);
+  readonly #onError = (err: Error): void => this.#end(err.message);
 
   /** Closed by the server before the run ended. */
-  readonly #onClose = (): void => this.#end(true);
+  readonly #onClose = (): void => this.#end('closed by the server');
 
-  #end(error: boolean): void {
+  #end(cause: string): void {
     if (this.#done) return;
     this.#done = true;
     this.#sock.destroy();
-    this.#run.ended(error);
+    this.#run.ended(cause);
   }
 }

@@ -19,8 +19,8 @@ import {
 import { AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET } from '../src/mtcp/constants.ts';
 import type { MtcpContext } from '../src/mtcp/context.ts';
 import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
-import { EAGAIN, EINPROGRESS, errnoName } from '../src/stack/errno.ts';
-import { integer, parse, runAppOnCores, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import { EAGAIN, ECONNREFUSED, ECONNRESET, EINPROGRESS, errnoName, ETIMEDOUT } from '../src/stack/errno.ts';
+import { integer, parse, runAppOnCores, SILENT_PEER_MS, silentPeer, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]';
 
@@ -37,6 +37,15 @@ export interface WgetSummary {
   meanResponseUs: number;
   maxResponseUs: number;
   status: Record<string, number>;
+  /** Failed requests by cause: refused, timed out, reset, closed early, bad response, not finished (the run ended first), ... */
+  errorCauses: Record<string, number>;
+}
+
+/** What a failed connection's errno (SO_ERROR, or a call's) is called in epwget's error counts. */
+const ERRNO_CAUSES: Record<number, string> = { [ECONNREFUSED]: 'refused', [ETIMEDOUT]: 'timed out', [ECONNRESET]: 'reset' };
+
+function causeOf(errno: number): string {
+  return ERRNO_CAUSES[errno] ?? errnoName(errno);
 }
 
 export async function epwget(argv: string[]): Promise<number> {
@@ -56,6 +65,7 @@ export async function epwget(argv: string[]): Promise<number> {
   const signal = stopSignal();
   let summary: WgetSummary;
   let lastBody: Uint8Array | null = null;
+  let silence = '';
   if (cores > 1) {
     const data: WgetCoreData = {
       ip, port, path, host: m[1], keepBody, totals: share(total, cores), concurrencies: share(concurrency, cores).map((c) => Math.max(c, 1)),
@@ -63,10 +73,11 @@ export async function epwget(argv: string[]): Promise<number> {
     const results = (await runAppOnCores(str(values.f), cores, 'epwget', 'epwgetCore', data, signal)) as WgetRun[];
     summary = combine(results.map((r) => r.summary));
     lastBody = results.find((r) => r.lastBody)?.lastBody ?? null;
+    silence = results.find((r) => r.silence)?.silence ?? '';
   } else {
     const mctx = startStack(str(values.f), 0);
     try {
-      ({ summary, lastBody } = await run(mctx, 0, ip, port, path, m[1], total, concurrency, keepBody, process.stderr.isTTY, signal));
+      ({ summary, lastBody, silence } = await run(mctx, 0, ip, port, path, m[1], total, concurrency, keepBody, process.stderr.isTTY, signal));
     } finally {
       await stopStack(mctx);
     }
@@ -75,10 +86,12 @@ export async function epwget(argv: string[]): Promise<number> {
   if (outfile && lastBody) writeFileSync(outfile, lastBody);
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
-    process.stdout.write(`[ TOTAL ] requests: ${summary.requests}, completes: ${summary.completed}, errors: ${summary.errors}, ` +
+    const causes = Object.entries(summary.errorCauses).map(([cause, n]) => `${cause}: ${n}`).join(', ');
+    process.stdout.write(`[ TOTAL ] requests: ${summary.requests}, completes: ${summary.completed}, errors: ${summary.errors}${causes ? ` (${causes})` : ''}, ` +
       `${summary.requestsPerSecond.toFixed(0)} requests/s, read: ${(summary.bytesRead / 1e6).toFixed(2)} MB, ` +
       `resp_time avg: ${summary.meanResponseUs.toFixed(0)} us, max: ${summary.maxResponseUs.toFixed(0)} us\n`);
   }
+  if (silence) process.stderr.write(`epwget: ${silence}\n`);
   return summary.errors === 0 && summary.completed === total ? 0 : 1;
 }
 
@@ -94,11 +107,13 @@ function combine(all: WgetSummary[]): WgetSummary {
   const seconds = Math.max(...all.map((s) => s.seconds));
   const status: Record<string, number> = {};
   for (const s of all) for (const [k, v] of Object.entries(s.status)) status[k] = (status[k] ?? 0) + v;
+  const errorCauses: Record<string, number> = {};
+  for (const s of all) for (const [k, v] of Object.entries(s.errorCauses)) errorCauses[k] = (errorCauses[k] ?? 0) + v;
   return {
     requests: sum((s) => s.requests), completed, errors: sum((s) => s.errors), seconds, requestsPerSecond: completed / seconds,
     bytesRead: sum((s) => s.bytesRead), bytesWritten: sum((s) => s.bytesWritten),
     meanResponseUs: completed ? sum((s) => s.meanResponseUs * s.completed) / completed : 0,
-    maxResponseUs: Math.max(...all.map((s) => s.maxResponseUs)), status,
+    maxResponseUs: Math.max(...all.map((s) => s.maxResponseUs)), status, errorCauses,
   };
 }
 
@@ -116,6 +131,8 @@ interface WgetCoreData {
 interface WgetRun {
   summary: WgetSummary;
   lastBody: Uint8Array | null;
+  /** Why the run stopped early because nothing answered (silentPeer), or ''. */
+  silence: string;
 }
 
 /** One core of `epwget -N`: its share of the requests on its context (runOnCores calls it in the core's worker). */
@@ -161,7 +178,9 @@ async function run(
   const statusCounts = new Uint32Array(1000);
   const ev = { events: 0, data: { sockid: 0, ptr: null } };
   const err = { value: 0 };
+  const errorCauses: Record<string, number> = {};
   const t0 = performance.now();
+  let silence = '';
   let inFlight = 0;
   let started = 0;
   let completed = 0;
@@ -179,15 +198,14 @@ async function run(
     const id = mtcp_socket(mctx, AF_INET, SOCK_STREAM, 0);
     started++;
     if (id < 0) {
-      errors++;
-      sec.errors++;
+      failed(causeOf(mtcp_errno()));
       return;
     }
     mtcp_setsock_nonblock(mctx, id);
     if (mtcp_connect(mctx, id, { sin_family: AF_INET, sin_addr: ip, sin_port: port }) < 0 && mtcp_errno() !== EINPROGRESS) {
+      const cause = causeOf(mtcp_errno());
       mtcp_close(mctx, id);
-      errors++;
-      sec.errors++;
+      failed(cause);
       return;
     }
     inFlight++;
@@ -199,16 +217,21 @@ async function run(
     ev.data.sockid = id;
     mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, id, ev);
   };
-  const finish = (id: number, ok: boolean): void => {
+  const failed = (cause: string): void => {
+    errors++;
+    sec.errors++;
+    errorCauses[cause] = (errorCauses[cause] ?? 0) + 1;
+  };
+  /** End a flow: completed when `cause` is '', else failed for that cause. */
+  const finish = (id: number, cause: string): void => {
     inFlight--;
     phase[id] = Phase.Free;
     partialHeads.delete(id);
     mtcp_close(mctx, id);
     const body = bodies?.get(id);
     bodies?.delete(id);
-    if (!ok) {
-      errors++;
-      sec.errors++;
+    if (cause) {
+      failed(cause);
       return;
     }
     const us = (performance.now() - startedAt[id]) * 1000;
@@ -270,7 +293,7 @@ async function run(
         err.value = 0;
         mtcp_getsockopt(mctx, id, SOL_SOCKET, SO_ERROR, err);
         if (e & (MTCP_EPOLLERR | MTCP_EPOLLHUP) || err.value !== 0) {
-          finish(id, false);
+          finish(id, err.value !== 0 ? causeOf(err.value) : 'hung up');
           continue;
         }
         phase[id] = Phase.Sending;
@@ -280,7 +303,7 @@ async function run(
         const w = mtcp_write(mctx, id, request, request.length);
         if (w < 0 && mtcp_errno() === EAGAIN) continue;
         if (w !== request.length) {
-          finish(id, false);
+          finish(id, w < 0 ? causeOf(mtcp_errno()) : 'request cut short');
           continue;
         }
         phase[id] = Phase.Head;
@@ -297,37 +320,44 @@ async function run(
           bytesRead += r;
           sec.read += r;
           if (!consume(id, r)) {
-            finish(id, false);
+            finish(id, 'bad response');
             break;
           }
           if (phase[id] === Phase.Body && got[id] >= expect[id]) {
-            finish(id, true);
+            finish(id, '');
             break;
           }
           continue;
         }
         if (r < 0 && mtcp_errno() === EAGAIN) break;
         // End of stream: complete only when a response without Content-Length is read to its end.
-        finish(id, r === 0 && phase[id] === Phase.Body && expect[id] === Infinity);
+        if (r < 0) finish(id, causeOf(mtcp_errno()));
+        else finish(id, phase[id] === Phase.Body && expect[id] === Infinity ? '' : 'closed before the whole response');
         break;
       }
     }
     const now = performance.now();
     if (now >= nextReport) report(now);
+    // Nothing at all came back, not even an ARP reply: waiting for the connections' retries would only say so later.
+    if (completed === 0 && now - t0 >= SILENT_PEER_MS && (silence = silentPeer(mctx, host)) !== '') break;
   }
   report(performance.now()); // the last, partial second
   if (tty) process.stderr.write('\n');
   for (let id = 0; id < cap; id++) if (phase[id] !== Phase.Free) mtcp_close(mctx, id);
+  // Requests the run ended before (SIGINT, or a silent peer) count as errors too, under their own cause.
+  const unfinished = total - completed - errors;
+  if (unfinished > 0) errorCauses[silence ? 'no answer' : 'not finished'] = unfinished;
   const seconds = (performance.now() - t0) / 1000;
   const status: Record<string, number> = {};
   statusCounts.forEach((count, code) => count > 0 && (status[code] = count));
   return {
     summary: {
-      requests: total, completed, errors: errors + (total - completed - errors), seconds,
+      requests: total, completed, errors: errors + unfinished, seconds,
       requestsPerSecond: completed / seconds, bytesRead, bytesWritten,
-      meanResponseUs: completed ? respSum / completed : 0, maxResponseUs: respMax, status,
+      meanResponseUs: completed ? respSum / completed : 0, maxResponseUs: respMax, status, errorCauses,
     },
     lastBody,
+    silence,
   };
 }
 

@@ -101,6 +101,26 @@ export function coresOf(argv: string[]): number {
   }
 }
 
+/** How long a client waits with nothing at all received (not even an ARP reply) before it says its peer is silent, ms. */
+export const SILENT_PEER_MS = 3000;
+
+/**
+ * Why a client heard nothing from `host`, from its stack's counters: '' when any frame came back. Otherwise not even
+ * an ARP reply arrived; on shm that means no stack at the other end of the wire, which joins threads of one process
+ * only (hence `pair`).
+ */
+export function silentPeer(mctx: MtcpContext, host: string): string {
+  const { rxFrames, txFrames } = mctx.stack.stats;
+  if (rxFrames > 0) return '';
+  const heard = `no answer from ${host}: no ARP reply (${txFrames} frames sent, none received)`;
+  if (pairWire()) return `${heard}; the server side of the pair did not answer`;
+  if (mtcp_runtime()?.config.io === 'shm') {
+    return `${heard}; no peer on the shm wire: it joins threads of one process, so run the server and this client together: ` +
+      '`mtcp-ts pair <server app and args> -- <this client\'s args>`';
+  }
+  return `${heard}; is the peer up, on this link, at that address?`;
+}
+
 export async function stopStack(mctx: MtcpContext): Promise<void> {
   mtcp_destroy_context(mctx);
   await mctx.closed;

@@ -173,6 +173,8 @@ export function runOnCores(runtime: MtcpRuntime, moduleUrl: URL | string, opts: 
         fail(new CoreError(core, err.message, err.stack ?? ''));
       });
       w.once('exit', (code) => {
+        // A worker stops its context before it ends; one terminated or crashed could not, so its core is freed here.
+        runtime.releaseCoreOfEndedWorker(core);
         if (!ended[core]) fail(new CoreError(core, `its worker exited with code ${code} before its entry returned`));
         ended[core] = true;
         resolve();
