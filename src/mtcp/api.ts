@@ -28,6 +28,9 @@ import * as C from './constants.ts';
 
 export type mctx_t = MtcpContext;
 
+/** What an async call that failed resolves to (errno says why). */
+const FAILED: Promise<number> = Promise.resolve(-1);
+
 /** struct sockaddr_in, in host byte order (no htons/htonl). */
 export interface SockAddrIn {
   sin_family: number;
@@ -719,14 +722,20 @@ export function mtcp_epoll_ctl(mctx: MtcpContext, epid: number, op: number, sock
  * Wait up to `timeoutMs` (-1: forever, 0: just poll) for events. Resolves to
  * the number of entries of `events` filled, 0 on timeout, -1 on error.
  */
-export async function mtcp_epoll_wait(
+export function mtcp_epoll_wait(
   mctx: MtcpContext, epid: number, events: MtcpEpollEvent[], maxevents: number, timeoutMs: number,
 ): Promise<number> {
+  // Not async: a failed call resolves a shared promise and a good one returns the context's own, so
+  // a wait costs one promise, not two.
   const e = getSocket(mctx, epid, SocketKind.Epoll);
-  if (e < 0) return -1;
+  if (e < 0) return FAILED;
   if (!Array.isArray(events) || !Number.isInteger(maxevents) || maxevents <= 0 || maxevents > events.length) {
-    return fail(mctx, EINVAL);
+    fail(mctx, EINVAL);
+    return FAILED;
   }
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) return fail(mctx, EINVAL);
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+    fail(mctx, EINVAL);
+    return FAILED;
+  }
   return mctx.wait(mctx.sockets.epolls.get(e)!, events, maxevents, timeoutMs);
 }
