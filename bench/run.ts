@@ -52,7 +52,9 @@ if (!(seconds > 0) || !Number.isInteger(connections) || connections < 1) {
 }
 
 interface Case {
-  name: 'short' | 'pingpong' | 'bulk';
+  name: 'short' | 'pingpong' | 'bulk' | 'bulk.1500';
+  /** The shm wire's mtu (default 1500; memif carries no more). */
+  mtu?: number;
   title: string;
   spec: WorkloadSpec;
   mode: 'echo' | 'sink';
@@ -74,7 +76,12 @@ const CASES: Case[] = [
     mode: 'echo', metric: (r) => r.requests / r.seconds, unit: 'round trips/s',
   },
   {
-    name: 'bulk', title: 'one bulk stream, 256 KiB writes',
+    name: 'bulk', title: 'one bulk stream, 256 KiB writes, 64 KiB frames (mtu 65535 on shm, as on loopback)', mtu: 65535,
+    spec: { kind: 'bulk', concurrency: 1, messageSize: 0, durationMs: ms, requestsPerConnection: 0 },
+    mode: 'sink', metric: (r, received) => (received * 8) / r.seconds / 1e9, unit: 'Gbit/s (received)',
+  },
+  {
+    name: 'bulk.1500', title: 'one bulk stream, 256 KiB writes, 1500-byte frames',
     spec: { kind: 'bulk', concurrency: 1, messageSize: 0, durationMs: ms, requestsPerConnection: 0 },
     mode: 'sink', metric: (r, received) => (received * 8) / r.seconds / 1e9, unit: 'Gbit/s (received)',
   },
@@ -105,11 +112,11 @@ function fmt(n: number): string {
 const results: Record<string, unknown> = { date: new Date().toISOString(), seconds, node: process.version, cases: {} };
 const chart: ChartCase[] = [];
 for (const c of CASES) {
-  if (values.only && values.only !== c.name) continue;
+  if (values.only && values.only !== c.name.split('.')[0]) continue;
   process.stdout.write(`\n${c.title}\n`);
-  const shm = await runShmPair(c.spec, c.mode);
+  const shm = await runShmPair(c.spec, c.mode, undefined, undefined, c.mtu);
   const shmValue = c.metric(shm.client, shm.serverReceived);
-  const noDpdk = dpdkUnavailable();
+  const noDpdk = c.mtu ? `memif frames are mbufs of 2048 bytes (mtu ${c.mtu})` : dpdkUnavailable();
   const memif: PairResult | null = noDpdk ? null : await runMemifPair(c.spec, c.mode);
   const srv = await startNetServer(c.mode);
   let net: WorkloadResult;
@@ -142,7 +149,7 @@ for (const c of CASES) {
     net: figures(net, netValue),
     ratio,
   };
-  chart.push({ title: c.name === 'bulk' ? 'bulk, one stream' : c.name === 'short' ? 'short connections, 64 B' : 'ping-pong, 64 B', unit: c.unit, mtcp: shmValue, net: netValue });
+  chart.push({ title: c.name === 'bulk' ? 'bulk, 64 KiB frames' : c.name === 'bulk.1500' ? 'bulk, 1500-byte frames' : c.name === 'short' ? 'short connections, 64 B' : 'ping-pong, 64 B', unit: c.unit, mtcp: shmValue, net: netValue });
 }
 
 type CaseEntry = { mtcp: { value: number } };
@@ -212,11 +219,11 @@ if (!values.only || values.only === 'afpacket') {
     const { ours, nginx } = await afPacketWrk(100, seconds);
     const row = (label: string, w: WrkFigures): string =>
       `  ${label.padEnd(22)} ${fmt(w.requestsPerSecond).padStart(12)} requests/s   p50 ${w.p50Ms.toFixed(3)} ms   errors ${w.errors}\n`;
-    process.stdout.write(row('epserver (af_packet)', ours));
+    process.stdout.write(`${row('epserver (af_packet)', ours)}${coreLoadLine(ours.server)}\n`);
     process.stdout.write(row('nginx (kernel TCP)', nginx));
     process.stdout.write(`  ratio            ${(ours.requestsPerSecond / nginx.requestsPerSecond).toFixed(2)}x\n`);
     (results.cases as Record<string, unknown>).afpacket = {
-      unit: 'requests/s', mtcp: { value: ours.requestsPerSecond, errors: ours.errors, p50: ours.p50Ms },
+      unit: 'requests/s', mtcp: { value: ours.requestsPerSecond, errors: ours.errors, p50: ours.p50Ms, framesPerCpuSecond: ours.server.framesPerCpuSecond },
       nginx: { value: nginx.requestsPerSecond, errors: nginx.errors, p50: nginx.p50Ms }, ratio: ours.requestsPerSecond / nginx.requestsPerSecond,
     };
   }

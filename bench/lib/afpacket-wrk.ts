@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dpdkUnavailable } from '../../src/io/dpdk.ts';
+import type { CoreLoad } from '../../src/mtcp/thread-cpu.ts';
+import { epserverLoad } from './http-pair.ts';
 
 const KERNEL = '198.18.7.1';
 const SERVER = '198.18.7.2';
@@ -21,6 +23,9 @@ export interface WrkFigures {
   errors: number;
   p50Ms: number;
 }
+
+/** Our server's figures: wrk's, and epserver's core's frames and CPU time. */
+export type OurWrkFigures = WrkFigures & { server: CoreLoad };
 
 /** Why this bench cannot run here, or null. */
 export function afPacketMissing(): string | null {
@@ -34,14 +39,17 @@ function sh(cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
 }
 
-/** Start `args` in namespace `ns` and resolve once `ready` answers true (polled), or reject when it exits. */
-async function startIn(ns: string, args: string[], ready: () => boolean): Promise<ChildProcess> {
+/**
+ * Start `args` in namespace `ns` and resolve once `ready` answers true (polled), or reject when it
+ * exits; with what it printed on its standard error so far.
+ */
+async function startIn(ns: string, args: string[], ready: () => boolean): Promise<{ child: ChildProcess; stderr: () => string }> {
   const child = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`${args[0]} exited: ${stderr}`);
-    if (ready()) return child;
+    if (ready()) return { child, stderr: () => stderr };
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGKILL');
@@ -83,7 +91,7 @@ function answers(ns: string): boolean {
 export type VethPmd = 'net_af_packet' | 'net_af_xdp';
 
 /** wrk against epserver over DPDK `pmd` (af_packet by default), then against nginx on the same veth, side by side. */
-export async function afPacketWrk(connections: number, seconds: number, pmd: VethPmd = 'net_af_packet'): Promise<{ ours: WrkFigures; nginx: WrkFigures }> {
+export async function afPacketWrk(connections: number, seconds: number, pmd: VethPmd = 'net_af_packet'): Promise<{ ours: OurWrkFigures; nginx: WrkFigures }> {
   const tag = `mtcpts-bench-${pmd === 'net_af_xdp' ? 'xdp-to-' : ''}${process.pid}`;
   const kernelNs = `${tag}-k`;
   const ourNs = `${tag}-s`;
@@ -109,9 +117,10 @@ export async function afPacketWrk(connections: number, seconds: number, pmd: Vet
       'max_concurrency = 4096', 'max_num_buffers = 4096', 'rcvbuf = 16384', 'sndbuf = 16384', 'tcp_timeout = 30'].join('\n'));
     const cli = fileURLToPath(new URL('../apps/cli.js', import.meta.url));
     const ep = await startIn(ourNs, [process.execPath, cli, 'epserver', '-p', www, '-f', conf], () => answers(kernelNs));
-    children.push(ep);
-    const ours = wrk(kernelNs, connections, seconds);
-    await stop(ep);
+    children.push(ep.child);
+    const ours = { ...wrk(kernelNs, connections, seconds), server: { frames: 0, cpuSeconds: 0, framesPerCpuSecond: 0 } };
+    await stop(ep.child);
+    ours.server = epserverLoad(ep.stderr());
 
     // The same veth, now with the kernel's TCP behind it.
     sh('ip', ['-n', ourNs, 'addr', 'add', `${SERVER}/24`, 'dev', 'veth-us']);
@@ -119,9 +128,9 @@ export async function afPacketWrk(connections: number, seconds: number, pmd: Vet
 events { worker_connections 4096; } http { access_log off; keepalive_requests 1000000; server { listen ${SERVER}:80; root ${www}; } }
 `);
     const nginx = await startIn(ourNs, ['nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], () => answers(kernelNs));
-    children.push(nginx);
+    children.push(nginx.child);
     const theirs = wrk(kernelNs, connections, seconds);
-    await stop(nginx);
+    await stop(nginx.child);
     return { ours, nginx: theirs };
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

@@ -3,11 +3,12 @@
  * with epserver on a DPDK net_af_xdp port on the veth, against nginx on the kernel's TCP on that veth.
  */
 import { afPacketMissing, afPacketWrk, type WrkFigures } from './afpacket-wrk.ts';
+import { coreLoadLine } from './ping-pong-rows.ts';
 
 /** The JSON case `afxdp`: our requests/s (`mtcp`), nginx's (`net`, the kernel reference) and their ratio. */
 export interface AfXdpCase {
   unit: 'requests/s';
-  mtcp: { value: number; errors: number; p50: number };
+  mtcp: { value: number; errors: number; p50: number; framesPerCpuSecond: number };
   net: { value: number; errors: number; p50: number };
   ratio: number;
 }
@@ -23,10 +24,10 @@ export async function afXdpBench(connections: number, seconds: number, write: (l
   const { ours, nginx } = await afPacketWrk(connections, seconds, 'net_af_xdp');
   const row = (label: string, w: WrkFigures): string =>
     `  ${label.padEnd(22)} ${Math.round(w.requestsPerSecond).toLocaleString('en-US').padStart(12)} requests/s   p50 ${w.p50Ms.toFixed(3)} ms   errors ${w.errors}\n`;
-  write(row('epserver (AF_XDP)', ours));
+  write(`${row('epserver (AF_XDP)', ours)}${coreLoadLine(ours.server)}\n`);
   write(row('nginx (kernel TCP)', nginx));
   const ratio = ours.requestsPerSecond / nginx.requestsPerSecond;
   write(`  ratio            ${ratio.toFixed(2)}x\n`);
-  const figures = (w: WrkFigures): AfXdpCase['mtcp'] => ({ value: w.requestsPerSecond, errors: w.errors, p50: w.p50Ms });
-  return { unit: 'requests/s', mtcp: figures(ours), net: figures(nginx), ratio };
+  const figures = (w: WrkFigures): AfXdpCase['net'] => ({ value: w.requestsPerSecond, errors: w.errors, p50: w.p50Ms });
+  return { unit: 'requests/s', mtcp: { ...figures(ours), framesPerCpuSecond: ours.server.framesPerCpuSecond }, net: figures(nginx), ratio };
 }

@@ -75,11 +75,16 @@ export async function epserverEpwget(requests: number, concurrency: number): Pro
     { maxBuffer: 1 << 24 }, (e, stdout, stderr) => (e ? reject(e) : resolve([stdout, stderr])));
   });
   const s = JSON.parse(out.trim().split('\n').pop()!) as { requestsPerSecond: number; errors: number };
-  const load = /(\d+) frames in and out in ([\d.]+) CPU s/.exec(err);
-  if (!load) throw new Error(`epserver printed no frames and CPU time: ${err}`);
+  return { requestsPerSecond: s.requestsPerSecond, errors: s.errors, server: epserverLoad(err) };
+}
+
+/** The frames and CPU time a one-core epserver printed on its standard error when it stopped. */
+export function epserverLoad(stderr: string): CoreLoad {
+  const load = /(\d+) frames in and out in ([\d.]+) CPU s/.exec(stderr);
+  if (!load) throw new Error(`epserver printed no frames and CPU time: ${stderr}`);
   const frames = Number(load[1]);
   const cpuSeconds = Number(load[2]);
-  return { requestsPerSecond: s.requestsPerSecond, errors: s.errors, server: { frames, cpuSeconds, framesPerCpuSecond: frames / cpuSeconds } };
+  return { frames, cpuSeconds, framesPerCpuSecond: frames / cpuSeconds };
 }
 
 /** The node:net counterpart of epserver + epwget: node:http server and client, a new connection per request. */

@@ -81,7 +81,7 @@ export function openTap(ifname: string, queues = 1, maxFrameBytes = 2048): TapPo
     throw new ErrnoError(e, `tap: TUNSETIFF ${ifname}: ${errnoName(e)}`);
   }
   deepenQueue(c, ifr);
-  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3 }).share() : null;
+  const fabric = queues > 1 ? ShmWire.create({ queues, slots: FABRIC_SLOTS, slotSize: (maxFrameBytes + 3) & ~3, checksumOffload: false }).share() : null;
   return { ifname, fd, queues, maxFrameBytes, fabric };
 }
 

@@ -37,11 +37,11 @@ class OffloadingPort extends DriverWrapper {
 
 const offloadingPort = (): OffloadingPort => new OffloadingPort(new SimWire({ seed: 1 }).attach(MAC_A, { queues: 2 }));
 
-t.test('the software drivers declare their queues and largest frame, and no offload', async (t) => {
+t.test('the software drivers declare their queues and largest frame; shm offloads checksums (its trusted wire)', async (t) => {
   const sim = new SimWire({ seed: 1, maxFrameBytes: 1600 }).attach(MAC_A, { queues: 3 });
   t.same(sim.capabilities, { maxFrameBytes: 1600, queues: 3, txChecksumOffload: false, rxChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false });
   const shm = attachShm(ShmWire.create({ queues: [2, 1], slots: 64, slotSize: 4096 }).share(), 0, MAC_B);
-  t.same(shm.capabilities, { maxFrameBytes: 4096, queues: 2, txChecksumOffload: false, rxChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false });
+  t.same(shm.capabilities, { maxFrameBytes: 4096, queues: 2, txChecksumOffload: true, rxChecksumOffload: true, tsoMaxBytes: 0, trustedLink: false });
   sim.stopTxChecksumOffload();
   t.equal(sim.capabilities.txChecksumOffload, false, 'stopping an offload a port lacks changes nothing');
 });
