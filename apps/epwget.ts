@@ -3,7 +3,8 @@
  *   mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]
  * Opens up to `concurrency` connections at a time, each fetching the path
  * once (as mTCP's epwget), until `total_requests` have completed or failed.
- * With -N above 1, one pinned worker per core takes an equal share of the
+ * It runs -N cores, or the config's num_cores without -N (as mTCP's epwget);
+ * with more than one, one pinned worker per core takes an equal share of the
  * requests and of the concurrency, as mTCP's epwget splits them. Prints a line
  * per second and core as mTCP does (connections, MB read and written,
  * completions, mean and max response time, errors), a progress bar on an
@@ -19,8 +20,10 @@ import {
 import { AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET } from '../src/mtcp/constants.ts';
 import type { MtcpContext } from '../src/mtcp/context.ts';
 import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
-import { EAGAIN, EINPROGRESS, errnoName } from '../src/stack/errno.ts';
-import { integer, parse, runAppOnCores, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import { EAGAIN, ECONNREFUSED, ECONNRESET, EINPROGRESS, errnoName, ETIMEDOUT } from '../src/stack/errno.ts';
+import {
+  coreCount, integer, parse, runAppOnCores, share, SILENT_PEER_MS, silentPeer, startStack, stopSignal, stopStack, str, UsageError,
+} from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]';
 
@@ -37,19 +40,15 @@ export interface WgetSummary {
   meanResponseUs: number;
   maxResponseUs: number;
   status: Record<string, number>;
+  /** Failed requests by cause: refused, timed out, reset, closed early, bad response, not finished (the run ended first), ... */
+  errorCauses: Record<string, number>;
 }
 
-interface Flow {
-  startedAt: number;
-  connected: boolean;
-  sent: boolean;
-  head: Buffer;
-  status: number;
-  /** Body bytes expected (-1 until the head is read; Infinity without Content-Length: read to the end). */
-  expect: number;
-  /** Body chunks, kept only for -o. */
-  body: Buffer[] | null;
-  got: number;
+/** What a failed connection's errno (SO_ERROR, or a call's) is called in epwget's error counts. */
+const ERRNO_CAUSES: Record<number, string> = { [ECONNREFUSED]: 'refused', [ETIMEDOUT]: 'timed out', [ECONNRESET]: 'reset' };
+
+function causeOf(errno: number): string {
+  return ERRNO_CAUSES[errno] ?? errnoName(errno);
 }
 
 export async function epwget(argv: string[]): Promise<number> {
@@ -63,12 +62,13 @@ export async function epwget(argv: string[]): Promise<number> {
   const port = integer(m[2], 'port', 1, 65535, 80);
   const path = m[3] ?? '/';
   const total = integer(positionals[1], 'total_requests', 1, Number.MAX_SAFE_INTEGER, 0);
-  const cores = integer(str(values.N), '-N', 1, 128, 1);
+  const cores = coreCount(str(values.N), str(values.f));
   const concurrency = integer(str(values.c), '-c', 1, 1 << 20, 100);
   const keepBody = str(values.o) !== undefined;
   const signal = stopSignal();
   let summary: WgetSummary;
   let lastBody: Uint8Array | null = null;
+  let silence = '';
   if (cores > 1) {
     const data: WgetCoreData = {
       ip, port, path, host: m[1], keepBody, totals: share(total, cores), concurrencies: share(concurrency, cores).map((c) => Math.max(c, 1)),
@@ -76,10 +76,11 @@ export async function epwget(argv: string[]): Promise<number> {
     const results = (await runAppOnCores(str(values.f), cores, 'epwget', 'epwgetCore', data, signal)) as WgetRun[];
     summary = combine(results.map((r) => r.summary));
     lastBody = results.find((r) => r.lastBody)?.lastBody ?? null;
+    silence = results.find((r) => r.silence)?.silence ?? '';
   } else {
-    const mctx = startStack(str(values.f), 0);
+    const mctx = startStack(str(values.f), 0, 1);
     try {
-      ({ summary, lastBody } = await run(mctx, 0, ip, port, path, m[1], total, concurrency, keepBody, process.stderr.isTTY, signal));
+      ({ summary, lastBody, silence } = await run(mctx, 0, ip, port, path, m[1], total, concurrency, keepBody, process.stderr.isTTY, signal));
     } finally {
       await stopStack(mctx);
     }
@@ -88,16 +89,13 @@ export async function epwget(argv: string[]): Promise<number> {
   if (outfile && lastBody) writeFileSync(outfile, lastBody);
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
-    process.stdout.write(`[ TOTAL ] requests: ${summary.requests}, completes: ${summary.completed}, errors: ${summary.errors}, ` +
+    const causes = Object.entries(summary.errorCauses).map(([cause, n]) => `${cause}: ${n}`).join(', ');
+    process.stdout.write(`[ TOTAL ] requests: ${summary.requests}, completes: ${summary.completed}, errors: ${summary.errors}${causes ? ` (${causes})` : ''}, ` +
       `${summary.requestsPerSecond.toFixed(0)} requests/s, read: ${(summary.bytesRead / 1e6).toFixed(2)} MB, ` +
       `resp_time avg: ${summary.meanResponseUs.toFixed(0)} us, max: ${summary.maxResponseUs.toFixed(0)} us\n`);
   }
+  if (silence) process.stderr.write(`epwget: ${silence}\n`);
   return summary.errors === 0 && summary.completed === total ? 0 : 1;
-}
-
-/** `n` split into `parts` shares that differ by one at most, the larger first (mTCP's epwget splits requests and concurrency so). */
-function share(n: number, parts: number): number[] {
-  return Array.from({ length: parts }, (_, k) => Math.floor(n / parts) + (k < n % parts ? 1 : 0));
 }
 
 /** The cores' summaries as one. */
@@ -107,11 +105,13 @@ function combine(all: WgetSummary[]): WgetSummary {
   const seconds = Math.max(...all.map((s) => s.seconds));
   const status: Record<string, number> = {};
   for (const s of all) for (const [k, v] of Object.entries(s.status)) status[k] = (status[k] ?? 0) + v;
+  const errorCauses: Record<string, number> = {};
+  for (const s of all) for (const [k, v] of Object.entries(s.errorCauses)) errorCauses[k] = (errorCauses[k] ?? 0) + v;
   return {
     requests: sum((s) => s.requests), completed, errors: sum((s) => s.errors), seconds, requestsPerSecond: completed / seconds,
     bytesRead: sum((s) => s.bytesRead), bytesWritten: sum((s) => s.bytesWritten),
     meanResponseUs: completed ? sum((s) => s.meanResponseUs * s.completed) / completed : 0,
-    maxResponseUs: Math.max(...all.map((s) => s.maxResponseUs)), status,
+    maxResponseUs: Math.max(...all.map((s) => s.maxResponseUs)), status, errorCauses,
   };
 }
 
@@ -129,6 +129,8 @@ interface WgetCoreData {
 interface WgetRun {
   summary: WgetSummary;
   lastBody: Uint8Array | null;
+  /** Why the run stopped early because nothing answered (silentPeer), or ''. */
+  silence: string;
 }
 
 /** One core of `epwget -N`: its share of the requests on its context (runOnCores calls it in the core's worker). */
@@ -139,6 +141,18 @@ export async function epwgetCore(mctx: MtcpContext, core: number, { signal, data
   return run(mctx, core, d.ip, d.port, d.path, d.host, d.totals[core], d.concurrencies[core], d.keepBody && core === 0, false, signal);
 }
 
+/** Where a flow is: its socket id indexes the run's per-flow arrays. */
+const enum Phase { Free, Connecting, Sending, Head, Body }
+
+/** Largest response head read (bytes). */
+const MAX_HEAD = 64 * 1024;
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/**
+ * One core's run. Flow state lives in typed arrays indexed by socket id and the response head is
+ * parsed from the read buffer's bytes, so a request allocates nothing of its own beyond the bytes
+ * of a head split across reads and, with -o, the body kept.
+ */
 async function run(
   mctx: MtcpContext, core: number, ip: number, port: number, path: string, host: string, total: number, concurrency: number,
   keepBody: boolean, tty: boolean, signal: AbortSignal,
@@ -147,11 +161,25 @@ async function run(
   const events = createEpollEvents(EVENTS);
   const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: mtcp-ts epwget\r\nConnection: close\r\n\r\n`);
   const buf = Buffer.allocUnsafe(64 * 1024);
-  const flows = new Map<number, Flow>();
+  const cap = mctx.sockets.capacity;
+  const phase = new Uint8Array(cap);
+  const startedAt = new Float64Array(cap);
+  const statusOf = new Uint16Array(cap);
+  /** Body bytes expected (Infinity without Content-Length: read to the end) and read. */
+  const expect = new Float64Array(cap);
+  const got = new Float64Array(cap);
+  /** A head split across reads: its bytes so far. */
+  const partialHeads = new Map<number, Buffer>();
+  /** With -o: each flow's body chunks. */
+  const bodies = keepBody ? new Map<number, Buffer[]>() : null;
+  const head: ResponseHead = { status: 0, contentLength: -1 };
+  const statusCounts = new Uint32Array(1000);
   const ev = { events: 0, data: { sockid: 0, ptr: null } };
   const err = { value: 0 };
-  const status: Record<string, number> = {};
+  const errorCauses: Record<string, number> = {};
   const t0 = performance.now();
+  let silence = '';
+  let inFlight = 0;
   let started = 0;
   let completed = 0;
   let errors = 0;
@@ -168,40 +196,74 @@ async function run(
     const id = mtcp_socket(mctx, AF_INET, SOCK_STREAM, 0);
     started++;
     if (id < 0) {
-      errors++;
-      sec.errors++;
+      failed(causeOf(mtcp_errno()));
       return;
     }
     mtcp_setsock_nonblock(mctx, id);
     if (mtcp_connect(mctx, id, { sin_family: AF_INET, sin_addr: ip, sin_port: port }) < 0 && mtcp_errno() !== EINPROGRESS) {
+      const cause = causeOf(mtcp_errno());
       mtcp_close(mctx, id);
-      errors++;
-      sec.errors++;
+      failed(cause);
       return;
     }
-    flows.set(id, { startedAt: performance.now(), connected: false, sent: false, head: Buffer.alloc(0), status: 0, expect: -1, body: keepBody ? [] : null, got: 0 });
+    inFlight++;
+    phase[id] = Phase.Connecting;
+    startedAt[id] = performance.now();
+    got[id] = 0;
+    if (bodies) bodies.set(id, []);
     ev.events = MTCP_EPOLLOUT;
     ev.data.sockid = id;
     mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, id, ev);
   };
-  const finish = (id: number, ok: boolean): void => {
-    const f = flows.get(id)!;
-    flows.delete(id);
+  const failed = (cause: string): void => {
+    errors++;
+    sec.errors++;
+    errorCauses[cause] = (errorCauses[cause] ?? 0) + 1;
+  };
+  /** End a flow: completed when `cause` is '', else failed for that cause. */
+  const finish = (id: number, cause: string): void => {
+    inFlight--;
+    phase[id] = Phase.Free;
+    partialHeads.delete(id);
     mtcp_close(mctx, id);
-    if (!ok) {
-      errors++;
-      sec.errors++;
+    const body = bodies?.get(id);
+    bodies?.delete(id);
+    if (cause) {
+      failed(cause);
       return;
     }
-    const us = (performance.now() - f.startedAt) * 1000;
+    const us = (performance.now() - startedAt[id]) * 1000;
     completed++;
     sec.completes++;
     respSum += us;
     sec.respSum += us;
     if (us > respMax) respMax = us;
     if (us > sec.respMax) sec.respMax = us;
-    status[f.status] = (status[f.status] ?? 0) + 1;
-    if (f.body) lastBody = Buffer.concat(f.body);
+    statusCounts[statusOf[id]]++;
+    if (body) lastBody = Buffer.concat(body);
+  };
+  /** Take `n` response bytes of flow `id` from `buf`; false when the response is malformed. */
+  const consume = (id: number, n: number): boolean => {
+    let data = buf.subarray(0, n);
+    if (phase[id] === Phase.Head) {
+      const before = partialHeads.get(id);
+      if (before) data = Buffer.concat([before, data]);
+      const end = data.indexOf(HEAD_END);
+      if (end < 0) {
+        if (data.length > MAX_HEAD) return false;
+        partialHeads.set(id, before ? data : Buffer.from(data));
+        return true;
+      }
+      partialHeads.delete(id);
+      if (!parseHead(data, end, head)) return false;
+      statusOf[id] = head.status;
+      expect[id] = head.contentLength < 0 ? Infinity : head.contentLength;
+      phase[id] = Phase.Body;
+      data = data.subarray(end + HEAD_END.length);
+    }
+    got[id] += data.length;
+    if (data.length > 0) bodies?.get(id)!.push(Buffer.from(data));
+    return true;
   };
   const report = (now: number): void => {
     const done = completed + errors;
@@ -219,31 +281,30 @@ async function run(
   };
 
   while (!signal.aborted && completed + errors < total) {
-    while (flows.size < concurrency && started < total) open();
+    while (inFlight < concurrency && started < total) open();
     const n = await mtcp_epoll_wait(mctx, ep, events, EVENTS, 100);
     for (let i = 0; i < n; i++) {
       const id = events[i].data.sockid;
-      const f = flows.get(id);
-      if (!f) continue;
+      if (phase[id] === Phase.Free) continue;
       const e = events[i].events;
-      if (!f.connected) {
+      if (phase[id] === Phase.Connecting) {
         err.value = 0;
         mtcp_getsockopt(mctx, id, SOL_SOCKET, SO_ERROR, err);
         if (e & (MTCP_EPOLLERR | MTCP_EPOLLHUP) || err.value !== 0) {
-          finish(id, false);
+          finish(id, err.value !== 0 ? causeOf(err.value) : 'hung up');
           continue;
         }
-        f.connected = true;
+        phase[id] = Phase.Sending;
         sec.connects++;
       }
-      if (!f.sent) {
+      if (phase[id] === Phase.Sending) {
         const w = mtcp_write(mctx, id, request, request.length);
         if (w < 0 && mtcp_errno() === EAGAIN) continue;
         if (w !== request.length) {
-          finish(id, false);
+          finish(id, w < 0 ? causeOf(mtcp_errno()) : 'request cut short');
           continue;
         }
-        f.sent = true;
+        phase[id] = Phase.Head;
         bytesWritten += w;
         sec.written += w;
         ev.events = MTCP_EPOLLIN;
@@ -256,64 +317,96 @@ async function run(
         if (r > 0) {
           bytesRead += r;
           sec.read += r;
-          consume(f, buf.subarray(0, r));
-          if (f.status < 0) {
-            finish(id, false);
+          if (!consume(id, r)) {
+            finish(id, 'bad response');
             break;
           }
-          if (f.expect >= 0 && f.got >= f.expect) {
-            finish(id, true);
+          if (phase[id] === Phase.Body && got[id] >= expect[id]) {
+            finish(id, '');
             break;
           }
           continue;
         }
         if (r < 0 && mtcp_errno() === EAGAIN) break;
         // End of stream: complete only when a response without Content-Length is read to its end.
-        finish(id, r === 0 && f.expect === Infinity);
+        if (r < 0) finish(id, causeOf(mtcp_errno()));
+        else finish(id, phase[id] === Phase.Body && expect[id] === Infinity ? '' : 'closed before the whole response');
         break;
       }
     }
     const now = performance.now();
     if (now >= nextReport) report(now);
+    // Nothing at all came back, not even an ARP reply: waiting for the connections' retries would only say so later.
+    if (completed === 0 && now - t0 >= SILENT_PEER_MS && (silence = silentPeer(mctx, host)) !== '') break;
   }
   report(performance.now()); // the last, partial second
   if (tty) process.stderr.write('\n');
-  for (const id of flows.keys()) mtcp_close(mctx, id);
+  for (let id = 0; id < cap; id++) if (phase[id] !== Phase.Free) mtcp_close(mctx, id);
+  // Requests the run ended before (SIGINT, or a silent peer) count as errors too, under their own cause.
+  const unfinished = total - completed - errors;
+  if (unfinished > 0) errorCauses[silence ? 'no answer' : 'not finished'] = unfinished;
   const seconds = (performance.now() - t0) / 1000;
+  const status: Record<string, number> = {};
+  statusCounts.forEach((count, code) => count > 0 && (status[code] = count));
   return {
     summary: {
-      requests: total, completed, errors: errors + (total - completed - errors), seconds,
+      requests: total, completed, errors: errors + unfinished, seconds,
       requestsPerSecond: completed / seconds, bytesRead, bytesWritten,
-      meanResponseUs: completed ? respSum / completed : 0, maxResponseUs: respMax, status,
+      meanResponseUs: completed ? respSum / completed : 0, maxResponseUs: respMax, status, errorCauses,
     },
     lastBody,
+    silence,
   };
 }
 
-/** Take response bytes: the head (status, Content-Length), then the body. status -1 marks a malformed response. */
-function consume(f: Flow, data: Buffer): void {
-  if (f.expect < 0) {
-    f.head = f.head.length ? Buffer.concat([f.head, data]) : Buffer.from(data);
-    const end = f.head.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (f.head.length > 64 * 1024) f.status = -1;
-      return;
-    }
-    const head = f.head.subarray(0, end).toString('latin1');
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-    if (!m) {
-      f.status = -1;
-      return;
-    }
-    f.status = Number(m[1]);
-    const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    f.expect = cl ? Number(cl[1]) : Infinity;
-    data = f.head.subarray(end + 4);
-    f.head = Buffer.alloc(0);
-  }
-  if (data.length > 0) {
-    f.body?.push(Buffer.from(data));
-    f.got += data.length;
-  }
+/** A response head's status and Content-Length (-1: none). */
+interface ResponseHead {
+  status: number;
+  contentLength: number;
 }
 
+const HTTP_1 = Buffer.from('HTTP/1.');
+const CONTENT_LENGTH = Buffer.from('content-length:');
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
+
+const isDigit = (b: number): boolean => b >= 48 && b <= 57;
+
+/**
+ * Parse the head in bytes [0, end) into `out`: the status line `HTTP/1.x NNN` and a Content-Length header (RFC 9112 §4, §6.3; the field name case-insensitive,
+ * RFC 9110 §5.1). False for a malformed head.
+ */
+function parseHead(b: Buffer, end: number, out: ResponseHead): boolean {
+  // 'HTTP/1.' then 0 or 1, a space and three digits.
+  if (end < 12 || b.compare(HTTP_1, 0, HTTP_1.length, 0, HTTP_1.length) !== 0 || (b[7] !== 48 && b[7] !== 49) || b[8] !== SP) return false;
+  if (!isDigit(b[9]) || !isDigit(b[10]) || !isDigit(b[11])) return false;
+  out.status = (b[9] - 48) * 100 + (b[10] - 48) * 10 + (b[11] - 48);
+  out.contentLength = -1;
+  for (let line = b.indexOf(LF, 12) + 1; line > 0 && line < end; line = b.indexOf(LF, line) + 1) {
+    if (!fieldNameIs(b, line, end, CONTENT_LENGTH)) continue;
+    let i = line + CONTENT_LENGTH.length;
+    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+    let length = 0;
+    const first = i;
+    while (i < end && isDigit(b[i])) length = length * 10 + (b[i++] - 48);
+    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+    if (i === first || (i < end && b[i] !== CR) || length > Number.MAX_SAFE_INTEGER) return false;
+    // Two different lengths make the response's framing unknown (RFC 9112 §6.3 item 5).
+    if (out.contentLength >= 0 && out.contentLength !== length) return false;
+    out.contentLength = length;
+  }
+  return true;
+}
+
+/** Does the header line at `at` start with `name` (lower case), ignoring the case of its letters? */
+function fieldNameIs(b: Buffer, at: number, end: number, name: Buffer): boolean {
+  if (at + name.length > end) return false;
+  for (let k = 0; k < name.length; k++) {
+    const c = name[k];
+    const x = b[at + k];
+    if (x !== c && !(c >= 97 && c <= 122 && x === c - 32)) return false;
+  }
+  return true;
+}

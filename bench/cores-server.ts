@@ -1,16 +1,11 @@
 /**
- * The per-core entry of the 1-core versus 2-core benchmark (bench/lib/cores-bench.ts):
+ * The per-core server of the cores comparison (bench/lib/cores-bench.ts):
  * each server core echoes on the benchmark port until stopped and reports its
  * counters with the CPU time its thread used.
  */
-import { readFileSync } from 'node:fs';
 import type { CoreEntryOptions, MtcpContext } from '../src/index.ts';
+import { measureCoreLoad } from '../src/mtcp/thread-cpu.ts';
 import { mtcpServer } from './lib/mtcp-workload.ts';
-
-/** Nanoseconds the calling thread has run on a CPU (the first field of /proc/thread-self/schedstat). */
-function threadCpuNs(): number {
-  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
-}
 
 export interface CoreServerResult {
   core: number;
@@ -24,11 +19,11 @@ export interface CoreServerResult {
 }
 
 export async function main(mctx: MtcpContext, core: number, { signal, data }: CoreEntryOptions): Promise<CoreServerResult> {
-  const cpu0 = threadCpuNs();
+  const load = measureCoreLoad(mctx.stack.stats);
   await mtcpServer(mctx, (data as { port: number }).port, 'echo', () => signal.aborted);
   const st = mctx.stack.stats;
   return {
     core, accepted: st.tcpPassiveOpens, framesIn: st.rxFrames, framesOut: st.txFrames, drops: st.totalDrops(), retransmits: st.tcpRetransmits,
-    cpuSeconds: (threadCpuNs() - cpu0) / 1e9,
+    cpuSeconds: load().cpuSeconds,
   };
 }

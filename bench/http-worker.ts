@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { parseMtcpConf } from '../src/config/mtcp-conf.ts';
 import type { ShmWireShared } from '../src/io/shm.ts';
 import { mtcp_core_affinitize, mtcp_create_context, mtcp_destroy, mtcp_destroy_context, mtcp_init } from '../src/mtcp/api.ts';
+import { measureCoreLoad } from '../src/mtcp/thread-cpu.ts';
 import { createServer, MtcpAgent } from '../src/net/index.ts';
 import { httpApp, httpClient } from './lib/http-workload.ts';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   mtcp_core_affinitize(req.core);
   const mctx = mtcp_create_context(0)!;
   if (req.role === 'server') {
+    const load = measureCoreLoad(mctx.stack.stats);
     const app = http.createServer(httpApp);
     const server = createServer({ mctx, noDelay: true }, (s) => app.emit('connection', s)).listen(req.port);
     await once(server, 'listening');
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => port.once('message', () => r()));
     app.closeAllConnections();
     server.close();
-    port.postMessage({ kind: 'done' });
+    port.postMessage({ kind: 'done', load: load() });
   } else {
     const agent = new MtcpAgent({ mctx, keepAlive: true, maxSockets: req.concurrency });
     const r = await httpClient(agent, req.host, req.port, req.concurrency, req.durationMs);

@@ -9,8 +9,9 @@ import type { ShmWireShared } from '../src/io/shm.ts';
 import {
   mtcp_core_affinitize, mtcp_create_context, mtcp_destroy, mtcp_destroy_context, mtcp_init,
 } from '../src/mtcp/api.ts';
+import { measureCoreLoad } from '../src/mtcp/thread-cpu.ts';
 import { mtcpClient, mtcpServer } from './lib/mtcp-workload.ts';
-import type { WorkerReply, WorkerRequest } from './lib/shm-pair.ts';
+import type { ServerCounters, WorkerReply, WorkerRequest } from './lib/shm-pair.ts';
 import type { WorkloadResult } from './lib/workload.ts';
 
 const req = (parentPort ? workerData : JSON.parse(process.argv[2])) as WorkerRequest;
@@ -36,9 +37,12 @@ async function main(): Promise<void> {
     port.on('message', (m) => {
       if (m === 'stop') stop = true;
     });
+    const load = measureCoreLoad(mctx.stack.stats);
     const received = await mtcpServer(mctx, 8000, req.mode, () => stop, () => port.postMessage({ kind: 'ready' } satisfies WorkerReply));
     const st = mctx.stack.stats;
-    const server = { passiveOpens: st.tcpPassiveOpens, rxFrames: st.rxFrames, txFrames: st.txFrames, drops: st.totalDrops(), retransmits: st.tcpRetransmits };
+    const server: ServerCounters = {
+      passiveOpens: st.tcpPassiveOpens, rxFrames: st.rxFrames, txFrames: st.txFrames, drops: st.totalDrops(), retransmits: st.tcpRetransmits, load: load(),
+    };
     mtcp_destroy_context(mctx);
     await mctx.closed;
     port.postMessage({ kind: 'done', received, server } satisfies WorkerReply);

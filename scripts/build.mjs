@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 
 // src/mtcp/core-worker.ts is the boot of runOnCores' per-core worker threads.
-const entries = ['src/index.ts', 'src/net/index.ts', 'src/mtcp/core-worker.ts'];
+const entries = ['src/index.ts', 'src/net/index.ts', 'src/register.ts', 'src/mtcp/core-worker.ts'];
 for (const dir of ['apps', 'bench', 'sim']) {
   for (const f of readdirSync(dir)) if (f.endsWith('.ts')) entries.push(`${dir}/${f}`);
 }

@@ -13,18 +13,20 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { ShmWire } from '../../src/io/shm.ts';
+import type { CoreLoad } from '../../src/mtcp/thread-cpu.ts';
 import { HTTP_BODY, httpClient } from './http-workload.ts';
 import { CLIENT_IP, pairConf, SERVER_IP } from './shm-pair.ts';
 import { LatencyRecorder, type WorkloadResult } from './workload.ts';
 
 const HTTP_PORT = 8080;
 
-export async function httpOverMtcp(concurrency: number, durationMs: number): Promise<WorkloadResult> {
+/** The client's figures, and the server core's frames and CPU time. */
+export async function httpOverMtcp(concurrency: number, durationMs: number): Promise<WorkloadResult & { server: CoreLoad }> {
   const wire = ShmWire.create({ slots: 4096 }).share();
   const file = fileURLToPath(new URL('../bench/http-worker.js', import.meta.url));
   const base = { host: SERVER_IP, port: HTTP_PORT, concurrency, durationMs };
   const server = new Worker(file, { workerData: { ...base, role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', 16384, 4096), shm: { wire, port: 0 }, core: 0 } });
-  const next = (w: Worker): Promise<{ kind: string; result?: WorkloadResult & { latency: Float64Array }; message?: string }> =>
+  const next = (w: Worker): Promise<{ kind: string; result?: WorkloadResult & { latency: Float64Array }; load?: CoreLoad; message?: string }> =>
     new Promise((resolve, reject) => {
       w.once('message', resolve);
       w.once('error', reject);
@@ -34,9 +36,10 @@ export async function httpOverMtcp(concurrency: number, durationMs: number): Pro
   const client = new Worker(file, { workerData: { ...base, role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', 16384, 4096), shm: { wire, port: 1 }, core: 1 % availableParallelism() } });
   const done = await next(client);
   server.postMessage('stop');
-  await next(server);
+  const stopped = await next(server);
   if (done.kind !== 'done' || !done.result) throw new Error(`http client: ${done.message}`);
-  return { ...done.result, latency: LatencyRecorder.from(done.result.latency) };
+  if (stopped.kind !== 'done' || !stopped.load) throw new Error(`http server: ${stopped.message}`);
+  return { ...done.result, latency: LatencyRecorder.from(done.result.latency), server: stopped.load };
 }
 
 export async function httpOverNet(concurrency: number, durationMs: number, keepAlive = true): Promise<WorkloadResult> {
@@ -56,20 +59,32 @@ export async function httpOverNet(concurrency: number, durationMs: number, keepA
   }
 }
 
-/** epserver and epwget (`mtcp-ts pair`): `requests` GETs of the benchmark body, each on a new connection. Returns requests/s. */
-export async function epserverEpwget(requests: number, concurrency: number): Promise<{ requestsPerSecond: number; errors: number }> {
+/**
+ * epserver and epwget (`mtcp-ts pair`): `requests` GETs of the benchmark body, each on a new connection.
+ * Returns requests/s, and epserver's core's frames and CPU time (the line it prints when stopped).
+ */
+export async function epserverEpwget(requests: number, concurrency: number): Promise<{ requestsPerSecond: number; errors: number; server: CoreLoad }> {
   const dir = mkdtempSync(join(tmpdir(), 'mtcp-bench-'));
   writeFileSync(join(dir, 'index.html'), HTTP_BODY);
   writeFileSync(join(dir, 'server.conf'), pairConf(SERVER_IP, '02:00:c6:12:00:01', 16384, 16384));
   writeFileSync(join(dir, 'client.conf'), pairConf(CLIENT_IP, '02:00:c6:12:00:02', 16384, 16384));
   const cli = fileURLToPath(new URL('../apps/cli.js', import.meta.url));
-  const out = await new Promise<string>((resolve, reject) => {
+  const [out, err] = await new Promise<[string, string]>((resolve, reject) => {
     execFile(process.execPath, [cli, 'pair', 'epserver', '-p', dir, '-f', join(dir, 'server.conf'), '--',
       'epwget', `${SERVER_IP}/index.html`, String(requests), '-f', join(dir, 'client.conf'), '-c', String(concurrency), '--json'],
-    { maxBuffer: 1 << 24 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    { maxBuffer: 1 << 24 }, (e, stdout, stderr) => (e ? reject(e) : resolve([stdout, stderr])));
   });
   const s = JSON.parse(out.trim().split('\n').pop()!) as { requestsPerSecond: number; errors: number };
-  return { requestsPerSecond: s.requestsPerSecond, errors: s.errors };
+  return { requestsPerSecond: s.requestsPerSecond, errors: s.errors, server: epserverLoad(err) };
+}
+
+/** The frames and CPU time a one-core epserver printed on its standard error when it stopped. */
+export function epserverLoad(stderr: string): CoreLoad {
+  const load = /(\d+) frames in and out in ([\d.]+) CPU s/.exec(stderr);
+  if (!load) throw new Error(`epserver printed no frames and CPU time: ${stderr}`);
+  const frames = Number(load[1]);
+  const cpuSeconds = Number(load[2]);
+  return { frames, cpuSeconds, framesPerCpuSecond: frames / cpuSeconds };
 }
 
 /** The node:net counterpart of epserver + epwget: node:http server and client, a new connection per request. */

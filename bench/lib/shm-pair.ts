@@ -9,7 +9,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ShmWire } from '../../src/io/shm.ts';
+import { shmSlotSizeFor, ShmWire } from '../../src/io/shm.ts';
+import type { CoreLoad } from '../../src/mtcp/thread-cpu.ts';
 import { LatencyRecorder, type WorkloadResult, type WorkloadSpec } from './workload.ts';
 
 export const SERVER_IP = '198.18.0.1';
@@ -17,8 +18,8 @@ export const CLIENT_IP = '198.18.0.2';
 export const BENCH_PORT = 8000;
 
 /** mtcp.conf text for one end of the shm pair. */
-export function pairConf(ip: string, mac: string, buffers: number, connections: number): string {
-  return ['io = shm', 'port = shm0', `shm0.addr = ${ip}/24`, `shm0.mac = ${mac}`, tuning(buffers, connections)].join('\n');
+export function pairConf(ip: string, mac: string, buffers: number, connections: number, mtu = 1500): string {
+  return ['io = shm', 'port = shm0', `shm0.addr = ${ip}/24`, `shm0.mac = ${mac}`, `mtu = ${mtu}`, tuning(buffers, connections)].join('\n');
 }
 
 /** mtcp.conf text for one end of the memif pair (the device's own MAC). */
@@ -66,6 +67,8 @@ export interface ServerCounters {
   txFrames: number;
   drops: number;
   retransmits: number;
+  /** The server core's frames and CPU time while it served. */
+  load: CoreLoad;
 }
 
 /** The worker entry point, built next to this file's bundle. */
@@ -109,19 +112,20 @@ function settings(spec: WorkloadSpec): { buffers: number; connections: number } 
   return { buffers: bulk ? 4 << 20 : 16384, connections: bulk ? 64 : 16384 };
 }
 
-/** Two worker threads on the shm wire. */
+/** Two worker threads on the shm wire, with frames of up to `mtu` + 14 bytes. */
 export function runShmPair(
-  spec: WorkloadSpec, mode: 'echo' | 'sink', onTick?: (r: WorkloadResult) => void, workerPath = workerFile(),
+  spec: WorkloadSpec, mode: 'echo' | 'sink', onTick?: (r: WorkloadResult) => void, workerPath = workerFile(), mtu = 1500,
 ): Promise<PairResult> {
   const { buffers, connections } = settings(spec);
-  const wire = ShmWire.create({ slots: 4096 }).share();
+  // 64 KiB slots: fewer of them (a 4 MiB window is 64 such frames), 32 MiB a direction.
+  const wire = ShmWire.create({ slots: mtu > 9000 ? 512 : 4096, slotSize: shmSlotSizeFor(mtu) }).share();
   return runPair(onTick,
     threadSide(workerPath, {
-      role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', buffers, connections), shm: { wire, port: 0 },
+      role: 'server', confText: pairConf(SERVER_IP, '02:00:c6:12:00:01', buffers, connections, mtu), shm: { wire, port: 0 },
       core: 0, spec, serverIp: SERVER_IP, mode,
     }),
     () => threadSide(workerPath, {
-      role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', buffers, connections), shm: { wire, port: 1 },
+      role: 'client', confText: pairConf(CLIENT_IP, '02:00:c6:12:00:02', buffers, connections, mtu), shm: { wire, port: 1 },
       core: 1 % availableParallelism(), spec, serverIp: SERVER_IP, mode,
     }));
 }

@@ -106,8 +106,9 @@ export const CONF_KEYS = {
     source: 'mtcp-ts (mTCP has Reno only)',
   },
   mtu: {
-    kind: 'integer', field: 'mtu', default: 1500, min: 576, max: 9000, meaning: 'link MTU, bytes (MSS = MTU - 40)',
-    source: 'mtcp-ts (RFC 791\'s 576 to jumbo frames)',
+    kind: 'integer', field: 'mtu', default: 1500, min: 576, max: 65535,
+    meaning: 'link MTU, bytes (MSS = MTU - 40); a driver whose frames cannot carry it refuses it (shm\'s slots follow it, up to 65535)',
+    source: 'mtcp-ts (RFC 791\'s 576 to the largest IPv4 datagram, as Linux\'s loopback uses 65536)',
   },
   shm_slots: {
     kind: 'integer', field: 'shmSlots', default: 1024, min: 64, max: 65536, meaning: 'io = shm: slots per ring',

@@ -6,7 +6,8 @@
  * from one table (keys.ts), which mtcp_setconf checks against too.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
+import { EIO, ENOENT } from '../stack/errno.ts';
 import type { CongestionControlName } from '../stack/tcp/congestion/index.ts';
 import { parseCidr, parseMac } from './addr.ts';
 import { parseArpConf, type ArpEntry } from './arp-conf.ts';
@@ -14,7 +15,7 @@ import { ConfigError } from './errors.ts';
 import type { LinkImpairments } from '../stack/impairments.ts';
 import { CONF_KEYS, INTEGER_KEYS, integerExpected, integerProblem, type IntegerKey, type IoName } from './keys.ts';
 import { contentLines } from './lines.ts';
-import { parseRouteConf, type RouteEntry } from './route-conf.ts';
+import { parseRouteConf, RouteUnknownPortError, type RouteEntry } from './route-conf.ts';
 
 export type { ArpEntry } from './arp-conf.ts';
 export type { RouteEntry } from './route-conf.ts';
@@ -89,10 +90,25 @@ export interface MtcpConfig {
   arp: ArpEntry[];
   /** Static routes (filled by loadMtcpConf). */
   routes: RouteEntry[];
+  /** What loadMtcpConf did with each arp.conf / route.conf, named or found beside the file (sideFilesLine says it in one line). */
+  sideFiles: SideFile[];
   /** `impair`: losses, corruption, duplication, reordering and delay added around the driver (none by default). */
   impair: Partial<LinkImpairments> | null;
   /** `capture`: a pcapng file receiving every frame in and out ('' for none); cores after the first add -core<N>. */
   capture: string;
+}
+
+/** An arp.conf or route.conf that loadMtcpConf read, or found beside mtcp.conf and skipped. */
+export interface SideFile {
+  key: 'arp_conf' | 'route_conf';
+  /** Absolute path. */
+  path: string;
+  /** Named by arp_conf / route_conf (false: found as config/arp.conf or config/route.conf beside mtcp.conf). */
+  named: boolean;
+  /** Entries read; -1 when skipped. */
+  entries: number;
+  /** Why a file found beside mtcp.conf was skipped ('' when loaded). */
+  skipped: string;
 }
 
 /** Defaults with no port (the table's, keys.ts), for building a config in code. */
@@ -100,7 +116,7 @@ export function defaultConfig(): MtcpConfig {
   const c: MtcpConfig = {
     file: '<defaults>', io: CONF_KEYS.io.default, numCores: 0, coreMask: 0, numMemCh: 0, ports: [], statPrint: [],
     maxConcurrency: 0, maxNumBuffers: 0, rcvbuf: 0, sndbuf: 0, tcpTimeoutSec: 0, tcpTimewaitSec: 0, cc: CONF_KEYS.cc.default,
-    mtu: 0, shmSlots: 0, arpConf: '', routeConf: '', arp: [], routes: [], impair: null, capture: '',
+    mtu: 0, shmSlots: 0, arpConf: '', routeConf: '', arp: [], routes: [], sideFiles: [], impair: null, capture: '',
   };
   for (const spec of INTEGER_KEYS) c[spec.field] = spec.default;
   c.coreMask = 2 ** c.numCores - 1;
@@ -257,8 +273,10 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
     }
     return { name, addr: cidr.addr, prefix: cidr.prefix, mac, macGiven: !!macLine, device: deviceLine?.value ?? '' };
   });
-  if ((c.io === 'dpdk' || c.io === 'netmap') && c.ports.length > 1) {
-    throw new ConfigError(file, portLine?.line ?? 0, `io = ${c.io} takes one port in this version`, 'one name in `port`');
+  // Every driver opens ports[0] only: a second name would be configured and never used, so it is refused.
+  if (c.ports.length > 1) {
+    throw new ConfigError(file, portLine?.line ?? 0, `port = ${names.join(' ')}: io = ${c.io} takes one port per stack in this version, ` +
+      `so ${names.slice(1).join(' and ')} would get no driver`, 'one name in `port` (run one stack per port)');
   }
   if ((l = get('stat_print'))) {
     c.statPrint = l.value.split(/\s+/);
@@ -269,34 +287,61 @@ function parseWithLines(text: string, file: string): { config: MtcpConfig; seen:
   return { config: c, seen };
 }
 
-/** A config file's text, or a ConfigError naming it. */
+/** A config file's text, or a ConfigError naming it with the system's errno (ENOENT, EACCES, ...). */
 function readConfigFile(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(path, 0, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, `a readable ${what}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(path, 0, `cannot read the file (${e.code ?? e.message})`, `a readable ${what}`, Math.abs(e.errno ?? 0) || EIO);
   }
 }
 
-/** Read mtcp.conf and the arp.conf / route.conf it uses (config/arp.conf and config/route.conf beside it by default, when present). */
+/**
+ * Read mtcp.conf and the arp.conf / route.conf it uses: the files arp_conf and route_conf name (relative to mtcp.conf),
+ * else config/arp.conf and config/route.conf beside it when present. A route.conf found beside it that routes by a port
+ * this file does not configure (the repository's config/route.conf beside a tap.conf, say) is skipped, and
+ * `sideFiles` says so; a named one is an error.
+ */
 export function loadMtcpConf(path: string): MtcpConfig {
   const { config: c, seen } = parseWithLines(readConfigFile(path, 'mtcp.conf'), path);
   const dir = dirname(path);
   const names = c.ports.map((p) => p.name);
-  const side = (explicit: string, fallback: string, key: string): string | null => {
+  const locate = (explicit: string, fallback: string, key: SideFile['key']): { path: string; named: boolean } | null => {
     if (explicit) {
       const p = resolve(dir, explicit);
       if (!existsSync(p)) {
-        throw new ConfigError(path, seen.get(key)?.line ?? 0, `${key} = ${explicit} does not exist (${p})`, 'an existing file, relative to this file\'s directory');
+        throw new ConfigError(path, seen.get(key)?.line ?? 0, `${key} = ${explicit} does not exist (${p})`, 'an existing file, relative to this file\'s directory', ENOENT);
       }
-      return p;
+      return { path: p, named: true };
     }
     const p = resolve(dir, fallback);
-    return existsSync(p) ? p : null;
+    return existsSync(p) ? { path: p, named: false } : null;
   };
-  const arpPath = side(c.arpConf, 'config/arp.conf', 'arp_conf');
-  if (arpPath) c.arp = parseArpConf(readConfigFile(arpPath, 'arp.conf'), arpPath);
-  const routePath = side(c.routeConf, 'config/route.conf', 'route_conf');
-  if (routePath) c.routes = parseRouteConf(readConfigFile(routePath, 'route.conf'), routePath, names);
+  const arp = locate(c.arpConf, 'config/arp.conf', 'arp_conf');
+  if (arp) {
+    c.arp = parseArpConf(readConfigFile(arp.path, 'arp.conf'), arp.path);
+    c.sideFiles.push({ key: 'arp_conf', ...arp, entries: c.arp.length, skipped: '' });
+  }
+  const route = locate(c.routeConf, 'config/route.conf', 'route_conf');
+  if (route) {
+    const text = readConfigFile(route.path, 'route.conf');
+    try {
+      c.routes = parseRouteConf(text, route.path, names);
+      c.sideFiles.push({ key: 'route_conf', ...route, entries: c.routes.length, skipped: '' });
+    } catch (err) {
+      if (route.named || !(err instanceof RouteUnknownPortError)) throw err;
+      c.sideFiles.push({ key: 'route_conf', ...route, entries: -1, skipped: `it routes by ${err.port}, not a port of this file (name it with route_conf to use it)` });
+    }
+  }
   return c;
+}
+
+/** The one line mtcp_init prints about the side files: which were loaded, which found beside mtcp.conf were skipped and why. */
+export function sideFilesLine(c: MtcpConfig): string {
+  const rel = (p: string): string => relative(dirname(resolve(c.file)), p) || p;
+  const parts = c.sideFiles.map((f) => (f.entries >= 0
+    ? `${rel(f.path)} (${f.entries} ${f.key === 'arp_conf' ? 'ARP entr' + (f.entries === 1 ? 'y' : 'ies') : 'route' + (f.entries === 1 ? '' : 's')}${f.named ? '' : ', found beside it'})`
+    : `skipped ${rel(f.path)}: ${f.skipped}`));
+  return `${c.file}: ${parts.length > 0 ? `side files ${parts.join('; ')}` : 'no arp.conf or route.conf'}`;
 }

@@ -28,6 +28,13 @@ export interface RoutePort {
   prefix: number;
 }
 
+/** A route by a port the configuration does not have (loadMtcpConf skips such a file when it only found it beside mtcp.conf). */
+export class RouteUnknownPortError extends ConfigError {
+  constructor(file: string, line: number, readonly port: string, portNames: readonly string[]) {
+    super(file, line, `unknown port \`${port}\``, `one of the configured ports (${portNames.join(', ') || 'none'})`);
+  }
+}
+
 export function parseRouteConf(text: string, file: string, portNames: readonly string[]): RouteEntry[] {
   const lines = contentLines(text);
   if (lines.length === 0) throw new ConfigError(file, 0, 'the file is empty', 'a `ROUTES n` header');
@@ -44,7 +51,7 @@ export function parseRouteConf(text: string, file: string, portNames: readonly s
     const cidr = parts.length === 2 ? parseCidr(parts[0]) : null;
     if (!cidr) throw new ConfigError(file, line, `bad route \`${t}\``, '`ip/prefix port`, e.g. `198.18.0.0/24 shm0`');
     if (!portNames.includes(parts[1])) {
-      throw new ConfigError(file, line, `unknown port \`${parts[1]}\``, `one of the configured ports (${portNames.join(', ') || 'none'})`);
+      throw new RouteUnknownPortError(file, line, parts[1], portNames);
     }
     if (cidr.prefix === 0) return { addr: 0, prefix: 0, port: parts[1], gateway: cidr.addr };
     return { addr: (cidr.addr & prefixMask(cidr.prefix)) >>> 0, prefix: cidr.prefix, port: parts[1], gateway: 0 };

@@ -23,13 +23,20 @@ const FLAG_ET = 4;
 const FLAG_ONESHOT = 8;
 /** A ONESHOT registration that fired: nothing (not even ERR/HUP) until MOD re-arms it, as in Linux. */
 const FLAG_DISARMED = 16;
+/** The registration's data.ptr is not null (it is in #dataPtr). */
+const FLAG_PTR = 32;
 
 export class Epoll {
   /** Event bits the application asked for (without ET/ONESHOT). */
   readonly #interest: Uint32Array;
   readonly #flags: Uint8Array;
   readonly #dataSockid: Float64Array;
-  readonly #dataPtr: unknown[];
+  /**
+   * data.ptr of the registrations that gave one (not null), by socket id: a table of a million
+   * JavaScript slots would sit in the heap for the garbage collector to walk, and programs that
+   * identify sockets by data.sockid (nearly all) have none.
+   */
+  readonly #dataPtr = new Map<number, unknown>();
   /** Ready list: an intrusive FIFO. */
   readonly #next: Int32Array;
   readonly #prev: Int32Array;
@@ -42,7 +49,6 @@ export class Epoll {
     this.#interest = new Uint32Array(maxSockets);
     this.#flags = new Uint8Array(maxSockets);
     this.#dataSockid = new Float64Array(maxSockets);
-    this.#dataPtr = new Array<unknown>(maxSockets).fill(null);
     this.#next = new Int32Array(maxSockets).fill(-1);
     this.#prev = new Int32Array(maxSockets).fill(-1);
   }
@@ -80,13 +86,19 @@ export class Epoll {
         return EINVAL;
     }
     const ev = event.events >>> 0;
+    const ptr = event.data ? event.data.ptr : null;
     let flags = FLAG_REGISTERED | (this.#flags[sockid] & FLAG_READY);
     if (ev & MTCP_EPOLLET) flags |= FLAG_ET;
     if (ev & MTCP_EPOLLONESHOT) flags |= FLAG_ONESHOT;
+    if (ptr !== null && ptr !== undefined) {
+      flags |= FLAG_PTR;
+      this.#dataPtr.set(sockid, ptr);
+    } else if (this.#flags[sockid] & FLAG_PTR) {
+      this.#dataPtr.delete(sockid);
+    }
     this.#flags[sockid] = flags;
     this.#interest[sockid] = (ev & ~(MTCP_EPOLLET | MTCP_EPOLLONESHOT)) >>> 0;
     this.#dataSockid[sockid] = event.data ? event.data.sockid : 0;
-    this.#dataPtr[sockid] = event.data ? event.data.ptr : null;
     // Like Linux, check the socket's state at once: it may be ready already.
     if (!(flags & FLAG_READY) && this.source.readiness(sockid) & (this.#interest[sockid] | ALWAYS)) this.#enqueue(sockid);
     return 0;
@@ -103,9 +115,9 @@ export class Epoll {
     const f = this.#flags[sockid];
     if (!(f & FLAG_REGISTERED)) return;
     if (f & FLAG_READY) this.#unlink(sockid);
+    if (f & FLAG_PTR) this.#dataPtr.delete(sockid);
     this.#flags[sockid] = 0;
     this.#interest[sockid] = 0;
-    this.#dataPtr[sockid] = null;
     this.#size--;
   }
 
@@ -122,7 +134,7 @@ export class Epoll {
       const e = events[n++];
       e.events = mask;
       e.data.sockid = this.#dataSockid[id];
-      e.data.ptr = this.#dataPtr[id];
+      e.data.ptr = this.#flags[id] & FLAG_PTR ? this.#dataPtr.get(id) : null;
       const f = this.#flags[id];
       if (f & FLAG_ONESHOT) this.#flags[id] |= FLAG_DISARMED;
       else if (!(f & FLAG_ET)) this.#enqueue(id); // level-triggered: report again while ready

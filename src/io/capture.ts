@@ -31,14 +31,17 @@ export class CaptureDriver extends DriverWrapper {
   readonly #buf = Buffer.allocUnsafe(BUFFER);
   #used = 0;
   #closed = false;
-  /** The wrapped port's capabilities without its TX offloads. */
+  /**
+   * The wrapped port's capabilities without its TX offloads, and not a trusted link: the file must show the
+   * final bytes of every frame, real checksums included.
+   */
   readonly #caps: PortCapabilities;
 
   constructor(inner: PacketDriver, readonly path: string) {
     super(inner, 'capture');
     this.#fd = openSync(path, 'w');
     inner.stopTxChecksumOffload();
-    this.#caps = { ...inner.capabilities, txChecksumOffload: false, tsoMaxBytes: 0 };
+    this.#caps = { ...inner.capabilities, txChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false };
     this.#header();
     this.#flush();
   }

@@ -8,14 +8,20 @@ import koffi from 'koffi';
 export const O_RDWR = 2;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
+export const O_RDONLY = 0;
+export const CLONE_NEWNET = 0x40000000;
 export const POLLIN = 0x001;
 export const EFD_NONBLOCK = 0o4000;
+export const AF_INET = 2;
+export const SOCK_DGRAM = 2;
 
 export type Ptr = bigint;
 
 export interface Libc {
   open(path: string, flags: number): number;
   close(fd: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  setns(fd: number, nstype: number): number;
   /** `arg` is a buffer, a native pointer, or null for ioctls that take none. */
   ioctl(fd: number, request: number, arg: Uint8Array | Ptr | null): number;
   read(fd: number, buf: Uint8Array, count: number): number;
@@ -41,6 +47,8 @@ export function bindLibc(): Libc {
   libc = {
     open: lib.func('int open(const char *path, int flags)') as Libc['open'],
     close: lib.func('int close(int fd)') as Libc['close'],
+    socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
+    setns: lib.func('int setns(int fd, int nstype)') as Libc['setns'],
     ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)') as Libc['ioctl'],
     read: lib.func('long read(int fd, void *buf, size_t count)') as Libc['read'],
     write: lib.func('long write(int fd, const void *buf, size_t count)') as Libc['write'],

@@ -40,6 +40,15 @@
  * Atomics (sequentially consistent) one of them sees the other, so no wake-up
  * is lost.
  *
+ * Checksums (unless the wire is made with checksumOffload false): memory between threads of one
+ * process cannot corrupt a frame, so, as Linux's loopback does, TCP checksums are neither written nor
+ * verified. The ports declare checksum offload both ways; a sent frame whose checksum the stack left
+ * to the port is marked in its length word (FRAME_CHECKSUM_UNNECESSARY) and the receiving port hands
+ * it up as verified (FrameBatch.checksumOk). When an end must see or check real checksums (the impair
+ * and capture wrappers call stopTxChecksumOffload), it sets the wire's CHECKSUMS_REQUIRED word: from
+ * then on both ports fill the TCP checksum of every frame whose stack left it to them, and mark none,
+ * so a frame corrupted on an impaired link is still caught and a capture shows real checksums.
+ *
  * Rules for the user of a port: one thread per (port, queue) end; rxRelease
  * batches in the order rxBurst returned them; one txAlloc reservation per
  * queue at a time (a new txAlloc replaces an unsent one); nothing allocated
@@ -48,6 +57,9 @@
 import { EINVAL, ErrnoError } from '../stack/errno.ts';
 import { RSS_EVERY_QUEUE, RssSteering } from '../stack/rss.ts';
 import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver, type PortCapabilities } from '../stack/port.ts';
+import { ETH_HLEN, ETHERTYPE_IPV4 } from '../stack/wire/ethernet.ts';
+import { IPPROTO_TCP } from '../stack/wire/ipv4.ts';
+import { fillTcpChecksum } from '../stack/wire/tcp.ts';
 import type { DriverFactory } from './factory.ts';
 
 /** Ring control block: frames published (producer). */
@@ -64,6 +76,23 @@ const DOORBELL = 1;
 const BELL_INTS = 16;
 /** Most queue pairs per port (mtcp.conf's num_cores limit). */
 const MAX_QUEUES = 128;
+/** Largest slot: an Ethernet header and the largest IPv4 datagram, rounded up to 4. */
+export const SHM_MAX_SLOT_SIZE = (ETH_HLEN + 0xffff + 3) & ~3;
+/** Wire settings word: 1 when the ports offload checksums (ShmWireOptions.checksumOffload). */
+const CHECKSUM_OFFLOAD = 0;
+/** Wire settings word: 1 once an end needs real checksums on every frame (impair, capture). */
+const CHECKSUMS_REQUIRED = 1;
+/** Int32s of the wire settings. */
+const SETTINGS_INTS = 2;
+/** Bit of a slot's length word: the frame carries no TCP checksum and needs none (trusted wire). */
+const FRAME_CHECKSUM_UNNECESSARY = 0x40000000;
+/** Bits of a slot's length word that hold the length. */
+const FRAME_LENGTH_MASK = 0x00ffffff;
+
+/** The slot size for frames of an `mtu`-byte link: at least 2048, as today's frames. */
+export function shmSlotSizeFor(mtu: number): number {
+  return Math.max(2048, (mtu + ETH_HLEN + 3) & ~3);
+}
 
 export interface ShmWireShared {
   /** Queue pairs of port 0 and of port 1. */
@@ -80,6 +109,8 @@ export interface ShmWireShared {
   control: [SharedArrayBuffer, SharedArrayBuffer];
   /** Doorbell block per receive queue, indexed by the receiving port. */
   bells: [SharedArrayBuffer, SharedArrayBuffer];
+  /** The wire's settings words: CHECKSUM_OFFLOAD, CHECKSUMS_REQUIRED. */
+  settings: SharedArrayBuffer;
 }
 
 export interface ShmWireOptions {
@@ -89,8 +120,14 @@ export interface ShmWireOptions {
   queues?: number | [number, number];
   /** Slots per ring, a power of two (default 1024). */
   slots?: number;
-  /** Bytes per slot (default 2048). */
+  /** Bytes per slot (default 2048, at most SHM_MAX_SLOT_SIZE): the largest frame. */
   slotSize?: number;
+  /**
+   * The ports declare checksum offload and frames between them carry no TCP checksum until an end asks
+   * for real ones (default true; false: the ports offload nothing and carry frames as they are, as tap's
+   * steering wire needs).
+   */
+  checksumOffload?: boolean;
 }
 
 export class ShmWire {
@@ -112,10 +149,16 @@ export class ShmWire {
       throw new RangeError(`shm wire: slots = ${slots} must be a power of two`);
     }
     // A multiple of 4 keeps every slot 4-byte aligned.
-    if (!Number.isInteger(slotSize) || slotSize < 64 || slotSize % 4 !== 0) throw new RangeError(`shm wire: slotSize = ${slotSize} must be a multiple of 4, >= 64`);
+    if (!Number.isInteger(slotSize) || slotSize < 64 || slotSize > SHM_MAX_SLOT_SIZE || slotSize % 4 !== 0) {
+      throw new RangeError(`shm wire: slotSize = ${slotSize} must be a multiple of 4 from 64 to ${SHM_MAX_SLOT_SIZE}`);
+    }
     const rings = queues[0] * queues[1];
     const direction = (): [SharedArrayBuffer, SharedArrayBuffer] => [new SharedArrayBuffer(0), new SharedArrayBuffer(0)];
-    const shared: ShmWireShared = { queues, slots, slotSize, data: direction(), lengths: direction(), control: direction(), bells: direction() };
+    const settings = new SharedArrayBuffer(SETTINGS_INTS * 4);
+    new Int32Array(settings)[CHECKSUM_OFFLOAD] = opts.checksumOffload === false ? 0 : 1;
+    const shared: ShmWireShared = {
+      queues, slots, slotSize, data: direction(), lengths: direction(), control: direction(), bells: direction(), settings,
+    };
     for (const p of [0, 1] as const) {
       shared.data[p] = new SharedArrayBuffer(rings * slots * slotSize);
       shared.lengths[p] = new SharedArrayBuffer(rings * slots * 4);
@@ -174,7 +217,10 @@ export interface ShmWireEnd {
 export const shmFactory: DriverFactory<ShmWireEnd> = {
   forRuntime(settings, given) {
     const cores = settings.numCores;
-    const end = given ?? { wire: ShmWire.create({ slots: settings.shmSlots, queues: cores }).share(), port: 0 };
+    const end = given ?? {
+      wire: ShmWire.create({ slots: settings.shmSlots, queues: cores, slotSize: shmSlotSizeFor(settings.mtu) }).share(),
+      port: 0,
+    };
     const queues = end.wire.queues[end.port];
     if (queues !== cores) {
       throw new ErrnoError(EINVAL, `${settings.file}: num_cores = ${cores} but this end of the shm wire has ${queues} queue(s); `
@@ -192,14 +238,27 @@ export function attachShm(shared: ShmWireShared, port: 0 | 1, mac: number): ShmD
 
 function noop(): void {}
 
+/** Fill the TCP checksum of an IPv4 frame of `len` bytes at `off` whose stack left it zero (what an offloading NIC does). */
+function fillFrameChecksum(buf: Uint8Array, off: number, len: number): void {
+  if (len < ETH_HLEN + 20 || ((buf[off + 12] << 8) | buf[off + 13]) !== ETHERTYPE_IPV4 || buf[off + ETH_HLEN + 9] !== IPPROTO_TCP) return;
+  const ip = off + ETH_HLEN;
+  const ihl = (buf[ip] & 0x0f) << 2;
+  const total = (buf[ip + 2] << 8) | buf[ip + 3];
+  const tcpLen = total - ihl;
+  if (tcpLen < 20 || ETH_HLEN + total > len) return;
+  const src = (buf[ip + 12] << 24) | (buf[ip + 13] << 16) | (buf[ip + 14] << 8) | buf[ip + 15];
+  const dst = (buf[ip + 16] << 24) | (buf[ip + 17] << 16) | (buf[ip + 18] << 8) | buf[ip + 19];
+  fillTcpChecksum(buf, ip + ihl, tcpLen, src, dst);
+}
+
 export class ShmDriver implements PacketDriver {
   readonly name = 'shm';
   /** Queue pairs of this port. */
   readonly queues: number;
   /** Queue pairs of the port at the other end. */
   readonly peerQueues: number;
-  /** No offloads; frames up to the slot size. */
-  readonly capabilities: PortCapabilities;
+  /** Frames up to the slot size; checksum offload both ways unless the wire was made without. */
+  #caps: PortCapabilities;
   /** Per-port counters. */
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /** Frame bytes of the rings this port sends on (one arena for all of them). */
@@ -230,6 +289,10 @@ export class ShmDriver implements PacketDriver {
   readonly #slotSize: number;
   /** Closed: sends and receives nothing. */
   #closed = false;
+  /** The wire's settings words (shared by both ends). */
+  readonly #settings: Int32Array;
+  /** This port's stack leaves TCP checksums to it (until stopTxChecksumOffload). */
+  #offloading: boolean;
 
   constructor(
     shared: ShmWireShared,
@@ -243,14 +306,17 @@ export class ShmDriver implements PacketDriver {
     const queues = shared.queues?.[port];
     const peerQueues = shared.queues?.[peer];
     if (!Array.isArray(shared.queues) || !Number.isInteger(queues) || !Number.isInteger(peerQueues) ||
-      shared.data[port].byteLength !== queues * peerQueues * slots * slotSize) {
+      shared.data[port].byteLength !== queues * peerQueues * slots * slotSize || !(shared.settings?.byteLength >= SETTINGS_INTS * 4)) {
       throw new RangeError('shm wire: the shared object does not match its geometry');
     }
     this.queues = queues;
     this.peerQueues = peerQueues;
     this.#slots = slots;
     this.#slotSize = slotSize;
-    this.capabilities = withoutOffloads(queues, slotSize);
+    this.#settings = new Int32Array(shared.settings);
+    this.#offloading = Atomics.load(this.#settings, CHECKSUM_OFFLOAD) === 1;
+    const caps = withoutOffloads(queues, slotSize);
+    this.#caps = this.#offloading ? { ...caps, txChecksumOffload: true, rxChecksumOffload: true } : caps;
     this.#outBytes = new Uint8Array(shared.data[port]);
     this.#outLengths = new Int32Array(shared.lengths[port]);
     this.#outControl = new Int32Array(shared.control[port]);
@@ -271,6 +337,10 @@ export class ShmDriver implements PacketDriver {
     }
     this.#rxStart = new Int32Array(queues);
     this.#released = new Int32Array(peerQueues);
+  }
+
+  get capabilities(): PortCapabilities {
+    return this.#caps;
   }
 
   rxBurst(queue: number, out: FrameBatch, max: number): number {
@@ -297,10 +367,12 @@ export class ShmDriver implements PacketDriver {
       if (avail > want - n) avail = want - n;
       for (let i = 0; i < avail; i++) {
         const slot = (next + i) & mask;
-        const len = lengths[r.lengthBase + slot];
+        const word = lengths[r.lengthBase + slot];
+        const len = word & FRAME_LENGTH_MASK;
         out.buf[n] = bytes;
         out.off[n] = r.base + slot * size;
         out.len[n] = len;
+        out.checksumOk[n] = (word & FRAME_CHECKSUM_UNNECESSARY) !== 0 ? 1 : 0;
         out.id[n] = s;
         total += len;
         n++;
@@ -379,6 +451,10 @@ export class ShmDriver implements PacketDriver {
     const size = this.#slotSize;
     const bytes = this.#outBytes;
     const lengths = this.#outLengths;
+    // The stack left TCP checksums to this port: mark the frames as needing none, or fill them once an end wants them.
+    const offloading = this.#offloading;
+    const mark = offloading && Atomics.load(this.#settings, CHECKSUMS_REQUIRED) === 0 ? FRAME_CHECKSUM_UNNECESSARY : 0;
+    const fill = offloading && mark === 0;
     let kept = 0;
     let copies = 0;
     let sent = 0;
@@ -388,9 +464,10 @@ export class ShmDriver implements PacketDriver {
       if (!(len >= 0)) len = 0;
       else if (len > size) len = size; // a slot can't hold more; never let the reader run into the next slot
       const from = home.base + ((head + i) & mask) * size;
+      if (fill) fillFrameChecksum(bytes, from, len);
       const q = peerQueues > 1 ? this.#rss.queueOfFrame(bytes, from, len, peerQueues) : homeQueue;
       if (q !== homeQueue && q !== RSS_EVERY_QUEUE) {
-        if (this.#copyInto(rings[q], from, len)) {
+        if (this.#copyInto(rings[q], from, len, mark)) {
           copies++;
           sent++;
           total += len;
@@ -402,14 +479,14 @@ export class ShmDriver implements PacketDriver {
       if (q === RSS_EVERY_QUEUE) {
         for (let r = 0; r < peerQueues; r++) {
           if (r === homeQueue) continue;
-          if (this.#copyInto(rings[r], from, len)) copies++;
+          if (this.#copyInto(rings[r], from, len, mark)) copies++;
           else this.stats.txDropped++;
         }
       }
       // Stays in the home ring: close the gap left by frames that went to other rings.
       const slot = (head + kept) & mask;
       if (kept !== i) bytes.copyWithin(home.base + slot * size, from, from + len);
-      lengths[home.lengthBase + slot] = len;
+      lengths[home.lengthBase + slot] = len | mark;
       kept++;
       sent++;
       total += len;
@@ -430,8 +507,11 @@ export class ShmDriver implements PacketDriver {
     this.stats.txBytes += total;
   }
 
-  /** Copy a frame built at `from` into the next free slot of `ring` (published by #publish). False when the ring is full. */
-  #copyInto(ring: RingEnd, from: number, len: number): boolean {
+  /**
+   * Copy a frame built at `from` into the next free slot of `ring` (published by #publish), its length word
+   * with `mark`. False when the ring is full.
+   */
+  #copyInto(ring: RingEnd, from: number, len: number, mark: number): boolean {
     let free = this.#slots - ((ring.head - ring.tail) | 0);
     if (free < 1) {
       ring.tail = Atomics.load(this.#outControl, ring.ctl + TAIL);
@@ -440,7 +520,7 @@ export class ShmDriver implements PacketDriver {
     }
     const slot = ring.head & (this.#slots - 1);
     this.#outBytes.copyWithin(ring.base + slot * this.#slotSize, from, from + len);
-    this.#outLengths[ring.lengthBase + slot] = len;
+    this.#outLengths[ring.lengthBase + slot] = len | mark;
     ring.head = (ring.head + 1) | 0;
     ring.dirty = true;
     return true;
@@ -515,7 +595,13 @@ export class ShmDriver implements PacketDriver {
     Atomics.notify(c, bell + DOORBELL, 1);
   }
 
-  stopTxChecksumOffload(): void {} // nothing is offloaded
+  /** This end must see final bytes (impair, capture): its stack fills checksums, and the other end's port from now on too. */
+  stopTxChecksumOffload(): void {
+    if (!this.#offloading) return;
+    this.#offloading = false;
+    Atomics.store(this.#settings, CHECKSUMS_REQUIRED, 1);
+    this.#caps = { ...this.#caps, txChecksumOffload: false };
+  }
 
   close(): void {
     if (this.#closed) return;

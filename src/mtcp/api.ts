@@ -9,14 +9,15 @@
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { INTEGER_KEYS, integerProblem, type IntegerKey, type MtcpConfName } from '../config/keys.ts';
-import { loadMtcpConf, maskCpus, type MtcpConfig } from '../config/mtcp-conf.ts';
+import { loadMtcpConf, maskCpus, sideFilesLine, type MtcpConfig } from '../config/mtcp-conf.ts';
+import type { ShmWireEnd } from '../io/shm.ts';
 import { Epoll } from '../epoll/epoll.ts';
 import type { MtcpEpollEvent } from '../epoll/events.ts';
 import { MTCP_EPOLL_CTL_ADD, MTCP_EPOLL_CTL_DEL, MTCP_EPOLL_CTL_MOD } from '../epoll/events.ts';
 import { ConfigError } from '../config/errors.ts';
 import {
   EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY, EBADF, EEXIST, EINPROGRESS, EINVAL, EIO, EISCONN, EMFILE, ENOENT,
-  ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE, ErrnoError,
+  ENOPROTOOPT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, EPROTOTYPE, ErrnoError, errnoName,
 } from '../stack/errno.ts';
 import { State } from '../stack/tcp/state.ts';
 import type { TcpSockets } from '../stack/tcp/socket-ops.ts';
@@ -66,6 +67,8 @@ export interface IntRef {
 // Per-thread state: the default runtime made by mtcp_init, and errno.
 let runtime: MtcpRuntime | null = null;
 let lastErrno = 0;
+/** errno of this thread's last failed mtcp_init (0 after one succeeds): mtcp_create_context reports it when there is no runtime. */
+let initErrno = 0;
 let pendingConf: Partial<MtcpConf> | null = null;
 
 /** errno of the last failed call in this thread. */
@@ -93,8 +96,8 @@ function fail(mctx: MtcpContext | null, errno: number): -1 {
  * system error, such as a capture file that cannot be created), EINVAL for a bad value, else `fallback`.
  */
 function errnoOf(err: unknown, fallback: number): number {
-  if (err instanceof ErrnoError) return err.errno;
-  if (err instanceof RangeError || err instanceof ConfigError) return EINVAL;
+  if (err instanceof ErrnoError || err instanceof ConfigError) return err.errno;
+  if (err instanceof RangeError) return EINVAL;
   const system = (err as NodeJS.ErrnoException | null)?.errno;
   return typeof system === 'number' && system !== 0 ? Math.abs(system) : fallback; // libuv's errno values are negative
 }
@@ -121,16 +124,23 @@ function applyConf(config: MtcpConfig, conf: Partial<MtcpConf>): void {
  * wire's own errno when it cannot be set up; EEXIST if already done.
  */
 export function mtcp_init(conf: string | MtcpConfig, options: MtcpInitOptions = {}): number {
-  if (runtime) return fail(null, EEXIST);
+  if (runtime) {
+    process.stderr.write('mtcp_init: this thread already has a runtime; mtcp_destroy() first\n');
+    return fail(null, EEXIST);
+  }
   try {
     const config = typeof conf === 'string' ? loadMtcpConf(conf) : structuredClone(conf);
     if (pendingConf) applyConf(config, pendingConf);
     runtime = new MtcpRuntime(config, options);
+    // At start-up, one line: which arp.conf and route.conf the file brought in (or skipped, and why).
+    if (typeof conf === 'string') process.stderr.write(`mtcp_init: ${sideFilesLine(config)}\n`);
     if (config.statPrint.includes(config.ports[0].name)) runtime.startStatPrint();
   } catch (err) {
     process.stderr.write(`mtcp_init: ${(err as Error).message}\n`);
-    return fail(null, errnoOf(err, EINVAL));
+    initErrno = errnoOf(err, EINVAL);
+    return fail(null, initErrno);
   }
+  initErrno = 0;
   return 0;
 }
 
@@ -141,9 +151,33 @@ export function mtcp_attach(shared: MtcpShared): number {
   return 0;
 }
 
-/** What a worker thread needs to create contexts of this thread's runtime: pass it as workerData.mtcp. */
+/**
+ * What a worker thread needs to create contexts of this thread's runtime, for cores no other thread has a context of:
+ * pass it as workerData.mtcp (runOnCores does this for every core). A core has one context across all threads: a
+ * second one fails with EEXIST. A second stack (a client for this one's server) is not a context of this runtime:
+ * give its worker mtcp_shm_peer().
+ */
 export function mtcp_share(): MtcpShared | null {
-  return runtime ? runtime.share() : null;
+  if (!runtime) {
+    process.stderr.write('mtcp_share: no runtime in this thread: mtcp_init first\n');
+    fail(null, EINVAL);
+    return null;
+  }
+  return runtime.share();
+}
+
+/**
+ * The other end of this thread's shm wire (io = shm), for a second stack in a worker thread: pass it to the worker,
+ * which calls `mtcp_init(conf, { shm: end })` with its own config (another address) and makes its own contexts. null
+ * with EINVAL, and the reason on stderr, before mtcp_init or for another io.
+ */
+export function mtcp_shm_peer(): ShmWireEnd | null {
+  if (!runtime || runtime.config.io !== 'shm') {
+    process.stderr.write(`mtcp_shm_peer: ${runtime ? `io = ${runtime.config.io}, not shm` : 'no runtime in this thread: mtcp_init first'}\n`);
+    fail(null, EINVAL);
+    return null;
+  }
+  return runtime.shmPeer();
 }
 
 /** The runtime mtcp_init made in this thread (null before). */
@@ -199,7 +233,8 @@ export function mtcp_create_context(core: number): MtcpContext | null {
     mtcp_attach((workerData as { mtcp: MtcpShared }).mtcp);
   }
   if (!runtime) {
-    fail(null, EINVAL);
+    process.stderr.write(`mtcp_create_context: no runtime in this thread: ${initErrno ? `mtcp_init failed (${errnoName(initErrno)})` : 'call mtcp_init first'}\n`);
+    fail(null, initErrno || EINVAL);
     return null;
   }
   try {
@@ -718,15 +753,43 @@ export function mtcp_epoll_ctl(mctx: MtcpContext, epid: number, op: number, sock
   return 0;
 }
 
+/** mtcp_epoll_wait's bad-context message is printed once per stopped context, and once per thread for a value that is no context. */
+const reportedStopped = new WeakSet<MtcpContext>();
+let reportedNonContext = false;
+
+/**
+ * Say why mtcp_epoll_wait fails at once for `mctx`: C resolves -1 at once too, and a loop that does not stop on -1 then
+ * spins, so the reason reaches stderr (once, not at every turn of such a loop).
+ */
+function reportBadContext(mctx: unknown): void {
+  let why: string;
+  if (mctx instanceof MtcpContext) {
+    if (reportedStopped.has(mctx)) return;
+    reportedStopped.add(mctx);
+    why = `the context of core ${mctx.core} is stopped (mtcp_destroy_context or mtcp_destroy)`;
+  } else {
+    if (reportedNonContext) return;
+    reportedNonContext = true;
+    why = `${String(mctx)} is not a context (did mtcp_create_context return null?)`;
+  }
+  process.stderr.write(`mtcp_epoll_wait: ${why}; -1 with EBADF, and a loop must stop on -1\n`);
+}
+
 /**
  * Wait up to `timeoutMs` (-1: forever, 0: just poll) for events. Resolves to
- * the number of entries of `events` filled, 0 on timeout, -1 on error.
+ * the number of entries of `events` filled, 0 on timeout, -1 on error (EBADF for a context that is not running, with
+ * a message; EBADF or EINVAL for a bad epoll id or events array): a loop stops on -1.
  */
 export function mtcp_epoll_wait(
   mctx: MtcpContext, epid: number, events: MtcpEpollEvent[], maxevents: number, timeoutMs: number,
 ): Promise<number> {
   // Not async: a failed call resolves a shared promise and a good one returns the context's own, so
   // a wait costs one promise, not two.
+  if (!checkCtx(mctx)) {
+    reportBadContext(mctx);
+    fail(null, EBADF);
+    return FAILED;
+  }
   const e = getSocket(mctx, epid, SocketKind.Epoll);
   if (e < 0) return FAILED;
   if (!Array.isArray(events) || !Number.isInteger(maxevents) || maxevents <= 0 || maxevents > events.length) {

@@ -44,6 +44,14 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
   readonly #waiters: Waiter[] = [];
   #running = true;
   #sleeping = false;
+  /** Resolves the loop's park (see keepsAlive); null while it runs. */
+  #unpark: (() => void) | null = null;
+  /**
+   * Null (the default): the loop holds the thread alive until stop(). Set: only while this says so or a
+   * connection is still in use (closing ones included); otherwise the loop parks, polling nothing and
+   * holding no handle, so a program whose work is done exits as over node:net. kick() wakes it.
+   */
+  keepsAlive: (() => boolean) | null = null;
   /** When the loop next copies the counters to the board, ms. */
   #publishAt = 0;
 
@@ -124,6 +132,10 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
   /** The application queued work: wake the loop if it sleeps. */
   kick(): void {
     if (this.#sleeping) this.driver.wakeRx(this.stack.queue);
+    if (this.#unpark) {
+      this.#unpark();
+      this.#unpark = null;
+    }
   }
 
   /** Stop the loop; pending waits resolve with 0. */
@@ -156,6 +168,13 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
       }
       if (++idle < IDLE_SPINS) {
         await immediate();
+        continue;
+      }
+      if (this.keepsAlive && !this.keepsAlive() && this.stack.tcp.activeCount === 0) {
+        keepAlive.unref();
+        await new Promise<void>((resolve) => (this.#unpark = resolve));
+        keepAlive.ref();
+        idle = 0;
         continue;
       }
       let until = this.stack.nextDeadline();

@@ -30,6 +30,8 @@ export interface MtcpInitOptions extends PortAttachments {
   secret?: [number, number];
   /** The statistics board of a runtime made in another thread (MtcpShared.stats), so its contexts report there. */
   stats?: SharedArrayBuffer;
+  /** Which cores have a context, of a runtime made in another thread (MtcpShared.cores): one context per core across threads. */
+  cores?: SharedArrayBuffer;
 }
 
 /**
@@ -40,6 +42,30 @@ export interface MtcpShared extends PortAttachments {
   config: MtcpConfig;
   /** The statistics board's buffer. */
   stats: SharedArrayBuffer;
+  /** Which cores have a context (CoreClaims' buffer). */
+  cores: SharedArrayBuffer;
+}
+
+/**
+ * Which cores of a runtime have a context, in every thread that shares the runtime (mtcp_share, runOnCores): one Int32
+ * per core in a SharedArrayBuffer, taken with a compare-and-swap, so two threads cannot both make core k's context.
+ */
+class CoreClaims {
+  readonly #taken: Int32Array;
+
+  constructor(cores: number, readonly buffer = new SharedArrayBuffer(cores * 4)) {
+    if (buffer.byteLength !== cores * 4) throw new RangeError(`core claims: ${buffer.byteLength} bytes do not hold ${cores} core(s)`);
+    this.#taken = new Int32Array(buffer);
+  }
+
+  /** Take `core`; false when a context of it exists (in any thread). */
+  claim(core: number): boolean {
+    return Atomics.compareExchange(this.#taken, core, 0, 1) === 0;
+  }
+
+  release(core: number): void {
+    Atomics.store(this.#taken, core, 0);
+  }
 }
 
 const realClock: Clock = { now: () => performance.now() };
@@ -50,6 +76,8 @@ export class MtcpRuntime {
   readonly contexts = new Map<number, MtcpContext>();
   /** Every core's counters, published by the contexts (in this thread or in workers). */
   readonly board: StatsBoard;
+  /** Which cores have a context, shared with the threads this runtime is shared with. */
+  readonly #claims: CoreClaims;
   /** stat_print's printer, when started. */
   #printer: StatPrinter | null = null;
   /** The port this runtime's contexts use, from the driver registered for the config's io (src/mtcp/drivers.ts). */
@@ -60,6 +88,7 @@ export class MtcpRuntime {
     this.config = config;
     this.#secret = options.secret;
     this.board = new StatsBoard(config.numCores, options.stats);
+    this.#claims = new CoreClaims(config.numCores, options.cores);
     const factory: DriverFactory<unknown> = DRIVERS[config.io];
     this.#port = factory.forRuntime(config, options[config.io]);
   }
@@ -78,7 +107,7 @@ export class MtcpRuntime {
    */
   share(): MtcpShared {
     const attach = this.#port.share();
-    const shared: MtcpShared = { config: this.config, stats: this.board.buffer };
+    const shared: MtcpShared = { config: this.config, stats: this.board.buffer, cores: this.#claims.buffer };
     return attach === undefined ? shared : Object.assign(shared, { [this.config.io]: attach });
   }
 
@@ -88,6 +117,7 @@ export class MtcpRuntime {
       throw new ErrnoError(EINVAL, `core ${core} is out of range: num_cores = ${cfg.numCores}`);
     }
     if (this.contexts.has(core)) throw new ErrnoError(EEXIST, `core ${core} already has a context`);
+    if (!this.#claims.claim(core)) throw new ErrnoError(EEXIST, this.#takenElsewhere(core));
     const port = cfg.ports[0];
     const clock = this.#port.clock ?? realClock;
     const secret = this.#secret ?? randomSecret();
@@ -121,13 +151,32 @@ export class MtcpRuntime {
       // A wrapper or the stack refused (a capture file that cannot be made, an MTU the driver's frames cannot
       // carry): let go of the port, whose rings netmap would otherwise keep bound (NR_EXCLUSIVE) until the process ends.
       driver.close();
+      this.#claims.release(core);
       throw err;
     }
     this.contexts.set(core, mctx);
     void mctx.closed.then(() => {
       if (this.contexts.get(core) === mctx) this.contexts.delete(core);
+      this.#claims.release(core);
     });
     return mctx;
+  }
+
+  /** Why core k's context cannot be made here, when another thread holds it: and what a second stack would use instead. */
+  #takenElsewhere(core: number): string {
+    const peer = this.config.io === 'shm'
+      ? '; a second stack (a client of this one, say) is not a context of this runtime: hand its worker mtcp_shm_peer() and call mtcp_init(conf, { shm }) there'
+      : '';
+    return `core ${core} already has a context in another thread of this runtime (mtcp_share() lends the runtime's other cores, ` +
+      `num_cores = ${this.config.numCores})${peer}`;
+  }
+
+  /**
+   * Free core k's claim after the worker thread that held its context ended without stopping it (terminated): called
+   * by the thread that started that worker (runOnCores), never while the context may still run.
+   */
+  releaseCoreOfEndedWorker(core: number): void {
+    this.#claims.release(core);
   }
 
   /** Every core's counters and their total, as the contexts last published them (STATS_PUBLISH_MS). */

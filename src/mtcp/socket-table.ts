@@ -53,8 +53,8 @@ export class SocketTable {
   readonly listeners = new Map<number, Listener>();
   /** Epoll instances, by socket id. */
   readonly epolls = new Map<number, Epoll>();
-  /** Ports bound by sockets without SO_REUSEADDR, with how many such sockets each (bind's EADDRINUSE check). */
-  readonly #exclusivePorts = new Map<number, number>();
+  /** How many sockets without SO_REUSEADDR are bound to each port (bind's EADDRINUSE check), by port. */
+  readonly #exclusiveBinds = new Int32Array(65536);
 
   constructor(readonly capacity: number) {
     this.#ids = new SlotAllocator(capacity);
@@ -111,7 +111,7 @@ export class SocketTable {
 
   /** Whether a socket without SO_REUSEADDR is bound to `port`. */
   boundExclusively(port: number): boolean {
-    return this.#exclusivePorts.has(port);
+    return this.#exclusiveBinds[port] > 0;
   }
 
   /** Record that `s` is bound to ip:port. */
@@ -119,13 +119,13 @@ export class SocketTable {
     this.unbind(s);
     this.boundIp[s] = ip | 0;
     this.boundPort[s] = port;
-    if (port !== 0 && this.reuseAddr[s] === 0) increment(this.#exclusivePorts, port);
+    if (port !== 0 && this.reuseAddr[s] === 0) this.#exclusiveBinds[port]++;
   }
 
   /** Forget what `s` is bound to. */
   unbind(s: number): void {
     const port = this.boundPort[s];
-    if (port !== 0 && this.reuseAddr[s] === 0) decrement(this.#exclusivePorts, port);
+    if (port !== 0 && this.reuseAddr[s] === 0) this.#exclusiveBinds[port]--;
     this.boundIp[s] = 0;
     this.boundPort[s] = 0;
   }
@@ -136,8 +136,7 @@ export class SocketTable {
     const was = this.reuseAddr[s] !== 0;
     this.reuseAddr[s] = on ? 1 : 0;
     if (port === 0 || was === on) return;
-    if (on) decrement(this.#exclusivePorts, port);
-    else increment(this.#exclusivePorts, port);
+    this.#exclusiveBinds[port] += on ? -1 : 1;
   }
 
   /** The ids of every socket registered with epoll `ep` (a scan: for closing them all). */
@@ -146,14 +145,4 @@ export class SocketTable {
     for (let s = 0; s < this.capacity; s++) if (this.kind[s] !== SocketKind.Free && this.epollId[s] === ep) out.push(s);
     return out;
   }
-}
-
-function increment(m: Map<number, number>, key: number): void {
-  m.set(key, (m.get(key) ?? 0) + 1);
-}
-
-function decrement(m: Map<number, number>, key: number): void {
-  const n = (m.get(key) ?? 0) - 1;
-  if (n > 0) m.set(key, n);
-  else m.delete(key);
 }

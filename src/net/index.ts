@@ -42,3 +42,4 @@ export function isIPv6(_input: string): boolean {
   return false;
 }
 export { MtcpAgent, type MtcpAgentOptions } from './http.ts';
+export { MtcpHttpsAgent, type MtcpHttpsAgentOptions } from './tls.ts';

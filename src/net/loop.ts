@@ -38,6 +38,11 @@ export class NetLoop {
     return l;
   }
 
+  /** How many sockets and servers are watched: the open ones of this context's mtcp-ts/net. */
+  get watching(): number {
+    return this.#handlers.size;
+  }
+
   /** Deliver events of `sockid` matching `interest` (MTCP_EPOLL* bits; ERR and HUP always) to `handler`. */
   watch(sockid: number, interest: number, handler: EventHandler): void {
     this.#ev.events = interest;

@@ -17,12 +17,19 @@ import {
 } from './wire/ethernet.ts';
 import { emitIcmpEcho, IcmpFields, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, parseIcmp } from './wire/icmp.ts';
 import { emitIpv4, IPPROTO_ICMP, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from './wire/ipv4.ts';
-import { parseTcp } from './wire/tcp.ts';
+import { parseTcp, TCP_MAX_HLEN } from './wire/tcp.ts';
 
 /** Frames per receive or transmit burst. */
 export const BURST = 64;
 /** Default IP TTL (Linux net.ipv4.ip_default_ttl). */
 const IP_TTL = 64;
+/** Largest IPv4 datagram: its total length field is 16 bits. RFC 791 §3.1 */
+const IPV4_MAX_LEN = 0xffff;
+/**
+ * Largest frame kept while its next hop's MAC is looked up (a jumbo frame); a larger one, or a segment the port
+ * would cut (TSO), is dropped and counted instead (IpArpPending) and TCP sends it again.
+ */
+const PENDING_FRAME_MAX_BYTES = 9216;
 
 /** Next-hop selection, e.g. the config's RouteTable. */
 export interface NextHopResolver {
@@ -45,8 +52,10 @@ export class StackContext implements TcpTransmitter {
   /** Our IPv4 address, as an int32 (the stack's form, see docs/conventions.md). */
   readonly ip: number;
   readonly mac: number;
-  /** The port fills TCP checksums of sent frames (capabilities.txChecksumOffload). */
+  /** Sent segments carry no TCP checksum: the port fills it (capabilities.txChecksumOffload) or the link is trusted. */
   readonly tcpChecksumOffload: boolean;
+  /** Most payload bytes of a segment the port cuts itself (capabilities.tsoMaxBytes less the headers), 0 without TSO. */
+  readonly tsoMaxPayload: number;
   readonly #macBytes: Uint8Array;
   /** One-entry next-hop cache: the last destination, its next hop and that hop's MAC bytes. */
   #cacheDst = 0;
@@ -91,11 +100,17 @@ export class StackContext implements TcpTransmitter {
     this.mac = driver.mac;
     this.#macBytes = macBytes(driver.mac);
     this.#routes = config.routes;
+    if (caps.tsoMaxBytes > 0 && (!caps.txChecksumOffload || caps.tsoMaxBytes < caps.maxFrameBytes || caps.tsoMaxBytes > ETH_HLEN + IPV4_MAX_LEN)) {
+      throw new RangeError(`tsoMaxBytes ${caps.tsoMaxBytes} needs txChecksumOffload and must lie between maxFrameBytes ` +
+        `${caps.maxFrameBytes} and ${ETH_HLEN + IPV4_MAX_LEN}`);
+    }
     this.#verifyTcp = !caps.trustedLink;
     this.#rxChecksumOffload = caps.rxChecksumOffload;
-    this.tcpChecksumOffload = caps.txChecksumOffload;
+    this.tcpChecksumOffload = caps.txChecksumOffload || caps.trustedLink;
+    // Room for the longest header: a segment's options vary (SACK blocks), its payload limit should not.
+    this.tsoMaxPayload = caps.tsoMaxBytes > 0 ? caps.tsoMaxBytes - ETH_HLEN - IPV4_HLEN - TCP_MAX_HLEN : 0;
     this.arp = new ArpCache(config.staticArp);
-    this.#pending = new PendingFrames(256, caps.maxFrameBytes);
+    this.#pending = new PendingFrames(256, Math.min(caps.maxFrameBytes, PENDING_FRAME_MAX_BYTES));
     this.tcp = new TcpEngine(config.tcp, this.stats, this, events, { queue, queues: caps.queues });
   }
 
@@ -254,8 +269,9 @@ export class StackContext implements TcpTransmitter {
   }
 
   /** The frame in #txCur is `len` bytes and ready. */
-  #commit(len: number): void {
+  #commit(len: number, segmentBytes = 0): void {
     this.#tx.len[this.#txCur] = len;
+    this.#tx.segmentBytes[this.#txCur] = segmentBytes;
     this.#txUsed++;
     this.#txCur = -1;
     this.stats.txFrames++;
@@ -269,30 +285,30 @@ export class StackContext implements TcpTransmitter {
     return true;
   }
 
-  endTcp(srcIp: number, dstIp: number, tcpLen: number): void {
+  endTcp(srcIp: number, dstIp: number, tcpLen: number, segmentBytes: number): void {
     const buf = this.txBuf;
     const o = this.#tx.off[this.#txCur];
     emitIpv4(buf, o + ETH_HLEN, srcIp, dstIp, IPPROTO_TCP, tcpLen, this.#ipId++ & 0xffff, IP_TTL);
     const frameLen = ETH_HLEN + IPV4_HLEN + tcpLen;
     if (!this.#cacheValid || dstIp !== this.#cacheDst) {
-      if (!this.#resolve(dstIp, buf, o, frameLen)) return; // the slot stays free for the next frame
+      if (!this.#resolve(dstIp, buf, o, frameLen, segmentBytes)) return; // the slot stays free for the next frame
     } else if (this.now > this.#cacheFreshUntil && this.arp.mayRequest(this.#cacheHop, this.now)) {
       emitEthernetBytes(buf, o, this.#cacheMac, this.#macBytes, ETHERTYPE_IPV4);
-      this.#commit(frameLen);
+      this.#commit(frameLen, segmentBytes);
       // Refresh, and keep using the entry meanwhile: by unicast first, by broadcast once that went unanswered.
       const unicast = this.now - this.#cacheFreshUntil <= ARP_UNICAST_PROBE_MS;
       this.#requestArp(this.#cacheHop, unicast ? readMac(this.#cacheMac, 0) : MAC_BROADCAST, 0);
       return;
     }
     emitEthernetBytes(buf, o, this.#cacheMac, this.#macBytes, ETHERTYPE_IPV4);
-    this.#commit(frameLen);
+    this.#commit(frameLen, segmentBytes);
   }
 
   /**
    * Find the next hop and its MAC for dstIp and cache them. When the MAC is
-   * unknown the frame waits for the ARP reply (mTCP drops it instead).
+   * unknown the frame waits for the ARP reply (mTCP drops it instead), unless it is too large to keep.
    */
-  #resolve(dstIp: number, buf: Uint8Array, o: number, frameLen: number): boolean {
+  #resolve(dstIp: number, buf: Uint8Array, o: number, frameLen: number, segmentBytes: number): boolean {
     const h = this.#routes.nextHop(dstIp);
     if (h === -1) {
       this.stats.drops[DropReason.IpNoRoute]++;
@@ -302,7 +318,9 @@ export class StackContext implements TcpTransmitter {
     const mac = this.arp.lookup(hop);
     if (mac < 0) {
       emitEthernet(buf, o, MAC_BROADCAST, this.mac, ETHERTYPE_IPV4);
-      if (this.#pending.add(hop, buf, o, frameLen, this.now)) this.stats.drops[DropReason.IpArpPending]++;
+      if (segmentBytes > 0 || frameLen > this.#pending.slotSize || this.#pending.add(hop, buf, o, frameLen, this.now)) {
+        this.stats.drops[DropReason.IpArpPending]++;
+      }
       this.#requestArp(hop, MAC_BROADCAST);
       return false;
     }

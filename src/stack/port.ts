@@ -26,6 +26,12 @@ export class FrameBatch {
    * whose capabilities declare rxChecksumOffload; the stack then skips its own check of that frame.
    */
   readonly checksumOk: Uint8Array;
+  /**
+   * Frame i to transmit: 0 when it goes on the wire as it is; otherwise it is one large TCP segment the port
+   * cuts into frames of this many payload bytes each (TSO; the connection's MSS). Set only for a port whose
+   * capabilities declare tsoMaxBytes.
+   */
+  readonly segmentBytes: Int32Array;
 
   constructor(readonly capacity: number) {
     const empty = new Uint8Array(0);
@@ -34,6 +40,7 @@ export class FrameBatch {
     this.len = new Int32Array(capacity);
     this.id = new Int32Array(capacity);
     this.checksumOk = new Uint8Array(capacity);
+    this.segmentBytes = new Int32Array(capacity);
   }
 }
 
@@ -44,6 +51,11 @@ export interface DriverStats {
   txBytes: number;
   /** Frames the driver could not transmit (no slot, ring full); the stack never sees these as sent. */
   txDropped: number;
+  /**
+   * Frames lost on their way in before the driver could take them (the receive queue or ring was
+   * full), where the port can tell: TAP reads the kernel's count. Read when asked, not per frame.
+   */
+  readonly rxDropped?: number;
 }
 
 /**
@@ -60,9 +72,16 @@ export interface PortCapabilities {
   readonly txChecksumOffload: boolean;
   /** The port verifies the IPv4 and TCP checksums of received frames and marks the good ones in FrameBatch.checksumOk. */
   readonly rxChecksumOffload: boolean;
-  /** Largest TCP segment the port accepts and cuts into MSS-sized frames itself (TSO), bytes; 0: none, every frame is final. */
+  /**
+   * Largest frame (Ethernet header included, at most ETH_HLEN + 65535 as IPv4's length field allows) holding one
+   * TCP segment that the port accepts and cuts into frames of FrameBatch.segmentBytes payload bytes itself (TSO),
+   * filling the checksums of every frame it makes; a TX slot then holds this much. 0: none, every frame is final.
+   */
   readonly tsoMaxBytes: number;
-  /** The link cannot corrupt a frame between its ends, so the stack may skip verifying checksums. */
+  /**
+   * The link cannot corrupt a frame between its ends and both ends know it (Linux's loopback): the stack neither
+   * writes nor verifies TCP checksums on it.
+   */
   readonly trustedLink: boolean;
 }
 

@@ -1,16 +1,23 @@
 /**
- * A hashed timer wheel: one deadline per id, intrusive doubly-linked lists in
- * typed arrays, O(1) schedule and cancel, nothing allocated after construction.
+ * A hashed timer wheel in two levels: one deadline per id, intrusive
+ * doubly-linked lists in typed arrays, O(1) schedule and cancel, nothing
+ * allocated after construction, and no work per armed entry while time
+ * passes: a million idle connections with their timers armed cost nothing
+ * until a deadline comes near.
  *
  * Time is cut into ticks of tickMs and ticks into turns of `slots` ticks,
- * aligned to multiples of `slots`. The slots hold only deadlines in the
+ * aligned to multiples of `slots`. The near slots hold only deadlines in the
  * current turn, from the current tick on (slot = tick - turnBase), so the
  * first non-empty slot holds the earliest of them; a bitmap of non-empty
- * slots finds it in a few word reads. Later deadlines wait in the overflow
- * list, scanned once per turn to move the next turn's entries into the slots.
+ * slots finds it in a few word reads. Deadlines in the next `turns` turns
+ * wait in the far slots, one per turn (turn % turns); entering a turn moves
+ * its far slot's entries into the near slots, so each entry is moved at most
+ * once before it fires. Later deadlines (beyond slots × turns ticks: 4.7
+ * hours with the TCP timers' 1 ms ticks) wait in the overflow list, scanned
+ * only when the far level comes within reach of its earliest entry.
  * Deadlines in ticks already processed wait in the overdue list, which the
- * next advance() fires first. Ticks are doubles (exact integers), never int32,
- * so any clock works (performance.now(), Date.now(), a test's 0).
+ * next advance() fires first. Ticks are doubles (exact integers), never
+ * int32, so any clock works (performance.now(), Date.now(), a test's 0).
  */
 
 /** Bits per bitmap word. */
@@ -23,13 +30,17 @@ export class TimerWheel {
   readonly #tickMs: number;
   /** Slots per turn (a power of two). */
   readonly #slots: number;
+  /** Far slots: turns after the current one that have a list of their own. */
+  readonly #turns: number;
+  /** List number of the first far slot (far slot f is list #far + f). */
+  readonly #far: number;
   /** List number of the overdue list (deadlines in ticks already processed; before the first advance, every deadline). */
   readonly #overdue: number;
   /** List number of the overflow list (deadlines in later turns). */
   readonly #overflow: number;
   /** List number of the list advance() is firing. */
   readonly #firing: number;
-  /** Head id of each list (slots, overdue, overflow, firing), -1 when empty. */
+  /** Head id of each list (near slots, far slots, overdue, overflow, firing), -1 when empty. */
   readonly #heads: Int32Array;
   /** Next id in the same list, -1 at the tail. */
   readonly #next: Int32Array;
@@ -39,8 +50,12 @@ export class TimerWheel {
   readonly #listOf: Int32Array;
   /** Armed deadline of each id, ms (-1 when not armed). */
   readonly #deadline: Float64Array;
-  /** One bit per slot: set when the slot's list is not empty. */
+  /** One bit per near slot: set when the slot's list is not empty. */
   readonly #bitmap: Int32Array;
+  /** One bit per far slot: set when its list is not empty. */
+  readonly #farBitmap: Int32Array;
+  /** At or below every deadline in each far slot (Infinity when it is empty). */
+  readonly #farMin: Float64Array;
   /** False until the first advance() gives the wheel its time. */
   #started = false;
   /** The tick advance() is in: processed up to here; its slot is visited again (its later deadlines are not due yet). */
@@ -49,8 +64,10 @@ export class TimerWheel {
   #low = Infinity;
   /** First tick of the current turn (a multiple of slots). */
   #turnBase = 0;
-  /** First tick of the next turn: deadlines from here on go to the overflow list. */
+  /** First tick of the next turn: deadlines from here on go to the far slots. */
   #turnEnd = 0;
+  /** The current turn (turnBase / slots). */
+  #turn = 0;
   /** Armed entries. */
   #size = 0;
   /** At or below every deadline in the overdue list (Infinity when it is empty). */
@@ -58,24 +75,32 @@ export class TimerWheel {
   /** At or below every deadline in the overflow list (Infinity when it is empty; exact after each turn's scan). */
   #overflowMin = Infinity;
 
-  constructor(capacity: number, tickMs: number, slots: number) {
+  /** `turns`: far slots (a power of two; by default as many as `slots`). */
+  constructor(capacity: number, tickMs: number, slots: number, turns = slots) {
     if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`timer wheel: bad capacity ${capacity}`);
     if (!(tickMs > 0) || !Number.isFinite(tickMs)) throw new RangeError(`timer wheel: bad tick ${tickMs}`);
     if (!Number.isInteger(slots) || slots <= 0 || slots > 2 ** 24 || (slots & (slots - 1)) !== 0) {
       throw new RangeError(`timer wheel: slots (${slots}) must be a power of two`);
     }
+    if (!Number.isInteger(turns) || turns <= 0 || turns > 2 ** 24 || (turns & (turns - 1)) !== 0) {
+      throw new RangeError(`timer wheel: turns (${turns}) must be a power of two`);
+    }
     this.capacity = capacity;
     this.#tickMs = tickMs;
     this.#slots = slots;
-    this.#overdue = slots;
-    this.#overflow = slots + 1;
-    this.#firing = slots + 2;
-    this.#heads = new Int32Array(slots + 3).fill(-1);
+    this.#turns = turns;
+    this.#far = slots;
+    this.#overdue = slots + turns;
+    this.#overflow = slots + turns + 1;
+    this.#firing = slots + turns + 2;
+    this.#heads = new Int32Array(slots + turns + 3).fill(-1);
     this.#next = new Int32Array(capacity).fill(-1);
     this.#prev = new Int32Array(capacity).fill(-1);
     this.#listOf = new Int32Array(capacity).fill(-1);
     this.#deadline = new Float64Array(capacity).fill(-1);
     this.#bitmap = new Int32Array(Math.ceil(slots / WORD));
+    this.#farBitmap = new Int32Array(Math.ceil(turns / WORD));
+    this.#farMin = new Float64Array(turns).fill(Infinity);
   }
 
   get size(): number {
@@ -118,8 +143,16 @@ export class TimerWheel {
       this.#link(id, slot);
     } else {
       const at = this.#deadline[id];
-      if (at < this.#overflowMin) this.#overflowMin = at;
-      this.#link(id, this.#overflow);
+      const turn = Math.floor(tick / this.#slots);
+      if (turn - this.#turn <= this.#turns) {
+        const f = this.#farSlotOf(turn);
+        this.#farBitmap[f >>> 5] |= 1 << (f & 31);
+        if (at < this.#farMin[f]) this.#farMin[f] = at;
+        this.#link(id, this.#far + f);
+      } else {
+        if (at < this.#overflowMin) this.#overflowMin = at;
+        this.#link(id, this.#overflow);
+      }
     }
   }
 
@@ -149,7 +182,11 @@ export class TimerWheel {
   /** A list became empty: clear its bitmap bit or forget its minimum. */
   #emptied(list: number): void {
     if (list < this.#slots) this.#bitmap[list >>> 5] &= ~(1 << (list & 31));
-    else if (list === this.#overdue) this.#overdueMin = Infinity;
+    else if (list < this.#overdue) {
+      const f = list - this.#far;
+      this.#farBitmap[f >>> 5] &= ~(1 << (f & 31));
+      this.#farMin[f] = Infinity;
+    } else if (list === this.#overdue) this.#overdueMin = Infinity;
     else if (list === this.#overflow) this.#overflowMin = Infinity;
   }
 
@@ -166,22 +203,64 @@ export class TimerWheel {
     return (w << 5) + 31 - Math.clz32(bits & -bits);
   }
 
-  /** Make `tick` the current tick, in its turn, and move the overflow entries of that turn into the slots. */
+  /** The far slot of a turn (turns may exceed 2^31 with a Date.now()-sized clock). */
+  #farSlotOf(turn: number): number {
+    const n = this.#turns;
+    return ((turn % n) + n) % n;
+  }
+
+  /**
+   * The far slot holding the earliest deadlines after the current turn (the first non-empty one from the
+   * next turn on, cyclically), -1 when every far slot is empty.
+   */
+  #firstFarSlot(): number {
+    const bm = this.#farBitmap;
+    const from = this.#farSlotOf(this.#turn + 1);
+    // From `from` to the end, then from 0 to `from`: at most one pass over the words, plus the first word again.
+    for (let k = 0, w = from >>> 5, bits = bm[w] & (-1 << (from & 31)); k <= bm.length; k++) {
+      if (bits !== 0) return (w << 5) + 31 - Math.clz32(bits & -bits);
+      w = w + 1 === bm.length ? 0 : w + 1;
+      bits = bm[w];
+    }
+    return -1;
+  }
+
+  /** At or below every deadline after the current turn (far slots and overflow), Infinity when there is none. */
+  #laterMin(): number {
+    const f = this.#firstFarSlot();
+    const far = f >= 0 ? this.#farMin[f] : Infinity;
+    return far < this.#overflowMin ? far : this.#overflowMin;
+  }
+
+  /** Move every entry of `list` to where its tick now belongs. */
+  #replaceAll(list: number): void {
+    let id = this.#heads[list];
+    if (id < 0) return;
+    this.#heads[list] = -1;
+    this.#emptied(list);
+    while (id >= 0) {
+      const next = this.#next[id];
+      this.#place(id, Math.floor(this.#deadline[id] / this.#tickMs));
+      id = next;
+    }
+  }
+
+  /**
+   * Make `tick` the current tick, in its turn: the far slot of that turn moves into the near slots, and
+   * when the far level now reaches the earliest overflow entry, the overflow list is sorted out again
+   * (its minimum becomes exact). The turns skipped to get here held nothing.
+   */
   #enterTurn(tick: number): void {
     const slots = this.#slots;
     this.#tick = tick;
     this.#low = tick;
     this.#turnBase = tick - (((tick % slots) + slots) % slots);
     this.#turnEnd = this.#turnBase + slots;
-    let id = this.#heads[this.#overflow];
-    if (id < 0) return;
-    // Re-place every overflow entry: its list is rebuilt and its minimum becomes exact.
-    this.#heads[this.#overflow] = -1;
-    this.#overflowMin = Infinity;
-    while (id >= 0) {
-      const next = this.#next[id];
-      this.#place(id, Math.floor(this.#deadline[id] / this.#tickMs));
-      id = next;
+    this.#turn = this.#turnBase / slots;
+    this.#replaceAll(this.#far + this.#farSlotOf(this.#turn));
+    if (Math.floor(Math.floor(this.#overflowMin / this.#tickMs) / slots) - this.#turn <= this.#turns) {
+      this.#overflowMin = Infinity;
+      this.#replaceAll(this.#overflow);
     }
   }
 
@@ -229,8 +308,8 @@ export class TimerWheel {
       }
       if (nowTick < this.#turnEnd) break;
       // Every slot of this turn has fired (nowTick is past it): go on to the next turn, or
-      // straight to the turn of the earliest overflow entry (or of nowTick, if earlier).
-      const first = Math.floor(this.#overflowMin / this.#tickMs);
+      // straight to the turn of the earliest later entry (or of nowTick, if earlier).
+      const first = Math.floor(this.#laterMin() / this.#tickMs);
       this.#enterTurn(first < nowTick ? (first > this.#turnEnd ? first : this.#turnEnd) : nowTick);
     }
     this.#tick = nowTick;
@@ -270,7 +349,7 @@ export class TimerWheel {
    * current turn; a deadline in a later turn may be reported by a lower
    * bound (one that was cancelled), never earlier than the next turn; a
    * deadline already due may be reported as an earlier past time. Costs a
-   * bitmap scan of at most slots/32 words plus one slot's list.
+   * bitmap scan of at most slots/32 (or turns/32) words plus one slot's list.
    */
   nextDeadline(): number {
     if (this.#size === 0) return Infinity;
@@ -282,6 +361,7 @@ export class TimerWheel {
       }
       return best;
     }
-    return this.#overflowMin < best ? this.#overflowMin : best;
+    const later = this.#laterMin();
+    return later < best ? later : best;
   }
 }

@@ -38,6 +38,75 @@ t.test('the CLI', async (t) => {
     }
   });
 
+  t.test('--help, -h and help print the usage on stdout with status 0; <app> --help its own; --version the version', async (t) => {
+    for (const flag of ['--help', '-h', 'help']) {
+      const r = run(flag);
+      t.equal(r.status, 0, flag);
+      t.match(r.stdout, /^usage: mtcp-ts <app> \[args\]/, `${flag}: the usage`);
+      for (const app of ['epserver', 'epwget', 'perf', 'echo', 'pair']) t.match(r.stdout, `mtcp-ts ${app} `, `${flag}: names ${app}`);
+      t.equal(r.stderr, '', `${flag}: nothing on stderr`);
+    }
+    for (const [app, usage] of [['epserver', /^usage: mtcp-ts epserver -p www_dir/], ['epwget', /^usage: mtcp-ts epwget IP\[:port\]\/path/],
+      ['perf', /^usage: mtcp-ts perf send\|recv/], ['echo', /^usage: mtcp-ts echo server PORT/], ['pair', /^usage: mtcp-ts pair <server app/]] as const) {
+      for (const flag of ['--help', '-h']) {
+        const r = run(app, flag);
+        t.equal(r.status, 0, `${app} ${flag}`);
+        t.match(r.stdout, usage, `${app} ${flag}: its usage`);
+      }
+    }
+    const v = run('--version');
+    t.equal(v.status, 0);
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+    t.equal(v.stdout, `mtcp-ts ${pkg.version}\n`);
+  });
+
+  t.test('a lone client on shm says nobody answered, suggests pair, and respects -t', async (t) => {
+    const started = performance.now();
+    const r = run('echo', 'client', '198.18.0.1', '7', '-f', clientConf, '-t', '2');
+    const seconds = (performance.now() - started) / 1000;
+    t.equal(r.status, 1);
+    t.ok(seconds < 2 + 2 + 1, `exits within -t + 2 s, and the process's start (${seconds.toFixed(1)} s)`);
+    t.match(r.stderr, /echo: no answer from 198\.18\.0\.1: no ARP reply \(\d+ frames sent, none received\); no peer on the shm wire/);
+    t.match(r.stderr, /mtcp-ts pair/);
+    t.match(r.stdout, /errors 1 \(no connection before the run ended: 1\)/);
+    const w0 = performance.now();
+    const w = run('epwget', '198.18.0.1/', '5', '-f', clientConf);
+    t.equal(w.status, 1);
+    t.ok((performance.now() - w0) / 1000 < 7, 'epwget alone stops once nothing came back for 3 s');
+    t.match(w.stderr, /epwget: no answer from 198\.18\.0\.1: no ARP reply .*no peer on the shm wire.*mtcp-ts pair/);
+    t.match(w.stdout, /errors: 5 \(no answer: 5\)/);
+  });
+
+  t.test('pair with a server that cannot start: both sides stop, non-zero, within 2 s of its failure', async (t) => {
+    /** Run the CLI; when its stderr first matches `failure`, and when it exited. */
+    const timed = (args: string[], failure: RegExp): Promise<{ status: number | null; stderr: string; afterFailureMs: number }> => new Promise((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      let failedAt = Infinity;
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (d: string) => {
+        stderr += d;
+        if (failedAt === Infinity && failure.test(stderr)) failedAt = performance.now();
+      });
+      child.once('close', (status) => resolve({ status, stderr, afterFailureMs: performance.now() - failedAt }));
+    });
+    for (const [server, failure] of [
+      [['epserver', '-p', join(dir, 'nowww'), '-f', serverConf], /epserver: -p .*nowww/],
+      [['echo', 'server', '7', '-f', join(dir, 'absent.conf')], /absent\.conf: cannot read the file \(ENOENT\)/],
+    ] as const) {
+      const r = await timed(['pair', ...server, '--', 'epwget', '198.18.0.1/index.html', '10', '-f', clientConf], failure);
+      t.not(r.status, 0, `${server[0]}: non-zero`);
+      t.ok(r.afterFailureMs < 2000, `${server[0]}: ended ${r.afterFailureMs.toFixed(0)} ms after the server's failure`);
+      t.match(r.stderr, /mtcp-ts pair: the server side ended \(status \d\)/, `${server[0]}: says the server ended`);
+    }
+  });
+
+  t.test('epwget names its errors: refused', async (t) => {
+    const r = run('pair', 'echo', 'server', '7', '-f', serverConf, '--', 'epwget', '198.18.0.1:81/', '20', '-f', clientConf, '-c', '5');
+    t.equal(r.status, 1);
+    t.match(r.stdout, /errors: 20 \(refused: 20\)/);
+  });
+
   t.test('a bad config: status 2 and a message naming the file and line', async (t) => {
     const bad = join(dir, 'bad.conf');
     writeFileSync(bad, 'io = shm\nport = shm0\nshm0.addr = 198.18.0.1/24\nmax_concurrency = lots\n');
@@ -123,7 +192,8 @@ t.test('the CLI', async (t) => {
     child.stderr.setEncoding('utf8');
     await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
       stderr += d;
-      if (/\[ ALL \] shm0 conns/.test(stderr)) resolve();
+      // A whole report with every core in it (a first one, while the cores still start, may have only the total).
+      if (/\[CPU 0\] shm0 flows[^]*\[CPU 1\] shm0 conns[^]*\[ ALL \] shm0 conns/.test(stderr)) resolve();
     }));
     child.kill('SIGINT');
     const [code] = await new Promise<[number | null]>((r) => child.once('exit', (c) => r([c])));

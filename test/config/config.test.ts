@@ -46,10 +46,9 @@ io = sim          # trailing comment
 num_cores = 2
 core_mask = 0x6
 num_mem_ch = 2
-port = dpdk0 dpdk1
+port = dpdk0
 dpdk0.addr = 198.18.0.1/24
 dpdk0.mac = 02:00:00:00:00:aa
-dpdk1.addr = 198.19.0.1/16
 max_concurrency = 500
 max_num_buffers = 600
 rcvbuf = 16384
@@ -58,15 +57,15 @@ tcp_timewait = 5
 cc = reno
 mtu = 9000
 shm_slots = 4096
-stat_print = dpdk1
+stat_print = dpdk0
 
 `, 'full.conf');
   t.same([full.io, full.numCores, full.coreMask, full.numMemCh, full.maxConcurrency, full.maxNumBuffers, full.tcpTimeoutSec, full.tcpTimewaitSec, full.mtu, full.shmSlots],
     ['sim', 2, 6, 2, 500, 600, -1, 5, 9000, 4096]);
   t.same([full.rcvbuf, full.sndbuf], [16384, 16384], 'sndbuf defaults to rcvbuf');
   t.equal(parseMtcpConf(`${BASE}sndbuf = 1024`, 'x').rcvbuf, 1024, 'rcvbuf defaults to sndbuf');
-  t.same(full.ports.map((p) => [p.name, p.mac, p.prefix]), [['dpdk0', 0x0200000000aa, 24], ['dpdk1', 0x0200c6130001, 16]]);
-  t.same(full.statPrint, ['dpdk1']);
+  t.same(full.ports.map((p) => [p.name, p.mac, p.prefix]), [['dpdk0', 0x0200000000aa, 24]]);
+  t.same(full.statPrint, ['dpdk0']);
 });
 
 t.test('every mtcp.conf error names the file and line', async (t) => {
@@ -159,7 +158,7 @@ t.test('loadMtcpConf reads config/arp.conf and config/route.conf beside it', asy
   t.equal(c.routes.length, 1);
   writeFileSync(join(dir, 'missing.conf'), `${BASE}arp_conf = nowhere.conf\n`);
   t.throws(() => loadMtcpConf(join(dir, 'missing.conf')), ConfigError, 'an explicit arp_conf must exist');
-  writeFileSync(join(dir, 'config/route.conf'), 'ROUTES 1\n198.18.0.254/0 eth3\n');
+  writeFileSync(join(dir, 'config/route.conf'), 'ROUTES 1\n198.18.0.254 shm0\n');
   t.match(configError(() => loadMtcpConf(join(dir, 'mtcp.conf')))?.file, /route\.conf$/, 'errors in route.conf name route.conf');
   t.throws(() => loadMtcpConf(join(dir, 'absent.conf')), ConfigError, 'a missing mtcp.conf');
   t.doesNotThrow(() => loadMtcpConf(new URL('../../mtcp.conf', import.meta.url).pathname), 'the shipped mtcp.conf loads');

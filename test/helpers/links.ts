@@ -8,6 +8,10 @@
  * its end) and the kernel's. The kernel's end computes its own checksums and sends MTU-sized frames
  * (no TX checksum offload, TSO or GSO), since an af_packet socket sees frames as the veth passes them,
  * before any software fix-up. Needs DPDK, its shim and ethtool besides the suite's tools.
+ *
+ * DPDK AF_XDP: the same veth pair, our end opened by DPDK's net_af_xdp (an XDP program on the veth
+ * redirects its frames to an AF_XDP socket). The kernel's end again computes its own checksums and
+ * sends MTU-sized frames: XDP, like af_packet, sees frames before any software fix-up.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -64,6 +68,40 @@ export const afPacketLink: Link = {
     ip('-n', ns, 'link', 'set', 'veth-kernel', 'up');
     ip('-n', ours, 'link', 'set', 'veth-us', 'up');
     const portLines = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, `p0.device = net_af_packet${devices++},iface=veth-us`];
+    return {
+      ns,
+      run,
+      portLines,
+      context(lines, label) {
+        const mctx = inNamespace(ours, () => new MtcpRuntime(parseMtcpConf([...portLines, ...lines].join('\n'), label)).createContext(0));
+        t.teardown(async () => {
+          mctx.stop();
+          await mctx.closed;
+        });
+        return mctx;
+      },
+      started() {},
+      spawnOurs: (cmd, args, options) => spawn('ip', ['netns', 'exec', ours, cmd, ...args], options),
+    };
+  },
+};
+
+/** af_xdp vdev names must be unique in a process, as af_packet's. */
+let xdpDevices = 0;
+
+export const afXdpLink: Link = {
+  label: 'DPDK AF_XDP',
+  missing: () => toolsMissing() ?? dpdkUnavailable() ?? commandMissing('ethtool'),
+  open(t, suffix) {
+    const { ns, run } = namespace(t, `mtcpts-xdp-to-${process.pid}-${suffix}`);
+    const ours = namespace(t, `mtcpts-xdp-to-${process.pid}-${suffix}-us`).ns;
+    ip('link', 'add', 'veth-us', 'netns', ours, 'type', 'veth', 'peer', 'name', 'veth-kernel', 'netns', ns);
+    const off = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'veth-kernel', 'tx', 'off', 'tso', 'off', 'gso', 'off'], { encoding: 'utf8' });
+    if (off.status !== 0) throw new Error(`ethtool -K veth-kernel: ${off.stderr}`);
+    ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'veth-kernel');
+    ip('-n', ns, 'link', 'set', 'veth-kernel', 'up');
+    ip('-n', ours, 'link', 'set', 'veth-us', 'up');
+    const portLines = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, `p0.device = net_af_xdp${xdpDevices++},iface=veth-us`];
     return {
       ns,
       run,

@@ -22,6 +22,10 @@ export interface ConfOptions {
   cc?: 'reno' | 'cubic';
   /** num_cores (default 1). */
   cores?: number;
+  /** mtu (default 1500). */
+  mtu?: number;
+  /** More mtcp.conf lines (impair, capture ...). */
+  extra?: string[];
 }
 
 export function confText(ip: string, mac: string, o: ConfOptions = {}): string {
@@ -40,6 +44,8 @@ export function confText(ip: string, mac: string, o: ConfOptions = {}): string {
     `tcp_timewait = ${o.tcpTimewait ?? 0}`,
     `cc = ${o.cc ?? 'reno'}`,
     `num_cores = ${o.cores ?? 1}`,
+    `mtu = ${o.mtu ?? 1500}`,
+    ...(o.extra ?? []),
   ].join('\n');
 }
 
@@ -79,9 +85,13 @@ export function simPair(o: ConfOptions & { seed?: number } = {}): SimPair {
   return { wire, ...stackPair(sr, cr) };
 }
 
-/** The same pair over the shm wire in one thread: real time, as an application sees it. */
-export function shmPair(o: ConfOptions = {}): StackPair {
+/**
+ * The same pair over the shm wire in one thread: real time, as an application sees it. `client` holds
+ * options of the client's config that differ from the server's (impair, capture on one end).
+ */
+export function shmPair(o: ConfOptions = {}, client: ConfOptions = {}): StackPair {
   const opts = { ...o, io: 'shm' as const };
   const sr = new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', opts), { secret: [1, 2] });
-  return stackPair(sr, new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', opts), { shm: sr.shmPeer(), secret: [3, 4] }));
+  const cr = new MtcpRuntime(config('198.18.0.2', '02:00:c6:12:00:02', { ...opts, ...client }), { shm: sr.shmPeer(), secret: [3, 4] });
+  return stackPair(sr, cr);
 }

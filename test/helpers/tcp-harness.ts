@@ -14,6 +14,7 @@ import { emitIpv4, IPPROTO_TCP, IPV4_HLEN, Ipv4Fields, parseIpv4 } from '../../s
 import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../src/stack/wire/tcp.ts';
 import { asSeq, asTsVal, seqValue } from '../../src/stack/wire/seqnum.ts';
 import { ConnView } from '../../sim/conn-view.ts';
+import { SegmentingPort } from './segmenting-port.ts';
 
 export const STACK_IP = 0xc6120001; // 198.18.0.1
 export const PEER_IP = 0xc6120002; // 198.18.0.2
@@ -71,11 +72,17 @@ export interface HarnessOptions {
   trustedLink?: boolean;
   /** The port marks every received frame as verified without declaring RX checksum offload (it breaks the contract). */
   marksWithoutDeclaring?: boolean;
+  /** The port cuts segments of frames up to this size itself and fills checksums (TSO, segmenting-port.ts). */
+  tsoMaxBytes?: number;
+  /** Largest frame the simulated wire carries (default 2048). */
+  wireMaxFrameBytes?: number;
 }
 
 export class Harness {
-  readonly wire = new SimWire({ seed: 7 });
+  readonly wire: SimWire;
   readonly stackPort: SimDriver;
+  /** The port the stack uses: stackPort, or a wrapper declaring other capabilities. */
+  readonly port: PacketDriver;
   readonly peer: SimDriver;
   readonly ctx: StackContext;
   /** Socket events the stack raised: [sockid, bits]. */
@@ -85,14 +92,21 @@ export class Harness {
   readonly #rx = new FrameBatch(64);
   readonly #ipf = new Ipv4Fields();
   readonly #f = new TcpFields();
+  /** Whether the stack's frames reach the peer with TCP checksums (recv() checks them then). */
+  readonly #signed: boolean;
 
   constructor(tcp: Partial<TcpConfig> = {}, opts: HarnessOptions = {}) {
+    this.wire = new SimWire({ seed: 7, maxFrameBytes: opts.wireMaxFrameBytes });
     this.stackPort = this.wire.attach(STACK_MAC);
     this.peer = this.wire.attach(PEER_MAC);
     const events: SocketEvents = { wake: (s, b) => void this.woken.push([s, b]) };
     const declared = { txChecksumOffload: !!opts.txChecksumOffload, rxChecksumOffload: !!opts.rxChecksumVerified, trustedLink: !!opts.trustedLink };
     const marks = !!opts.rxChecksumVerified || !!opts.marksWithoutDeclaring;
-    const port = marks || declared.txChecksumOffload || declared.trustedLink ? new DeclaringPort(this.stackPort, declared, marks) : this.stackPort;
+    const port = opts.tsoMaxBytes ? new SegmentingPort(this.stackPort, opts.tsoMaxBytes)
+      : marks || declared.txChecksumOffload || declared.trustedLink ? new DeclaringPort(this.stackPort, declared, marks) : this.stackPort;
+    this.port = port;
+    // The sim wire carries what the stack wrote: unsigned through a port that only declares an offload.
+    this.#signed = port === this.stackPort || port instanceof SegmentingPort || !(declared.txChecksumOffload || declared.trustedLink);
     this.ctx = new StackContext(port, 0, {
       ip: STACK_IP,
       routes: { nextHop: (dst) => ((dst >>> 8) === (STACK_IP >>> 8) ? dst : -1) },
@@ -175,7 +189,7 @@ export class Harness {
         if (((buf[off + 12] << 8) | buf[off + 13]) !== ETHERTYPE_IPV4) continue;
         if (parseIpv4(buf, off + ETH_HLEN, len - ETH_HLEN, this.#ipf) !== 0 || this.#ipf.proto !== IPPROTO_TCP) continue;
         const f = this.#f;
-        const r = parseTcp(buf, this.#ipf.payloadOff, this.#ipf.payloadLen, this.#ipf.src, this.#ipf.dst, f, true);
+        const r = parseTcp(buf, this.#ipf.payloadOff, this.#ipf.payloadLen, this.#ipf.src, this.#ipf.dst, f, this.#signed);
         if (r !== 0) throw new Error(`stack sent a malformed segment (drop reason ${r})`);
         out.push({
           flags: f.flags, seq: seqValue(f.seq), ack: seqValue(f.ack), win: f.window, srcPort: f.srcPort, dstPort: f.dstPort,
@@ -214,8 +228,10 @@ export const LISTEN_SOCK = 100;
  * otherwise; its ACK repeats the SYN's window and echoes the timestamp),
  * accepted as socket 1. `iss` is the stack's initial sequence number.
  */
-export function established(tcp: Partial<TcpConfig> = {}, syn: Partial<Seg> = {}): { h: Harness; tcb: ConnView; iss: number } {
-  const h = new Harness(tcp);
+export function established(
+  tcp: Partial<TcpConfig> = {}, syn: Partial<Seg> = {}, opts: HarnessOptions = {},
+): { h: Harness; tcb: ConnView; iss: number } {
+  const h = new Harness(tcp, opts);
   h.tcp.sockets.listen(LISTEN_SOCK, 0, 80, 16);
   h.send({ flags: TCP_SYN, seq: PEER_ISS, mss: 1460, wscale: 0, ts: null, ...syn });
   const synAck = h.recvOne();

@@ -1,7 +1,8 @@
 /**
  * Drivers describe themselves (PortCapabilities), and the impair and capture wrappers report what is true
- * through them: no TX checksum offload through either (a port would sign a frame corrupted on its way out,
- * and a capture must show final bytes), and they make the port they wrap stop filling checksums.
+ * through them: no TX checksum offload and no trusted link through either (a port would sign a frame
+ * corrupted on its way out, and a capture must show final bytes with real checksums), and they make the port
+ * they wrap stop filling checksums.
  */
 import t from 'tap';
 import { join } from 'node:path';
@@ -36,11 +37,11 @@ class OffloadingPort extends DriverWrapper {
 
 const offloadingPort = (): OffloadingPort => new OffloadingPort(new SimWire({ seed: 1 }).attach(MAC_A, { queues: 2 }));
 
-t.test('the software drivers declare their queues and largest frame, and no offload', async (t) => {
+t.test('the software drivers declare their queues and largest frame; shm offloads checksums (its trusted wire)', async (t) => {
   const sim = new SimWire({ seed: 1, maxFrameBytes: 1600 }).attach(MAC_A, { queues: 3 });
   t.same(sim.capabilities, { maxFrameBytes: 1600, queues: 3, txChecksumOffload: false, rxChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false });
   const shm = attachShm(ShmWire.create({ queues: [2, 1], slots: 64, slotSize: 4096 }).share(), 0, MAC_B);
-  t.same(shm.capabilities, { maxFrameBytes: 4096, queues: 2, txChecksumOffload: false, rxChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false });
+  t.same(shm.capabilities, { maxFrameBytes: 4096, queues: 2, txChecksumOffload: true, rxChecksumOffload: true, tsoMaxBytes: 0, trustedLink: false });
   sim.stopTxChecksumOffload();
   t.equal(sim.capabilities.txChecksumOffload, false, 'stopping an offload a port lacks changes nothing');
 });
@@ -53,12 +54,12 @@ t.test('through impair: no offload at all, a link that corrupts, and the port st
   t.same(impaired.capabilities, { maxFrameBytes: 2048, queues: 2, txChecksumOffload: false, rxChecksumOffload: false, tsoMaxBytes: 0, trustedLink: false });
 });
 
-t.test('through capture: no TX offload (final bytes in the file), RX verdicts and the link pass through', async (t) => {
+t.test('through capture: no TX offload and no trusted link (final bytes, real checksums in the file), RX verdicts pass through', async (t) => {
   const port = offloadingPort();
   const capture = new CaptureDriver(port, join(tempDir(t, 'mtcpts-caps-'), 'c.pcapng'));
   t.teardown(() => capture.close());
   t.equal(port.stops, 1, 'the wrapped port was told to stop');
-  t.same(capture.capabilities, { maxFrameBytes: 2048, queues: 2, txChecksumOffload: false, rxChecksumOffload: true, tsoMaxBytes: 0, trustedLink: true });
+  t.same(capture.capabilities, { maxFrameBytes: 2048, queues: 2, txChecksumOffload: false, rxChecksumOffload: true, tsoMaxBytes: 0, trustedLink: false });
 });
 
 t.test('capture around impair (the runtime\'s order) reports what is true through both', async (t) => {

@@ -7,6 +7,7 @@
 import t from 'tap';
 import { FrameBatch } from '../../src/stack/port.ts';
 import { Prng } from '../../src/io/sim.ts';
+import { DropReason } from '../../src/stack/drop-reason.ts';
 import { State } from '../../src/stack/tcp/state.ts';
 import { ConnView } from '../../sim/conn-view.ts';
 import { asSeq } from '../../src/stack/wire/seqnum.ts';
@@ -166,4 +167,43 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
   t.equal(bulkCorrupt, 0, 'the established transfer arrived intact');
   t.ok(bulkDuringFlood > 10 * 1048576, `and kept moving during the flood (${(bulkDuringFlood / 1048576).toFixed(1)} MiB)`);
   t.ok(s.tcpSynCookiesAccepted - cookiesBefore > 0, 'real clients got in through cookies');
+});
+
+t.test('SYNs beyond the control blocks (max_concurrency) are answered with SYN cookies, not dropped', async (t) => {
+  const POOL = 16;
+  const w = new World({ seed: 7, hosts: 1, tcp: { maxConcurrency: POOL, maxNumBuffers: POOL, rcvbuf: 65536, sndbuf: 65536 } });
+  const [server] = w.hosts;
+  const attacker = w.wire.attach(0x02000000ee02);
+  server.ctx.tcp.sockets.listen(1, 0, PORT, 128); // a backlog larger than the pool: the pool runs out first
+  const listener = server.ctx.tcp.sockets.listener(PORT)!;
+  const tx = new FrameBatch(64);
+  const f = new TcpFields();
+  const SYNS = 60;
+  const n = attacker.txAlloc(0, tx, SYNS);
+  for (let i = 0; i < n; i++) {
+    const src = (0xc6130000 + 1 + i) | 0; // 198.19.0.x: off the link, so the replies are made, then counted as ip_no_route
+    f.srcPort = 2000 + i;
+    f.dstPort = PORT;
+    f.seq = asSeq(1000 * i);
+    f.ack = asSeq(0);
+    f.flags = TCP_SYN;
+    f.window = 65535;
+    f.urgent = 0;
+    f.mss = 1460;
+    f.wscale = -1;
+    f.sackPermitted = false;
+    f.hasTimestamp = false;
+    f.sackCount = 0;
+    const hlen = emitTcp(tx.buf[i], tx.off[i] + ETH_HLEN + IPV4_HLEN, f, src, server.ip, 0);
+    emitIpv4(tx.buf[i], tx.off[i] + ETH_HLEN, src, server.ip, IPPROTO_TCP, hlen, 1, 64);
+    emitEthernet(tx.buf[i], tx.off[i], hostMac(server.index), 0x02000000ee02, ETHERTYPE_IPV4);
+    tx.len[i] = ETH_HLEN + IPV4_HLEN + hlen;
+  }
+  attacker.txBurst(0, tx, n);
+  w.runTo(50);
+  const s = server.ctx.stats;
+  t.equal(n, SYNS);
+  t.equal(listener.halfOpen, POOL, 'the pool filled with half-open connections');
+  t.equal(s.drops[DropReason.TcpNoMemory], 0, 'no SYN dropped for want of a control block');
+  t.equal(s.tcpSynCookiesSent, SYNS - POOL, 'every other SYN answered with a cookie');
 });

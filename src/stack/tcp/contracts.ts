@@ -49,8 +49,13 @@ export interface TcpTransmitter {
   beginTcp(dstIp: number): boolean;
   readonly txBuf: Uint8Array;
   readonly txOff: number;
-  /** The port fills TCP checksums (offload): segments are emitted without one. */
+  /** Segments are emitted without a TCP checksum: the port fills it (offload) or the link is trusted (nobody checks it). */
   readonly tcpChecksumOffload: boolean;
-  /** The TCP segment (`tcpLen` bytes at txOff) is complete: add IPv4 and Ethernet and queue the frame. */
-  endTcp(srcIp: number, dstIp: number, tcpLen: number): void;
+  /** Most payload bytes one segment may carry for the port to cut into MSS-sized frames (TSO); 0 when it does not. */
+  readonly tsoMaxPayload: number;
+  /**
+   * The TCP segment (`tcpLen` bytes at txOff) is complete: add IPv4 and Ethernet and queue the frame.
+   * `segmentBytes` > 0: the port cuts it into frames of that many payload bytes (TSO).
+   */
+  endTcp(srcIp: number, dstIp: number, tcpLen: number, segmentBytes: number): void;
 }

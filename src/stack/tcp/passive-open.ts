@@ -1,7 +1,7 @@
 /**
  * The passive open: a segment for a listening port (RFC 9293 §3.10.7.2)
  * starts a connection in SYN-RECEIVED, or, when the listener's backlog is
- * full, is answered statelessly with a SYN cookie, and the ACK returning a
+ * full or no control block is free, is answered statelessly with a SYN cookie, and the ACK returning a
  * valid cookie rebuilds the connection (RFC 4987 §3.6).
  */
 import { DropReason } from '../drop-reason.ts';
@@ -62,14 +62,11 @@ export class PassiveOpen {
       // The half-open queue is full (a SYN flood, or a burst): answer statelessly while
       // accepted connections can still be queued. RFC 4987 §3.6
       if (l.queueCount >= l.backlog) return DropReason.TcpBacklogFull;
-      const localMss = this.handshake.localMss;
-      const peerMss = seg.mss > 0 ? seg.mss : DEFAULT_MSS;
-      const mss = peerMss < localMss ? peerMss : localMss;
-      const cookie = this.cookies.make(dstIp, seg.dstPort, srcIp, seg.srcPort, seg.seq, mss, this.clock.now);
-      return this.replies.cookieSynAck(seg, srcIp, dstIp, cookie, this.#cookieWindow, localMss);
+      return this.#answerWithCookie(seg, srcIp, dstIp);
     }
     const t = this.life.allocate();
-    if (t < 0) return DropReason.TcpNoMemory;
+    // Every control block in use (max_concurrency): a SYN cookie needs none. RFC 4987 §3.6
+    if (t < 0) return this.#answerWithCookie(seg, srcIp, dstIp);
     const tcb = this.tcb;
     tcb.listenerSockid[t] = l.sockid;
     this.handshake.acceptPeerSyn(t, seg);
@@ -85,6 +82,15 @@ export class PassiveOpen {
     this.timers.touchIdle(t);
     this.output.schedule(t);
     return DropReason.None;
+  }
+
+  /** Answer the SYN `seg` statelessly: a SYN|ACK whose sequence number is a cookie. RFC 4987 §3.6 */
+  #answerWithCookie(seg: TcpFields, srcIp: number, dstIp: number): DropReason {
+    const localMss = this.handshake.localMss;
+    const peerMss = seg.mss > 0 ? seg.mss : DEFAULT_MSS;
+    const mss = peerMss < localMss ? peerMss : localMss;
+    const cookie = this.cookies.make(dstIp, seg.dstPort, srcIp, seg.srcPort, seg.seq, mss, this.clock.now);
+    return this.replies.cookieSynAck(seg, srcIp, dstIp, cookie, this.#cookieWindow, localMss);
   }
 
   /**

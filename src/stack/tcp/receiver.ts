@@ -222,8 +222,9 @@ export class Receiver {
     if (outOfOrder || hadGap) {
       // Out of order, or filling a gap: ACK at once. RFC 5681 §4.2
       this.#ackThisSegment(t);
-    } else if (++tcb.unackedSegments[t] >= 2) {
-      // An ACK for at least every second full-sized segment. RFC 5681 §4.2
+    } else if ((tcb.unackedSegments[t] += len > effectiveMss(tcb, t) ? 2 : 1) >= 2) {
+      // An ACK for at least every second full-sized segment (RFC 5681 §4.2); one longer than the MSS
+      // (coalesced by the port, GRO) stands for several.
       this.requestAck(t);
     } else {
       this.timers.delayAck(t);

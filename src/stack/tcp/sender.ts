@@ -88,6 +88,8 @@ export class Sender {
     this.sampleRtt(t, seg, ack);
     this.rtt.handshakeDone(t, tcb.retries[t] > 0);
     tcb.sndUna[t] = ack;
+    // A timeout may have sent SND.NXT back to the ISS with the SYN still waiting for a TX slot: this ACK covers it.
+    if (seqLt(tcb.sndNxt[t], ack)) tcb.sndNxt[t] = ack;
     tcb.retries[t] = 0;
     this.timers.stopRto(t);
   }
@@ -185,10 +187,14 @@ export class Sender {
     let usable = wndRoom < cwndRoom ? wndRoom : cwndRoom;
     let unsent = this.unsentBytes(t);
     const fin = this.finSeq(t);
+    // With TSO one segment carries many MSS for the port to cut.
+    const most = tx.maxSegmentPayload(mss);
     while (unsent > 0 && usable > 0) {
       const nxt = tcb.sndNxt[t];
-      let n = unsent < mss ? unsent : mss;
+      let n = unsent < most ? unsent : most;
       if (n > usable) n = usable;
+      // A large segment cut short by the window ends on a whole MSS: its tail would be a small frame mid-stream.
+      if (n > mss && n < unsent) n -= n % mss;
       // Going back after a timeout: what the peer SACKed need not be sent again. RFC 6675 §5.1
       const skipTo = this.recovery.resendStart(t, nxt);
       if (skipTo !== nxt) {

@@ -13,7 +13,7 @@ import { MAX_WINDOW_FIELD, type Receiver } from './receiver.ts';
 import type { RttEstimators } from './rtt.ts';
 import type { SendBuffers } from './send-buffer.ts';
 import { State } from './state.ts';
-import type { TcbTable } from './tcb.ts';
+import { effectiveMss, type TcbTable } from './tcb.ts';
 import type { ConnTimers } from './timers.ts';
 
 /** The ACK field of a segment without the ACK flag. */
@@ -42,8 +42,9 @@ export class Transmit {
 
   /**
    * Build and transmit one segment of connection t. `dataLen` payload bytes
-   * come from the send buffer at `seq`. Returns false when no TX slot was
-   * free (nothing changed).
+   * come from the send buffer at `seq`; more than the MSS only up to
+   * maxSegmentPayload, for the port to cut (TSO). Returns false when no TX
+   * slot was free (nothing changed).
    */
   segment(t: number, seq: Seq, flags: number, dataLen: number): boolean {
     const tcb = this.tcb;
@@ -89,7 +90,8 @@ export class Transmit {
     const off = ip.txOff;
     if (dataLen > 0) this.sendBuffers.copyOut(t, seqDiff(seq, tcb.sndUna[t]), buf, off + hlen, dataLen);
     emitTcp(buf, off, f, tcb.localIp[t], tcb.remoteIp[t], dataLen, !ip.tcpChecksumOffload);
-    ip.endTcp(tcb.localIp[t], tcb.remoteIp[t], hlen + dataLen);
+    const mss = effectiveMss(tcb, t);
+    ip.endTcp(tcb.localIp[t], tcb.remoteIp[t], hlen + dataLen, dataLen > mss ? mss : 0);
     this.stats.tcpOutSegs++;
 
     if (ackFlag) this.receiver.ackSent(t, wnd, syn);
@@ -126,6 +128,15 @@ export class Transmit {
     return seqGt(tcb.sndMax[t], edge) ? edge : tcb.sndMax[t];
   }
 
+  /**
+   * Most payload one segment may carry: the MSS, or as many whole MSS as
+   * the port cuts itself (TSO; Linux's tcp_tso_autosize sizes them so too).
+   */
+  maxSegmentPayload(mss: number): number {
+    const tso = this.ip.tsoMaxPayload;
+    return tso > mss ? tso - (tso % mss) : mss;
+  }
+
   /** A segment carrying only our ACK. */
   ack(t: number): boolean {
     return this.segment(t, this.ackSeq(t), TCP_ACK, 0);
@@ -143,7 +154,7 @@ export class Transmit {
     const ip = this.ip;
     if (!ip.beginTcp(dstIp)) return false;
     const hlen = emitTcp(ip.txBuf, ip.txOff, f, srcIp, dstIp, 0, !ip.tcpChecksumOffload);
-    ip.endTcp(srcIp, dstIp, hlen);
+    ip.endTcp(srcIp, dstIp, hlen, 0);
     this.stats.tcpOutSegs++;
     return true;
   }

@@ -15,6 +15,8 @@ export const TCP_URG = 0x20;
 export const TCP_ECE = 0x40;
 export const TCP_CWR = 0x80;
 export const TCP_HLEN = 20;
+/** Longest TCP header: a data offset of 15 words. RFC 9293 §3.1 */
+export const TCP_MAX_HLEN = 60;
 export { TCP_MAX_SACK_BLOCKS };
 
 const SRC_PORT = 0;
@@ -142,10 +144,16 @@ export function emitTcp(
   buf[off + CHECKSUM + 1] = 0;
   buf[off + URGENT] = f.urgent >>> 8;
   buf[off + URGENT + 1] = f.urgent & 0xff;
-  if (!fillChecksum) return hlen;
-  const len = hlen + payloadLen;
+  if (fillChecksum) fillTcpChecksum(buf, off, hlen + payloadLen, srcIp, dstIp);
+  return hlen;
+}
+
+/**
+ * Compute and write the checksum of the `len`-byte segment at off (header, options and payload, with the IPv4
+ * pseudo-header); the checksum field must be zero. What a port with TX checksum offload does. RFC 9293 §3.1
+ */
+export function fillTcpChecksum(buf: Uint8Array, off: number, len: number, srcIp: number, dstIp: number): void {
   const c = checksumFold(checksumAdd(buf, off, len, pseudoHeaderSum(srcIp, dstIp, IPPROTO_TCP, len)));
   buf[off + CHECKSUM] = c >>> 8;
   buf[off + CHECKSUM + 1] = c & 0xff;
-  return hlen;
 }

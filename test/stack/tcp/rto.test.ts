@@ -6,6 +6,7 @@
 import t from 'tap';
 import { Harness, PEER_IP, PEER_ISS, STACK_IP, TCP_ACK, TCP_SYN, established } from '../../helpers/tcp-harness.ts';
 import { RTO_FALLBACK_MS } from '../../../src/stack/tcp/rtt.ts';
+import { State } from '../../../src/stack/tcp/state.ts';
 
 t.test('Karn: a segment sent again by fast retransmit gives no RTT sample (RFC 6298 §3)', async (t) => {
   const { h, tcb, iss } = established();
@@ -105,4 +106,22 @@ t.test('an old duplicate gives no RTT sample: it echoes a TS.Recent from before 
   h.send({ flags: TCP_ACK, seq: PEER_ISS, ack: iss + 101, ts: [200, data.ts![0]] });
   t.equal(tcb.flightSize, 0, 'the ACK is taken');
   t.equal(tcb.rtt.samples, samples, 'but not as a round trip as long as the wait');
+});
+
+// Found by the scale bench (a million connections opened 2,048 at a time over a full TX ring), reduced to a scripted peer.
+t.test('a SYN|ACK that arrives while the SYN sent again after a timeout waits for a TX slot: SND.NXT catches up with SND.UNA', async (t) => {
+  const h = new Harness();
+  const tcb = h.view(h.tcp.sockets.connect(1, STACK_IP, 5555, PEER_IP, 80));
+  h.poll();
+  const syn = h.recvOne();
+  h.poll(1000); // the RTO fires: the SYN goes again at the next output pass, from SND.NXT = ISS
+  // The TX ring is full: the output pass before the next burst cannot send it, and the SYN|ACK answering the first SYN arrives.
+  const txAlloc = h.stackPort.txAlloc;
+  h.stackPort.txAlloc = () => 0;
+  h.send({ flags: TCP_SYN | TCP_ACK, seq: PEER_ISS, ack: syn.seq + 1, srcPort: 80, dstPort: 5555, mss: 1460 });
+  h.stackPort.txAlloc = txAlloc;
+  t.equal(tcb.state, State.Established);
+  t.equal(tcb.sndNxt, tcb.sndUna, 'SND.NXT is not left behind SND.UNA (nothing "unsent" that was never written)');
+  const out = h.recv();
+  t.same(out.map((s) => [s.flags, s.seq, s.payload.length]), [[TCP_ACK, syn.seq + 1, 0]], 'only the ACK of the SYN|ACK, no phantom data');
 });
