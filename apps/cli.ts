@@ -3,8 +3,8 @@
  * `mtcp-ts <app> [args]`: the example applications.
  *   mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]
  *   mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]
- *   mtcp-ts perf send|recv IP PORT SECONDS -f mtcp.conf [--json]
- *   mtcp-ts echo server PORT -f mtcp.conf | echo client IP PORT -f mtcp.conf [-c n] [-s size] [-t seconds] [--json]
+ *   mtcp-ts perf send|recv IP PORT SECONDS -f mtcp.conf [-N 1] [--json]
+ *   mtcp-ts echo server PORT -f mtcp.conf [-N cores] | echo client IP PORT -f mtcp.conf [-N cores] [-c n] [-s size] [-t seconds] [--json]
  *   mtcp-ts pair <server app and args> -- <client app and args>
  *   mtcp-ts --help | -h | help, mtcp-ts <app> --help, mtcp-ts --version
  * `pair` runs two apps in two worker threads joined by one shm wire (the
@@ -22,7 +22,7 @@ import { epserver, USAGE as EPSERVER } from './epserver.ts';
 import { echo, USAGE as ECHO } from './echo.ts';
 import { epwget, USAGE as EPWGET } from './epwget.ts';
 import { perf, USAGE as PERF } from './perf.ts';
-import { coresOf, runApp, type PairWorkerData } from './lib/app.ts';
+import { coresOf, runApp, type PairMessage, type PairWorkerData } from './lib/app.ts';
 
 const APPS: Record<string, [string, (argv: string[]) => Promise<number>]> = {
   epserver: [EPSERVER, epserver],
@@ -62,6 +62,9 @@ function version(): string {
   }
 }
 
+/** Longest `pair` waits for its server app to say it listens before starting the client anyway, ms. */
+const PAIR_LISTEN_WAIT_MS = 10_000;
+
 function app(argv: string[]): Promise<number> {
   const entry = APPS[argv[0]];
   if (!entry) {
@@ -95,17 +98,20 @@ async function pair(argv: string[]): Promise<number> {
   // A queue per core at each end: each side's -N, or its config's num_cores.
   const wire = ShmWire.create({ slots: 4096, queues: [coresOf(argv.slice(0, cut)), coresOf(argv.slice(cut + 1))] }).share();
   const self = fileURLToPath(import.meta.url);
-  const start = (args: string[], port: 0 | 1): [Worker, Promise<number>] => {
-    const w = new Worker(self, { workerData: { argv: args, shm: { wire, port } } satisfies PairWorkerData });
+  const start = (args: string[], port: 0 | 1): { worker: Worker; done: Promise<number>; listening: Promise<void> } => {
+    const worker = new Worker(self, { workerData: { argv: args, shm: { wire, port } } satisfies PairWorkerData });
+    let listened!: () => void;
+    const listening = new Promise<void>((resolve) => (listened = resolve));
     const done = new Promise<number>((resolve) => {
-      w.once('message', (m: { code: number }) => resolve(m.code));
-      w.once('error', (err: Error) => {
+      worker.on('message', (m: PairMessage) => (m.kind === 'listening' ? listened() : resolve(m.code)));
+      worker.once('error', (err: Error) => {
         process.stderr.write(`mtcp-ts pair: ${args[0]}: ${err.stack ?? err.message}\n`);
         resolve(1);
       });
-      w.once('exit', (code) => resolve(code === 0 ? 0 : 1));
+      worker.once('exit', (code) => resolve(code === 0 ? 0 : 1));
     });
-    return [w, done];
+    void done.then(listened);
+    return { worker, done, listening };
   };
   /** Ask a side to stop; terminate its thread if it has not ended within PAIR_STOP_MS. Resolves to its status. */
   const stopSide = async (w: Worker, done: Promise<number>): Promise<number> => {
@@ -117,14 +123,17 @@ async function pair(argv: string[]): Promise<number> {
       clearTimeout(timer);
     }
   };
-  const [server, serverDone] = start(argv.slice(0, cut), 0);
-  // Give the server its turn to listen before the client's first SYN (a SYN to a closed port is refused).
-  const early = await Promise.race([serverDone, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
+  const { worker: server, done: serverDone, listening } = start(argv.slice(0, cut), 0);
+  // The client starts once the server listens on every core it runs (a SYN to a core not yet listening is
+  // refused); a server app that never says so gets PAIR_LISTEN_WAIT_MS.
+  const early = await Promise.race([
+    serverDone, listening.then(() => null), new Promise<null>((r) => setTimeout(() => r(null), PAIR_LISTEN_WAIT_MS).unref()),
+  ]);
   if (early !== null) {
     process.stderr.write(`mtcp-ts pair: the server side ended (status ${early}) before the client started\n`);
     return early || 1;
   }
-  const [client, clientDone] = start(argv.slice(cut + 1), 1);
+  const { worker: client, done: clientDone } = start(argv.slice(cut + 1), 1);
   let stopping = false;
   const onSigint = (): void => {
     stopping = true;
@@ -155,6 +164,6 @@ if (isMainThread) {
   else process.exitCode = argv[0] === 'pair' ? await pair(argv.slice(1)) : await app(argv);
 } else {
   const code = await app((workerData as PairWorkerData).argv);
-  parentPort!.postMessage({ code });
+  parentPort!.postMessage({ kind: 'exit', code } satisfies PairMessage);
   process.exit(code);
 }

@@ -3,9 +3,10 @@
  *   mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]
  * Serves GET and HEAD from www_dir with keep-alive and pipelining, a file
  * cache, Content-Length on every response, 404 for a missing file and 403 for
- * a path that would leave www_dir. With -N above 1, one pinned worker per core
- * listens on the port (each takes the connections RSS brings to its queue);
- * -c picks the core of a one-core run. Stops cleanly on SIGINT, printing each
+ * a path that would leave www_dir. It runs -N cores, or the config's
+ * num_cores without -N (as mTCP's epserver): with more than one, one pinned
+ * worker per core listens on the port (each takes the connections RSS brings
+ * to its queue); -c serves just that core of the config's. Stops cleanly on SIGINT, printing each
  * core's frames and CPU time (frames per CPU-second).
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
@@ -20,7 +21,7 @@ import type { MtcpContext } from '../src/mtcp/context.ts';
 import { EAGAIN, errnoName } from '../src/stack/errno.ts';
 import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
 import { measureCoreLoad } from '../src/mtcp/thread-cpu.ts';
-import { integer, parse, runAppOnCores, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import { announceListening, coreCount, integer, parse, runAppOnCores, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts epserver -p www_dir -f mtcp.conf [-N cores] [-c core] [-b backlog] [--port 80]';
 
@@ -140,18 +141,21 @@ export async function epserver(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError(`-p ${dir}: ${(err as Error).message}`);
   }
-  const cores = integer(str(values.N), '-N', 1, 128, 1);
-  if (cores > 1 && values.c !== undefined) throw new UsageError('-c picks the core of a one-core run; with -N every core from 0 to N-1 runs');
+  if (values.c !== undefined && integer(str(values.N), '-N', 1, 128, 1) > 1) {
+    throw new UsageError('-c picks the core of a one-core run; with -N every core from 0 to N-1 runs');
+  }
+  // -c serves that one core of the config's (mTCP's one process per core); otherwise -N cores, or the config's num_cores.
+  const cores = values.c !== undefined ? 1 : coreCount(str(values.N), str(values.f));
   const core = integer(str(values.c), '-c', 0, 127, 0);
   const backlog = integer(str(values.b), '-b', 1, 1 << 20, 4096);
   const port = integer(str(values.port), '--port', 1, 65535, 80);
   const signal = stopSignal();
   if (cores > 1) {
     const data: CoreData = { root, port, backlog };
-    const results = (await runAppOnCores(str(values.f), cores, 'epserver', 'epserverCore', data, signal)) as { core: number; accepted: number }[];
+    const results = (await runAppOnCores(str(values.f), cores, 'epserver', 'epserverCore', data, signal, announceListening)) as { core: number; accepted: number }[];
     for (const r of results) process.stderr.write(`epserver: [CPU ${r.core}] ${r.accepted} connections accepted\n`);
   } else {
-    const mctx = startStack(str(values.f), core);
+    const mctx = startStack(str(values.f), core, values.c === undefined ? 1 : undefined);
     try {
       await serve(mctx, new FileCache(root), port, backlog, signal);
     } finally {
@@ -186,6 +190,7 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
   const ev = { events: MTCP_EPOLLIN, data: { sockid: ls, ptr: null } };
   mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, ls, ev);
   process.stderr.write(`epserver: ${tag}serving ${cache.root} on port ${port}\n`);
+  announceListening();
   const load = measureCoreLoad(mctx.stack.stats);
   const conns = new Map<number, Conn>();
   const events = createEpollEvents(EVENTS);

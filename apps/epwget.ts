@@ -3,7 +3,8 @@
  *   mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]
  * Opens up to `concurrency` connections at a time, each fetching the path
  * once (as mTCP's epwget), until `total_requests` have completed or failed.
- * With -N above 1, one pinned worker per core takes an equal share of the
+ * It runs -N cores, or the config's num_cores without -N (as mTCP's epwget);
+ * with more than one, one pinned worker per core takes an equal share of the
  * requests and of the concurrency, as mTCP's epwget splits them. Prints a line
  * per second and core as mTCP does (connections, MB read and written,
  * completions, mean and max response time, errors), a progress bar on an
@@ -20,7 +21,9 @@ import { AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET } from '../src/mtcp/constant
 import type { MtcpContext } from '../src/mtcp/context.ts';
 import type { CoreEntryOptions } from '../src/mtcp/cores.ts';
 import { EAGAIN, ECONNREFUSED, ECONNRESET, EINPROGRESS, errnoName, ETIMEDOUT } from '../src/stack/errno.ts';
-import { integer, parse, runAppOnCores, SILENT_PEER_MS, silentPeer, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import {
+  coreCount, integer, parse, runAppOnCores, share, SILENT_PEER_MS, silentPeer, startStack, stopSignal, stopStack, str, UsageError,
+} from './lib/app.ts';
 
 export const USAGE = 'mtcp-ts epwget IP[:port]/path total_requests -f mtcp.conf [-N cores] [-c concurrency] [-o outfile] [--json]';
 
@@ -59,7 +62,7 @@ export async function epwget(argv: string[]): Promise<number> {
   const port = integer(m[2], 'port', 1, 65535, 80);
   const path = m[3] ?? '/';
   const total = integer(positionals[1], 'total_requests', 1, Number.MAX_SAFE_INTEGER, 0);
-  const cores = integer(str(values.N), '-N', 1, 128, 1);
+  const cores = coreCount(str(values.N), str(values.f));
   const concurrency = integer(str(values.c), '-c', 1, 1 << 20, 100);
   const keepBody = str(values.o) !== undefined;
   const signal = stopSignal();
@@ -75,7 +78,7 @@ export async function epwget(argv: string[]): Promise<number> {
     lastBody = results.find((r) => r.lastBody)?.lastBody ?? null;
     silence = results.find((r) => r.silence)?.silence ?? '';
   } else {
-    const mctx = startStack(str(values.f), 0);
+    const mctx = startStack(str(values.f), 0, 1);
     try {
       ({ summary, lastBody, silence } = await run(mctx, 0, ip, port, path, m[1], total, concurrency, keepBody, process.stderr.isTTY, signal));
     } finally {
@@ -93,11 +96,6 @@ export async function epwget(argv: string[]): Promise<number> {
   }
   if (silence) process.stderr.write(`epwget: ${silence}\n`);
   return summary.errors === 0 && summary.completed === total ? 0 : 1;
-}
-
-/** `n` split into `parts` shares that differ by one at most, the larger first (mTCP's epwget splits requests and concurrency so). */
-function share(n: number, parts: number): number[] {
-  return Array.from({ length: parts }, (_, k) => Math.floor(n / parts) + (k < n % parts ? 1 : 0));
 }
 
 /** The cores' summaries as one. */

@@ -3,17 +3,24 @@
  *   mtcp-ts perf recv IP PORT SECONDS -f mtcp.conf    listen on IP:PORT, receive for SECONDS from the first connection
  *   mtcp-ts perf send IP PORT SECONDS -f mtcp.conf    connect to IP:PORT and send for SECONDS
  * Both print Mbit/s every second and a total at the end (JSON with --json).
+ * One connection runs on one core: perf refuses a config with num_cores above
+ * 1 unless -N 1 says to run it on one core.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from '../src/net/index.ts';
-import { integer, parse, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
+import { announceListening, coreCount, integer, parse, startStack, stopSignal, stopStack, str, UsageError } from './lib/app.ts';
 
-export const USAGE = 'mtcp-ts perf send|recv IP PORT SECONDS -f mtcp.conf [--json]';
+export const USAGE = 'mtcp-ts perf send|recv IP PORT SECONDS -f mtcp.conf [-N 1] [--json]';
 
 const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
 
 export async function perf(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { f: { type: 'string' }, json: { type: 'boolean' } }, true);
+  const { values, positionals } = parse(argv, { f: { type: 'string' }, N: { type: 'string' }, json: { type: 'boolean' } }, true);
+  const cores = coreCount(str(values.N), str(values.f));
+  if (cores > 1) {
+    throw new UsageError(values.N !== undefined ? `-N ${cores}: perf moves one connection, which one core carries; -N must be 1`
+      : `${str(values.f)} sets num_cores = ${cores}, but perf moves one connection, which one core carries: run it with -N 1`);
+  }
   if (positionals.length !== 4 || (positionals[0] !== 'send' && positionals[0] !== 'recv')) {
     throw new UsageError('expected send|recv IP PORT SECONDS');
   }
@@ -22,7 +29,7 @@ export async function perf(argv: string[]): Promise<number> {
   const port = integer(positionals[2], 'PORT', 1, 65535, 0);
   const seconds = integer(positionals[3], 'SECONDS', 1, 86400, 0);
   const signal = stopSignal();
-  const mctx = startStack(str(values.f), 0);
+  const mctx = startStack(str(values.f), 0, 1);
   let bytes = 0;
   let elapsed = 0;
   try {
@@ -31,6 +38,7 @@ export async function perf(argv: string[]): Promise<number> {
       const server = createServer({ mctx }).listen(port, host);
       await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
       process.stderr.write(`perf: receiving on ${host}:${port}\n`);
+      announceListening();
       const [sock] = await Promise.race([once(server, 'connection') as Promise<[Socket]>, aborted(signal)]) ?? [];
       if (sock) {
         sock.on('data', (d: Buffer) => meter.add(d.length));

@@ -1,5 +1,5 @@
 /**
- * The per-core entry of the 1-core versus 2-core benchmark (bench/lib/cores-bench.ts):
+ * The per-core server of the cores comparison (bench/lib/cores-bench.ts):
  * each server core echoes on the benchmark port until stopped and reports its
  * counters with the CPU time its thread used.
  */

@@ -9,14 +9,14 @@
  * a DPDK af_packet port and against nginx on the same veth, then the same on a DPDK AF_XDP port.
  * Results go to bench/results/latest.json and the chart to bench/results/latest.svg.
  *
- * Then the server on 1 core and on 2 cores side by side (short connections
- * from one client core over shm), with each server core's frames per CPU-second.
+ * Then cores that add up (bench/lib/cores-bench.ts): short connections with N server cores and N client
+ * cores over shm for each N of --cores that fits the CPUs, with each core's frames per CPU-second.
  *
  * Then the scale bench (bench/lib/scale-bench.ts): N idle connections between two stacks, 1% echo, all closed.
  *
  * Every mtcp-ts row prints its server core's frames per CPU-second (cases.<name>.mtcp.framesPerCpuSecond).
  * Flags: --seconds N (per workload, default 5), --only short|pingpong|bulk|netecho|latency|http|https|epserver|afpacket|afxdp|cores|scale,
- * --connections N (the scale bench, default 1,000,000).
+ * --connections N (the scale bench, default 1,000,000), --cores 1,2,4,... (the core counts compared, default 1,2,4,8).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,26 +28,27 @@ import { dpdkUnavailable } from '../src/io/dpdk.ts';
 import { afPacketMissing, afPacketWrk, type WrkFigures } from './lib/afpacket-wrk.ts';
 import { afXdpBench } from './lib/afxdp-bench.ts';
 import { runMemifPair, runShmPair, type PairResult } from './lib/shm-pair.ts';
-import { runCoresBench } from './lib/cores-bench.ts';
+import { coresComparison } from './lib/cores-bench.ts';
 import { runScaleBench } from './lib/scale-bench.ts';
 import { netClient } from './lib/net-workload.ts';
 import { coreLoadLine, latencyRow, netEchoRow } from './lib/ping-pong-rows.ts';
 import { httpCeiling } from './lib/http-ceiling.ts';
 import { httpsRow } from './lib/https-pair.ts';
 import type { WorkloadResult, WorkloadSpec } from './lib/workload.ts';
-import { availableParallelism } from 'node:os';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     only: { type: 'string' },
     connections: { type: 'string', default: '1000000' },
+    cores: { type: 'string', default: '1,2,4,8' },
   },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-if (!(seconds > 0) || !Number.isInteger(connections) || connections < 1) {
-  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|https|epserver|afpacket|afxdp|cores|scale] [--connections N]\n');
+const coreCounts = values.cores.split(',').map(Number);
+if (!(seconds > 0) || !Number.isInteger(connections) || connections < 1 || !coreCounts.every((n) => Number.isInteger(n) && n >= 1 && n <= 64)) {
+  process.stderr.write('usage: bench/run [--seconds N] [--only short|pingpong|bulk|netecho|latency|http|https|epserver|afpacket|afxdp|cores|scale] [--connections N] [--cores 1,2,4,...]\n');
   process.exit(2);
 }
 
@@ -235,31 +236,9 @@ if (!values.only || values.only === 'afxdp') {
 }
 
 if (!values.only || values.only === 'cores') {
-  process.stdout.write('\nshort connections (connect, 64 B request, 64 B reply, close; 64 at a time): the server on 1 core, then on 2 cores;\n' +
-    'one client core on the shm wire, pinned to the last CPU\n');
+  process.stdout.write('\nshort connections (connect, 64 B request, 64 B reply, close; 64 at a time per client core): N server cores and N client cores on the shm wire, each pinned to a CPU of its own\n');
   const spec: WorkloadSpec = { kind: 'short', concurrency: 64, messageSize: 64, durationMs: ms, requestsPerConnection: 1 };
-  const runs = [await runCoresBench(1, spec), await runCoresBench(2, spec)];
-  const figures = runs.map((r) => {
-    const frames = r.cores.reduce((n, c) => n + c.framesIn + c.framesOut, 0);
-    const cpu = r.cores.reduce((n, c) => n + c.cpuSeconds, 0);
-    return {
-      serverCores: r.serverCores, connectionsPerSecond: r.client.connections / r.client.seconds, errors: r.client.errors,
-      p50: r.client.latency.percentile(50), p99: r.client.latency.percentile(99),
-      framesPerCpuSecond: frames / cpu, cpuUsPerConnection: (cpu * 1e6) / r.cores.reduce((n, c) => n + c.accepted, 0),
-      cores: r.cores.map((c) => ({ ...c, framesPerCpuSecond: (c.framesIn + c.framesOut) / c.cpuSeconds })),
-    };
-  });
-  for (const f of figures) {
-    process.stdout.write(`  server on ${f.serverCores} core${f.serverCores > 1 ? 's' : ' '} ${fmt(f.connectionsPerSecond).padStart(12)} connections/s   ` +
-      `p50 ${f.p50.toFixed(3)} ms   p99 ${f.p99.toFixed(3)} ms   errors ${f.errors}\n`);
-    for (const c of f.cores) {
-      process.stdout.write(`    core ${c.core}: ${c.accepted} accepted, ${c.framesIn} frames in, ${c.framesOut} out, ${c.cpuSeconds.toFixed(2)} CPU s, ` +
-        `${fmt(c.framesPerCpuSecond)} frames per CPU-second, ${c.retransmits} retransmitted, ${c.drops} dropped\n`);
-    }
-  }
-  process.stdout.write(`  2 cores / 1 core    ${(figures[1].connectionsPerSecond / figures[0].connectionsPerSecond).toFixed(2)}x ` +
-    `(${availableParallelism()} CPUs for the server cores and the client together)\n`);
-  (results.cases as Record<string, unknown>).cores = { unit: 'connections/s', cpus: availableParallelism(), runs: figures };
+  (results.cases as Record<string, unknown>).cores = await coresComparison(coreCounts, spec, (text) => process.stdout.write(text));
 }
 
 if (!values.only || values.only === 'scale') {

@@ -37,11 +37,12 @@
 #include <rte_mempool.h>
 
 /* Bumped when a signature below changes; src/io/dpdk.ts checks it. */
-#define MTCPTS_SHIM_ABI 3
+#define MTCPTS_SHIM_ABI 4
 
 /* Offload bits reported by mtcpts_port_setup and carried per received frame. */
 #define OFFLOAD_TX_CKSUM 1u /* the port fills IPv4 and TCP checksums */
 #define OFFLOAD_RX_CKSUM 2u /* the port verifies them and says so per frame */
+#define OFFLOAD_TSO 4u      /* the port cuts large TCP segments (with TX checksums) */
 #define RX_CKSUM_GOOD 1u    /* per frame: IPv4 and TCP checksums verified good */
 #define RX_CKSUM_BAD 2u     /* per frame: the port found one of them bad */
 
@@ -82,6 +83,10 @@ int mtcpts_eal_init(int argc, char **argv)
 	return rc;
 }
 
+/* Per port with TSO: its MTU, and whether its segment size must leave room for the Ethernet header too. */
+static uint16_t port_mtu[RTE_MAX_ETHPORTS];
+static uint8_t tso_counts_l2[RTE_MAX_ETHPORTS];
+
 /*
  * Configure and start `port` with `nq` RX/TX queue pairs, RSS over IPv4/TCP
  * with the symmetric key when nq > 1, and checksum offload when the port has
@@ -117,6 +122,16 @@ int mtcpts_port_setup(uint16_t port, uint16_t nq, uint16_t nb_rxd, uint16_t nb_t
 	if ((info.rx_offload_capa & rx_ck) == rx_ck) {
 		conf.rxmode.offloads |= rx_ck;
 		offloads |= OFFLOAD_RX_CKSUM;
+	}
+	/* TSO needs the TX checksums; one large segment travels in one large mbuf (see mtcpts_tx). */
+	if ((offloads & OFFLOAD_TX_CKSUM) && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO)) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+		if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+			conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS; /* the segments a PMD's own GSO makes are chains */
+		offloads |= OFFLOAD_TSO;
+		/* net_tap (22.11) refuses a segment whose size with every header, Ethernet's too, exceeds the MTU. */
+		tso_counts_l2[port] = strcmp(info.driver_name, "net_tap") == 0;
+		port_mtu[port] = mtu;
 	}
 	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc != 0)
@@ -294,9 +309,12 @@ uint16_t mtcpts_alloc(struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t
 /*
  * For a port that fills checksums: IPv4 checksum zero, TCP checksum the
  * pseudo-header sum, and the mbuf told where the headers are (the contract of
- * RTE_MBUF_F_TX_IP_CKSUM / RTE_MBUF_F_TX_TCP_CKSUM).
+ * RTE_MBUF_F_TX_IP_CKSUM / RTE_MBUF_F_TX_TCP_CKSUM). With `segment` > 0 the
+ * frame is one large TCP segment for the port to cut into segments of that
+ * many payload bytes (RTE_MBUF_F_TX_TCP_SEG, whose pseudo-header sum leaves
+ * out the length).
  */
-static void offload_checksums(struct rte_mbuf *m)
+static void offload_checksums(struct rte_mbuf *m, uint16_t port, uint32_t segment)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	if (m->data_len < 14 + 20 || p[12] != 0x08 || p[13] != 0x00)
@@ -310,24 +328,33 @@ static void offload_checksums(struct rte_mbuf *m)
 	if (ip->next_proto_id == IPPROTO_TCP && m->data_len >= 14 + l3 + 20) {
 		struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(p + 14 + l3);
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+		if (segment > 0) {
+			uint16_t headers = (uint16_t)(14 + l3 + (tcp->data_off >> 4) * 4);
+			uint16_t most = (uint16_t)(port_mtu[port] + 14 - headers - (tso_counts_l2[port] ? 14 : 0));
+			m->l4_len = (uint16_t)((tcp->data_off >> 4) * 4);
+			m->tso_segsz = (uint16_t)(segment < most ? segment : most);
+			m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		}
 		tcp->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	}
 }
 
 /*
  * Transmit the first `count` of `allocated` mbufs from mtcpts_alloc, frame i
- * being lens[i] bytes. Frees what the port did not take and the unused rest.
- * Returns the number sent.
+ * being lens[i] bytes; with `offload`, segments[i] > 0 makes frame i a large
+ * TCP segment the port cuts (the mbuf came from the port's large pool: a
+ * segment is built in one piece, so it is one mbuf, not a chain). Frees what
+ * the port did not take and the unused rest. Returns the number sent.
  */
 uint16_t mtcpts_tx(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t count, uint16_t allocated,
-		   const uint32_t *lens, int offload)
+		   const uint32_t *lens, const uint32_t *segments, int offload)
 {
 	for (uint16_t i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
 		m->data_len = (uint16_t)lens[i];
 		m->pkt_len = lens[i];
 		if (offload)
-			offload_checksums(m);
+			offload_checksums(m, port, segments[i]);
 	}
 	uint16_t sent = 0;
 	/* A full TX ring drains as the port sends: a few tries before giving up on the rest. */

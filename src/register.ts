@@ -37,6 +37,21 @@ export async function runProgramOnCore(mctx: MtcpContext, _core: number, { signa
   await stopped;
 }
 
+/**
+ * process.execArgv without this module's --import: child processes (fork, cluster) inherit execArgv, and
+ * run on the kernel rather than start a second stack on the port this process owns.
+ */
+function withoutRegister(execArgv: string[]): string[] {
+  const isThis = (spec: string): boolean => spec === 'mtcp-ts/register' || pathToFileURL(resolve(spec)).href === import.meta.url;
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (a === '--import' && i + 1 < execArgv.length && isThis(execArgv[i + 1])) i++;
+    else if (!(a.startsWith('--import=') && isThis(a.slice('--import='.length)))) out.push(a);
+  }
+  return out;
+}
+
 function fail(message: string): never {
   process.stderr.write(`mtcp-ts/register: ${message}\n`);
   process.exit(1);
@@ -47,6 +62,7 @@ if (isMainThread) {
   if (!conf) fail('set MTCP_CONF to the mtcp.conf to run on, e.g. MTCP_CONF=mtcp.conf node --import mtcp-ts/register app.js');
   if (mtcp_init(conf) < 0) fail(`cannot start the stack from ${conf} (the reason is above)`);
   const runtime = mtcp_runtime()!;
+  process.execArgv = withoutRegister(process.execArgv);
   if (runtime.config.numCores === 1) {
     const mctx = mtcp_create_context(0) ?? fail(`cannot make the context of core 0 from ${conf} (the reason is above)`);
     routeNodeSockets(mctx, runtime.config);

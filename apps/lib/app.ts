@@ -52,6 +52,18 @@ function pairWire(): PairWorkerData['shm'] | undefined {
   return !isMainThread && (workerData as PairWorkerData | null)?.shm ? (workerData as PairWorkerData).shm : undefined;
 }
 
+/** What a `pair` worker tells the pair: its app listens on every core it runs (the client may start), or its exit status. */
+export type PairMessage = { kind: 'listening' } | { kind: 'exit'; code: number };
+
+/**
+ * The app listens (on every core it runs): in a `pair` worker, tell the pair, which starts the client
+ * then; a SYN that reached a core before it listened would be refused. Elsewhere (a core's worker,
+ * a program of its own) nothing.
+ */
+export function announceListening(): void {
+  if (pairWire()) parentPort?.postMessage({ kind: 'listening' } satisfies PairMessage);
+}
+
 /** mtcp_init from `conf`; the wire is the pair's when this runs in a pair worker. */
 function initStack(conf: string | undefined): void {
   if (!conf) throw new UsageError('-f conf is required');
@@ -59,8 +71,12 @@ function initStack(conf: string | undefined): void {
   if (mtcp_init(conf, pair ? { shm: pair } : {}) < 0) throw new UsageError(`bad configuration ${conf} (see the message above)`);
 }
 
-/** mtcp_init from `conf` and a context on `core` in this thread. */
-export function startStack(conf: string | undefined, core: number): MtcpContext {
+/**
+ * mtcp_init from `conf` and a context on `core` in this thread. `numCores`, when given, replaces the
+ * config's num_cores (a one-core run of a config written for several: -N 1).
+ */
+export function startStack(conf: string | undefined, core: number, numCores?: number): MtcpContext {
+  if (numCores !== undefined) mtcp_setconf({ num_cores: numCores });
   initStack(conf);
   const mctx = mtcp_create_context(core);
   if (!mctx) {
@@ -71,33 +87,52 @@ export function startStack(conf: string | undefined, core: number): MtcpContext 
 }
 
 /**
- * `-N cores` above 1: mtcp_init with num_cores = cores, then one pinned
- * worker per core running the export `entry` of apps/<app>.js with `data`;
- * `signal` stops them all. Returns each core's result.
+ * Several cores: mtcp_init with num_cores = cores, then one pinned worker
+ * per core running the export `entry` of apps/<app>.js with `data`; `signal`
+ * stops them all; `onReady` is called once every core has started (a server's
+ * cores listen by then). Returns each core's result.
  */
 export async function runAppOnCores(
-  conf: string | undefined, cores: number, app: string, entry: string, data: unknown, signal: AbortSignal,
+  conf: string | undefined, cores: number, app: string, entry: string, data: unknown, signal: AbortSignal, onReady?: () => void,
 ): Promise<unknown[]> {
   mtcp_setconf({ num_cores: cores });
   initStack(conf);
   try {
     const run = runOnCores(mtcp_runtime()!, builtFile(import.meta.url, `apps/${app}.js`), { entry, data, sigint: false });
     signal.addEventListener('abort', () => run.stop(), { once: true });
+    if (onReady) void run.ready.then(onReady);
     return await run.done;
   } finally {
     mtcp_destroy();
   }
 }
 
-/** Cores an app's arguments ask for: -N, or the num_cores of its -f config (1 when neither says). */
-export function coresOf(argv: string[]): number {
-  const n = argv.indexOf('-N');
-  if (n >= 0) return Number(argv[n + 1]) || 1;
-  const f = argv.indexOf('-f');
+/**
+ * The cores an app runs, as mTCP's apps decide: `-N` when given, else the num_cores of its `-f` config;
+ * 1 without a config, or when it cannot be read (the app reports that when it starts).
+ */
+export function coreCount(n: string | undefined, conf: string | undefined): number {
+  if (n !== undefined) return integer(n, '-N', 1, 128, 1);
+  if (conf === undefined) return 1;
   try {
-    return f >= 0 ? loadMtcpConf(argv[f + 1]).numCores : 1;
+    return loadMtcpConf(conf).numCores;
   } catch {
-    return 1; // the app reports the bad config itself
+    return 1;
+  }
+}
+
+/** `n` split into `parts` shares that differ by one at most, the larger first (mTCP's epwget splits requests and concurrency so). */
+export function share(n: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, k) => Math.floor(n / parts) + (k < n % parts ? 1 : 0));
+}
+
+/** The cores an app's command line asks for (coreCount of its -N and -f), for a `pair` run to size the wire. */
+export function coresOf(argv: string[]): number {
+  const at = (flag: string): string | undefined => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  try {
+    return coreCount(at('-N'), at('-f'));
+  } catch {
+    return 1; // a bad -N: the app reports it
   }
 }
 

@@ -24,16 +24,22 @@ import { FrameBatch, type DriverStats, type PacketDriver, type PortCapabilities 
 import type { DriverFactory, DriverSettings, RuntimePort } from './factory.ts';
 
 /** Must equal MTCPTS_SHIM_ABI in native/dpdk-shim.c. */
-const SHIM_ABI = 3;
+const SHIM_ABI = 4;
 /** mtcpts_port_setup's offload bits. */
 const OFFLOAD_TX_CKSUM = 1;
 const OFFLOAD_RX_CKSUM = 2;
+const OFFLOAD_TSO = 4;
 /** mtcpts_rx's per-frame verdict: the port found the IPv4 and TCP checksums good. */
 const RX_CKSUM_GOOD = 1;
 /** Frames per burst, per queue. */
 const BURST = 64;
 /** mbuf data room: 2 KiB of frame after DPDK's 128-byte headroom (RTE_MBUF_DEFAULT_BUF_SIZE). */
 const DATA_ROOM = 2048 + 128;
+/**
+ * With TSO, TX mbufs come from a second pool whose data room (mbuf's largest, a uint16) holds a 64 KiB segment:
+ * the stack builds a segment in one piece, so it goes as one mbuf rather than a chain.
+ */
+const SEGMENT_ROOM = 0xffff;
 /**
  * DPDK ports are polled (the virtual devices here offer no RX interrupt: memif answers ENOTSUP), so an
  * idle stack must look again by itself. A quiet port is looked at once per IDLE_POLL_MS timer. A busy one
@@ -101,7 +107,7 @@ interface Bindings {
   rx(port: number, q: number, pkts: BigUint64Array, n: number, base: Ptr, meta: Uint32Array, dropped: Uint32Array): number;
   free(pkts: BigUint64Array, n: number): void;
   alloc(pool: Ptr, pkts: BigUint64Array, n: number, base: Ptr, meta: Uint32Array): number;
-  tx(port: number, q: number, pkts: BigUint64Array, count: number, allocated: number, lens: Int32Array, offload: number): number;
+  tx(port: number, q: number, pkts: BigUint64Array, count: number, allocated: number, lens: Int32Array, segments: Int32Array, offload: number): number;
 }
 
 /** Bindings are made once per thread (koffi functions do not cross threads). */
@@ -162,7 +168,7 @@ function bind(): Bindings {
     rx: shim.func('uint16_t mtcpts_rx(uint16_t port, uint16_t q, void *pkts, uint16_t n, uintptr_t base, void *meta, void *dropped)') as Bindings['rx'],
     free: shim.func('void mtcpts_free(void *pkts, uint16_t n)') as Bindings['free'],
     alloc: shim.func('uint16_t mtcpts_alloc(void *pool, void *pkts, uint16_t n, uintptr_t base, void *meta)') as Bindings['alloc'],
-    tx: shim.func('uint16_t mtcpts_tx(uint16_t port, uint16_t q, void *pkts, uint16_t count, uint16_t allocated, const void *lens, int offload)') as Bindings['tx'],
+    tx: shim.func('uint16_t mtcpts_tx(uint16_t port, uint16_t q, void *pkts, uint16_t count, uint16_t allocated, const void *lens, const void *segments, int offload)') as Bindings['tx'],
   };
   bindings = b;
   return b;
@@ -262,6 +268,10 @@ export interface DpdkPortShared {
   length: number;
   /** OFFLOAD_* bits in use. */
   offloads: number;
+  /** With TSO: the pool of large TX mbufs (SEGMENT_ROOM), and its memory; null without. */
+  segmentPool: Ptr | null;
+  segmentBase: Ptr;
+  segmentLength: number;
 }
 
 const openPorts = new Map<string, DpdkPort>();
@@ -320,7 +330,21 @@ export class DpdkPort {
     for (const byte of mac) m = m * 256 + byte;
     const range = new BigUint64Array(2);
     b.poolRange(pool, range);
-    this.shared = { port, queues: o.queues, mac: m, pool, base: range[0], length: Number(range[1] - range[0]), offloads: rc };
+    const base = range[0];
+    const length = Number(range[1] - range[0]);
+    // Large TX mbufs for every queue's descriptors and a burst in hand; without the memory for them, no TSO.
+    let offloads = rc;
+    let segmentPool: Ptr | null = null;
+    if (offloads & OFFLOAD_TSO) {
+      const n = 2 ** Math.ceil(Math.log2(o.queues * (desc + 2 * BURST) + 1)) - 1;
+      segmentPool = b.poolCreate(`mtcpts_s${port}_${process.pid}`.slice(0, 25), n, 32, 0, SEGMENT_ROOM, -1);
+      if (segmentPool) b.poolRange(segmentPool, range);
+      else offloads &= ~OFFLOAD_TSO;
+    }
+    this.shared = {
+      port, queues: o.queues, mac: m, pool, base, length, offloads,
+      segmentPool, segmentBase: segmentPool ? range[0] : 0n, segmentLength: segmentPool ? Number(range[1] - range[0]) : 0,
+    };
   }
 
   get closed(): boolean {
@@ -362,6 +386,7 @@ export class DpdkPort {
     const name = this.device.split(',')[0];
     if (!isPciAddress(this.device)) b.devRemove(name);
     b.poolFree(pool);
+    if (this.shared.segmentPool) b.poolFree(this.shared.segmentPool);
     openPorts.delete(name);
   }
 }
@@ -381,9 +406,10 @@ export class DpdkDriver implements PacketDriver {
   readonly mac: number;
   readonly stats: DriverStats = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
   /**
-   * A queue per core; frames up to one mbuf's data room; the checksum offloads the port started with
+   * A queue per core; frames up to one mbuf's data room; the offloads the port started with
    * (DpdkPortShared.offloads): filling IPv4 and TCP checksums of sent frames, verifying received ones
-   * (the verdict travels in FrameBatch.checksumOk). TX offload stops under a wrapper (stopTxChecksumOffload).
+   * (the verdict travels in FrameBatch.checksumOk), cutting segments up to a large mbuf's room (TSO).
+   * TX offloads stop under a wrapper (stopTxChecksumOffload).
    */
   #caps: PortCapabilities;
   /** Chained mbufs dropped on receive (a frame larger than one mbuf). */
@@ -392,6 +418,8 @@ export class DpdkDriver implements PacketDriver {
   readonly #s: DpdkPortShared;
   /** The whole mempool as one view, made once. */
   readonly #pool: Uint8Array;
+  /** With TSO: the large TX mbufs' pool as one view. */
+  readonly #segments: Uint8Array;
   readonly #q: QueueState[];
   readonly #onClose: () => void;
   readonly #noBatch = new FrameBatch(0);
@@ -408,9 +436,11 @@ export class DpdkDriver implements PacketDriver {
     this.mac = shared.mac;
     this.#caps = {
       maxFrameBytes: DATA_ROOM - 128, queues: shared.queues, txChecksumOffload: (shared.offloads & OFFLOAD_TX_CKSUM) !== 0,
-      rxChecksumOffload: (shared.offloads & OFFLOAD_RX_CKSUM) !== 0, tsoMaxBytes: 0, trustedLink: false,
+      rxChecksumOffload: (shared.offloads & OFFLOAD_RX_CKSUM) !== 0,
+      tsoMaxBytes: (shared.offloads & OFFLOAD_TSO) !== 0 ? SEGMENT_ROOM - 128 : 0, trustedLink: false,
     };
     this.#pool = new Uint8Array(koffi.view(shared.base, shared.length));
+    this.#segments = shared.segmentPool ? new Uint8Array(koffi.view(shared.segmentBase, shared.segmentLength)) : this.#pool;
     this.#q = Array.from({ length: shared.queues }, () => new QueueState());
     this.#onClose = onClose;
   }
@@ -420,7 +450,7 @@ export class DpdkDriver implements PacketDriver {
   }
 
   stopTxChecksumOffload(): void {
-    if (this.#caps.txChecksumOffload) this.#caps = { ...this.#caps, txChecksumOffload: false };
+    if (this.#caps.txChecksumOffload) this.#caps = { ...this.#caps, txChecksumOffload: false, tsoMaxBytes: 0 };
   }
 
   rxBurst(queue: number, out: FrameBatch, max: number): number {
@@ -459,11 +489,15 @@ export class DpdkDriver implements PacketDriver {
     // A new reservation replaces one that was never sent.
     this.#releaseTx(q);
     if (this.#closed) return (out.count = 0);
-    const n = this.#b.alloc(this.#s.pool, q.txPkts, Math.min(max, BURST, out.capacity), this.#s.base, q.txMeta);
+    // With TSO every TX slot is a large mbuf: which frames will be large segments is not known yet.
+    const tso = this.#caps.tsoMaxBytes > 0;
+    const s = this.#s;
+    const n = this.#b.alloc(tso ? s.segmentPool! : s.pool, q.txPkts, Math.min(max, BURST, out.capacity), tso ? s.segmentBase : s.base, q.txMeta);
     const meta = q.txMeta;
-    const cap = this.#caps.maxFrameBytes;
+    const cap = tso ? this.#caps.tsoMaxBytes : this.#caps.maxFrameBytes;
+    const arena = tso ? this.#segments : this.#pool;
     for (let i = 0; i < n; i++) {
-      out.buf[i] = this.#pool;
+      out.buf[i] = arena;
       out.off[i] = meta[2 * i];
       out.len[i] = meta[2 * i + 1] < cap ? meta[2 * i + 1] : cap;
       out.id[i] = i;
@@ -475,7 +509,7 @@ export class DpdkDriver implements PacketDriver {
   txBurst(queue: number, batch: FrameBatch, count: number): void {
     const q = this.#q[queue];
     if (q.txHeld === 0) return;
-    const sent = this.#b.tx(this.#s.port, queue, q.txPkts, count, q.txHeld, batch.len, this.#caps.txChecksumOffload ? 1 : 0);
+    const sent = this.#b.tx(this.#s.port, queue, q.txPkts, count, q.txHeld, batch.len, batch.segmentBytes, this.#caps.txChecksumOffload ? 1 : 0);
     q.txHeld = 0;
     for (let i = 0; i < sent; i++) this.stats.txBytes += batch.len[i];
     this.stats.txFrames += sent;

@@ -16,6 +16,7 @@
  * src/mtcp/core-worker.ts (esbuild splitting), never a second copy.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
@@ -116,6 +117,16 @@ export function runOnCores(runtime: MtcpRuntime, moduleUrl: URL | string, opts: 
   const shared = runtime.share();
   const cores = runtime.config.numCores;
   const cpus = maskCpus(runtime.config.coreMask);
+  // Each core is pinned to a CPU of its own: say before starting any which core cannot be, and why.
+  const present = availableParallelism();
+  const missing = cpus.slice(0, cores).findIndex((cpu) => cpu >= present);
+  if (missing >= 0) {
+    const done = Promise.reject(new CoreError(missing, `num_cores = ${cores} pins core k to the k-th CPU of core_mask ` +
+      `0x${runtime.config.coreMask.toString(16)}, and core ${missing}'s CPU ${cpus[missing]} is not one of this machine's ${present} ` +
+      `(0-${present - 1}): lower num_cores (or -N), or choose a core_mask of CPUs that exist`));
+    done.catch(() => {}); // the caller's await sees it; nothing is left unhandled if it awaits `ready` first
+    return { ready: Promise.resolve(), done, stop: () => {}, stats: () => runtime.stats() };
+  }
   const workerUrl = opts.workerUrl ?? builtFile(import.meta.url, 'src/mtcp/core-worker.js');
   const stopTimeoutMs = opts.stopTimeoutMs ?? 5000;
   const workers: Worker[] = [];

@@ -3,7 +3,9 @@
  * process is in when it probes, so the test probes it from inside a namespace it made, where the
  * kernel then owns that interface (198.18.8.1) and our stack sits behind it (198.18.8.2). The kernel
  * pings us and fetches 1 KiB and 1 MiB from node:http on mtcp-ts (sha256 checked), and a closed port
- * is refused (the suite's curlFromUs). The full interop suite runs over af_packet and TAP; this checks the third virtual device.
+ * is refused (the suite's curlFromUs). net_tap offers TSO: we hand it segments larger than a frame, which it
+ * cuts (the sha256 shows they arrived whole). The full interop suite runs over af_packet and TAP; this checks
+ * the third virtual device.
  */
 import t from 'tap';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
@@ -27,6 +29,7 @@ testNeeding(t, 'our stack on a DPDK net_tap port, the kernel on its interface', 
   });
   const port = mctx.driver as DpdkDriver;
   t.comment(`net_tap checksum offload: transmit ${port.capabilities.txChecksumOffload}, receive ${port.capabilities.rxChecksumOffload}`);
+  t.ok(port.capabilities.tsoMaxBytes > 0xffff - 0x800, `net_tap cuts segments of up to ${port.capabilities.tsoMaxBytes} bytes (TSO)`);
   ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'dtap0');
   ip('-n', ns, 'link', 'set', 'dtap0', 'up');
 
@@ -34,4 +37,6 @@ testNeeding(t, 'our stack on a DPDK net_tap port, the kernel on its interface', 
   t.equal(ping.code, 0, `ping reaches our stack: ${ping.stderr}`);
 
   await curlFromUs(t, mctx, run, US);
+  const s = port.stats;
+  t.ok(s.txBytes / s.txFrames > 1514, `we sent segments larger than a frame (average ${(s.txBytes / s.txFrames).toFixed(0)} bytes)`);
 });

@@ -110,3 +110,13 @@ t.test('SIGINT in a program running the cores: every core stops cleanly, exit 0,
   const results = JSON.parse(lines[1]) as { core: number; socketsLeft: number }[];
   t.same(results.map((r) => [r.core, r.socketsLeft]), Array.from({ length: cores }, (_, k) => [k, 0]), 'every core returned with its sockets closed');
 });
+
+t.test('more cores than CPUs: refused before any worker starts, the CoreError naming the first core without a CPU', async (t) => {
+  const n = Math.min(cpus + 1, 128);
+  const run = runOnCores(new MtcpRuntime(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm', cores: n })), app, { entry: 'pinned', workerUrl });
+  await run.ready;
+  const err = await run.done.then(() => null, (e: unknown) => e);
+  t.type(err, CoreError);
+  t.equal((err as CoreError).core, cpus);
+  t.match((err as CoreError).message, new RegExp(`num_cores = ${n} pins core k to the k-th CPU .*CPU ${cpus} is not one of this machine's ${cpus}`));
+});

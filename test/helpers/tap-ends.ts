@@ -1,0 +1,57 @@
+/**
+ * Our stack on a TAP with its offloads (src/io/tap.ts), the kernel in a namespace the test makes at the TAP's
+ * other end; for test/interop/tap-offload*.test.ts. Names carry "to" (the tag of those files); every
+ * namespace and interface goes when the test ends.
+ */
+import type { Test } from 'tap';
+import { existsSync } from 'node:fs';
+import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
+import { parseRouteConf } from '../../src/config/route-conf.ts';
+import type { MtcpContext } from '../../src/mtcp/context.ts';
+import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
+import { toolsMissing } from './interop-suite.ts';
+import { ip, namespace, type Run } from './netns.ts';
+
+export const KERNEL = '198.18.7.1';
+export const US = '198.18.7.2';
+/** Largest frame without offloads: a 1500-byte MTU and the Ethernet header. */
+export const MTU_FRAME = 1514;
+
+/** What these tests need and this machine lacks, or null. */
+export function tapOffloadMissing(): string | null {
+  return toolsMissing() ?? (existsSync('/dev/net/tun') ? null : 'no /dev/net/tun');
+}
+
+let made = 0;
+
+/** A name for a namespace of this test file, unique in this run. */
+export function toName(what: string): string {
+  return `mtcpts-to-${process.pid}-${made++}-${what}`;
+}
+
+/**
+ * Our stack (these mtcp.conf lines added) on a fresh TAP moved into a fresh namespace where the kernel has
+ * KERNEL; with `gateway`, everything off the TAP's subnet is routed through it.
+ */
+export function tapEnds(t: Test, lines: string[], gateway?: string): { ns: string; run: Run; mctx: MtcpContext } {
+  const { ns, run } = namespace(t, toName('k'));
+  const ifname = `mto${process.pid % 100000}t${made}`.slice(0, 15);
+  const conf = parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
+    'max_concurrency = 64', 'max_num_buffers = 64', 'tcp_timeout = 120', ...lines].join('\n'), '<tap offload test>');
+  if (gateway) conf.routes = parseRouteConf(`ROUTES 1\n${gateway}/0 ${ifname}`, '<tap offload route>', [ifname]);
+  const mctx = new MtcpRuntime(conf).createContext(0);
+  t.teardown(async () => {
+    mctx.stop();
+    await mctx.closed;
+  });
+  ip('link', 'set', ifname, 'netns', ns);
+  ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
+  ip('-n', ns, 'link', 'set', ifname, 'up');
+  return { ns, run, mctx };
+}
+
+/** Our driver's average frame sizes each way: above MTU_FRAME only when large segments moved. */
+export function averageFrames(mctx: MtcpContext): { rx: number; tx: number } {
+  const s = mctx.driver.stats;
+  return { rx: s.rxBytes / Math.max(1, s.rxFrames), tx: s.txBytes / Math.max(1, s.txFrames) };
+}
