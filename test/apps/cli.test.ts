@@ -192,7 +192,7 @@ t.test('the CLI', async (t) => {
     child.stderr.setEncoding('utf8');
     await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
       stderr += d;
-      // A whole report with every core in it (a first one, while the cores still start, may have only the total or one core).
+      // A whole report with every core in it (a first one, while the cores still start, may have only the total).
       if (/\[CPU 0\] shm0 flows[^]*\[CPU 1\] shm0 conns[^]*\[ ALL \] shm0 conns/.test(stderr)) resolve();
     }));
     child.kill('SIGINT');
