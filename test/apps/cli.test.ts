@@ -193,7 +193,7 @@ t.test('the CLI', async (t) => {
     await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
       stderr += d;
       // A whole report with every core in it (a first one, while the cores still start, may have only the total).
-      if (/\[CPU 1\] shm0 conns[^]*\[ ALL \] shm0 conns/.test(stderr)) resolve();
+      if (/\[CPU 0\] shm0 flows[^]*\[CPU 1\] shm0 conns[^]*\[ ALL \] shm0 conns/.test(stderr)) resolve();
     }));
     child.kill('SIGINT');
     const [code] = await new Promise<[number | null]>((r) => child.once('exit', (c) => r([c])));
