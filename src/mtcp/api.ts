@@ -29,6 +29,9 @@ import * as C from './constants.ts';
 
 export type mctx_t = MtcpContext;
 
+/** What an async call that failed resolves to (errno says why). */
+const FAILED: Promise<number> = Promise.resolve(-1);
+
 /** struct sockaddr_in, in host byte order (no htons/htonl). */
 export interface SockAddrIn {
   sin_family: number;
@@ -777,18 +780,25 @@ function reportBadContext(mctx: unknown): void {
  * the number of entries of `events` filled, 0 on timeout, -1 on error (EBADF for a context that is not running, with
  * a message; EBADF or EINVAL for a bad epoll id or events array): a loop stops on -1.
  */
-export async function mtcp_epoll_wait(
+export function mtcp_epoll_wait(
   mctx: MtcpContext, epid: number, events: MtcpEpollEvent[], maxevents: number, timeoutMs: number,
 ): Promise<number> {
+  // Not async: a failed call resolves a shared promise and a good one returns the context's own, so
+  // a wait costs one promise, not two.
   if (!checkCtx(mctx)) {
     reportBadContext(mctx);
-    return fail(null, EBADF);
+    fail(null, EBADF);
+    return FAILED;
   }
   const e = getSocket(mctx, epid, SocketKind.Epoll);
-  if (e < 0) return -1;
+  if (e < 0) return FAILED;
   if (!Array.isArray(events) || !Number.isInteger(maxevents) || maxevents <= 0 || maxevents > events.length) {
-    return fail(mctx, EINVAL);
+    fail(mctx, EINVAL);
+    return FAILED;
   }
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) return fail(mctx, EINVAL);
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+    fail(mctx, EINVAL);
+    return FAILED;
+  }
   return mctx.wait(mctx.sockets.epolls.get(e)!, events, maxevents, timeoutMs);
 }

@@ -7,7 +7,8 @@
  * Every SYN must be answered (a SYN|ACK from a connection in SYN-RECEIVED, or a SYN cookie once the
  * backlog is full, RFC 4987 §3.6) or counted: by the kernel, for frames its TAP queue could not hold
  * (the wire), or by the stack under a named drop reason. And the real client's first SYN must be
- * answered: one SYN in the capture, connected well within Linux's 1 s initial RTO (RFC 6298 §2.1).
+ * answered: our SYN|ACK in the capture before any retransmission of it (one SYN, where the machine
+ * gives the stack a CPU to reach it within Linux's 1 s initial RTO, RFC 6298 §2.1).
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
@@ -86,7 +87,6 @@ testNeeding(t, `a burst of ${FLOOD} spoofed SYNs over TAP: each answered or coun
     t.equal(result.sent, FLOOD, `the kernel took all ${FLOOD} frames`);
     t.equal(result.error, undefined, 'the real client connected');
     t.equal(result.line, 'hello\n', 'and was served');
-    t.ok(result.connectMs! < 1000, `connected in ${result.connectMs?.toFixed(1)} ms, before the 1 s a retransmitted SYN would take`);
 
     // Let the last SYN|ACKs cross, then stop the capture.
     await new Promise((r) => setTimeout(r, 500));
@@ -94,8 +94,14 @@ testNeeding(t, `a burst of ${FLOOD} spoofed SYNs over TAP: each answered or coun
     tshark.kill('SIGINT');
     await stopped;
 
-    const clientSyns = rows(capture, `ip.src == ${KERNEL} && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0`, 'frame.number');
-    t.equal(clientSyns.length, 1, 'the real client sent its SYN once: no retransmission');
+    // The client's SYN waits behind the flood in the TAP's queue; on a machine with a CPU to spare the
+    // stack reaches it within Linux's 1 s initial RTO (RFC 6298 §2.1) and the SYN is sent once. On a
+    // starved one it may be sent again before we reach it: what must hold is that the first was answered.
+    const clientSyns = rows(capture, `ip.src == ${KERNEL} && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0`, 'frame.number').map(Number);
+    const ourSynAcks = rows(capture, `ip.dst == ${KERNEL} && tcp.srcport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 1`, 'frame.number').map(Number);
+    t.comment(`the real client connected in ${result.connectMs?.toFixed(1)} ms, its SYN sent ${clientSyns.length} time(s)`);
+    t.ok(clientSyns.length >= 1 && ourSynAcks.length >= 1, 'the client\'s SYN and our SYN|ACK are in the capture');
+    t.ok(clientSyns.length === 1 || ourSynAcks[0] < clientSyns[1], 'its first SYN was answered, not dropped: our SYN|ACK came before any retransmission');
     const floodSyns = rows(capture, `ip.src == ${SPOOFED_NET}.0.0/16 && tcp.flags.syn == 1 && tcp.flags.ack == 0`, 'ip.src');
     t.equal(new Set(floodSyns).size, FLOOD, `the capture saw the ${FLOOD} SYNs go out`);
     const answered = new Set(rows(capture, `ip.src == ${US} && ip.dst == ${SPOOFED_NET}.0.0/16 && tcp.flags.syn == 1 && tcp.flags.ack == 1`, 'ip.dst')).size;

@@ -207,3 +207,55 @@ t.test('SYNs beyond the control blocks (max_concurrency) are answered with SYN c
   t.equal(s.drops[DropReason.TcpNoMemory], 0, 'no SYN dropped for want of a control block');
   t.equal(s.tcpSynCookiesSent, SYNS - POOL, 'every other SYN answered with a cookie');
 });
+
+t.test('a real client answered with a cookie while every control block is in use gets in once one frees, without a reset', async (t) => {
+  const POOL = 4;
+  const w = new World({ seed: 8, hosts: 2, tcp: { maxConcurrency: POOL, maxNumBuffers: POOL, rcvbuf: 65536, sndbuf: 65536 } });
+  const [server, client] = w.hosts;
+  const attacker = w.wire.attach(0x02000000ee03);
+  server.ctx.tcp.sockets.listen(1, 0, PORT, 128);
+  const listener = server.ctx.tcp.sockets.listener(PORT)!;
+  const tx = new FrameBatch(64);
+  const f = new TcpFields();
+  const n = attacker.txAlloc(0, tx, POOL);
+  for (let i = 0; i < n; i++) {
+    const src = (0xc6130000 + 1 + i) | 0;
+    f.srcPort = 3000 + i;
+    f.dstPort = PORT;
+    f.seq = asSeq(1000 * i);
+    f.ack = asSeq(0);
+    f.flags = TCP_SYN;
+    f.window = 65535;
+    f.urgent = 0;
+    f.mss = 1460;
+    f.wscale = -1;
+    f.sackPermitted = false;
+    f.hasTimestamp = false;
+    f.sackCount = 0;
+    const hlen = emitTcp(tx.buf[i], tx.off[i] + ETH_HLEN + IPV4_HLEN, f, src, server.ip, 0);
+    emitIpv4(tx.buf[i], tx.off[i] + ETH_HLEN, src, server.ip, IPPROTO_TCP, hlen, 1, 64);
+    emitEthernet(tx.buf[i], tx.off[i], hostMac(server.index), 0x02000000ee03, ETHERTYPE_IPV4);
+    tx.len[i] = ETH_HLEN + IPV4_HLEN + hlen;
+  }
+  attacker.txBurst(0, tx, n);
+  w.runTo(10);
+  t.equal(listener.halfOpen, POOL, 'the pool is full of half-open connections');
+  const conn = new ConnView(client.ctx.tcp, client.ctx.tcp.sockets.connect(1, client.ip, 0, server.ip, PORT));
+  const request = new Uint8Array(100).fill(9);
+  let sent = false;
+  let accepted = -1;
+  const buf = new Uint8Array(1024);
+  let got = 0;
+  for (let ms = 11; ms <= 300_000 && got < request.length; ms += 10) {
+    w.runTo(ms);
+    if (!sent && conn.state === State.Established) sent = client.ctx.tcp.sockets.send(conn.id, request, 0, request.length) === request.length;
+    if (accepted < 0) accepted = server.ctx.tcp.sockets.accept(listener, 10);
+    if (accepted >= 0) got += Math.max(0, server.ctx.tcp.sockets.receive(accepted, buf, 0, buf.length, false));
+  }
+  const s = server.ctx.stats;
+  t.ok(s.tcpSynCookiesSent >= 1, 'the client\'s SYN was answered with a cookie');
+  t.ok(s.drops[DropReason.TcpNoMemory] >= 1, 'its ACK found no control block: dropped and counted');
+  t.equal(client.ctx.stats.tcpRstReceived, 0, 'and not reset');
+  t.equal(got, request.length, 'once a control block freed, its request arrived');
+  t.equal(s.tcpSynCookiesAccepted, 1, 'through the cookie');
+});

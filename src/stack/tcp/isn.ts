@@ -24,33 +24,34 @@ export class IsnGenerator {
   }
 }
 
-function rotl(x: number, b: number): number {
-  return ((x << b) | (x >>> (32 - b))) >>> 0;
-}
-
-/** HalfSipHash-2-4 of three 32-bit words (12 bytes, little-endian words) with 32-bit output. */
+/**
+ * HalfSipHash-2-4 of three 32-bit words (12 bytes, little-endian words) with 32-bit output.
+ * Written for the SYN path: int32 locals only (no closure, no context allocation, no heap numbers);
+ * `| 0` keeps additions modulo 2^32 and rotations are inlined.
+ */
 export function halfSipHash24(k0: number, k1: number, w0: number, w1: number, w2: number): number {
-  let v0 = k0 >>> 0;
-  let v1 = k1 >>> 0;
-  let v2 = (0x6c796765 ^ k0) >>> 0;
-  let v3 = (0x74656462 ^ k1) >>> 0;
-  const round = (): void => {
-    v0 = (v0 + v1) >>> 0; v1 = rotl(v1, 5); v1 = (v1 ^ v0) >>> 0; v0 = rotl(v0, 16);
-    v2 = (v2 + v3) >>> 0; v3 = rotl(v3, 8); v3 = (v3 ^ v2) >>> 0;
-    v0 = (v0 + v3) >>> 0; v3 = rotl(v3, 7); v3 = (v3 ^ v0) >>> 0;
-    v2 = (v2 + v1) >>> 0; v1 = rotl(v1, 13); v1 = (v1 ^ v2) >>> 0; v2 = rotl(v2, 16);
-  };
-  const absorb = (m: number): void => {
-    v3 = (v3 ^ m) >>> 0;
-    round();
-    round();
-    v0 = (v0 ^ m) >>> 0;
-  };
-  absorb(w0 >>> 0);
-  absorb(w1 >>> 0);
-  absorb(w2 >>> 0);
-  absorb((12 << 24) >>> 0); // final block: message length in the top byte
-  v2 = (v2 ^ 0xff) >>> 0;
-  round(); round(); round(); round();
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = (0x6c796765 ^ k0) | 0;
+  let v3 = (0x74656462 ^ k1) | 0;
+  // Three message words, then the final block: the message length (12) in the top byte.
+  for (let i = 0; i < 4; i++) {
+    const m = i === 0 ? w0 | 0 : i === 1 ? w1 | 0 : i === 2 ? w2 | 0 : 12 << 24;
+    v3 ^= m;
+    for (let r = 0; r < 2; r++) {
+      v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+      v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+      v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    }
+    v0 ^= m;
+  }
+  v2 ^= 0xff;
+  for (let r = 0; r < 4; r++) {
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  }
   return (v1 ^ v3) >>> 0;
 }

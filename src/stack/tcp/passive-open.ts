@@ -21,6 +21,9 @@ import type { SynCookies } from './syn-cookie.ts';
 import { DEFAULT_MSS, effectiveMss, type TcbTable } from './tcb.ts';
 import type { ConnTimers } from './timers.ts';
 
+/** #acceptCookie's answer for an ACK whose cookie is forged or too old. */
+const COOKIE_INVALID = -1;
+
 export class PassiveOpen {
   /** The window a cookie's SYN|ACK offers and its connection starts with. */
   readonly #cookieWindow: number;
@@ -51,7 +54,10 @@ export class PassiveOpen {
     if (flags & TCP_RST) return DropReason.TcpListenNotSyn; // "An incoming RST should be ignored"
     if (flags & TCP_ACK) {
       // The ACK completing a handshake answered with a SYN cookie. RFC 4987 §3.6
-      if (!(flags & TCP_SYN) && this.#acceptCookie(l, buf, seg, srcIp, dstIp)) return DropReason.None;
+      if (!(flags & TCP_SYN)) {
+        const cookie = this.#acceptCookie(l, buf, seg, srcIp, dstIp);
+        if (cookie !== COOKIE_INVALID) return cookie;
+      }
       // "Any acknowledgment is bad if it arrives on a connection still in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>
       this.replies.resetFor(seg, srcIp, dstIp);
       return DropReason.TcpListenNotSyn;
@@ -96,17 +102,20 @@ export class PassiveOpen {
   /**
    * Rebuild a connection from the ACK that returns our SYN cookie. It starts
    * ESTABLISHED with the cookie's MSS and no other options; data or a FIN in
-   * the same segment is then processed as usual. Returns false for a cookie
-   * that is forged or too old.
+   * the same segment is then processed as usual. Returns COOKIE_INVALID for a
+   * cookie that is forged or too old (answered with a reset). A valid cookie
+   * with no room for its connection (the accept queue full, every control
+   * block in use) is dropped and counted without a reset: the peer, already
+   * ESTABLISHED, sends the segment again and finds room later (as Linux does).
    */
-  #acceptCookie(l: Listener, buf: Uint8Array, seg: TcpFields, srcIp: number, dstIp: number): boolean {
-    if (l.queueCount >= l.backlog) return false;
+  #acceptCookie(l: Listener, buf: Uint8Array, seg: TcpFields, srcIp: number, dstIp: number): DropReason | typeof COOKIE_INVALID {
     const irs = seqAdd(seg.seq, -1);
     const iss = seqAdd(seg.ack, -1);
     const mss = this.cookies.check(dstIp, seg.dstPort, srcIp, seg.srcPort, irs, iss, this.clock.now);
-    if (mss < 0) return false;
+    if (mss < 0) return COOKIE_INVALID;
+    if (l.queueCount >= l.backlog) return DropReason.TcpBacklogFull;
     const t = this.life.allocate();
-    if (t < 0) return false;
+    if (t < 0) return DropReason.TcpNoMemory;
     const tcb = this.tcb;
     const localMss = this.handshake.localMss;
     tcb.listenerSockid[t] = l.sockid;
@@ -123,7 +132,7 @@ export class PassiveOpen {
     this.recovery.start(t, effectiveMss(tcb, t));
     if (!this.life.bind(t, dstIp, seg.dstPort, srcIp, seg.srcPort)) {
       this.life.terminate(t);
-      return false;
+      return DropReason.TcpNoMemory;
     }
     this.life.setState(t, State.Established);
     this.stats.tcpSynCookiesAccepted++;
@@ -131,6 +140,6 @@ export class PassiveOpen {
     this.timers.touchIdle(t);
     this.life.established(t);
     if (tcb.state[t] !== State.Closed && (seg.payloadLen > 0 || seg.flags & TCP_FIN)) this.arrival.segmentArrives(t, buf, seg);
-    return true;
+    return DropReason.None;
   }
 }
