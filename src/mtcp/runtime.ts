@@ -13,6 +13,7 @@ import type { DriverFactory, RuntimePort } from '../io/factory.ts';
 import { ImpairedDriver } from '../io/impair.ts';
 import type { ShmWireEnd } from '../io/shm.ts';
 import type { ContextConfig } from '../stack/context.ts';
+import type { PacketDriver } from '../stack/port.ts';
 import { EEXIST, EINVAL, ErrnoError } from '../stack/errno.ts';
 import { MtcpContext, type Clock } from './context.ts';
 import { DRIVERS, type PortAttachments } from './drivers.ts';
@@ -138,7 +139,13 @@ export class MtcpRuntime {
         secret,
       },
     };
-    let driver = this.#port.driver(core);
+    let driver: PacketDriver;
+    try {
+      driver = this.#port.driver(core);
+    } catch (err) {
+      this.#claims.release(core); // no port, no context: the core stays free
+      throw err;
+    }
     let mctx: MtcpContext;
     try {
       // The wrappers stop the port's TX checksum offload themselves and declare what is true through them;

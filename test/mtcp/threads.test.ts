@@ -15,6 +15,7 @@ import {
 import { createEpollEvents } from '../../src/epoll/events.ts';
 import { EBADF, EEXIST, EINVAL, ENOENT } from '../../src/stack/errno.ts';
 import { SimWire } from '../../src/io/sim.ts';
+import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { bundle } from '../helpers/bundle.ts';
 import { config } from '../helpers/stacks.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -159,4 +160,14 @@ t.test('mtcp_epoll_wait on a bad context: -1 with EBADF at once, the reason prin
   t.equal(mtcp_errno(), EBADF);
   t.match(stopped, /the context of core 0 is stopped/);
   mtcp_destroy();
+});
+
+t.test('a context that fails to start leaves its core free: asking again gives the same cause, not EEXIST', async (t) => {
+  const conf = config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' });
+  conf.capture = join(tempDir(t, 'mtcp-threads-'), 'no', 'such', 'dir.pcapng'); // the capture file cannot be made
+  const runtime = new MtcpRuntime(conf);
+  t.teardown(() => runtime.destroy());
+  for (const attempt of ['first', 'second']) {
+    t.throws(() => runtime.createContext(0), { code: 'ENOENT' }, `${attempt} attempt: the capture file's ENOENT`);
+  }
 });
