@@ -94,14 +94,15 @@ testNeeding(t, `a burst of ${FLOOD} spoofed SYNs over TAP: each answered or coun
     tshark.kill('SIGINT');
     await stopped;
 
-    // The client's SYN waits behind the flood in the TAP's queue; on a machine with a CPU to spare the
-    // stack reaches it within Linux's 1 s initial RTO (RFC 6298 §2.1) and the SYN is sent once. On a
-    // starved one it may be sent again before we reach it: what must hold is that the first was answered.
+    // The client's SYN waits behind the flood in the TAP's queue: the stack must reach it within Linux's
+    // 1 s initial RTO (RFC 6298 §2.1), so that the SYN is sent once (issue 13). On a CPU-starved machine
+    // (load 24 on 2 CPUs seen) it is not, and this fails: that is a miss of the target, not a flake.
     const clientSyns = rows(capture, `ip.src == ${KERNEL} && tcp.dstport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0`, 'frame.number').map(Number);
     const ourSynAcks = rows(capture, `ip.dst == ${KERNEL} && tcp.srcport == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 1`, 'frame.number').map(Number);
     t.comment(`the real client connected in ${result.connectMs?.toFixed(1)} ms, its SYN sent ${clientSyns.length} time(s)`);
     t.ok(clientSyns.length >= 1 && ourSynAcks.length >= 1, 'the client\'s SYN and our SYN|ACK are in the capture');
     t.ok(clientSyns.length === 1 || ourSynAcks[0] < clientSyns[1], 'its first SYN was answered, not dropped: our SYN|ACK came before any retransmission');
+    t.equal(clientSyns.length, 1, 'the real client sent its SYN once: answered without a retransmission');
     const floodSyns = rows(capture, `ip.src == ${SPOOFED_NET}.0.0/16 && tcp.flags.syn == 1 && tcp.flags.ack == 0`, 'ip.src');
     t.equal(new Set(floodSyns).size, FLOOD, `the capture saw the ${FLOOD} SYNs go out`);
     const answered = new Set(rows(capture, `ip.src == ${US} && ip.dst == ${SPOOFED_NET}.0.0/16 && tcp.flags.syn == 1 && tcp.flags.ack == 1`, 'ip.dst')).size;
