@@ -7,8 +7,8 @@
  * Every SYN must be answered (a SYN|ACK from a connection in SYN-RECEIVED, or a SYN cookie once the
  * backlog is full, RFC 4987 §3.6) or counted: by the kernel, for frames its TAP queue could not hold
  * (the wire), or by the stack under a named drop reason. And the real client's first SYN must be
- * answered: our SYN|ACK in the capture before any retransmission of it (one SYN, where the machine
- * gives the stack a CPU to reach it within Linux's 1 s initial RTO, RFC 6298 §2.1).
+ * answered without a retransmission: one SYN in the capture, our SYN|ACK to it sent within Linux's 1 s
+ * initial RTO (RFC 6298 §2.1).
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
