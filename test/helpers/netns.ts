@@ -17,10 +17,31 @@ export function ip(...args: string[]): void {
  * A namespace `name` with its loopback up, deleted when the test ends. `run` executes a command in it
  * without blocking this thread (our stack must keep running).
  */
+/** Namespaces this process made and has not yet removed. */
+const live = new Set<string>();
+let exitHooked = false;
+
+/**
+ * Remove what is left when the process ends without its teardowns: tap ends a file that overruns its
+ * time limit with SIGTERM, and the namespaces (with the TAPs and veths moved into them) would stay.
+ */
+function removeLeftoversAtExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const name of live) spawnSync('ip', ['netns', 'del', name]);
+  });
+  process.once('SIGTERM', () => process.exit(143));
+  process.once('SIGINT', () => process.exit(130));
+}
+
 export function namespace(t: { teardown(fn: () => unknown): void }, name: string): { ns: string; run: Run } {
+  removeLeftoversAtExit();
   ip('netns', 'add', name);
+  live.add(name);
   t.teardown(() => {
     spawnSync('ip', ['netns', 'del', name]);
+    live.delete(name);
   });
   ip('-n', name, 'link', 'set', 'lo', 'up');
   const run: Run = (cmd, args, timeoutMs = 60_000) => new Promise((resolve) => {
