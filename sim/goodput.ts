@@ -23,6 +23,11 @@ export interface GoodputOptions {
   cc: CongestionControlName;
   sack: boolean;
   seed: number;
+  /** Random loss of frames the other way (ACKs), 0..1 (default 0). */
+  ackLoss?: number;
+  /** Send and receive buffers each connection starts with, and the most they may grow to (default 4 MiB, no growth). */
+  bufferBytes?: number;
+  bufferMaxBytes?: number;
 }
 
 export interface GoodputResult {
@@ -36,14 +41,21 @@ export interface GoodputResult {
   wallMs: number;
   /** Bytes received that differ from what was sent (must be 0). */
   corrupt: number;
+  /** Largest send buffer (sender) and receive buffer (receiver) the connection reached, bytes. */
+  peakSendBuffer: number;
+  peakRecvBuffer: number;
 }
 
 
 export function measureGoodput(o: GoodputOptions): GoodputResult {
-  const bufBytes = 4 * 1024 * 1024; // larger than the bandwidth-delay product (125 KB at 100 Mbit/s, 10 ms)
-  const w = new World({ seed: o.seed, tcp: { rcvbuf: bufBytes, sndbuf: bufBytes, maxConcurrency: 4, maxNumBuffers: 4, cc: o.cc, sack: o.sack } });
+  const bufBytes = o.bufferBytes ?? 4 * 1024 * 1024; // larger than the bandwidth-delay product (125 KB at 100 Mbit/s, 10 ms)
+  const bufMax = o.bufferMaxBytes ?? bufBytes;
+  const w = new World({
+    seed: o.seed,
+    tcp: { rcvbuf: bufBytes, sndbuf: bufBytes, rcvbufMax: bufMax, sndbufMax: bufMax, maxConcurrency: 4, maxNumBuffers: 4, cc: o.cc, sack: o.sack },
+  });
   const [sender, receiver] = w.hosts;
-  w.impair({ bandwidthBps: o.bandwidthBps, delayMs: o.rttMs / 2 });
+  w.impair({ bandwidthBps: o.bandwidthBps, delayMs: o.rttMs / 2, loss: o.ackLoss ?? 0 });
   w.impair({ bandwidthBps: o.bandwidthBps, delayMs: o.rttMs / 2, loss: o.loss }, sender.index);
   const rs = receiver.ctx.tcp.sockets;
   const ss = sender.ctx.tcp.sockets;
@@ -57,9 +69,13 @@ export function measureGoodput(o: GoodputOptions): GoodputResult {
   let corrupt = 0;
   let startMs = -1;
   let conn = -1;
+  let peakSendBuffer = 0;
+  let peakRecvBuffer = 0;
   const wall0 = performance.now();
   const done = w.runUntil(() => {
     if (conn < 0) conn = rs.accept(listener, 2);
+    peakSendBuffer = Math.max(peakSendBuffer, sender.ctx.tcp.sendBuffers.capacity(c));
+    if (conn >= 0) peakRecvBuffer = Math.max(peakRecvBuffer, receiver.ctx.tcp.recvBuffers.capacity(conn));
     if (ss.state(c) === State.Established) {
       if (startMs < 0) startMs = w.now;
       while (sent < o.bytes) {
@@ -87,7 +103,7 @@ export function measureGoodput(o: GoodputOptions): GoodputResult {
   return {
     goodputBps, mathisBps, ratio: goodputBps / mathisBps,
     rtos: sender.ctx.stats.tcpTimeouts, retransmits: sender.ctx.stats.tcpRetransmits,
-    virtualMs: w.now - startMs, wallMs: performance.now() - wall0, corrupt,
+    virtualMs: w.now - startMs, wallMs: performance.now() - wall0, corrupt, peakSendBuffer, peakRecvBuffer,
   };
 }
 

@@ -217,7 +217,7 @@ class ScenarioRun {
     });
     this.world.impair(p.impairments);
     this.#log = explain ? new FrameLog(this.world) : null;
-    if (fault === 'leak-buffer') this.world.hosts[0].ctx.tcp.sndPool.alloc();
+    if (fault === 'leak-buffer') this.world.hosts[0].ctx.tcp.sndPool.alloc(0);
     if (fault === 'swallow-syn-ack') {
       // An engine that ignores every SYN|ACK reaching host 0 intact: its connects time out, and the frames say why not.
       const tcp = this.world.hosts[0].ctx.tcp;

@@ -11,8 +11,8 @@ export type IoName = (typeof IO_NAMES)[number];
 
 /** MtcpConfig's integer fields that a key sets. */
 export type IntegerField =
-  | 'numCores' | 'numMemCh' | 'maxConcurrency' | 'maxNumBuffers' | 'rcvbuf' | 'sndbuf' | 'tcpTimeoutSec' | 'tcpTimewaitSec' | 'mtu'
-  | 'shmSlots';
+  | 'numCores' | 'numMemCh' | 'maxConcurrency' | 'maxNumBuffers' | 'rcvbuf' | 'sndbuf' | 'rcvbufMax' | 'sndbufMax' | 'tcpBufferMemory'
+  | 'tcpTimeoutSec' | 'tcpTimewaitSec' | 'mtu' | 'shmSlots';
 
 /** The members of mTCP's struct mtcp_conf that mtcp_getconf and mtcp_setconf read and change. */
 export type MtcpConfName = 'num_cores' | 'max_concurrency' | 'max_num_buffers' | 'rcvbuf_size' | 'sndbuf_size' | 'tcp_timewait' | 'tcp_timeout';
@@ -91,6 +91,24 @@ export const CONF_KEYS = {
   sndbuf: {
     kind: 'integer', field: 'sndbuf', default: 8192, min: 64, max: 1 << 30, conf: 'sndbuf_size',
     meaning: 'send buffer per connection, bytes; defaults to rcvbuf when only that is set', source: 'mTCP config.c (at least 64)',
+  },
+  rcvbuf_max: {
+    kind: 'integer', field: 'rcvbufMax', default: 4 << 20, min: 64, max: 1 << 30,
+    meaning: 'largest receive buffer of one connection, bytes: it starts at rcvbuf and grows by doublings as the data read per round trip demands '
+      + '(rounded down to rcvbuf times a power of two; at most rcvbuf: no growth); the window scale offered follows it',
+    source: 'mtcp-ts (Linux\'s tcp_rmem maximum, 4 MiB on small machines; its receive autotuning)',
+  },
+  sndbuf_max: {
+    kind: 'integer', field: 'sndbufMax', default: 4 << 20, min: 64, max: 1 << 30,
+    meaning: 'largest send buffer of one connection, bytes: it starts at sndbuf and grows to twice the congestion window while the '
+      + 'application keeps it full (rounded down to sndbuf times a power of two; at most sndbuf: no growth)',
+    source: 'mtcp-ts (Linux\'s tcp_wmem maximum, 4 MiB; its tcp_sndbuf_expand)',
+  },
+  tcp_buffer_memory: {
+    kind: 'integer', field: 'tcpBufferMemory', default: 256 << 20, min: 0, max: 2 ** 40,
+    meaning: 'bytes per core that buffers grown beyond rcvbuf/sndbuf may hold together; a buffer the budget refuses stays at its size '
+      + '(counted as tcpBufferGrowthCapped); 0: no growth',
+    source: 'mtcp-ts (Linux\'s tcp_mem limit)',
   },
   tcp_timeout: {
     kind: 'integer', field: 'tcpTimeoutSec', default: 30, min: -1, max: 86400, conf: 'tcp_timeout',

@@ -72,6 +72,11 @@ export interface MtcpConfig {
   rcvbuf: number;
   /** Send buffer bytes per connection (`sndbuf`). */
   sndbuf: number;
+  /** Largest receive and send buffer of one connection as they grow (`rcvbuf_max`, `sndbuf_max`). */
+  rcvbufMax: number;
+  sndbufMax: number;
+  /** Bytes per core the grown buffers may hold together (`tcp_buffer_memory`). */
+  tcpBufferMemory: number;
   /** Idle timeout, seconds; 0 or -1 disables (`tcp_timeout`). */
   tcpTimeoutSec: number;
   /** TIME_WAIT duration, seconds (`tcp_timewait`). */
@@ -115,7 +120,7 @@ export interface SideFile {
 export function defaultConfig(): MtcpConfig {
   const c: MtcpConfig = {
     file: '<defaults>', io: CONF_KEYS.io.default, numCores: 0, coreMask: 0, numMemCh: 0, ports: [], statPrint: [],
-    maxConcurrency: 0, maxNumBuffers: 0, rcvbuf: 0, sndbuf: 0, tcpTimeoutSec: 0, tcpTimewaitSec: 0, cc: CONF_KEYS.cc.default,
+    maxConcurrency: 0, maxNumBuffers: 0, rcvbuf: 0, sndbuf: 0, rcvbufMax: 0, sndbufMax: 0, tcpBufferMemory: 0, tcpTimeoutSec: 0, tcpTimewaitSec: 0, cc: CONF_KEYS.cc.default,
     mtu: 0, shmSlots: 0, arpConf: '', routeConf: '', arp: [], routes: [], sideFiles: [], impair: null, capture: '',
   };
   for (const spec of INTEGER_KEYS) c[spec.field] = spec.default;

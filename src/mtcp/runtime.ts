@@ -131,6 +131,9 @@ export class MtcpRuntime {
         maxNumBuffers: cfg.maxNumBuffers,
         rcvbuf: cfg.rcvbuf,
         sndbuf: cfg.sndbuf,
+        rcvbufMax: cfg.rcvbufMax,
+        sndbufMax: cfg.sndbufMax,
+        bufferMemory: cfg.tcpBufferMemory,
         // As mTCP, which checks idle timeouts only when tcp_timeout > 0 (0 and -1 both disable them).
         idleTimeoutMs: cfg.tcpTimeoutSec > 0 ? cfg.tcpTimeoutSec * 1000 : -1,
         timeWaitMs: cfg.tcpTimewaitSec * 1000,

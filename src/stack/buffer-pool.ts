@@ -18,12 +18,19 @@ export class BufferPool {
   readonly arenas: Uint8Array[] = [];
   readonly #slots: SlotAllocator;
 
-  constructor(readonly count: number, readonly size: number) {
+  constructor(
+    readonly count: number,
+    readonly size: number,
+    /** Largest arena, bytes (at least one slot). */
+    arenaBytes = ARENA_BYTES,
+  ) {
     if (!Number.isInteger(count) || !Number.isInteger(size) || count < 1 || size < 1) {
       throw new RangeError(`buffer pool: count ${count} and size ${size} must be positive integers`);
     }
-    if (size > ARENA_BYTES) throw new RangeError(`buffer pool: a ${size}-byte slot exceeds the ${ARENA_BYTES}-byte arena`);
-    this.slotsPerArena = Math.floor(ARENA_BYTES / size);
+    if (size > arenaBytes || arenaBytes > ARENA_BYTES) {
+      throw new RangeError(`buffer pool: a ${size}-byte slot does not fit a ${arenaBytes}-byte arena (at most ${ARENA_BYTES})`);
+    }
+    this.slotsPerArena = Math.floor(arenaBytes / size);
     this.#slots = new SlotAllocator(count);
   }
 

@@ -30,6 +30,8 @@ export class Stats {
   tcpSynCookiesAccepted = 0;
   /** Challenge ACKs not sent because the context's per-second budget was spent. RFC 5961 §7 */
   tcpChallengeAcksSuppressed = 0;
+  /** Buffers that could not grow (or start) at the size autotuning chose: the tcp_buffer_memory budget or a size class ran out. */
+  tcpBufferGrowthCapped = 0;
   /** RSTs not sent in answer to segments without a connection: the per-second budget was spent. */
   tcpRstsSuppressed = 0;
   /** TCP segments received and sent. */

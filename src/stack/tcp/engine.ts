@@ -11,7 +11,7 @@
  * sack-recovery.ts), transmit.ts (building segments), timers.ts, and
  * socket-ops.ts, the face src/mtcp uses.
  */
-import { BufferPool } from '../buffer-pool.ts';
+import { BufferClasses, BufferMemory } from '../buffer-classes.ts';
 import { DropReason } from '../drop-reason.ts';
 import { ETIMEDOUT } from '../errno.ts';
 import { RssSteering } from '../rss.ts';
@@ -49,9 +49,18 @@ export interface TcpConfig {
   maxConcurrency: number;
   /** Send and receive buffers in each pool. */
   maxNumBuffers: number;
-  /** Receive and send buffer size per connection, bytes. */
+  /** Receive and send buffer size per connection, bytes: what each starts at. */
   rcvbuf: number;
   sndbuf: number;
+  /**
+   * Largest receive and send buffer of one connection, bytes, as autotuning
+   * grows them (rounded down to rcvbuf/sndbuf times a power of two; absent or
+   * at most rcvbuf/sndbuf: no growth).
+   */
+  rcvbufMax?: number;
+  sndbufMax?: number;
+  /** Bytes the grown buffers of the whole context may hold together (default 256 MiB). */
+  bufferMemory?: number;
   /** Idle timeout, ms; -1 disables. */
   idleTimeoutMs: number;
   /** TIME_WAIT duration, ms (0: the block is released on entry). */
@@ -69,6 +78,9 @@ export interface TcpConfig {
   sack?: boolean;
 }
 
+/** Default budget of the grown buffers of one context, bytes (the tcp_buffer_memory key's default). */
+export const DEFAULT_BUFFER_MEMORY = 256 << 20;
+
 export type { SocketEvents, TcpTransmitter } from './contracts.ts';
 export type { RssQueue } from './socket-ops.ts';
 
@@ -77,8 +89,10 @@ export class TcpEngine implements TcpClock, OutputQueue {
   now = 0;
   readonly tcb: TcbTable;
   readonly timers: ConnTimers;
-  readonly sndPool: BufferPool;
-  readonly rcvPool: BufferPool;
+  /** The send and receive buffers' pools, one per size class, and the budget of the grown ones. */
+  readonly sndPool: BufferClasses;
+  readonly rcvPool: BufferClasses;
+  readonly bufferMemory: BufferMemory;
   readonly sendBuffers: SendBuffers;
   readonly recvBuffers: RecvBuffers;
   readonly rtt: RttEstimators;
@@ -115,14 +129,15 @@ export class TcpEngine implements TcpClock, OutputQueue {
     const n = config.maxConcurrency;
     const secret = config.secret;
     const localMss = config.mtu - 40;
+    this.bufferMemory = new BufferMemory(config.bufferMemory ?? DEFAULT_BUFFER_MEMORY, stats);
+    this.sndPool = new BufferClasses(config.maxNumBuffers, config.sndbuf, config.sndbufMax ?? config.sndbuf, this.bufferMemory);
+    this.rcvPool = new BufferClasses(config.maxNumBuffers, config.rcvbuf, config.rcvbufMax ?? config.rcvbuf, this.bufferMemory);
     let wscale = 0;
-    // The smallest shift that lets the window field offer the whole receive buffer. RFC 7323 §2.3
-    while (wscale < MAX_WSCALE && config.rcvbuf >>> wscale > MAX_WINDOW_FIELD) wscale++;
+    // The smallest shift that lets the window field offer the largest the receive buffer may grow to. RFC 7323 §2.3
+    while (wscale < MAX_WSCALE && this.rcvPool.maxSize / 2 ** wscale > MAX_WINDOW_FIELD) wscale++;
     this.#outList = new Int32Array(n);
     this.tcb = new TcbTable(n);
     this.timers = new ConnTimers(n, this, config.idleTimeoutMs, config.timeWaitMs);
-    this.sndPool = new BufferPool(config.maxNumBuffers, config.sndbuf);
-    this.rcvPool = new BufferPool(config.maxNumBuffers, config.rcvbuf);
     this.sendBuffers = new SendBuffers(n, this.sndPool);
     this.recvBuffers = new RecvBuffers(n, this.rcvPool, new SeqRangeLists(n, config.maxNumBuffers));
     this.rtt = new RttEstimators(n);
@@ -130,7 +145,7 @@ export class TcpEngine implements TcpClock, OutputQueue {
     this.listeners = new Listeners(this.tcb, stats);
     this.life = new ConnectionLife(this.tcb, this.timers, this.rtt, this.sendBuffers, this.recvBuffers, recoveryState,
       this.listeners, this, this, events, stats, secret[0] ^ 0x5bd1e995);
-    this.receiver = new Receiver(this.tcb, this.recvBuffers, this.timers, this, this.life, this, events, stats,
+    this.receiver = new Receiver(this.tcb, this.recvBuffers, this.timers, this.rtt, this, this.life, this, events, stats,
       config.challengeAckLimit ?? 1000);
     this.transmit = new Transmit(this.tcb, this.sendBuffers, this.receiver, this.rtt, this.timers, this, ip, stats, localMss,
       config.sack !== false);

@@ -46,6 +46,8 @@ export class ConnectionLife implements Lifecycle {
     this.timers.reset(t);
     this.rtt.reset(t);
     this.recovery.reset(t);
+    this.sendBuffers.reset(t);
+    this.recvBuffers.reset(t, this.clock.now);
     this.tcb.rtoTsFloor[t] = this.clock.tsNow();
     return t;
   }

@@ -16,6 +16,7 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, type Seq } from '../wire/seqnum.t
 import type { Lifecycle, OutputQueue, SocketEvents, TcpClock } from './contracts.ts';
 import { RateBudget } from './rate-budget.ts';
 import type { RecvBuffers } from './recv-buffer.ts';
+import type { RttEstimators } from './rtt.ts';
 import { State } from './state.ts';
 import { effectiveMss, type TcbTable } from './tcb.ts';
 import type { ConnTimers } from './timers.ts';
@@ -36,6 +37,7 @@ export class Receiver {
     readonly tcb: TcbTable,
     readonly buffers: RecvBuffers,
     readonly timers: ConnTimers,
+    readonly rtt: RttEstimators,
     readonly clock: TcpClock,
     readonly life: Lifecycle,
     readonly output: OutputQueue,
@@ -107,7 +109,7 @@ export class Receiver {
    * of the window we advertise moves only by at least min(buffer/2, MSS).
    */
   windowStep(t: number): number {
-    const half = this.buffers.capacity >>> 1;
+    const half = this.buffers.capacity(t) >>> 1;
     const mss = effectiveMss(this.tcb, t);
     return half < mss ? half : mss;
   }
@@ -130,10 +132,15 @@ export class Receiver {
     return advertised > free ? advertised : free > 0 ? free : 0;
   }
 
-  /** The application read: announce a window that opened by at least min(buffer/2, MSS). RFC 9293 §3.8.6.2.2 */
-  afterRead(t: number): void {
+  /**
+   * The application read n bytes: the buffer's size follows what it reads per
+   * round trip (recv-buffer.ts), and a window that opened by at least
+   * min(buffer/2, MSS) is announced. RFC 9293 §3.8.6.2.2
+   */
+  afterRead(t: number, n: number): void {
     const tcb = this.tcb;
     if (tcb.state[t] < State.Established || tcb.finReceived[t] !== 0) return;
+    this.buffers.measureRead(t, n, this.clock.now, this.rtt.srttMs(t));
     const right = seqAdd(tcb.rcvNxt[t], this.buffers.free(t));
     if (seqDiff(right, tcb.rcvAdvRight[t]) >= this.windowStep(t)) this.requestAck(t);
   }

@@ -5,35 +5,70 @@
  * out-of-order data sits at its place after it, and a range list
  * (seq-ranges.ts) says which sequence numbers are held.
  *
- * A connection takes a ring from the pool when its first byte arrives and
+ * A connection takes a ring from the pools when its first byte arrives and
  * gives it back once the application has read everything (mTCP's buffer
  * managers do the same), so an idle connection holds no buffer.
+ *
+ * The buffer's size (what the window offers) starts at rcvbuf and grows
+ * (buffer-classes.ts) like Linux's receive autotuning (tcp_rcv_space_adjust,
+ * "dynamic right-sizing"): to twice what the application read in the last
+ * round trip, and to twice the span of out-of-order data that reaches past
+ * half of it (the sender's recovery must not stall on our window). After a
+ * second without reading it shrinks back to what the last measure needs. The
+ * ring follows the size as data arrives: the window's right edge never moves
+ * left (RFC 9293 §3.8.6), so data up to it always has room, unless the
+ * memory budget refuses a larger ring (a counted drop, as Linux's pruning).
  */
-import type { BufferPool } from '../buffer-pool.ts';
+import type { BufferClasses } from '../buffer-classes.ts';
 import { copyBytes } from '../copy.ts';
 import { seqAdd, seqDiff, seqGt, seqLt, type Seq } from '../wire/seqnum.ts';
 import { RangeAdd, RangeFull, type SeqRangeLists } from './seq-ranges.ts';
 
+/** A measure longer than this found the connection idle: its size may shrink back (ms). */
+export const RECV_IDLE_MS = 1000;
+
 export class RecvBuffers {
-  /** Ring size of every connection, bytes (the pool's slot size). */
-  readonly capacity: number;
   /** Pool slot of each connection's ring plus one, 0 while it holds none. */
   readonly #slotOf: Int32Array;
+  /** Size class of the ring held. */
+  readonly #ringClass: Uint8Array;
+  /** Size class of the buffer: the window offers its free room. */
+  readonly #sizeClass: Uint8Array;
   /** Ring position of the first in-order byte. */
   readonly #head: Int32Array;
   /** In-order bytes held. */
   readonly #readable: Int32Array;
+  /** Bytes the application read since the measure began. */
+  readonly #readInMeasure: Int32Array;
+  /** When the measure began, ms (modulo 2^32). */
+  readonly #measureAt: Int32Array;
 
   constructor(
     connections: number,
-    readonly pool: BufferPool,
+    readonly classes: BufferClasses,
     /** Out-of-order ranges held, as sequence numbers. */
     readonly ooo: SeqRangeLists,
   ) {
-    this.capacity = pool.size;
     this.#slotOf = new Int32Array(connections);
+    this.#ringClass = new Uint8Array(connections);
+    this.#sizeClass = new Uint8Array(connections);
     this.#head = new Int32Array(connections);
     this.#readable = new Int32Array(connections);
+    this.#readInMeasure = new Int32Array(connections);
+    this.#measureAt = new Int32Array(connections);
+  }
+
+  /** A new connection: the buffer starts at rcvbuf. */
+  reset(t: number, now: number): void {
+    this.release(t);
+    this.#sizeClass[t] = 0;
+    this.#readInMeasure[t] = 0;
+    this.#measureAt[t] = now | 0;
+  }
+
+  /** The buffer's size, bytes. */
+  capacity(t: number): number {
+    return this.classes.sizeOf(this.#sizeClass[t]);
   }
 
   readable(t: number): number {
@@ -42,7 +77,7 @@ export class RecvBuffers {
 
   /** Room for in-order data (out-of-order bytes occupy room beyond it, counted here as free). */
   free(t: number): number {
-    return this.capacity - this.#readable[t];
+    return this.capacity(t) - this.#readable[t];
   }
 
   /** Out-of-order ranges held. */
@@ -61,30 +96,45 @@ export class RecvBuffers {
    * caller trimmed them to the window, so seq >= next. Returns how many bytes
    * the in-order data grew by (out-of-order data the segment joined
    * included), 0 for data stored out of order, -1 when it could not be kept
-   * (too many out-of-order ranges, or no ring left in the pool).
+   * (too many out-of-order ranges, or no ring left in the pools).
    */
   insert(t: number, next: Seq, seq: Seq, src: Uint8Array, srcOff: number, len: number): number {
     const rel = seqDiff(seq, next);
-    const room = this.free(t) - rel;
+    if (rel < 0) return 0;
+    const readable = this.#readable[t];
+    const room = this.classes.maxSize - readable - rel;
     if (len > room) len = room;
-    if (len <= 0 || rel < 0) return 0;
+    if (len <= 0) return 0;
+    let need = readable + rel + len;
+    if (rel > 0 && rel + len > this.capacity(t) >>> 1) {
+      // Out-of-order data past half the buffer: room for twice its span, so recovery does not stall on the window.
+      const c = this.classes.classFor(2 * (rel + len));
+      if (c > this.#sizeClass[t]) this.#sizeClass[t] = c;
+    }
     if (this.#slotOf[t] === 0) {
-      const slot = this.pool.alloc();
-      if (slot < 0) return -1;
-      this.#slotOf[t] = slot + 1;
-      this.#head[t] = 0;
+      if (!this.#take(t, need)) return -1;
+    }
+    const cap = this.classes.sizeOf(this.#ringClass[t]);
+    if (need > cap) {
+      this.#grow(t, need);
+      const now = this.classes.sizeOf(this.#ringClass[t]);
+      if (need > now) {
+        // The budget refused a larger ring: keep what fits (the rest is lost and resent, as a pruned queue's).
+        len -= need - now;
+        need = now;
+        if (len <= 0) return -1;
+      }
     }
     if (rel > 0) {
       if (this.ooo.add(t, seq, seqAdd(seq, len), RangeFull.Refuse) === RangeAdd.Refused) {
-        if (this.#readable[t] === 0 && this.ooo.count(t) === 0) this.release(t); // the ring was taken for nothing
+        if (readable === 0 && this.ooo.count(t) === 0) this.release(t); // the ring was taken for nothing
         return -1;
       }
       this.#store(t, rel, src, srcOff, len);
       return 0;
     }
     this.#store(t, 0, src, srcOff, len);
-    const before = this.#readable[t];
-    this.#readable[t] = before + len;
+    this.#readable[t] = readable + len;
     // Out-of-order ranges the in-order data now reaches join it.
     let end = seqAdd(next, len);
     const n = this.ooo.count(t);
@@ -98,14 +148,36 @@ export class RecvBuffers {
       joined++;
     }
     this.ooo.removeFirst(t, joined);
-    return this.#readable[t] - before;
+    return this.#readable[t] - readable;
+  }
+
+  /**
+   * The application read `n` bytes at `now` (ms) on a path whose round trip
+   * is `rttMs`: once a round trip has passed, the buffer grows to twice what
+   * was read in it (Linux's tcp_rcv_space_adjust), or after an idle spell
+   * shrinks back to that. Returns whether the buffer grew.
+   */
+  measureRead(t: number, n: number, now: number, rttMs: number): boolean {
+    const read = (this.#readInMeasure[t] += n);
+    const elapsed = ((now | 0) - this.#measureAt[t]) | 0;
+    if (elapsed < (rttMs > 1 ? rttMs : 1)) return false;
+    this.#readInMeasure[t] = 0;
+    this.#measureAt[t] = now | 0;
+    const c = this.classes.classFor(2 * read);
+    const size = this.#sizeClass[t];
+    if (c > size) {
+      this.#sizeClass[t] = c;
+      return true;
+    }
+    if (elapsed >= RECV_IDLE_MS && c < size && this.#slotOf[t] === 0) this.#sizeClass[t] = c;
+    return false;
   }
 
   /** Copy out up to `len` in-order bytes and consume them. */
   read(t: number, dst: Uint8Array, dstOff: number, len: number): number {
     const n = this.#copyOut(t, dst, dstOff, len);
     if (n === 0) return 0;
-    const cap = this.capacity;
+    const cap = this.classes.sizeOf(this.#ringClass[t]);
     let head = this.#head[t] + n;
     if (head >= cap) head -= cap;
     this.#head[t] = head;
@@ -126,7 +198,7 @@ export class RecvBuffers {
     this.#readable[t] = 0;
     this.#head[t] = 0;
     if (s === 0) return;
-    this.pool.free(s - 1);
+    this.classes.free(this.#ringClass[t], s - 1);
     this.#slotOf[t] = 0;
   }
 
@@ -142,10 +214,11 @@ export class RecvBuffers {
     const readable = this.#readable[t];
     const n = len < readable ? len : readable;
     if (n <= 0) return 0;
+    const c = this.#ringClass[t];
     const slot = this.#slotOf[t] - 1;
-    const bytes = this.pool.arenaOf(slot);
-    const base = this.pool.baseOf(slot);
-    const cap = this.capacity;
+    const bytes = this.classes.arenaOf(c, slot);
+    const base = this.classes.baseOf(c, slot);
+    const cap = this.classes.sizeOf(c);
     const pos = this.#head[t];
     const first = n < cap - pos ? n : cap - pos;
     copyBytes(bytes, base + pos, dst, dstOff, first);
@@ -155,14 +228,68 @@ export class RecvBuffers {
 
   /** Copy len bytes to ring position `rel` bytes past the end of the in-order data. */
   #store(t: number, rel: number, src: Uint8Array, srcOff: number, len: number): void {
+    const c = this.#ringClass[t];
     const slot = this.#slotOf[t] - 1;
-    const bytes = this.pool.arenaOf(slot);
-    const base = this.pool.baseOf(slot);
-    const cap = this.capacity;
+    const bytes = this.classes.arenaOf(c, slot);
+    const base = this.classes.baseOf(c, slot);
+    const cap = this.classes.sizeOf(c);
     let pos = this.#head[t] + this.#readable[t] + rel;
     while (pos >= cap) pos -= cap;
     const first = len < cap - pos ? len : cap - pos;
     copyBytes(src, srcOff, bytes, base + pos, first);
     if (first < len) copyBytes(src, srcOff + first, bytes, base, len - first);
+  }
+
+  /**
+   * Take a ring of the buffer's size, at least `need` bytes, or a smaller one
+   * when the budget refuses (the buffer then stays at that size); false when
+   * none is left.
+   */
+  #take(t: number, need: number): boolean {
+    const want = this.classes.classFor(need);
+    let c = this.#sizeClass[t] > want ? this.#sizeClass[t] : want;
+    for (; c >= 0; c--) {
+      const slot = this.classes.alloc(c);
+      if (slot >= 0) {
+        this.#slotOf[t] = slot + 1;
+        this.#ringClass[t] = c;
+        if (c < this.#sizeClass[t]) this.#sizeClass[t] = c;
+        this.#head[t] = 0;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Move t's bytes to a ring of at least `need` bytes and of the buffer's
+   * size, in order from the head (the whole old ring: each step doubles, so
+   * the copies add up to less than the bytes the ring ends with). When the budget refuses, t keeps its ring and the buffer
+   * stays at that size.
+   */
+  #grow(t: number, need: number): void {
+    const want = this.classes.classFor(need);
+    const c = this.#sizeClass[t] > want ? this.#sizeClass[t] : want;
+    const slot = this.classes.alloc(c);
+    const old = this.#ringClass[t];
+    if (slot < 0) {
+      this.#sizeClass[t] = old;
+      return;
+    }
+    const oldSlot = this.#slotOf[t] - 1;
+    const src = this.classes.arenaOf(old, oldSlot);
+    const srcBase = this.classes.baseOf(old, oldSlot);
+    const oldCap = this.classes.sizeOf(old);
+    const dst = this.classes.arenaOf(c, slot);
+    const dstBase = this.classes.baseOf(c, slot);
+    // The whole old ring from its head: the in-order data and the out-of-order span keep their offsets.
+    const pos = this.#head[t];
+    copyBytes(src, srcBase + pos, dst, dstBase, oldCap - pos);
+    if (pos > 0) copyBytes(src, srcBase, dst, dstBase + oldCap - pos, pos);
+    this.classes.free(old, oldSlot);
+    this.#slotOf[t] = slot + 1;
+    this.#ringClass[t] = c;
+    if (c > this.#sizeClass[t]) this.#sizeClass[t] = c;
+    this.#head[t] = 0;
   }
 }

@@ -109,7 +109,7 @@ export class SegmentArrival {
         // within one buffer below RCV.NXT, so a blind guess gains no more than an in-window one (RFC 5961 §5).
         const behind = seqDiff(rcvNxt, seqAdd(seq, segLen));
         oldDuplicate = (flags & (TCP_ACK | TCP_SYN)) === TCP_ACK && state >= State.Established &&
-          behind >= 0 && seqDiff(rcvNxt, seq) <= receiver.buffers.capacity;
+          behind >= 0 && seqDiff(rcvNxt, seq) <= receiver.buffers.capacity(t);
         if (!oldDuplicate) return DropReason.TcpOutOfWindow;
         len = 0;
         fin = false;

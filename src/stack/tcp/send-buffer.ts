@@ -1,28 +1,52 @@
 /**
  * Every connection's send buffer: bytes the application queued and the peer
  * has not acknowledged, one ring per connection. A connection takes a ring
- * from the pool when the application first writes and gives it back when the
- * peer has acknowledged everything (mTCP's SBInit on first write does the
+ * from the pools when the application first writes and gives it back when
+ * the peer has acknowledged everything (mTCP's SBInit on first write does the
  * same), so an idle connection holds no buffer.
+ *
+ * The buffer's size starts at sndbuf and grows (buffer-classes.ts) like
+ * Linux's tcp_sndbuf_expand: while the application keeps it full, an ACK
+ * that frees room lets it grow to twice the congestion window, so the flight
+ * is limited by the path and not by the buffer. Each time it drains (the
+ * application, not the buffer, was the limit) it steps back down one class.
  */
-import type { BufferPool } from '../buffer-pool.ts';
+import type { BufferClasses } from '../buffer-classes.ts';
 import { copyBytes } from '../copy.ts';
 
 export class SendBuffers {
-  /** Ring size of every connection, bytes (the pool's slot size). */
-  readonly capacity: number;
   /** Pool slot of each connection's ring plus one, 0 while it holds none. */
   readonly #slotOf: Int32Array;
+  /** Size class of the ring held. */
+  readonly #ringClass: Uint8Array;
+  /** Size class of the buffer: the application may queue up to its size. */
+  readonly #sizeClass: Uint8Array;
+  /** 1 when a write was cut short by the buffer's size since the last growth check. */
+  readonly #writerLimited: Uint8Array;
   /** Ring position of the oldest byte. */
   readonly #head: Int32Array;
   /** Bytes queued and not yet acknowledged. */
   readonly #length: Int32Array;
 
-  constructor(connections: number, readonly pool: BufferPool) {
-    this.capacity = pool.size;
+  constructor(connections: number, readonly classes: BufferClasses) {
     this.#slotOf = new Int32Array(connections);
+    this.#ringClass = new Uint8Array(connections);
+    this.#sizeClass = new Uint8Array(connections);
+    this.#writerLimited = new Uint8Array(connections);
     this.#head = new Int32Array(connections);
     this.#length = new Int32Array(connections);
+  }
+
+  /** A new connection: the buffer starts at sndbuf. */
+  reset(t: number): void {
+    this.release(t);
+    this.#sizeClass[t] = 0;
+    this.#writerLimited[t] = 0;
+  }
+
+  /** The buffer's size, bytes. */
+  capacity(t: number): number {
+    return this.classes.sizeOf(this.#sizeClass[t]);
   }
 
   length(t: number): number {
@@ -30,12 +54,12 @@ export class SendBuffers {
   }
 
   free(t: number): number {
-    return this.capacity - this.#length[t];
+    return this.capacity(t) - this.#length[t];
   }
 
   /** Whether a write to t could take a ring now (it holds one, or the pool has one). */
   canTakeRing(t: number): boolean {
-    return this.#slotOf[t] !== 0 || this.pool.available;
+    return this.#slotOf[t] !== 0 || this.classes.available;
   }
 
   /** Whether t holds a ring. */
@@ -45,26 +69,47 @@ export class SendBuffers {
 
   /** Append up to len bytes; returns how many fit, or -1 when t needed a ring and the pool had none. */
   write(t: number, src: Uint8Array, off: number, len: number): number {
-    const free = this.capacity - this.#length[t];
-    const n = len < free ? len : free;
+    const length = this.#length[t];
+    const free = this.capacity(t) - length;
+    let n = len < free ? len : free;
+    if (n < len) this.#writerLimited[t] = 1;
     if (n <= 0) return 0;
     if (this.#slotOf[t] === 0) {
-      const slot = this.pool.alloc();
-      if (slot < 0) return -1;
-      this.#slotOf[t] = slot + 1;
-      this.#head[t] = 0;
+      if (!this.#take(t)) return -1;
     }
+    let cap = this.classes.sizeOf(this.#ringClass[t]);
+    if (length + n > cap) {
+      // The buffer grew past the ring: move to a ring of its size, or keep this one when the budget refuses.
+      this.#grow(t);
+      cap = this.classes.sizeOf(this.#ringClass[t]);
+      if (length + n > cap) n = cap - length;
+      if (n <= 0) return 0;
+    }
+    const c = this.#ringClass[t];
     const slot = this.#slotOf[t] - 1;
-    const bytes = this.pool.arenaOf(slot);
-    const base = this.pool.baseOf(slot);
-    const cap = this.capacity;
-    let pos = this.#head[t] + this.#length[t];
+    const bytes = this.classes.arenaOf(c, slot);
+    const base = this.classes.baseOf(c, slot);
+    let pos = this.#head[t] + length;
     if (pos >= cap) pos -= cap;
     const first = n < cap - pos ? n : cap - pos;
     copyBytes(src, off, bytes, base + pos, first);
     if (first < n) copyBytes(src, off + first, bytes, base, n - first);
-    this.#length[t] += n;
+    this.#length[t] = length + n;
     return n;
+  }
+
+  /**
+   * An ACK freed room: if the application filled the buffer since the last
+   * one, let it grow to `target` bytes (twice the congestion window, Linux's
+   * tcp_sndbuf_expand). Returns whether it grew.
+   */
+  expand(t: number, target: number): boolean {
+    if (this.#writerLimited[t] === 0) return false;
+    this.#writerLimited[t] = 0;
+    const c = this.classes.classFor(target);
+    if (c <= this.#sizeClass[t]) return false;
+    this.#sizeClass[t] = c;
+    return true;
   }
 
   /** Drop n acknowledged bytes from the head; the ring goes back to the pool once it is empty. */
@@ -72,21 +117,25 @@ export class SendBuffers {
     const length = this.#length[t];
     if (n <= 0) return;
     if (n >= length) {
+      // Drained: the application was the limit, so the buffer steps back down.
+      if (this.#sizeClass[t] > 0 && this.#writerLimited[t] === 0) this.#sizeClass[t]--;
       this.release(t);
       return;
     }
+    const cap = this.classes.sizeOf(this.#ringClass[t]);
     let head = this.#head[t] + n;
-    if (head >= this.capacity) head -= this.capacity;
+    if (head >= cap) head -= cap;
     this.#head[t] = head;
     this.#length[t] = length - n;
   }
 
   /** Copy len bytes starting `offset` bytes past the head into dst. */
   copyOut(t: number, offset: number, dst: Uint8Array, dstOff: number, len: number): void {
+    const c = this.#ringClass[t];
     const slot = this.#slotOf[t] - 1;
-    const bytes = this.pool.arenaOf(slot);
-    const base = this.pool.baseOf(slot);
-    const cap = this.capacity;
+    const bytes = this.classes.arenaOf(c, slot);
+    const base = this.classes.baseOf(c, slot);
+    const cap = this.classes.sizeOf(c);
     let pos = this.#head[t] + offset;
     if (pos >= cap) pos -= cap;
     const first = len < cap - pos ? len : cap - pos;
@@ -100,7 +149,45 @@ export class SendBuffers {
     this.#length[t] = 0;
     this.#head[t] = 0;
     if (s === 0) return;
-    this.pool.free(s - 1);
+    this.classes.free(this.#ringClass[t], s - 1);
     this.#slotOf[t] = 0;
+  }
+
+  /**
+   * Take a ring of the buffer's size, or of a smaller class when the budget
+   * refuses (the buffer then stays at that size); false when none is left.
+   */
+  #take(t: number): boolean {
+    for (let c = this.#sizeClass[t]; c >= 0; c--) {
+      const slot = this.classes.alloc(c);
+      if (slot >= 0) {
+        this.#slotOf[t] = slot + 1;
+        this.#ringClass[t] = c;
+        this.#sizeClass[t] = c;
+        this.#head[t] = 0;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Move t's bytes, oldest first, to a ring of the buffer's size; when none
+   * is to be had the buffer stays at the size of the ring it holds.
+   */
+  #grow(t: number): void {
+    const c = this.#sizeClass[t];
+    const slot = this.classes.alloc(c);
+    if (slot < 0) {
+      this.#sizeClass[t] = this.#ringClass[t];
+      return;
+    }
+    const dst = this.classes.arenaOf(c, slot);
+    const dstBase = this.classes.baseOf(c, slot);
+    this.copyOut(t, 0, dst, dstBase, this.#length[t]);
+    this.classes.free(this.#ringClass[t], this.#slotOf[t] - 1);
+    this.#slotOf[t] = slot + 1;
+    this.#ringClass[t] = c;
+    this.#head[t] = 0;
   }
 }

@@ -117,6 +117,8 @@ export class Sender {
       if (seqLt(tcb.sndNxt[t], ack)) tcb.sndNxt[t] = ack;
       tcb.retries[t] = 0;
       this.recovery.onNewAck(t, ack, acked, mss, this.rtt.srttMs(t));
+      // An application that kept the buffer full may queue twice the congestion window (tcp_sndbuf_expand).
+      if (dataAcked > 0) this.buffers.expand(t, 2 * this.recovery.window(t));
       // RFC 6298 (5.2), (5.3)
       if (tcb.sndMax[t] === ack) this.timers.stopRto(t);
       else this.timers.armRto(t, this.rtt.rtoMs(t));

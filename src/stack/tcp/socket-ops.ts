@@ -183,7 +183,7 @@ export class TcpSockets {
     if (this.recvBuffers.readable(t) > 0 && len > 0) {
       if (peek) return this.recvBuffers.peek(t, dst, off, len);
       const n = this.recvBuffers.read(t, dst, off, len);
-      this.receiver.afterRead(t);
+      this.receiver.afterRead(t, n);
       return n;
     }
     if (tcb.failed[t] !== 0) return -(tcb.error[t] || ECONNRESET);

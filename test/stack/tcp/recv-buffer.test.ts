@@ -5,11 +5,17 @@
  * numbers do relative to RCV.NXT.
  */
 import t from 'tap';
-import { BufferPool } from '../../../src/stack/buffer-pool.ts';
+import { BufferClasses, BufferMemory } from '../../../src/stack/buffer-classes.ts';
+import { Stats } from '../../../src/stack/stats.ts';
 import { RecvBuffers } from '../../../src/stack/tcp/recv-buffer.ts';
 import { RANGES as RECV_MAX_OOO_RANGES, SeqRangeLists } from '../../../src/stack/tcp/seq-ranges.ts';
 import { asSeq, seqAdd, seqDiff, type Seq } from '../../../src/stack/wire/seqnum.ts';
 import { Prng } from '../../helpers/prng.ts';
+
+/** `count` rings of `size` bytes that never grow. */
+function fixedPool(count: number, size: number): BufferClasses {
+  return new BufferClasses(count, size, size, new BufferMemory(0, new Stats()));
+}
 
 /** Stream byte at absolute offset k. */
 const sb = (k: number): number => (k * 7 + (k >> 8) + 3) & 0xff;
@@ -38,7 +44,7 @@ class Ring {
     return this.b.free(0);
   }
   get capacity(): number {
-    return this.b.capacity;
+    return this.b.capacity(0);
   }
   get oooCount(): number {
     return this.b.oooCount(0);
@@ -56,12 +62,12 @@ class Ring {
   }
 }
 
-function buffers(pool: BufferPool, connections = 1): RecvBuffers {
+function buffers(pool: BufferClasses, connections = 1): RecvBuffers {
   return new RecvBuffers(connections, pool, new SeqRangeLists(connections, connections));
 }
 
 function make(size: number): Ring {
-  return new Ring(buffers(new BufferPool(2, size)));
+  return new Ring(buffers(fixedPool(2, size)));
 }
 
 function ranges(r: Ring): [number, number][] {
@@ -82,7 +88,7 @@ function readAll(r: Ring): number[] {
 }
 
 t.test('a ring is taken from the pool when the first byte arrives and given back once everything is read', async (t) => {
-  const pool = new BufferPool(1, 16);
+  const pool = fixedPool(1, 16);
   const b = buffers(pool, 2);
   const r = new Ring(b);
   t.notOk(b.holdsRing(0), 'an idle connection holds no ring');

@@ -1,0 +1,153 @@
+/**
+ * Connection buffers that grow: pools of doubling slot sizes (size class 0
+ * is the configured sndbuf or rcvbuf, class c is that times 2^c, up to the
+ * per-connection maximum). A connection's ring lives in one class; growing
+ * takes a slot of a larger class, copies the ring's contents over in order
+ * and frees the old one (rare and amortised: each step doubles), as Linux's
+ * buffer autotuning lets sk_sndbuf and sk_rcvbuf grow with the
+ * bandwidth-delay product.
+ *
+ * Class 0 holds max_num_buffers slots, as the single pool did before. The
+ * larger classes share one byte budget per context (BufferMemory, the
+ * tcp_buffer_memory key) so a million connections cannot each grow to the
+ * maximum: a ring the budget refuses stays at its size, counted in
+ * Stats.tcpBufferGrowthCapped, never an error. Every pool is made when first
+ * used and its arenas when first filled, so start-up costs nothing more.
+ */
+import { BufferPool } from './buffer-pool.ts';
+import type { Stats } from './stats.ts';
+
+/** Arena size of the classes above 0: memory grows in such steps as grown rings are first used. */
+const GROWN_ARENA_BYTES = 64 << 20;
+
+/** The byte budget of one context's grown rings (every class above 0, send and receive together). */
+export class BufferMemory {
+  /** Bytes held in rings above class 0. */
+  used = 0;
+
+  constructor(readonly limit: number, readonly stats: Stats) {}
+
+  /** Take `bytes` from the budget; false (and counted) when it would go over. */
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limit) {
+      this.stats.tcpBufferGrowthCapped++;
+      return false;
+    }
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+}
+
+export class BufferClasses {
+  /** Size of class 0, bytes. */
+  readonly base: number;
+  /** Largest class: base * 2^maxClass is at most the per-connection maximum. */
+  readonly maxClass: number;
+  readonly #pools: (BufferPool | undefined)[];
+  #inUse = 0;
+  #highWater = 0;
+
+  constructor(
+    /** Slots of class 0. */
+    readonly count: number,
+    base: number,
+    /** Largest ring of one connection, bytes (rounded down to base * 2^k; at most base means no growth). */
+    max: number,
+    readonly memory: BufferMemory,
+  ) {
+    this.base = base;
+    let maxClass = 0;
+    while (base * 2 ** (maxClass + 1) <= max && base * 2 ** (maxClass + 1) <= memory.limit) maxClass++;
+    this.maxClass = maxClass;
+    this.#pools = new Array<BufferPool | undefined>(maxClass + 1).fill(undefined);
+    this.#pools[0] = new BufferPool(count, base);
+  }
+
+  /** Ring size of class c, bytes. */
+  sizeOf(c: number): number {
+    return this.base * 2 ** c;
+  }
+
+  /** The smallest class whose rings hold `bytes` (maxClass when none does). */
+  classFor(bytes: number): number {
+    let c = 0;
+    while (c < this.maxClass && this.base * 2 ** c < bytes) c++;
+    return c;
+  }
+
+  /** The largest ring a connection may have, bytes. */
+  get maxSize(): number {
+    return this.sizeOf(this.maxClass);
+  }
+
+  /**
+   * A free slot of class c, or -1 when the class has none left or (above
+   * class 0) the memory budget would go over.
+   */
+  alloc(c: number): number {
+    const pool = this.#pool(c);
+    if (c > 0) {
+      if (!pool.available) {
+        this.memory.stats.tcpBufferGrowthCapped++;
+        return -1;
+      }
+      if (!this.memory.take(pool.size)) return -1;
+    }
+    const slot = pool.alloc();
+    if (slot >= 0 && ++this.#inUse > this.#highWater) this.#highWater = this.#inUse;
+    return slot;
+  }
+
+  free(c: number, slot: number): void {
+    const pool = this.#pools[c]!;
+    pool.free(slot);
+    this.#inUse--;
+    if (c > 0) this.memory.give(pool.size);
+  }
+
+  /** The arena holding `slot` of class c. */
+  arenaOf(c: number, slot: number): Uint8Array {
+    return this.#pools[c]!.arenaOf(slot);
+  }
+
+  /** Byte offset of `slot` of class c in its arena. */
+  baseOf(c: number, slot: number): number {
+    return this.#pools[c]!.baseOf(slot);
+  }
+
+  /** Whether a class-0 slot is free (a connection's first ring comes from class 0 or a larger one). */
+  get available(): boolean {
+    return this.#pool(0).available;
+  }
+
+  /** Rings in use, every class. */
+  get inUse(): number {
+    return this.#inUse;
+  }
+
+  /** Most rings in use at once. */
+  get highWater(): number {
+    return this.#highWater;
+  }
+
+  /** Slots in use in class c (0 for a class never used). */
+  inUseOf(c: number): number {
+    return this.#pools[c]?.inUse ?? 0;
+  }
+
+  #pool(c: number): BufferPool {
+    let pool = this.#pools[c];
+    if (pool === undefined) {
+      const size = this.sizeOf(c);
+      // As many as the budget could ever hold, and no more than class 0 has.
+      const count = Math.max(1, Math.min(this.count, Math.floor(this.memory.limit / size)));
+      pool = new BufferPool(count, size, Math.max(size, GROWN_ARENA_BYTES));
+      this.#pools[c] = pool;
+    }
+    return pool;
+  }
+}
