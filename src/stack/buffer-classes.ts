@@ -7,10 +7,13 @@
  * buffer autotuning lets sk_sndbuf and sk_rcvbuf grow with the
  * bandwidth-delay product.
  *
- * Class 0 holds max_num_buffers slots, as the single pool did before. The
- * larger classes share one byte budget per context (BufferMemory, the
- * tcp_buffer_memory key) so a million connections cannot each grow to the
- * maximum: a ring the budget refuses stays at its size, counted in
+ * Class 0 holds max_num_buffers slots, as the single pool did before. A
+ * buffer above class 0 reserves its size from one byte budget per context
+ * (BufferMemory, the tcp_buffer_memory key) when it grows, before the window
+ * or the application may use it, and gives it back when it shrinks or the
+ * connection ends; so a million connections cannot each grow to the maximum,
+ * and what a window offered always has a ring to go to. Growth the budget
+ * refuses leaves the buffer at its size, counted in
  * Stats.tcpBufferGrowthCapped, never an error. Every pool is made when first
  * used and its arenas when first filled, so start-up costs nothing more.
  */
@@ -20,21 +23,23 @@ import type { Stats } from './stats.ts';
 /** Arena size of the classes above 0: memory grows in such steps as grown rings are first used. */
 const GROWN_ARENA_BYTES = 64 << 20;
 
-/** The byte budget of one context's grown rings (every class above 0, send and receive together). */
+/** The byte budget of one context's grown buffers (every class above 0, send and receive together). */
 export class BufferMemory {
-  /** Bytes held in rings above class 0. */
+  /** Bytes reserved by buffers above class 0. */
   used = 0;
 
   constructor(readonly limit: number, readonly stats: Stats) {}
 
-  /** Take `bytes` from the budget; false (and counted) when it would go over. */
+  /** Take `bytes` from the budget; false when it would go over. */
   take(bytes: number): boolean {
-    if (this.used + bytes > this.limit) {
-      this.stats.tcpBufferGrowthCapped++;
-      return false;
-    }
+    if (this.used + bytes > this.limit) return false;
     this.used += bytes;
     return true;
+  }
+
+  /** A buffer stayed smaller than autotuning asked (the budget or a class ran out). */
+  refused(): void {
+    this.stats.tcpBufferGrowthCapped++;
   }
 
   give(bytes: number): void {
@@ -85,19 +90,21 @@ export class BufferClasses {
   }
 
   /**
-   * A free slot of class c, or -1 when the class has none left or (above
-   * class 0) the memory budget would go over.
+   * Move a buffer's reservation from class `from` to class `to`: false (and
+   * nothing changed) when growing would go over the budget.
    */
-  alloc(c: number): number {
-    const pool = this.#pool(c);
-    if (c > 0) {
-      if (!pool.available) {
-        this.memory.stats.tcpBufferGrowthCapped++;
-        return -1;
-      }
-      if (!this.memory.take(pool.size)) return -1;
+  reserve(from: number, to: number): boolean {
+    const delta = (to > 0 ? this.sizeOf(to) : 0) - (from > 0 ? this.sizeOf(from) : 0);
+    if (delta <= 0) {
+      this.memory.give(-delta);
+      return true;
     }
-    const slot = pool.alloc();
+    return this.memory.take(delta);
+  }
+
+  /** A free slot of class c (the buffer reserved it), or -1 when the class has none left. */
+  alloc(c: number): number {
+    const slot = this.#pool(c).alloc();
     if (slot >= 0 && ++this.#inUse > this.#highWater) this.#highWater = this.#inUse;
     return slot;
   }
@@ -106,7 +113,6 @@ export class BufferClasses {
     const pool = this.#pools[c]!;
     pool.free(slot);
     this.#inUse--;
-    if (c > 0) this.memory.give(pool.size);
   }
 
   /** The arena holding `slot` of class c. */
@@ -143,7 +149,7 @@ export class BufferClasses {
     let pool = this.#pools[c];
     if (pool === undefined) {
       const size = this.sizeOf(c);
-      // As many as the budget could ever hold, and no more than class 0 has.
+      // As many as the budget could ever reserve, and no more than class 0 has.
       const count = Math.max(1, Math.min(this.count, Math.floor(this.memory.limit / size)));
       pool = new BufferPool(count, size, Math.max(size, GROWN_ARENA_BYTES));
       this.#pools[c] = pool;

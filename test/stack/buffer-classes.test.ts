@@ -27,25 +27,28 @@ t.test('classes double from the base up to the maximum (rounded down), within th
   t.equal(new BufferClasses(4, 8192, 4 << 20, new BufferMemory(100_000, stats)).maxSize, 65536, 'no ring larger than the budget');
 });
 
-t.test('the budget holds: a class above 0 is refused (and counted) when it would go over', async (t) => {
-  const stats = new Stats();
-  const memory = new BufferMemory(3 * 16384, stats);
+t.test('the budget holds: a buffer may reserve a class above 0 only within it', async (t) => {
+  const memory = new BufferMemory(3 * 16384, new Stats());
   const c = new BufferClasses(8, 8192, 65536, memory);
-  const a = c.alloc(2); // 32 KiB
-  t.ok(a >= 0);
+  t.ok(c.reserve(0, 2), '32 KiB reserved');
   t.equal(memory.used, 32768);
-  t.equal(c.alloc(2), -1, 'a second 32 KiB ring would go over 48 KiB');
-  t.equal(stats.tcpBufferGrowthCapped, 1, 'counted');
-  const b = c.alloc(1);
-  t.ok(b >= 0, 'a 16 KiB one fits');
+  t.notOk(c.reserve(0, 2), 'a second 32 KiB would go over 48 KiB');
+  t.equal(memory.used, 32768, 'nothing changed');
+  t.ok(c.reserve(0, 1), 'a 16 KiB one fits');
   t.equal(memory.used, 49152);
-  t.ok(c.alloc(0) >= 0, 'class 0 is not charged to the budget (max_num_buffers bounds it)');
-  t.equal(c.inUse, 3);
-  c.free(2, a);
-  c.free(1, b);
-  t.equal(memory.used, 0, 'freed rings give their bytes back');
+  t.ok(c.reserve(0, 0), 'class 0 is not charged to the budget (max_num_buffers bounds it)');
+  t.notOk(c.reserve(1, 2), 'growing 16 -> 32 KiB needs 16 KiB more');
+  t.ok(c.reserve(2, 1), 'shrinking gives back');
+  t.equal(memory.used, 32768);
+  t.ok(c.reserve(1, 0));
+  t.ok(c.reserve(1, 0));
+  t.equal(memory.used, 0);
+  const a = c.alloc(3);
+  t.ok(a >= 0, 'rings come from the pools');
   t.equal(c.inUse, 1);
-  t.equal(c.highWater, 3);
+  c.free(3, a);
+  t.equal(c.inUse, 0);
+  t.equal(c.highWater, 1);
 });
 
 t.test('a pool is made only when its class is first used', async (t) => {
@@ -102,8 +105,8 @@ t.test('send buffer: grows while the writer fills it, data intact across growth 
     t.ok(g.every((x) => x === 0x5a), `seed ${seed}: neighbour untouched`);
     t.equal(bad, 0, `seed ${seed}: no mismatch`);
     t.ok(grew > 0, `seed ${seed}: grew ${grew} times`);
-    b.release(0);
-    b.release(S);
+    b.reset(0);
+    b.reset(S);
     t.equal(classes.inUse, 0, `seed ${seed}: every ring back`);
     t.equal(memory.used, 0);
   }
@@ -169,7 +172,7 @@ t.test('receive buffer: grows for out-of-order spans and reads, data intact (ran
     }
     t.equal(bad, 0, `seed ${seed}: every byte read in order and intact (${readTo} bytes)`);
     t.ok(peak > 256, `seed ${seed}: grew to ${peak}`);
-    b.release(0);
+    b.reset(0, now);
     t.equal(classes.inUse, 0, `seed ${seed}: the ring is back`);
     t.equal(memory.used, 0);
   }

@@ -117,8 +117,8 @@ export class ConnectionLife implements Lifecycle {
       return;
     }
     this.#unlink(t);
-    this.sendBuffers.release(t);
-    this.recvBuffers.release(t);
+    this.sendBuffers.reset(t);
+    this.recvBuffers.reset(t, this.clock.now);
     this.recovery.release(t);
     tcb.release(t);
     this.stats.tcpClosed++;

@@ -30,9 +30,7 @@ export const RECV_IDLE_MS = 1000;
 export class RecvBuffers {
   /** Pool slot of each connection's ring plus one, 0 while it holds none. */
   readonly #slotOf: Int32Array;
-  /** Size class of the ring held. */
-  readonly #ringClass: Uint8Array;
-  /** Size class of the buffer: the window offers its free room. */
+  /** Size class of the buffer: the window offers its free room; a ring held is of this class. */
   readonly #sizeClass: Uint8Array;
   /** Ring position of the first in-order byte. */
   readonly #head: Int32Array;
@@ -50,7 +48,6 @@ export class RecvBuffers {
     readonly ooo: SeqRangeLists,
   ) {
     this.#slotOf = new Int32Array(connections);
-    this.#ringClass = new Uint8Array(connections);
     this.#sizeClass = new Uint8Array(connections);
     this.#head = new Int32Array(connections);
     this.#readable = new Int32Array(connections);
@@ -58,9 +55,10 @@ export class RecvBuffers {
     this.#measureAt = new Int32Array(connections);
   }
 
-  /** A new connection: the buffer starts at rcvbuf. */
+  /** A connection begins or ends: no ring, the size back to rcvbuf and its reservation given back. */
   reset(t: number, now: number): void {
     this.release(t);
+    this.classes.reserve(this.#sizeClass[t], 0);
     this.#sizeClass[t] = 0;
     this.#readInMeasure[t] = 0;
     this.#measureAt[t] = now | 0;
@@ -105,25 +103,21 @@ export class RecvBuffers {
     const room = this.classes.maxSize - readable - rel;
     if (len > room) len = room;
     if (len <= 0) return 0;
-    let need = readable + rel + len;
-    if (rel > 0 && rel + len > this.capacity(t) >>> 1) {
-      // Out-of-order data past half the buffer: room for twice its span, so recovery does not stall on the window.
-      const c = this.classes.classFor(2 * (rel + len));
-      if (c > this.#sizeClass[t]) this.#sizeClass[t] = c;
-    }
-    if (this.#slotOf[t] === 0) {
-      if (!this.#take(t, need)) return -1;
-    }
-    const cap = this.classes.sizeOf(this.#ringClass[t]);
+    const need = readable + rel + len;
+    const size = this.#sizeClass[t];
+    let want = size;
+    // Out-of-order data past half the buffer: room for twice its span, so recovery does not stall on the window.
+    if (rel > 0 && rel + len > this.capacity(t) >>> 1) want = this.classes.classFor(2 * (rel + len));
+    // Data up to a right edge offered before the buffer shrank back: a buffer that holds it.
+    const fit = this.classes.classFor(need);
+    if (fit > want) want = fit;
+    if (want > size) this.#grow(t, want);
+    if (this.#slotOf[t] === 0 && !this.#take(t)) return -1;
+    const cap = this.capacity(t);
     if (need > cap) {
-      this.#grow(t, need);
-      const now = this.classes.sizeOf(this.#ringClass[t]);
-      if (need > now) {
-        // The budget refused a larger ring: keep what fits (the rest is lost and resent, as a pruned queue's).
-        len -= need - now;
-        need = now;
-        if (len <= 0) return -1;
-      }
+      // The budget refused: keep what fits (the rest is lost and resent, as from a pruned queue), counted.
+      len -= need - cap;
+      if (len <= 0) return -1;
     }
     if (rel > 0) {
       if (this.ooo.add(t, seq, seqAdd(seq, len), RangeFull.Refuse) === RangeAdd.Refused) {
@@ -154,30 +148,58 @@ export class RecvBuffers {
   /**
    * The application read `n` bytes at `now` (ms) on a path whose round trip
    * is `rttMs`: once a round trip has passed, the buffer grows to twice what
-   * was read in it (Linux's tcp_rcv_space_adjust), or after an idle spell
-   * shrinks back to that. Returns whether the buffer grew.
+   * was read per round trip (Linux's tcp_rcv_space_adjust), or, when the
+   * measure spanned an idle spell, shrinks back to that. Returns whether the
+   * buffer grew.
    */
   measureRead(t: number, n: number, now: number, rttMs: number): boolean {
     const read = (this.#readInMeasure[t] += n);
     const elapsed = ((now | 0) - this.#measureAt[t]) | 0;
-    if (elapsed < (rttMs > 1 ? rttMs : 1)) return false;
+    const rtt = rttMs > 1 ? rttMs : 1;
+    if (elapsed < rtt) return false;
     this.#readInMeasure[t] = 0;
     this.#measureAt[t] = now | 0;
-    const c = this.classes.classFor(2 * read);
     const size = this.#sizeClass[t];
-    if (c > size) {
-      this.#sizeClass[t] = c;
-      return true;
+    // What was read since the measure began, as Linux counts it (a measure may last longer than a round trip).
+    const c = this.classes.classFor(2 * read);
+    if (c > size) return this.#grow(t, c);
+    if (elapsed >= RECV_IDLE_MS && this.#slotOf[t] === 0) {
+      // The measure spanned an idle spell: back to twice what was read per round trip over it.
+      const idle = this.classes.classFor((2 * read * rtt) / elapsed);
+      if (idle < size) {
+        this.classes.reserve(size, idle);
+        this.#sizeClass[t] = idle;
+      }
     }
-    if (elapsed >= RECV_IDLE_MS && c < size && this.#slotOf[t] === 0) this.#sizeClass[t] = c;
     return false;
+  }
+
+  /**
+   * Let the buffer grow towards class c, as far as the memory budget allows
+   * (what it refuses is counted), into a larger ring at once when it holds
+   * one. Returns whether it grew.
+   */
+  #grow(t: number, c: number): boolean {
+    const size = this.#sizeClass[t];
+    const wanted = c;
+    while (c > size && !this.classes.reserve(size, c)) c--;
+    if (c < wanted) this.classes.memory.refused();
+    if (c === size) return false;
+    if (this.#slotOf[t] !== 0 && !this.#move(t, c)) {
+      // No ring of that class left: the buffer stays as it is.
+      this.classes.reserve(c, size);
+      this.classes.memory.refused();
+      return false;
+    }
+    this.#sizeClass[t] = c;
+    return true;
   }
 
   /** Copy out up to `len` in-order bytes and consume them. */
   read(t: number, dst: Uint8Array, dstOff: number, len: number): number {
     const n = this.#copyOut(t, dst, dstOff, len);
     if (n === 0) return 0;
-    const cap = this.classes.sizeOf(this.#ringClass[t]);
+    const cap = this.classes.sizeOf(this.#sizeClass[t]);
     let head = this.#head[t] + n;
     if (head >= cap) head -= cap;
     this.#head[t] = head;
@@ -198,7 +220,7 @@ export class RecvBuffers {
     this.#readable[t] = 0;
     this.#head[t] = 0;
     if (s === 0) return;
-    this.classes.free(this.#ringClass[t], s - 1);
+    this.classes.free(this.#sizeClass[t], s - 1);
     this.#slotOf[t] = 0;
   }
 
@@ -214,7 +236,7 @@ export class RecvBuffers {
     const readable = this.#readable[t];
     const n = len < readable ? len : readable;
     if (n <= 0) return 0;
-    const c = this.#ringClass[t];
+    const c = this.#sizeClass[t];
     const slot = this.#slotOf[t] - 1;
     const bytes = this.classes.arenaOf(c, slot);
     const base = this.classes.baseOf(c, slot);
@@ -228,7 +250,7 @@ export class RecvBuffers {
 
   /** Copy len bytes to ring position `rel` bytes past the end of the in-order data. */
   #store(t: number, rel: number, src: Uint8Array, srcOff: number, len: number): void {
-    const c = this.#ringClass[t];
+    const c = this.#sizeClass[t];
     const slot = this.#slotOf[t] - 1;
     const bytes = this.classes.arenaOf(c, slot);
     const base = this.classes.baseOf(c, slot);
@@ -241,19 +263,21 @@ export class RecvBuffers {
   }
 
   /**
-   * Take a ring of the buffer's size, at least `need` bytes, or a smaller one
-   * when the budget refuses (the buffer then stays at that size); false when
-   * none is left.
+   * Take a ring of the buffer's size, or of a smaller class when that class
+   * has none left (the buffer then shrinks to it, counted); false when none
+   * is left.
    */
-  #take(t: number, need: number): boolean {
-    const want = this.classes.classFor(need);
-    let c = this.#sizeClass[t] > want ? this.#sizeClass[t] : want;
-    for (; c >= 0; c--) {
+  #take(t: number): boolean {
+    const size = this.#sizeClass[t];
+    for (let c = size; c >= 0; c--) {
       const slot = this.classes.alloc(c);
       if (slot >= 0) {
+        if (c < size) {
+          this.classes.reserve(size, c);
+          this.classes.memory.refused();
+        }
         this.#slotOf[t] = slot + 1;
-        this.#ringClass[t] = c;
-        if (c < this.#sizeClass[t]) this.#sizeClass[t] = c;
+        this.#sizeClass[t] = c;
         this.#head[t] = 0;
         return true;
       }
@@ -262,34 +286,29 @@ export class RecvBuffers {
   }
 
   /**
-   * Move t's bytes to a ring of at least `need` bytes and of the buffer's
-   * size, in order from the head (the whole old ring: each step doubles, so
-   * the copies add up to less than the bytes the ring ends with). When the budget refuses, t keeps its ring and the buffer
-   * stays at that size.
+   * Move t's bytes to a ring of class c in order from the head (the whole
+   * old ring: each step doubles, so the copies add up to less than the bytes
+   * the ring ends with; the caller reserved c); false (t keeps its ring) when
+   * the class has none left.
    */
-  #grow(t: number, need: number): void {
-    const want = this.classes.classFor(need);
-    const c = this.#sizeClass[t] > want ? this.#sizeClass[t] : want;
+  #move(t: number, c: number): boolean {
     const slot = this.classes.alloc(c);
-    const old = this.#ringClass[t];
-    if (slot < 0) {
-      this.#sizeClass[t] = old;
-      return;
-    }
+    if (slot < 0) return false;
+    const old = this.#sizeClass[t];
     const oldSlot = this.#slotOf[t] - 1;
     const src = this.classes.arenaOf(old, oldSlot);
     const srcBase = this.classes.baseOf(old, oldSlot);
     const oldCap = this.classes.sizeOf(old);
     const dst = this.classes.arenaOf(c, slot);
     const dstBase = this.classes.baseOf(c, slot);
-    // The whole old ring from its head: the in-order data and the out-of-order span keep their offsets.
+    // The in-order data and the out-of-order span keep their offsets from the head.
     const pos = this.#head[t];
     copyBytes(src, srcBase + pos, dst, dstBase, oldCap - pos);
     if (pos > 0) copyBytes(src, srcBase, dst, dstBase + oldCap - pos, pos);
     this.classes.free(old, oldSlot);
     this.#slotOf[t] = slot + 1;
-    this.#ringClass[t] = c;
-    if (c > this.#sizeClass[t]) this.#sizeClass[t] = c;
+    this.#sizeClass[t] = c;
     this.#head[t] = 0;
+    return true;
   }
 }

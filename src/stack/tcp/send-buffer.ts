@@ -17,9 +17,7 @@ import { copyBytes } from '../copy.ts';
 export class SendBuffers {
   /** Pool slot of each connection's ring plus one, 0 while it holds none. */
   readonly #slotOf: Int32Array;
-  /** Size class of the ring held. */
-  readonly #ringClass: Uint8Array;
-  /** Size class of the buffer: the application may queue up to its size. */
+  /** Size class of the buffer: the application may queue up to its size; a ring held is of this class. */
   readonly #sizeClass: Uint8Array;
   /** 1 when a write was cut short by the buffer's size since the last growth check. */
   readonly #writerLimited: Uint8Array;
@@ -30,16 +28,16 @@ export class SendBuffers {
 
   constructor(connections: number, readonly classes: BufferClasses) {
     this.#slotOf = new Int32Array(connections);
-    this.#ringClass = new Uint8Array(connections);
     this.#sizeClass = new Uint8Array(connections);
     this.#writerLimited = new Uint8Array(connections);
     this.#head = new Int32Array(connections);
     this.#length = new Int32Array(connections);
   }
 
-  /** A new connection: the buffer starts at sndbuf. */
+  /** A connection begins or ends: no ring, the size back to sndbuf and its reservation given back. */
   reset(t: number): void {
     this.release(t);
+    this.classes.reserve(this.#sizeClass[t], 0);
     this.#sizeClass[t] = 0;
     this.#writerLimited[t] = 0;
   }
@@ -76,16 +74,11 @@ export class SendBuffers {
     if (n <= 0) return 0;
     if (this.#slotOf[t] === 0) {
       if (!this.#take(t)) return -1;
+      const room = this.capacity(t);
+      if (n > room) n = room;
     }
-    let cap = this.classes.sizeOf(this.#ringClass[t]);
-    if (length + n > cap) {
-      // The buffer grew past the ring: move to a ring of its size, or keep this one when the budget refuses.
-      this.#grow(t);
-      cap = this.classes.sizeOf(this.#ringClass[t]);
-      if (length + n > cap) n = cap - length;
-      if (n <= 0) return 0;
-    }
-    const c = this.#ringClass[t];
+    const c = this.#sizeClass[t];
+    const cap = this.classes.sizeOf(c);
     const slot = this.#slotOf[t] - 1;
     const bytes = this.classes.arenaOf(c, slot);
     const base = this.classes.baseOf(c, slot);
@@ -101,13 +94,25 @@ export class SendBuffers {
   /**
    * An ACK freed room: if the application filled the buffer since the last
    * one, let it grow to `target` bytes (twice the congestion window, Linux's
-   * tcp_sndbuf_expand). Returns whether it grew.
+   * tcp_sndbuf_expand), into a larger ring at once when it holds one, as far
+   * as the memory budget allows. Returns whether it grew.
    */
   expand(t: number, target: number): boolean {
     if (this.#writerLimited[t] === 0) return false;
     this.#writerLimited[t] = 0;
-    const c = this.classes.classFor(target);
-    if (c <= this.#sizeClass[t]) return false;
+    const size = this.#sizeClass[t];
+    const wanted = this.classes.classFor(target);
+    let c = wanted;
+    if (c <= size) return false;
+    while (c > size && !this.classes.reserve(size, c)) c--;
+    if (c < wanted) this.classes.memory.refused();
+    if (c === size) return false;
+    if (this.#slotOf[t] !== 0 && !this.#move(t, c)) {
+      // No ring of that class left: the buffer stays as it is.
+      this.classes.reserve(c, size);
+      this.classes.memory.refused();
+      return false;
+    }
     this.#sizeClass[t] = c;
     return true;
   }
@@ -117,12 +122,16 @@ export class SendBuffers {
     const length = this.#length[t];
     if (n <= 0) return;
     if (n >= length) {
-      // Drained: the application was the limit, so the buffer steps back down.
-      if (this.#sizeClass[t] > 0 && this.#writerLimited[t] === 0) this.#sizeClass[t]--;
       this.release(t);
+      // Drained: the application was the limit, so the buffer steps back down.
+      const size = this.#sizeClass[t];
+      if (size > 0 && this.#writerLimited[t] === 0) {
+        this.classes.reserve(size, size - 1);
+        this.#sizeClass[t] = size - 1;
+      }
       return;
     }
-    const cap = this.classes.sizeOf(this.#ringClass[t]);
+    const cap = this.classes.sizeOf(this.#sizeClass[t]);
     let head = this.#head[t] + n;
     if (head >= cap) head -= cap;
     this.#head[t] = head;
@@ -131,7 +140,7 @@ export class SendBuffers {
 
   /** Copy len bytes starting `offset` bytes past the head into dst. */
   copyOut(t: number, offset: number, dst: Uint8Array, dstOff: number, len: number): void {
-    const c = this.#ringClass[t];
+    const c = this.#sizeClass[t];
     const slot = this.#slotOf[t] - 1;
     const bytes = this.classes.arenaOf(c, slot);
     const base = this.classes.baseOf(c, slot);
@@ -149,20 +158,24 @@ export class SendBuffers {
     this.#length[t] = 0;
     this.#head[t] = 0;
     if (s === 0) return;
-    this.classes.free(this.#ringClass[t], s - 1);
+    this.classes.free(this.#sizeClass[t], s - 1);
     this.#slotOf[t] = 0;
   }
 
   /**
-   * Take a ring of the buffer's size, or of a smaller class when the budget
-   * refuses (the buffer then stays at that size); false when none is left.
+   * Take a ring of the buffer's size, or of a smaller class when that class
+   * has none left (the buffer then shrinks to it, counted); false when none is left.
    */
   #take(t: number): boolean {
-    for (let c = this.#sizeClass[t]; c >= 0; c--) {
+    const size = this.#sizeClass[t];
+    for (let c = size; c >= 0; c--) {
       const slot = this.classes.alloc(c);
       if (slot >= 0) {
+        if (c < size) {
+          this.classes.reserve(size, c);
+          this.classes.memory.refused();
+        }
         this.#slotOf[t] = slot + 1;
-        this.#ringClass[t] = c;
         this.#sizeClass[t] = c;
         this.#head[t] = 0;
         return true;
@@ -171,23 +184,17 @@ export class SendBuffers {
     return false;
   }
 
-  /**
-   * Move t's bytes, oldest first, to a ring of the buffer's size; when none
-   * is to be had the buffer stays at the size of the ring it holds.
-   */
-  #grow(t: number): void {
-    const c = this.#sizeClass[t];
+  /** Move t's bytes, oldest first, to a ring of class c (reserved); false (t keeps its ring) when the class has none left. */
+  #move(t: number, c: number): boolean {
     const slot = this.classes.alloc(c);
-    if (slot < 0) {
-      this.#sizeClass[t] = this.#ringClass[t];
-      return;
-    }
+    if (slot < 0) return false;
     const dst = this.classes.arenaOf(c, slot);
     const dstBase = this.classes.baseOf(c, slot);
     this.copyOut(t, 0, dst, dstBase, this.#length[t]);
-    this.classes.free(this.#ringClass[t], this.#slotOf[t] - 1);
+    this.classes.free(this.#sizeClass[t], this.#slotOf[t] - 1);
     this.#slotOf[t] = slot + 1;
-    this.#ringClass[t] = c;
+    this.#sizeClass[t] = c;
     this.#head[t] = 0;
+    return true;
   }
 }

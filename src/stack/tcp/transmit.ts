@@ -71,9 +71,14 @@ export class Transmit {
       f.hasTimestamp = offer || tcb.tsOk[t] !== 0;
     } else {
       const shift = tcb.rcvWscale[t];
-      wnd >>>= shift;
-      f.window = wnd;
-      wnd <<= shift;
+      let scaled = wnd >>> shift;
+      // Rounding down to the scale must not pull the right edge we advertised back: round up then, as Linux's
+      // tcp_select_window, when the buffer has that room. Otherwise the edge may read up to 2^shift - 1 bytes
+      // left; the acceptance window still honours the largest edge offered. RFC 7323 §2.4
+      if (scaled < MAX_WINDOW_FIELD && seqLt(seqAdd(tcb.rcvNxt[t], scaled << shift), tcb.rcvAdvRight[t]) &&
+          (scaled + 1) << shift <= this.receiver.buffers.free(t)) scaled++;
+      f.window = scaled;
+      wnd = scaled << shift;
       f.mss = -1;
       f.wscale = -1;
       f.sackPermitted = false;
