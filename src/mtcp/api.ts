@@ -501,22 +501,37 @@ export function mtcp_recv(mctx: MtcpContext, sockid: number, buf: Uint8Array, le
   return n;
 }
 
-export function mtcp_readv(mctx: MtcpContext, sockid: number, iov: IoVec[], iovcnt: number): number {
-  const c = streamFor(mctx, sockid);
-  if (c < 0) return -1;
-  if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
-  if (mctx.sockets.shutRd[sockid] !== 0) return 0;
+/** Moves bytes between connection `c` and `len` bytes of `buf`: receives into it or sends from it; bytes moved, or -errno. */
+type MoveBytes = (tcp: TcpSockets, c: number, buf: Uint8Array, len: number) => number;
+const receiveInto: MoveBytes = (tcp, c, buf, len) => tcp.receive(c, buf, 0, len, false);
+const sendFrom: MoveBytes = (tcp, c, buf, len) => tcp.send(c, buf, 0, len);
+
+/**
+ * readv and writev: `move` over the first `iovcnt` buffers of `iov` in turn, stopping at one it did not
+ * fill or empty. The bytes moved; an error after some bytes moved returns those (as readv(2) and writev(2)
+ * do), a first error -1 with its errno.
+ */
+function overIoVec(mctx: MtcpContext, c: number, iov: IoVec[], iovcnt: number, move: MoveBytes): number {
   const tcp = tcpOf(mctx);
   let total = 0;
   for (let i = 0; i < iovcnt; i++) {
     const v = iov[i];
     if (!checkBuf(mctx, v.iov_base, v.iov_len)) return -1;
     if (v.iov_len === 0) continue;
-    const n = tcp.receive(c, v.iov_base, 0, v.iov_len, false);
+    const n = move(tcp, c, v.iov_base, v.iov_len);
     if (n < 0) return total > 0 ? total : fail(mctx, -n);
     total += n;
     if (n < v.iov_len) break;
   }
+  return total;
+}
+
+export function mtcp_readv(mctx: MtcpContext, sockid: number, iov: IoVec[], iovcnt: number): number {
+  const c = streamFor(mctx, sockid);
+  if (c < 0) return -1;
+  if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
+  if (mctx.sockets.shutRd[sockid] !== 0) return 0;
+  const total = overIoVec(mctx, c, iov, iovcnt, receiveInto);
   if (total > 0) mctx.kick();
   return total;
 }
@@ -539,18 +554,8 @@ export function mtcp_writev(mctx: MtcpContext, sockid: number, iov: IoVec[], iov
   const c = streamFor(mctx, sockid);
   if (c < 0) return -1;
   if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
-  const tcp = tcpOf(mctx);
-  let total = 0;
-  for (let i = 0; i < iovcnt; i++) {
-    const v = iov[i];
-    if (!checkBuf(mctx, v.iov_base, v.iov_len)) return -1;
-    if (v.iov_len === 0) continue;
-    const n = tcp.send(c, v.iov_base, 0, v.iov_len);
-    if (n < 0) return total > 0 ? total : fail(mctx, -n);
-    total += n;
-    if (n < v.iov_len) break;
-  }
-  mctx.kick();
+  const total = overIoVec(mctx, c, iov, iovcnt, sendFrom);
+  if (total > 0) mctx.kick();
   return total;
 }
 
