@@ -7,8 +7,8 @@
  * correctness itself is tested in test/stack/flow-table.test.ts.
  */
 import { Prng } from '../src/io/sim.ts';
-import { FlowTable } from '../src/stack/flow-table.ts';
 import { TimerWheel } from '../src/stack/timer-wheel.ts';
+import { expectedHitSum, lookupHits, lookupMisses, randomFlowSet } from './lib/flow-set.ts';
 
 function rate(ops: number, ms: number): string {
   return `${(ops / ms / 1000).toFixed(1)} M ops/s`;
@@ -83,46 +83,18 @@ function timerWheel(): void {
   process.stdout.write(`timer wheel schedule/cancel: ${rate(3_000_000, ms3)}\n`);
 }
 
-/** Flow table: lookups, 10,000 flows in a table for 16,384. */
+/** Flow table: lookups, 10,000 flows in a table for 16,384 (bench/lib/flow-set.ts). */
 function flowTable(): void {
-  const cap = 16_384;
-  const n = 10_000;
-  const f = new FlowTable(cap, 0x1234);
-  const rng = new Prng(2);
-  const lip = 0xc6120001 | 0;
-  const rip = new Int32Array(n);
-  const rport = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    do {
-      rip[i] = (0x0a000000 + below(rng, 1 << 16)) | 0;
-      rport[i] = 1024 + below(rng, 64_000);
-    } while (!f.insert(lip, 80, rip[i], rport[i], i));
-  }
-  const order = new Int32Array(1 << 16);
-  for (let i = 0; i < order.length; i++) order[i] = below(rng, n);
-  const lookups = (count: number): number => {
-    let sum = 0;
-    for (let i = 0; i < count; i++) {
-      const k = order[i & 0xffff];
-      sum += f.lookup(lip, 80, rip[k], rport[k]);
-    }
-    return sum;
-  };
-  lookups(200_000);
+  const set = randomFlowSet(new Prng(2));
+  lookupHits(set, 200_000);
   const count = 5_000_000;
   const t0 = performance.now();
-  const sum = lookups(count);
+  const sum = lookupHits(set, count);
   const ms = performance.now() - t0;
-  let expect = 0;
-  for (let i = 0; i < count; i++) expect += order[i & 0xffff];
-  check(sum === expect, 'a lookup did not find its flow');
+  check(sum === expectedHitSum(set, count), 'a lookup did not find its flow');
   // Misses (a segment for no connection): another local port.
   const t1 = performance.now();
-  let misses = 0;
-  for (let i = 0; i < 2_000_000; i++) {
-    const k = order[i & 0xffff];
-    if (f.lookup(lip, 81, rip[k], rport[k]) < 0) misses++;
-  }
+  const misses = lookupMisses(set, 2_000_000);
   const ms1 = performance.now() - t1;
   check(misses === 2_000_000, `${2_000_000 - misses} lookups for another port found a flow`);
   process.stdout.write(`flow table lookup: ${rate(count, ms)} hits, ${rate(2e6, ms1)} misses\n`);

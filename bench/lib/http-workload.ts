@@ -9,6 +9,14 @@ import { LatencyRecorder, type WorkloadResult } from './workload.ts';
 
 export const HTTP_BODY = Buffer.from('hello from the http benchmark\n');
 
+/** The https row's TLS material: the server's key and certificate, and the clients' only trusted CA. */
+export interface BenchCerts {
+  key: string;
+  cert: string;
+  /** The certificate itself, as the clients' only trusted CA. */
+  ca: string;
+}
+
 /** The node:http app both servers run. */
 export function httpApp(_req: http.IncomingMessage, res: http.ServerResponse): void {
   res.setHeader('content-type', 'text/plain');

@@ -501,22 +501,37 @@ export function mtcp_recv(mctx: MtcpContext, sockid: number, buf: Uint8Array, le
   return n;
 }
 
-export function mtcp_readv(mctx: MtcpContext, sockid: number, iov: IoVec[], iovcnt: number): number {
-  const c = streamFor(mctx, sockid);
-  if (c < 0) return -1;
-  if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
-  if (mctx.sockets.shutRd[sockid] !== 0) return 0;
+/** Moves bytes between connection `c` and `len` bytes of `buf`: receives into it or sends from it; bytes moved, or -errno. */
+type MoveBytes = (tcp: TcpSockets, c: number, buf: Uint8Array, len: number) => number;
+const receiveInto: MoveBytes = (tcp, c, buf, len) => tcp.receive(c, buf, 0, len, false);
+const sendFrom: MoveBytes = (tcp, c, buf, len) => tcp.send(c, buf, 0, len);
+
+/**
+ * readv and writev: `move` over the first `iovcnt` buffers of `iov` in turn, stopping at one it did not
+ * fill or empty. The bytes moved; an error after some bytes moved returns those (as readv(2) and writev(2)
+ * do), a first error -1 with its errno.
+ */
+function overIoVec(mctx: MtcpContext, c: number, iov: IoVec[], iovcnt: number, move: MoveBytes): number {
   const tcp = tcpOf(mctx);
   let total = 0;
   for (let i = 0; i < iovcnt; i++) {
     const v = iov[i];
     if (!checkBuf(mctx, v.iov_base, v.iov_len)) return -1;
     if (v.iov_len === 0) continue;
-    const n = tcp.receive(c, v.iov_base, 0, v.iov_len, false);
+    const n = move(tcp, c, v.iov_base, v.iov_len);
     if (n < 0) return total > 0 ? total : fail(mctx, -n);
     total += n;
     if (n < v.iov_len) break;
   }
+  return total;
+}
+
+export function mtcp_readv(mctx: MtcpContext, sockid: number, iov: IoVec[], iovcnt: number): number {
+  const c = streamFor(mctx, sockid);
+  if (c < 0) return -1;
+  if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
+  if (mctx.sockets.shutRd[sockid] !== 0) return 0;
+  const total = overIoVec(mctx, c, iov, iovcnt, receiveInto);
   if (total > 0) mctx.kick();
   return total;
 }
@@ -539,131 +554,120 @@ export function mtcp_writev(mctx: MtcpContext, sockid: number, iov: IoVec[], iov
   const c = streamFor(mctx, sockid);
   if (c < 0) return -1;
   if (!Array.isArray(iov) || !Number.isInteger(iovcnt) || iovcnt < 0 || iovcnt > iov.length) return fail(mctx, EINVAL);
-  const tcp = tcpOf(mctx);
-  let total = 0;
-  for (let i = 0; i < iovcnt; i++) {
-    const v = iov[i];
-    if (!checkBuf(mctx, v.iov_base, v.iov_len)) return -1;
-    if (v.iov_len === 0) continue;
-    const n = tcp.send(c, v.iov_base, 0, v.iov_len);
-    if (n < 0) return total > 0 ? total : fail(mctx, -n);
-    total += n;
-    if (n < v.iov_len) break;
-  }
-  mctx.kick();
+  const total = overIoVec(mctx, c, iov, iovcnt, sendFrom);
+  if (total > 0) mctx.kick();
   return total;
 }
 
 // ---- options ---------------------------------------------------------------
 
+/** A socket option: how it reads and, unless it is read-only, how it is set (0, or the errno that refuses the value). */
+interface SocketOption {
+  get(mctx: MtcpContext, s: number): number;
+  set?(mctx: MtcpContext, s: number, value: number): number;
+}
+
+/** TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT: a per-socket field within Linux's range (1..32767 seconds, 1..127 probes), applied at once. */
+function keepAliveParameter(field: 'keepIdleSec' | 'keepIntvlSec' | 'keepCnt', max: number): SocketOption {
+  return {
+    get: (mctx, s) => mctx.sockets[field][s],
+    set(mctx, s, value) {
+      if (value < 1 || value > max) return EINVAL;
+      mctx.sockets[field][s] = value;
+      applyKeepAlive(mctx, s);
+      return 0;
+    },
+  };
+}
+
+/**
+ * The options by level and name. SO_RCVBUF and SO_SNDBUF only take the configured buffer size: buffers
+ * come from fixed-size pools, so another value is refused with EINVAL, never silently ignored.
+ */
+const SOCKET_OPTIONS = new Map<number, Map<number, SocketOption>>([
+  [C.SOL_SOCKET, new Map<number, SocketOption>([
+    [C.SO_ERROR, {
+      get(mctx, s) {
+        const c = mctx.sockets.conn[s];
+        const tcp = tcpOf(mctx);
+        return c >= 0 && tcp.failed(c) ? tcp.takeError(c) : 0; // reading SO_ERROR clears it
+      },
+    }],
+    [C.SO_REUSEADDR, {
+      get: (mctx, s) => mctx.sockets.reuseAddr[s],
+      set(mctx, s, value) {
+        mctx.sockets.setReuseAddr(s, value !== 0);
+        return 0;
+      },
+    }],
+    [C.SO_RCVBUF, {
+      get: (mctx, s) => mctx.sockets.rcvbuf[s] || mctx.stack.tcp.config.rcvbuf,
+      set(mctx, s, value) {
+        if (value !== mctx.stack.tcp.config.rcvbuf) return EINVAL;
+        mctx.sockets.rcvbuf[s] = value;
+        return 0;
+      },
+    }],
+    [C.SO_SNDBUF, {
+      get: (mctx, s) => mctx.sockets.sndbuf[s] || mctx.stack.tcp.config.sndbuf,
+      set(mctx, s, value) {
+        if (value !== mctx.stack.tcp.config.sndbuf) return EINVAL;
+        mctx.sockets.sndbuf[s] = value;
+        return 0;
+      },
+    }],
+    [C.SO_TYPE, { get: () => C.SOCK_STREAM }],
+    [C.SO_KEEPALIVE, {
+      get: (mctx, s) => mctx.sockets.keepAlive[s],
+      set(mctx, s, value) {
+        mctx.sockets.keepAlive[s] = value !== 0 ? 1 : 0;
+        applyKeepAlive(mctx, s);
+        return 0;
+      },
+    }],
+  ])],
+  [C.IPPROTO_TCP, new Map<number, SocketOption>([
+    [C.TCP_NODELAY, {
+      get: (mctx, s) => mctx.sockets.noDelay[s],
+      set(mctx, s, value) {
+        const st = mctx.sockets;
+        st.noDelay[s] = value !== 0 ? 1 : 0;
+        if (st.conn[s] >= 0) tcpOf(mctx).setNoDelay(st.conn[s], value !== 0);
+        return 0;
+      },
+    }],
+    [C.TCP_KEEPIDLE, keepAliveParameter('keepIdleSec', 32767)],
+    [C.TCP_KEEPINTVL, keepAliveParameter('keepIntvlSec', 32767)],
+    [C.TCP_KEEPCNT, keepAliveParameter('keepCnt', 127)],
+  ])],
+]);
+
+/** SO_ERROR, SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_TYPE, SO_KEEPALIVE, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT. Anything else: ENOPROTOOPT. */
 export function mtcp_getsockopt(mctx: MtcpContext, sockid: number, level: number, optname: number, optval: IntRef): number {
   const s = getSocket(mctx, sockid);
   if (s < 0) return -1;
   if (!optval || typeof optval !== 'object') return fail(mctx, EINVAL);
-  const st = mctx.sockets;
-  const cfg = mctx.stack.tcp.config;
-  if (level === C.SOL_SOCKET) {
-    switch (optname) {
-      case C.SO_ERROR: {
-        const c = st.conn[s];
-        const tcp = tcpOf(mctx);
-        optval.value = c >= 0 && tcp.failed(c) ? tcp.takeError(c) : 0; // reading SO_ERROR clears it
-        return 0;
-      }
-      case C.SO_REUSEADDR:
-        optval.value = st.reuseAddr[s];
-        return 0;
-      case C.SO_RCVBUF:
-        optval.value = st.rcvbuf[s] || cfg.rcvbuf;
-        return 0;
-      case C.SO_SNDBUF:
-        optval.value = st.sndbuf[s] || cfg.sndbuf;
-        return 0;
-      case C.SO_TYPE:
-        optval.value = C.SOCK_STREAM;
-        return 0;
-      case C.SO_KEEPALIVE:
-        optval.value = st.keepAlive[s];
-        return 0;
-      default:
-        return fail(mctx, ENOPROTOOPT);
-    }
-  }
-  if (level === C.IPPROTO_TCP) {
-    switch (optname) {
-      case C.TCP_NODELAY:
-        optval.value = st.noDelay[s];
-        return 0;
-      case C.TCP_KEEPIDLE:
-        optval.value = st.keepIdleSec[s];
-        return 0;
-      case C.TCP_KEEPINTVL:
-        optval.value = st.keepIntvlSec[s];
-        return 0;
-      case C.TCP_KEEPCNT:
-        optval.value = st.keepCnt[s];
-        return 0;
-      default:
-        break;
-    }
-  }
-  return fail(mctx, ENOPROTOOPT);
+  const option = SOCKET_OPTIONS.get(level)?.get(optname);
+  if (!option) return fail(mctx, ENOPROTOOPT);
+  optval.value = option.get(mctx, s);
+  return 0;
 }
 
 /**
  * Supported: SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE,
  * TCP_KEEPINTVL and TCP_KEEPCNT, and SO_RCVBUF/SO_SNDBUF equal to the
  * configured buffer size (buffers come from fixed-size pools: another value
- * is refused with EINVAL, never silently ignored). Anything else: ENOPROTOOPT.
+ * is refused with EINVAL, never silently ignored). Anything else (SO_ERROR
+ * and SO_TYPE are read-only): ENOPROTOOPT.
  */
 export function mtcp_setsockopt(mctx: MtcpContext, sockid: number, level: number, optname: number, optval: number): number {
   const s = getSocket(mctx, sockid);
   if (s < 0) return -1;
   if (!Number.isInteger(optval)) return fail(mctx, EINVAL);
-  const st = mctx.sockets;
-  const cfg = mctx.stack.tcp.config;
-  if (level === C.SOL_SOCKET) {
-    switch (optname) {
-      case C.SO_REUSEADDR:
-        st.setReuseAddr(s, optval !== 0);
-        return 0;
-      case C.SO_RCVBUF:
-        if (optval !== cfg.rcvbuf) return fail(mctx, EINVAL);
-        st.rcvbuf[s] = optval;
-        return 0;
-      case C.SO_SNDBUF:
-        if (optval !== cfg.sndbuf) return fail(mctx, EINVAL);
-        st.sndbuf[s] = optval;
-        return 0;
-      case C.SO_KEEPALIVE:
-        st.keepAlive[s] = optval !== 0 ? 1 : 0;
-        applyKeepAlive(mctx, s);
-        return 0;
-      default:
-        return fail(mctx, ENOPROTOOPT);
-    }
-  }
-  if (level === C.IPPROTO_TCP) {
-    switch (optname) {
-      case C.TCP_NODELAY:
-        st.noDelay[s] = optval !== 0 ? 1 : 0;
-        if (st.conn[s] >= 0) tcpOf(mctx).setNoDelay(st.conn[s], optval !== 0);
-        return 0;
-      case C.TCP_KEEPIDLE:
-      case C.TCP_KEEPINTVL:
-      case C.TCP_KEEPCNT:
-        // Linux's ranges: 1..32767 seconds, 1..127 probes.
-        if (optval < 1 || optval > (optname === C.TCP_KEEPCNT ? 127 : 32767)) return fail(mctx, EINVAL);
-        if (optname === C.TCP_KEEPIDLE) st.keepIdleSec[s] = optval;
-        else if (optname === C.TCP_KEEPINTVL) st.keepIntvlSec[s] = optval;
-        else st.keepCnt[s] = optval;
-        applyKeepAlive(mctx, s);
-        return 0;
-      default:
-        break;
-    }
-  }
-  return fail(mctx, ENOPROTOOPT);
+  const option = SOCKET_OPTIONS.get(level)?.get(optname);
+  if (!option?.set) return fail(mctx, ENOPROTOOPT);
+  const errno = option.set(mctx, s, optval);
+  return errno === 0 ? 0 : fail(mctx, errno);
 }
 
 export function mtcp_setsock_nonblock(mctx: MtcpContext, sockid: number): number {

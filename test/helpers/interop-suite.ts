@@ -13,10 +13,12 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import type { MtcpConfig } from '../../src/config/mtcp-conf.ts';
 import type { MtcpContext } from '../../src/mtcp/context.ts';
+import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { connect, createServer, MtcpAgent } from '../../src/net/index.ts';
 import { buildCli } from './cli.ts';
-import type { Run } from './netns.ts';
+import { inNamespace, type Run } from './netns.ts';
 import { commandMissing, testNeeding } from './prerequisites.ts';
 import { badFrameArgs } from './tshark.ts';
 import { tempDir } from './tmp.ts';
@@ -46,6 +48,20 @@ export interface Link {
   missing(): string | null;
   /** Make both ends for one test (`suffix` keeps names apart); everything is removed when the test ends. */
   open(t: { teardown(fn: () => unknown): void }, suffix: string): LinkEnds;
+}
+
+/**
+ * Our stack's context on `conf` (its ports opened from namespace `ns` when given: a DPDK port opens an
+ * interface there), stopped when the test ends.
+ */
+export function contextForTest(t: { teardown(fn: () => unknown): void }, conf: MtcpConfig, ns?: string): MtcpContext {
+  const open = (): MtcpContext => new MtcpRuntime(conf).createContext(0);
+  const mctx = ns ? inNamespace(ns, open) : open();
+  t.teardown(async () => {
+    mctx.stop();
+    await mctx.closed;
+  });
+  return mctx;
 }
 
 /** Tools every link's tests use on the kernel's side. */

@@ -17,9 +17,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { dpdkUnavailable } from '../../src/io/dpdk.ts';
-import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
-import { KERNEL, toolsMissing, US, type Link } from './interop-suite.ts';
-import { inNamespace, ip, namespace } from './netns.ts';
+import { contextForTest, KERNEL, toolsMissing, US, type Link } from './interop-suite.ts';
+import { ip, moveToNamespace, namespace } from './netns.ts';
 import { commandMissing } from './prerequisites.ts';
 
 export const tapLink: Link = {
@@ -33,89 +32,45 @@ export const tapLink: Link = {
       ns,
       run,
       portLines,
-      context(lines, label) {
-        const mctx = new MtcpRuntime(parseMtcpConf([...portLines, ...lines].join('\n'), label)).createContext(0);
-        t.teardown(async () => {
-          mctx.stop();
-          await mctx.closed;
-        });
-        return mctx;
-      },
+      context: (lines, label) => contextForTest(t, parseMtcpConf([...portLines, ...lines].join('\n'), label)),
       // The interface exists once our driver opened it: hand it to the namespace and address the kernel's end.
-      started() {
-        ip('link', 'set', ifname, 'netns', ns);
-        ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-        ip('-n', ns, 'link', 'set', ifname, 'up');
-      },
+      started: () => moveToNamespace(ifname, ns, KERNEL),
       spawnOurs: (cmd, args, options) => spawn(cmd, args, options),
     };
   },
 };
 
-/** af_packet vdev names must be unique in a process (EAL lives as long as it does). */
-let devices = 0;
+/**
+ * A DPDK port (`vdev`: net_af_packet or net_af_xdp) on a veth pair between two namespaces the test makes
+ * (`tag` in their names): ours, where the port opens its end, and the kernel's.
+ */
+function vethLink(label: string, vdev: 'net_af_packet' | 'net_af_xdp', tag: string): Link {
+  /** vdev names must be unique in a process (EAL lives as long as it does). */
+  let devices = 0;
+  return {
+    label,
+    missing: () => toolsMissing() ?? dpdkUnavailable() ?? commandMissing('ethtool'),
+    open(t, suffix) {
+      const { ns, run } = namespace(t, `mtcpts-${tag}-${process.pid}-${suffix}`);
+      const ours = namespace(t, `mtcpts-${tag}-${process.pid}-${suffix}-us`).ns;
+      ip('link', 'add', 'veth-us', 'netns', ours, 'type', 'veth', 'peer', 'name', 'veth-kernel', 'netns', ns);
+      const off = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'veth-kernel', 'tx', 'off', 'tso', 'off', 'gso', 'off'], { encoding: 'utf8' });
+      if (off.status !== 0) throw new Error(`ethtool -K veth-kernel: ${off.stderr}`);
+      ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'veth-kernel');
+      ip('-n', ns, 'link', 'set', 'veth-kernel', 'up');
+      ip('-n', ours, 'link', 'set', 'veth-us', 'up');
+      const portLines = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, `p0.device = ${vdev}${devices++},iface=veth-us`];
+      return {
+        ns,
+        run,
+        portLines,
+        context: (lines, label) => contextForTest(t, parseMtcpConf([...portLines, ...lines].join('\n'), label), ours),
+        started() {},
+        spawnOurs: (cmd, args, options) => spawn('ip', ['netns', 'exec', ours, cmd, ...args], options),
+      };
+    },
+  };
+}
 
-export const afPacketLink: Link = {
-  label: 'DPDK af_packet',
-  missing: () => toolsMissing() ?? dpdkUnavailable() ?? commandMissing('ethtool'),
-  open(t, suffix) {
-    const { ns, run } = namespace(t, `mtcpts-afp-${process.pid}-${suffix}`);
-    const ours = namespace(t, `mtcpts-afp-${process.pid}-${suffix}-us`).ns;
-    ip('link', 'add', 'veth-us', 'netns', ours, 'type', 'veth', 'peer', 'name', 'veth-kernel', 'netns', ns);
-    const off = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'veth-kernel', 'tx', 'off', 'tso', 'off', 'gso', 'off'], { encoding: 'utf8' });
-    if (off.status !== 0) throw new Error(`ethtool -K veth-kernel: ${off.stderr}`);
-    ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'veth-kernel');
-    ip('-n', ns, 'link', 'set', 'veth-kernel', 'up');
-    ip('-n', ours, 'link', 'set', 'veth-us', 'up');
-    const portLines = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, `p0.device = net_af_packet${devices++},iface=veth-us`];
-    return {
-      ns,
-      run,
-      portLines,
-      context(lines, label) {
-        const mctx = inNamespace(ours, () => new MtcpRuntime(parseMtcpConf([...portLines, ...lines].join('\n'), label)).createContext(0));
-        t.teardown(async () => {
-          mctx.stop();
-          await mctx.closed;
-        });
-        return mctx;
-      },
-      started() {},
-      spawnOurs: (cmd, args, options) => spawn('ip', ['netns', 'exec', ours, cmd, ...args], options),
-    };
-  },
-};
-
-/** af_xdp vdev names must be unique in a process, as af_packet's. */
-let xdpDevices = 0;
-
-export const afXdpLink: Link = {
-  label: 'DPDK AF_XDP',
-  missing: () => toolsMissing() ?? dpdkUnavailable() ?? commandMissing('ethtool'),
-  open(t, suffix) {
-    const { ns, run } = namespace(t, `mtcpts-xdp-to-${process.pid}-${suffix}`);
-    const ours = namespace(t, `mtcpts-xdp-to-${process.pid}-${suffix}-us`).ns;
-    ip('link', 'add', 'veth-us', 'netns', ours, 'type', 'veth', 'peer', 'name', 'veth-kernel', 'netns', ns);
-    const off = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'veth-kernel', 'tx', 'off', 'tso', 'off', 'gso', 'off'], { encoding: 'utf8' });
-    if (off.status !== 0) throw new Error(`ethtool -K veth-kernel: ${off.stderr}`);
-    ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', 'veth-kernel');
-    ip('-n', ns, 'link', 'set', 'veth-kernel', 'up');
-    ip('-n', ours, 'link', 'set', 'veth-us', 'up');
-    const portLines = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, `p0.device = net_af_xdp${xdpDevices++},iface=veth-us`];
-    return {
-      ns,
-      run,
-      portLines,
-      context(lines, label) {
-        const mctx = inNamespace(ours, () => new MtcpRuntime(parseMtcpConf([...portLines, ...lines].join('\n'), label)).createContext(0));
-        t.teardown(async () => {
-          mctx.stop();
-          await mctx.closed;
-        });
-        return mctx;
-      },
-      started() {},
-      spawnOurs: (cmd, args, options) => spawn('ip', ['netns', 'exec', ours, cmd, ...args], options),
-    };
-  },
-};
+export const afPacketLink = vethLink('DPDK af_packet', 'net_af_packet', 'afp');
+export const afXdpLink = vethLink('DPDK AF_XDP', 'net_af_xdp', 'xdp-to');

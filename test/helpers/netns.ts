@@ -13,10 +13,6 @@ export function ip(...args: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
 }
 
-/**
- * A namespace `name` with its loopback up, deleted when the test ends. `run` executes a command in it
- * without blocking this thread (our stack must keep running).
- */
 /** Namespaces this process made and has not yet removed. */
 const live = new Set<string>();
 let exitHooked = false;
@@ -35,6 +31,10 @@ function removeLeftoversAtExit(): void {
   process.once('SIGINT', () => process.exit(130));
 }
 
+/**
+ * A namespace `name` with its loopback up, deleted when the test ends. `run` executes a command in it
+ * without blocking this thread (our stack must keep running).
+ */
 export function namespace(t: { teardown(fn: () => unknown): void }, name: string): { ns: string; run: Run } {
   removeLeftoversAtExit();
   ip('netns', 'add', name);
@@ -51,6 +51,16 @@ export function namespace(t: { teardown(fn: () => unknown): void }, name: string
     });
   });
   return { ns: name, run };
+}
+
+/**
+ * Hand `ifname` (an interface our stack made here: a TAP) to namespace `ns` as the kernel's end of the
+ * link, with `kernelAddr`/24 on it, up.
+ */
+export function moveToNamespace(ifname: string, ns: string, kernelAddr: string): void {
+  ip('link', 'set', ifname, 'netns', ns);
+  ip('-n', ns, 'addr', 'add', `${kernelAddr}/24`, 'dev', ifname);
+  ip('-n', ns, 'link', 'set', ifname, 'up');
 }
 
 const CLONE_NEWNET = 0x40000000;

@@ -8,9 +8,8 @@ import { existsSync } from 'node:fs';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { parseRouteConf } from '../../src/config/route-conf.ts';
 import type { MtcpContext } from '../../src/mtcp/context.ts';
-import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
-import { toolsMissing } from './interop-suite.ts';
-import { ip, namespace, type Run } from './netns.ts';
+import { contextForTest, toolsMissing } from './interop-suite.ts';
+import { moveToNamespace, namespace, type Run } from './netns.ts';
 
 export const KERNEL = '198.18.7.1';
 export const US = '198.18.7.2';
@@ -39,14 +38,8 @@ export function tapEnds(t: Test, lines: string[], gateway?: string): { ns: strin
   const conf = parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, `${ifname}.mac = 02:00:c6:12:07:02`,
     'max_concurrency = 64', 'max_num_buffers = 64', 'tcp_timeout = 120', ...lines].join('\n'), '<tap offload test>');
   if (gateway) conf.routes = parseRouteConf(`ROUTES 1\n${gateway}/0 ${ifname}`, '<tap offload route>', [ifname]);
-  const mctx = new MtcpRuntime(conf).createContext(0);
-  t.teardown(async () => {
-    mctx.stop();
-    await mctx.closed;
-  });
-  ip('link', 'set', ifname, 'netns', ns);
-  ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-  ip('-n', ns, 'link', 'set', ifname, 'up');
+  const mctx = contextForTest(t, conf);
+  moveToNamespace(ifname, ns, KERNEL);
   return { ns, run, mctx };
 }
 

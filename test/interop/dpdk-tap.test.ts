@@ -10,9 +10,8 @@
 import t from 'tap';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { dpdkUnavailable, type DpdkDriver } from '../../src/io/dpdk.ts';
-import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
-import { curlFromUs, toolsMissing } from '../helpers/interop-suite.ts';
-import { inNamespace, ip, namespace } from '../helpers/netns.ts';
+import { contextForTest, curlFromUs, toolsMissing } from '../helpers/interop-suite.ts';
+import { ip, namespace } from '../helpers/netns.ts';
 import { testNeeding } from '../helpers/prerequisites.ts';
 
 const KERNEL = '198.18.8.1';
@@ -22,11 +21,7 @@ testNeeding(t, 'our stack on a DPDK net_tap port, the kernel on its interface', 
   const { ns, run } = namespace(t, `mtcpts-dtap-${process.pid}`);
   const conf = ['io = dpdk', 'port = p0', `p0.addr = ${US}/24`, 'p0.device = net_tap0,iface=dtap0',
     'max_concurrency = 64', 'max_num_buffers = 64', 'rcvbuf = 65536', 'sndbuf = 65536'].join('\n');
-  const mctx = inNamespace(ns, () => new MtcpRuntime(parseMtcpConf(conf, '<net_tap test>')).createContext(0));
-  t.teardown(async () => {
-    mctx.stop();
-    await mctx.closed;
-  });
+  const mctx = contextForTest(t, parseMtcpConf(conf, '<net_tap test>'), ns);
   const port = mctx.driver as DpdkDriver;
   t.comment(`net_tap checksum offload: transmit ${port.capabilities.txChecksumOffload}, receive ${port.capabilities.rxChecksumOffload}`);
   t.ok(port.capabilities.tsoMaxBytes > 0xffff - 0x800, `net_tap cuts segments of up to ${port.capabilities.tsoMaxBytes} bytes (TSO)`);

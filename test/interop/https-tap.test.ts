@@ -15,10 +15,10 @@ import https from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
-import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { createServer, MtcpHttpsAgent } from '../../src/net/index.ts';
 import { makeCerts } from '../helpers/certs.ts';
-import { ip, namespace } from '../helpers/netns.ts';
+import { contextForTest } from '../helpers/interop-suite.ts';
+import { moveToNamespace, namespace } from '../helpers/netns.ts';
 import { commandMissing, testNeeding } from '../helpers/prerequisites.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -34,15 +34,9 @@ testNeeding(t, 'HTTPS on mtcp-ts over TAP', missing, async (t) => {
   const certs = makeCerts(t, [US, KERNEL]);
   const { ns, run } = namespace(t, `nf-https-${process.pid}`);
   const ifname = `nfhttps${process.pid % 100000}`;
-  const mctx = new MtcpRuntime(parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, 'max_concurrency = 64',
-    'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 262144', 'tcp_timeout = 60'].join('\n'), '<https tap>')).createContext(0);
-  t.teardown(async () => {
-    mctx.stop();
-    await mctx.closed;
-  });
-  ip('link', 'set', ifname, 'netns', ns);
-  ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-  ip('-n', ns, 'link', 'set', ifname, 'up');
+  const mctx = contextForTest(t, parseMtcpConf(['io = tap', `port = ${ifname}`, `${ifname}.addr = ${US}/24`, 'max_concurrency = 64',
+    'max_num_buffers = 64', 'rcvbuf = 1048576', 'sndbuf = 262144', 'tcp_timeout = 60'].join('\n'), '<https tap>'));
+  moveToNamespace(ifname, ns, KERNEL);
 
   await t.test('the kernel\'s curl and openssl s_client against node:https on our stack', async (t) => {
     const files: Record<string, Buffer> = { '/1k': randomBytes(1024), '/100m': randomBytes(100 << 20) };

@@ -1,6 +1,6 @@
 /**
  * `node --import mtcp-ts/register`: unmodified node:http programs (test/interop/fixtures, which import
- * only node:http) on a TAP interface our stack owns, against the kernel's TCP in a namespace this test
+ * only node:http and each other) on a TAP interface our stack owns, against the kernel's TCP in a namespace this test
  * makes. The server: the kernel's curl fetches 1 KiB and 10 MiB (sha256 checked) and `wrk -c 100 -d 5s`
  * runs without an error; with num_cores = 2 it runs on two pinned workers, both serving, until SIGTERM;
  * the same file without --import serves on the kernel. The client: a program
@@ -14,7 +14,8 @@ import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundle, root } from '../helpers/bundle.ts';
-import { ip, namespace } from '../helpers/netns.ts';
+import { appBody } from './fixtures/app-body.mjs';
+import { moveToNamespace, namespace } from '../helpers/netns.ts';
 import { commandMissing, testNeeding } from '../helpers/prerequisites.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -28,16 +29,6 @@ const BIG = 10 << 20;
 const APP = join(root, 'test/interop/fixtures/http-app.mjs');
 const GET = join(root, 'test/interop/fixtures/http-get.mjs');
 
-/** What http-app.mjs serves: its generator, computed here. */
-function appBody(size: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = 1;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 const missing = process.getuid?.() !== 0 ? 'not root' : !existsSync('/dev/net/tun') ? 'no /dev/net/tun'
@@ -92,9 +83,7 @@ testNeeding(t, 'an unmodified node:http app on mtcp-ts with --import mtcp-ts/reg
   const line = await waitForLine(server, /^listening/, 'the app on mtcp-ts');
   t.match(line, `"port":8080`, 'server.address() reports the port');
   // The stack made the TAP: hand it to the kernel's namespace.
-  ip('link', 'set', ifname, 'netns', ns);
-  ip('-n', ns, 'addr', 'add', `${KERNEL}/24`, 'dev', ifname);
-  ip('-n', ns, 'link', 'set', ifname, 'up');
+  moveToNamespace(ifname, ns, KERNEL);
 
   const small = await run('curl', ['-sS', '--max-time', '20', `http://${US}:8080/`]);
   t.equal(small.code, 0, `curl 1 KiB: ${small.stderr}`);
@@ -143,9 +132,7 @@ testNeeding(t, 'an unmodified node:http app on mtcp-ts with --import mtcp-ts/reg
     if (!made) await new Promise((r) => setTimeout(r, 50));
   }
   t.ok(made, 'the client program made its TAP');
-  ip('link', 'set', clientIf, 'netns', ns);
-  ip('-n', ns, 'addr', 'add', `${CLIENT_KERNEL}/24`, 'dev', clientIf);
-  ip('-n', ns, 'link', 'set', clientIf, 'up');
+  moveToNamespace(clientIf, ns, CLIENT_KERNEL);
   const [clientCode] = (await clientExit) as [number | null];
   t.equal(clientCode, 0, 'the client program exited by itself with status 0');
   t.equal(sha(Buffer.concat(chunks)), sha(body.subarray(0, 100_000)), 'the client program got the file intact');
@@ -174,9 +161,7 @@ testNeeding(t, 'an unmodified node:http app on mtcp-ts with --import mtcp-ts/reg
     two.once('exit', (code) => reject(new Error(`the two-core app exited (${code}) with ${listening} cores listening`)));
   });
   t.equal(listening, 2, 'num_cores = 2: the program listens on both cores');
-  ip('link', 'set', twoIf, 'netns', ns);
-  ip('-n', ns, 'addr', 'add', `${TWO_KERNEL}/24`, 'dev', twoIf);
-  ip('-n', ns, 'link', 'set', twoIf, 'up');
+  moveToNamespace(twoIf, ns, TWO_KERNEL);
   const twoBig = await run('curl', ['-sS', '--max-time', '60', `http://${TWO_US}:8080/big`]);
   t.equal(twoBig.code, 0, `curl 10 MiB from two cores: ${twoBig.stderr}`);
   t.equal(sha(twoBig.stdout), sha(body), 'curl 10 MiB from two cores: sha256 matches');

@@ -17,9 +17,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMtcpConf } from '../../src/config/mtcp-conf.ts';
-import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { createServer } from '../../src/net/index.ts';
-import { KERNEL, US } from '../helpers/interop-suite.ts';
+import { contextForTest, KERNEL, US } from '../helpers/interop-suite.ts';
 import { tapLink } from '../helpers/links.ts';
 import { commandMissing, testNeeding } from '../helpers/prerequisites.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -46,11 +45,7 @@ testNeeding(t, `a burst of ${FLOOD} spoofed SYNs over TAP: each answered or coun
     // Replies to the spoofed sources leave through the kernel's end, one neighbour to resolve.
     writeFileSync(join(dir, 'route.conf'), `ROUTES 1\n${KERNEL}/0 ${ifname}\n`);
     writeFileSync(join(dir, 'mtcp.conf'), [...link.portLines, 'route_conf = route.conf', 'max_concurrency = 4096'].join('\n'));
-    const mctx = new MtcpRuntime(loadMtcpConf(join(dir, 'mtcp.conf'))).createContext(0);
-    t.teardown(async () => {
-      mctx.stop();
-      await mctx.closed;
-    });
+    const mctx = contextForTest(t, loadMtcpConf(join(dir, 'mtcp.conf')));
     const server = createServer({ mctx }, (s) => {
       s.on('error', () => {});
       s.end('hello\n');

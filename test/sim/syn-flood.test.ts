@@ -14,10 +14,37 @@ import { asSeq } from '../../src/stack/wire/seqnum.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../src/stack/wire/ethernet.ts';
 import { emitIpv4, IPPROTO_TCP, IPV4_HLEN } from '../../src/stack/wire/ipv4.ts';
 import { emitTcp, TcpFields, TCP_SYN } from '../../src/stack/wire/tcp.ts';
-import { hostMac, World } from '../../sim/world.ts';
+import { hostMac, World, type Host } from '../../sim/world.ts';
 
 const PORT = 80;
 const BACKLOG = 32;
+
+const synFields = new TcpFields();
+
+/**
+ * Frame `i` of `tx` becomes a SYN to `server`:PORT from the spoofed `src`:`srcPort` behind the attacker's
+ * MAC, MSS 1460, offering window scaling (`wscale`, -1 for none) and SACK as the flood or the pool tests want.
+ */
+function writeSpoofedSyn(tx: FrameBatch, i: number, server: Host, attackerMac: number,
+  syn: { src: number; srcPort: number; seq: number; wscale: number; sackPermitted: boolean }): void {
+  const f = synFields;
+  f.srcPort = syn.srcPort;
+  f.dstPort = PORT;
+  f.seq = asSeq(syn.seq);
+  f.ack = asSeq(0);
+  f.flags = TCP_SYN;
+  f.window = 65535;
+  f.urgent = 0;
+  f.mss = 1460;
+  f.wscale = syn.wscale;
+  f.sackPermitted = syn.sackPermitted;
+  f.hasTimestamp = false;
+  f.sackCount = 0;
+  const hlen = emitTcp(tx.buf[i], tx.off[i] + ETH_HLEN + IPV4_HLEN, f, syn.src, server.ip, 0);
+  emitIpv4(tx.buf[i], tx.off[i] + ETH_HLEN, syn.src, server.ip, IPPROTO_TCP, hlen, 1, 64);
+  emitEthernet(tx.buf[i], tx.off[i], hostMac(server.index), attackerMac, ETHERTYPE_IPV4);
+  tx.len[i] = ETH_HLEN + IPV4_HLEN + hlen;
+}
 
 t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served, memory stays bounded', async (t) => {
   const w = new World({ seed: 5, hosts: 3, tcp: { maxConcurrency: 512, maxNumBuffers: 512, rcvbuf: 65536, sndbuf: 65536 } });
@@ -101,29 +128,12 @@ t.test('100,000 spoofed SYNs in 2 s: real clients are still accepted and served,
 
   // The flood: 50 SYNs per virtual millisecond from random addresses, some on the link, some routed nowhere.
   const tx = new FrameBatch(64);
-  const f = new TcpFields();
   const flood = (): void => {
     const n = attacker.txAlloc(0, tx, 50);
     for (let i = 0; i < n; i++) {
-      const b = tx.buf[i];
-      const o = tx.off[i];
       const src = prng.next() < 0.5 ? (0xc6120000 + 10 + Math.floor(prng.next() * 240)) | 0 : (prng.next() * 0x100000000) | 0;
-      f.srcPort = 1024 + Math.floor(prng.next() * 60000);
-      f.dstPort = PORT;
-      f.seq = asSeq(prng.next() * 0x100000000);
-      f.ack = asSeq(0);
-      f.flags = TCP_SYN;
-      f.window = 65535;
-      f.urgent = 0;
-      f.mss = 1460;
-      f.wscale = 7;
-      f.sackPermitted = true;
-      f.hasTimestamp = false;
-      f.sackCount = 0;
-      const hlen = emitTcp(b, o + ETH_HLEN + IPV4_HLEN, f, src, server.ip, 0);
-      emitIpv4(b, o + ETH_HLEN, src, server.ip, IPPROTO_TCP, hlen, 1, 64);
-      emitEthernet(b, o, hostMac(server.index), 0x02000000ee01, ETHERTYPE_IPV4);
-      tx.len[i] = ETH_HLEN + IPV4_HLEN + hlen;
+      const srcPort = 1024 + Math.floor(prng.next() * 60000);
+      writeSpoofedSyn(tx, i, server, 0x02000000ee01, { src, srcPort, seq: prng.next() * 0x100000000, wscale: 7, sackPermitted: true });
     }
     attacker.txBurst(0, tx, n);
     // The attacker reads nothing: drop what reaches it (ARP broadcasts).
@@ -177,27 +187,11 @@ t.test('SYNs beyond the control blocks (max_concurrency) are answered with SYN c
   server.ctx.tcp.sockets.listen(1, 0, PORT, 128); // a backlog larger than the pool: the pool runs out first
   const listener = server.ctx.tcp.sockets.listener(PORT)!;
   const tx = new FrameBatch(64);
-  const f = new TcpFields();
   const SYNS = 60;
   const n = attacker.txAlloc(0, tx, SYNS);
   for (let i = 0; i < n; i++) {
     const src = (0xc6130000 + 1 + i) | 0; // 198.19.0.x: off the link, so the replies are made, then counted as ip_no_route
-    f.srcPort = 2000 + i;
-    f.dstPort = PORT;
-    f.seq = asSeq(1000 * i);
-    f.ack = asSeq(0);
-    f.flags = TCP_SYN;
-    f.window = 65535;
-    f.urgent = 0;
-    f.mss = 1460;
-    f.wscale = -1;
-    f.sackPermitted = false;
-    f.hasTimestamp = false;
-    f.sackCount = 0;
-    const hlen = emitTcp(tx.buf[i], tx.off[i] + ETH_HLEN + IPV4_HLEN, f, src, server.ip, 0);
-    emitIpv4(tx.buf[i], tx.off[i] + ETH_HLEN, src, server.ip, IPPROTO_TCP, hlen, 1, 64);
-    emitEthernet(tx.buf[i], tx.off[i], hostMac(server.index), 0x02000000ee02, ETHERTYPE_IPV4);
-    tx.len[i] = ETH_HLEN + IPV4_HLEN + hlen;
+    writeSpoofedSyn(tx, i, server, 0x02000000ee02, { src, srcPort: 2000 + i, seq: 1000 * i, wscale: -1, sackPermitted: false });
   }
   attacker.txBurst(0, tx, n);
   w.runTo(50);
@@ -216,26 +210,10 @@ t.test('a real client answered with a cookie while every control block is in use
   server.ctx.tcp.sockets.listen(1, 0, PORT, 128);
   const listener = server.ctx.tcp.sockets.listener(PORT)!;
   const tx = new FrameBatch(64);
-  const f = new TcpFields();
   const n = attacker.txAlloc(0, tx, POOL);
   for (let i = 0; i < n; i++) {
     const src = (0xc6130000 + 1 + i) | 0;
-    f.srcPort = 3000 + i;
-    f.dstPort = PORT;
-    f.seq = asSeq(1000 * i);
-    f.ack = asSeq(0);
-    f.flags = TCP_SYN;
-    f.window = 65535;
-    f.urgent = 0;
-    f.mss = 1460;
-    f.wscale = -1;
-    f.sackPermitted = false;
-    f.hasTimestamp = false;
-    f.sackCount = 0;
-    const hlen = emitTcp(tx.buf[i], tx.off[i] + ETH_HLEN + IPV4_HLEN, f, src, server.ip, 0);
-    emitIpv4(tx.buf[i], tx.off[i] + ETH_HLEN, src, server.ip, IPPROTO_TCP, hlen, 1, 64);
-    emitEthernet(tx.buf[i], tx.off[i], hostMac(server.index), 0x02000000ee03, ETHERTYPE_IPV4);
-    tx.len[i] = ETH_HLEN + IPV4_HLEN + hlen;
+    writeSpoofedSyn(tx, i, server, 0x02000000ee03, { src, srcPort: 3000 + i, seq: 1000 * i, wscale: -1, sackPermitted: false });
   }
   attacker.txBurst(0, tx, n);
   w.runTo(10);

@@ -1,6 +1,7 @@
 /** FlowTable: 4-tuple open addressing, linear probing, backward-shift deletion. */
 import t from 'tap';
 import { FlowTable } from '../../src/stack/flow-table.ts';
+import { expectedHitSum, lookupHits, lookupMisses, randomFlowSet } from '../../bench/lib/flow-set.ts';
 import { Prng } from '../helpers/prng.ts';
 
 t.test('insert, lookup, remove; duplicate insert is false', async (t) => {
@@ -141,34 +142,8 @@ t.test('clustered keys homed at the end of the array: runs wrap around (100,000 
 
 // The correctness half of the former throughput test (its timing is now bench/data-structures.ts).
 t.test('10,000 flows in a table for 16,384: every lookup finds its flow, another local port finds none', async (t) => {
-  const cap = 16_384;
-  const n = 10_000;
-  const f = new FlowTable(cap, 0x1234);
-  const rng = new Prng(2);
-  const lip = 0xc6120001 | 0;
-  const rip = new Int32Array(n);
-  const rport = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    do {
-      rip[i] = (0x0a000000 + rng.int(1 << 16)) | 0;
-      rport[i] = 1024 + rng.int(64_000);
-    } while (!f.insert(lip, 80, rip[i], rport[i], i));
-  }
-  const order = new Int32Array(1 << 16);
-  for (let i = 0; i < order.length; i++) order[i] = rng.int(n);
+  const set = randomFlowSet(new Prng(2));
   const count = 5_000_000;
-  let sum = 0;
-  for (let i = 0; i < count; i++) {
-    const k = order[i & 0xffff];
-    sum += f.lookup(lip, 80, rip[k], rport[k]);
-  }
-  let expect = 0;
-  for (let i = 0; i < count; i++) expect += order[i & 0xffff];
-  t.equal(sum, expect, 'every lookup found its flow');
-  let misses = 0;
-  for (let i = 0; i < 2_000_000; i++) {
-    const k = order[i & 0xffff];
-    if (f.lookup(lip, 81, rip[k], rport[k]) < 0) misses++;
-  }
-  t.equal(misses, 2_000_000);
+  t.equal(lookupHits(set, count), expectedHitSum(set, count), 'every lookup found its flow');
+  t.equal(lookupMisses(set, 2_000_000), 2_000_000);
 });
