@@ -44,6 +44,9 @@ export interface GoodputResult {
   /** Largest send buffer (sender) and receive buffer (receiver) the connection reached, bytes. */
   peakSendBuffer: number;
   peakRecvBuffer: number;
+  /** After both ends closed: buffers still taken from the pools and bytes still reserved, both hosts (must be 0). */
+  leftoverBuffers: number;
+  leftoverReserved: number;
 }
 
 
@@ -96,14 +99,21 @@ export function measureGoodput(o: GoodputOptions): GoodputResult {
     return received >= o.bytes;
   }, 24 * 3600 * 1000);
   if (!done) throw new Error(`transfer stalled at ${received} of ${o.bytes} bytes`);
-  const seconds = (w.now - startMs) / 1000;
+  const virtualMs = w.now - startMs;
+  const seconds = virtualMs / 1000;
+  ss.close(c);
+  rs.close(conn);
+  const hosts = [sender, receiver];
+  w.runUntil(() => hosts.every((h) => h.ctx.tcp.activeCount === 0), 600_000);
+  const leftoverBuffers = hosts.reduce((n, h) => n + h.ctx.tcp.sndPool.inUse + h.ctx.tcp.rcvPool.inUse, 0);
+  const leftoverReserved = hosts.reduce((n, h) => n + h.ctx.tcp.bufferMemory.used, 0);
   const mss = effectiveMss(sender.ctx.tcp.tcb, c);
   const mathisBps = o.loss > 0 ? ((mss * 8) / (o.rttMs / 1000)) * (1.22 / Math.sqrt(o.loss)) : Infinity;
   const goodputBps = (received * 8) / seconds;
   return {
     goodputBps, mathisBps, ratio: goodputBps / mathisBps,
     rtos: sender.ctx.stats.tcpTimeouts, retransmits: sender.ctx.stats.tcpRetransmits,
-    virtualMs: w.now - startMs, wallMs: performance.now() - wall0, corrupt, peakSendBuffer, peakRecvBuffer,
+    virtualMs, wallMs: performance.now() - wall0, corrupt, peakSendBuffer, peakRecvBuffer, leftoverBuffers, leftoverReserved,
   };
 }
 

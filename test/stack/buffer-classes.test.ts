@@ -165,7 +165,7 @@ t.test('receive buffer: grows for out-of-order spans and reads, data intact (ran
         const n = b.read(0, dst, 0, rng.int(dst.length));
         for (let k = 0; k < n; k++) if (dst[k] !== stream[readTo + k]) { bad++; break; }
         readTo += n;
-        b.measureRead(0, n, now, 5);
+        b.measureRead(0, n, now, 5, b.free(0));
       }
       if (readTo + b.readable(0) !== inOrderEnd) bad++;
       peak = Math.max(peak, b.capacity(0));
@@ -179,7 +179,8 @@ t.test('receive buffer: grows for out-of-order spans and reads, data intact (ran
 });
 
 t.test('receive buffer: twice what was read per round trip; an idle spell brings it back down', async (t) => {
-  const classes = new BufferClasses(4, 1024, 1 << 16, new BufferMemory(1 << 20, new Stats()));
+  const memory = new BufferMemory(1 << 20, new Stats());
+  const classes = new BufferClasses(4, 1024, 1 << 16, memory);
   const b = new RecvBuffers(1, classes, new SeqRangeLists(1, 1));
   b.reset(0, 0);
   const d = new Uint8Array(1024);
@@ -187,9 +188,12 @@ t.test('receive buffer: twice what was read per round trip; an idle spell brings
   t.equal(b.insert(0, next, next, d, 0, 1024), 1024);
   t.equal(b.read(0, d, 0, 1024), 1024);
   t.notOk(b.holdsRing(0), 'drained: the ring is back');
-  t.notOk(b.measureRead(0, 1024, 5, 10), 'within the round trip: no decision yet');
-  t.ok(b.measureRead(0, 1024, 10, 10), 'a round trip in which 2 KiB were read');
+  t.notOk(b.measureRead(0, 1024, 5, 10, 1024), 'within the round trip: no decision yet');
+  t.ok(b.measureRead(0, 1024, 10, 10, 1024), 'a round trip in which 2 KiB were read');
   t.equal(b.capacity(0), 4096, 'twice that');
-  t.notOk(b.measureRead(0, 10, 2000, 10), 'idle for two seconds');
-  t.equal(b.capacity(0), 1024, 'back down');
+  t.notOk(b.measureRead(0, 10, 2000, 10, 4096), 'idle for two seconds, with the 4 KiB window offered before still open');
+  t.equal(b.capacity(0), 1024, 'the window offers 1 KiB from now on');
+  t.equal(memory.used, 4096, 'while the buffer keeps its 4 KiB reservation');
+  t.notOk(b.measureRead(0, 0, 2001, 10, 1000), 'the peer used the window offered before');
+  t.equal(memory.used, 0, 'now the buffer is back at 1 KiB and reserves nothing');
 });

@@ -140,7 +140,8 @@ export class Receiver {
   afterRead(t: number, n: number): void {
     const tcb = this.tcb;
     if (tcb.state[t] < State.Established || tcb.finReceived[t] !== 0) return;
-    this.buffers.measureRead(t, n, this.clock.now, this.rtt.srttMs(t));
+    const advertised = seqDiff(tcb.rcvAdvRight[t], tcb.rcvNxt[t]);
+    this.buffers.measureRead(t, n, this.clock.now, this.rtt.srttMs(t), advertised > 0 ? advertised : 0);
     const right = seqAdd(tcb.rcvNxt[t], this.buffers.free(t));
     if (seqDiff(right, tcb.rcvAdvRight[t]) >= this.windowStep(t)) this.requestAck(t);
   }

@@ -14,10 +14,10 @@
  * "dynamic right-sizing"): to twice what the application read in the last
  * round trip, and to twice the span of out-of-order data that reaches past
  * half of it (the sender's recovery must not stall on our window). After a
- * second without reading it shrinks back to what the last measure needs. The
- * ring follows the size as data arrives: the window's right edge never moves
- * left (RFC 9293 §3.8.6), so data up to it always has room, unless the
- * memory budget refuses a larger ring (a counted drop, as Linux's pruning).
+ * second without reading, the window offers only what the last measure needs,
+ * and once the peer has used the window offered before (its right edge never
+ * moves left, RFC 9293 §3.8.6) the buffer shrinks to that and gives back its
+ * reservation: data up to an edge offered always has room.
  */
 import type { BufferClasses } from '../buffer-classes.ts';
 import { copyBytes } from '../copy.ts';
@@ -30,8 +30,14 @@ export const RECV_IDLE_MS = 1000;
 export class RecvBuffers {
   /** Pool slot of each connection's ring plus one, 0 while it holds none. */
   readonly #slotOf: Int32Array;
-  /** Size class of the buffer: the window offers its free room; a ring held is of this class. */
+  /** Size class of the buffer: it reserved this size, and a ring held is of this class. */
   readonly #sizeClass: Uint8Array;
+  /**
+   * Size class the window offers (at most #sizeClass): lower after an idle
+   * spell, until the peer has used the window offered before; then the
+   * buffer shrinks to it.
+   */
+  readonly #offerClass: Uint8Array;
   /** Ring position of the first in-order byte. */
   readonly #head: Int32Array;
   /** In-order bytes held. */
@@ -49,6 +55,7 @@ export class RecvBuffers {
   ) {
     this.#slotOf = new Int32Array(connections);
     this.#sizeClass = new Uint8Array(connections);
+    this.#offerClass = new Uint8Array(connections);
     this.#head = new Int32Array(connections);
     this.#readable = new Int32Array(connections);
     this.#readInMeasure = new Int32Array(connections);
@@ -60,13 +67,14 @@ export class RecvBuffers {
     this.release(t);
     this.classes.reserve(this.#sizeClass[t], 0);
     this.#sizeClass[t] = 0;
+    this.#offerClass[t] = 0;
     this.#readInMeasure[t] = 0;
     this.#measureAt[t] = now | 0;
   }
 
-  /** The buffer's size, bytes. */
+  /** The buffer's size as the window offers it, bytes. */
   capacity(t: number): number {
-    return this.classes.sizeOf(this.#sizeClass[t]);
+    return this.classes.sizeOf(this.#offerClass[t]);
   }
 
   readable(t: number): number {
@@ -104,16 +112,12 @@ export class RecvBuffers {
     if (len > room) len = room;
     if (len <= 0) return 0;
     const need = readable + rel + len;
-    const size = this.#sizeClass[t];
-    let want = size;
     // Out-of-order data past half the buffer: room for twice its span, so recovery does not stall on the window.
-    if (rel > 0 && rel + len > this.capacity(t) >>> 1) want = this.classes.classFor(2 * (rel + len));
-    // Data up to a right edge offered before the buffer shrank back: a buffer that holds it.
-    const fit = this.classes.classFor(need);
-    if (fit > want) want = fit;
-    if (want > size) this.#grow(t, want);
+    if (rel > 0 && rel + len > this.capacity(t) >>> 1) this.#grow(t, this.classes.classFor(2 * (rel + len)));
+    // Data up to a right edge offered before (its rounding up to the window scale): a ring that holds it.
+    if (need > this.classes.sizeOf(this.#sizeClass[t])) this.#grow(t, this.classes.classFor(need));
     if (this.#slotOf[t] === 0 && !this.#take(t)) return -1;
-    const cap = this.capacity(t);
+    const cap = this.classes.sizeOf(this.#sizeClass[t]);
     if (need > cap) {
       // The budget refused: keep what fits (the rest is lost and resent, as from a pruned queue), counted.
       len -= need - cap;
@@ -147,29 +151,32 @@ export class RecvBuffers {
 
   /**
    * The application read `n` bytes at `now` (ms) on a path whose round trip
-   * is `rttMs`: once a round trip has passed, the buffer grows to twice what
-   * was read per round trip (Linux's tcp_rcv_space_adjust), or, when the
-   * measure spanned an idle spell, shrinks back to that. Returns whether the
-   * buffer grew.
+   * is `rttMs`, with `advertised` bytes of window still offered beyond RCV.NXT:
+   * once a round trip has passed, the buffer grows to twice what was read per
+   * round trip (Linux's tcp_rcv_space_adjust), or, when the measure spanned an
+   * idle spell, shrinks back to that. Returns whether the window offered grew.
    */
-  measureRead(t: number, n: number, now: number, rttMs: number): boolean {
+  measureRead(t: number, n: number, now: number, rttMs: number, advertised: number): boolean {
+    const offer = this.#offerClass[t];
+    if (offer < this.#sizeClass[t] && this.#slotOf[t] === 0 && advertised <= this.classes.sizeOf(offer)) {
+      // The window offered before the idle spell is used up: the buffer shrinks to what it offers now.
+      this.classes.reserve(this.#sizeClass[t], offer);
+      this.#sizeClass[t] = offer;
+    }
     const read = (this.#readInMeasure[t] += n);
     const elapsed = ((now | 0) - this.#measureAt[t]) | 0;
     const rtt = rttMs > 1 ? rttMs : 1;
     if (elapsed < rtt) return false;
     this.#readInMeasure[t] = 0;
     this.#measureAt[t] = now | 0;
-    const size = this.#sizeClass[t];
     // What was read since the measure began, as Linux counts it (a measure may last longer than a round trip).
     const c = this.classes.classFor(2 * read);
-    if (c > size) return this.#grow(t, c);
-    if (elapsed >= RECV_IDLE_MS && this.#slotOf[t] === 0) {
-      // The measure spanned an idle spell: back to twice what was read per round trip over it.
+    if (c > offer) return this.#grow(t, c);
+    if (elapsed >= RECV_IDLE_MS) {
+      // The measure spanned an idle spell: offer twice what was read per round trip over it; the buffer
+      // keeps its size (and its reservation) until the peer has used the window offered before.
       const idle = this.classes.classFor((2 * read * rtt) / elapsed);
-      if (idle < size) {
-        this.classes.reserve(size, idle);
-        this.#sizeClass[t] = idle;
-      }
+      if (idle < offer) this.#offerClass[t] = idle;
     }
     return false;
   }
@@ -177,21 +184,28 @@ export class RecvBuffers {
   /**
    * Let the buffer grow towards class c, as far as the memory budget allows
    * (what it refuses is counted), into a larger ring at once when it holds
-   * one. Returns whether it grew.
+   * one; the window offers it. Returns whether the window offered grew.
    */
   #grow(t: number, c: number): boolean {
+    const offer = this.#offerClass[t];
     const size = this.#sizeClass[t];
+    if (c <= size) {
+      if (c <= offer) return false;
+      this.#offerClass[t] = c;
+      return true;
+    }
     const wanted = c;
     while (c > size && !this.classes.reserve(size, c)) c--;
     if (c < wanted) this.classes.memory.refused();
-    if (c === size) return false;
-    if (this.#slotOf[t] !== 0 && !this.#move(t, c)) {
+    if (c > size && this.#slotOf[t] !== 0 && !this.#move(t, c)) {
       // No ring of that class left: the buffer stays as it is.
       this.classes.reserve(c, size);
       this.classes.memory.refused();
-      return false;
+      c = size;
     }
     this.#sizeClass[t] = c;
+    if (c <= offer) return false;
+    this.#offerClass[t] = c;
     return true;
   }
 
@@ -275,6 +289,7 @@ export class RecvBuffers {
         if (c < size) {
           this.classes.reserve(size, c);
           this.classes.memory.refused();
+          if (this.#offerClass[t] > c) this.#offerClass[t] = c;
         }
         this.#slotOf[t] = slot + 1;
         this.#sizeClass[t] = c;
