@@ -1,7 +1,7 @@
 /** mTCP's arp.conf: `ARP_ENTRY n`, then n lines `ip/prefix mac`. */
 import { parseCidr, parseMac, prefixMask } from './addr.ts';
 import { ConfigError } from './errors.ts';
-import { contentLines } from './lines.ts';
+import { countedLines } from './lines.ts';
 
 export interface ArpEntry {
   /** IPv4 address (uint32) as written; host bits are ignored when matching. */
@@ -13,16 +13,7 @@ export interface ArpEntry {
 }
 
 export function parseArpConf(text: string, file: string): ArpEntry[] {
-  const lines = contentLines(text);
-  if (lines.length === 0) throw new ConfigError(file, 0, 'the file is empty', 'an `ARP_ENTRY n` header');
-  const [first, ...rest] = lines;
-  const m = /^ARP_ENTRY\s+(\d+)$/.exec(first.text);
-  if (!m) throw new ConfigError(file, first.line, `bad header \`${first.text}\``, '`ARP_ENTRY n`');
-  const n = Number(m[1]);
-  if (rest.length !== n) {
-    const line = rest.length > n ? rest[n].line : (rest.at(-1)?.line ?? first.line);
-    throw new ConfigError(file, line, `ARP_ENTRY says ${n} entries but ${rest.length} follow`, `exactly ${n} \`ip/prefix mac\` lines`);
-  }
+  const rest = countedLines(text, file, { keyword: 'ARP_ENTRY', header: 'an `ARP_ENTRY n` header', items: 'entries', lineForm: '`ip/prefix mac`' });
   return rest.map(({ text: t, line }) => {
     const parts = t.split(/\s+/);
     const cidr = parts.length === 2 ? parseCidr(parts[0]) : null;

@@ -5,7 +5,7 @@
  */
 import { parseCidr, prefixMask } from './addr.ts';
 import { ConfigError } from './errors.ts';
-import { contentLines } from './lines.ts';
+import { countedLines } from './lines.ts';
 
 export interface RouteEntry {
   /** Destination network (uint32, host bits cleared); 0 for the default route. */
@@ -36,16 +36,7 @@ export class RouteUnknownPortError extends ConfigError {
 }
 
 export function parseRouteConf(text: string, file: string, portNames: readonly string[]): RouteEntry[] {
-  const lines = contentLines(text);
-  if (lines.length === 0) throw new ConfigError(file, 0, 'the file is empty', 'a `ROUTES n` header');
-  const [first, ...rest] = lines;
-  const m = /^ROUTES\s+(\d+)$/.exec(first.text);
-  if (!m) throw new ConfigError(file, first.line, `bad header \`${first.text}\``, '`ROUTES n`');
-  const n = Number(m[1]);
-  if (rest.length !== n) {
-    const line = rest.length > n ? rest[n].line : (rest.at(-1)?.line ?? first.line);
-    throw new ConfigError(file, line, `ROUTES says ${n} routes but ${rest.length} follow`, `exactly ${n} \`ip/prefix port\` lines`);
-  }
+  const rest = countedLines(text, file, { keyword: 'ROUTES', header: 'a `ROUTES n` header', items: 'routes', lineForm: '`ip/prefix port`' });
   return rest.map(({ text: t, line }) => {
     const parts = t.split(/\s+/);
     const cidr = parts.length === 2 ? parseCidr(parts[0]) : null;

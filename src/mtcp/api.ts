@@ -581,9 +581,21 @@ function keepAliveParameter(field: 'keepIdleSec' | 'keepIntvlSec' | 'keepCnt', m
 }
 
 /**
- * The options by level and name. SO_RCVBUF and SO_SNDBUF only take the configured buffer size: buffers
- * come from fixed-size pools, so another value is refused with EINVAL, never silently ignored.
+ * SO_RCVBUF, SO_SNDBUF: only the configured buffer size is taken. Buffers come from fixed-size pools, so
+ * another value is refused with EINVAL, never silently ignored.
  */
+function bufferSize(field: 'rcvbuf' | 'sndbuf'): SocketOption {
+  return {
+    get: (mctx, s) => mctx.sockets[field][s] || mctx.stack.tcp.config[field],
+    set(mctx, s, value) {
+      if (value !== mctx.stack.tcp.config[field]) return EINVAL;
+      mctx.sockets[field][s] = value;
+      return 0;
+    },
+  };
+}
+
+/** The options by level and name. */
 const SOCKET_OPTIONS = new Map<number, Map<number, SocketOption>>([
   [C.SOL_SOCKET, new Map<number, SocketOption>([
     [C.SO_ERROR, {
@@ -600,22 +612,8 @@ const SOCKET_OPTIONS = new Map<number, Map<number, SocketOption>>([
         return 0;
       },
     }],
-    [C.SO_RCVBUF, {
-      get: (mctx, s) => mctx.sockets.rcvbuf[s] || mctx.stack.tcp.config.rcvbuf,
-      set(mctx, s, value) {
-        if (value !== mctx.stack.tcp.config.rcvbuf) return EINVAL;
-        mctx.sockets.rcvbuf[s] = value;
-        return 0;
-      },
-    }],
-    [C.SO_SNDBUF, {
-      get: (mctx, s) => mctx.sockets.sndbuf[s] || mctx.stack.tcp.config.sndbuf,
-      set(mctx, s, value) {
-        if (value !== mctx.stack.tcp.config.sndbuf) return EINVAL;
-        mctx.sockets.sndbuf[s] = value;
-        return 0;
-      },
-    }],
+    [C.SO_RCVBUF, bufferSize('rcvbuf')],
+    [C.SO_SNDBUF, bufferSize('sndbuf')],
     [C.SO_TYPE, { get: () => C.SOCK_STREAM }],
     [C.SO_KEEPALIVE, {
       get: (mctx, s) => mctx.sockets.keepAlive[s],

@@ -1,13 +1,11 @@
 /** arp.conf and route.conf, and their longest-prefix-match tables. */
 import t from 'tap';
-import { PerformanceObserver } from 'node:perf_hooks';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { parseCidr, parseIpv4, parseMac, prefixMask, formatIpv4, formatMac } from '../../src/config/addr.ts';
 import { ArpTable, parseArpConf } from '../../src/config/arp-conf.ts';
 import { parseRouteConf, RouteTable } from '../../src/config/route-conf.ts';
 import { contentLines } from '../../src/config/lines.ts';
 import { expectConfigError } from './fixtures/expect-error.ts';
+import { heapRounds } from '../helpers/heap-rounds.ts';
 
 const A = 'config/arp.conf';
 const R = 'config/route.conf';
@@ -169,27 +167,15 @@ t.test('RouteTable and ArpTable lookups allocate nothing', async (t) => {
   };
   let sum = run(200_000); // warm up: let V8 optimise
   // As test/stack/tcp/no-alloc.test.ts: steady state, no collection and under a byte per lookup in the best of three rounds.
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  let gcs = 0;
-  const obs = new PerformanceObserver((list) => {
-    gcs += list.getEntries().length;
-  });
-  obs.observe({ entryTypes: ['gc'] });
   const N = 1_000_000;
   let best = Infinity;
-  for (let round = 0; round < 3 && best >= 1; round++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 20));
-    gcs = 0;
-    const before = process.memoryUsage().heapUsed;
+  await heapRounds(() => {
     sum = run(N);
-    const after = process.memoryUsage().heapUsed;
-    await new Promise((r) => setTimeout(r, 50)); // gc entries arrive asynchronously
-    t.comment(`round ${round + 1}: heap grew ${after - before} bytes over ${N} iterations, ${gcs} collections`);
-    if (gcs === 0) best = Math.min(best, (after - before) / N);
-  }
-  obs.disconnect();
+  }, (r, index) => {
+    t.comment(`round ${index + 1}: heap grew ${r.heapGrowth} bytes over ${N} iterations, ${r.collections} collections`);
+    if (r.collections === 0) best = Math.min(best, r.heapGrowth / N);
+    return best < 1;
+  });
   t.ok(sum > 0, 'lookups found routes and MACs');
   t.ok(best < 1, `no collection and under 1 byte per iteration of six lookups (best: ${best})`);
 });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { MtcpConfig } from '../../src/config/mtcp-conf.ts';
 import type { MtcpContext } from '../../src/mtcp/context.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
-import { connect, createServer, MtcpAgent } from '../../src/net/index.ts';
+import { connect, createServer, MtcpAgent, type Server } from '../../src/net/index.ts';
 import { buildCli } from './cli.ts';
 import { inNamespace, type Run } from './netns.ts';
 import { commandMissing, testNeeding } from './prerequisites.ts';
@@ -95,6 +95,45 @@ export async function curlFromUs(t: Test, mctx: MtcpContext, run: Run, us: strin
   t.equal(refused.code, 7, 'curl to a closed port: connection refused (exit 7)');
   app.closeAllConnections();
   server.close();
+}
+
+/**
+ * Both ways on one connection with a half-close between: our server at `us`:9001 reads each connection to
+ * its end (`uploaded()`: the sha256 of what arrived), then answers `answer` and closes. The kernel's side
+ * is halfCloseClient.
+ */
+export async function halfCloseServer(mctx: MtcpContext, us: string, answer: Buffer): Promise<{ server: Server; uploaded(): string }> {
+  let uploaded = '';
+  const server = createServer({ mctx, allowHalfOpen: true }, (s) => {
+    const h = createHash('sha256');
+    s.on('data', (d: Buffer) => h.update(d));
+    s.on('end', () => {
+      uploaded = h.digest('hex');
+      s.end(answer);
+    });
+  }).listen(9001, us);
+  await once(server, 'listening');
+  return { server, uploaded: () => uploaded };
+}
+
+/**
+ * halfCloseServer's peer, a python3 program for the kernel's side: sends `bytes` random bytes to `us`:9001,
+ * half-closes, reads to the end; prints the sha256 it sent, the sha256 it read and how many bytes it read.
+ */
+export function halfCloseClient(us: string, bytes: number): string {
+  return `
+import hashlib, os, socket
+data = os.urandom(${bytes})
+s = socket.create_connection(('${us}', 9001))
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+h = hashlib.sha256(); n = 0
+while True:
+    b = s.recv(1 << 20)
+    if not b: break
+    h.update(b); n += len(b)
+print(hashlib.sha256(data).hexdigest(), h.hexdigest(), n)
+`;
 }
 
 /**
@@ -230,31 +269,10 @@ export function interopSuite(link: Link, part: 'main' | 'loss' = 'main'): void {
 
     // Kernel to us: the kernel sends 20 MiB and half-closes; we read to the end, then answer 20 MiB and close.
     const answer = randomBytes(20 << 20);
-    let received = '';
-    const server = createServer({ mctx, allowHalfOpen: true }, (s) => {
-      const h = createHash('sha256');
-      s.on('data', (d: Buffer) => h.update(d));
-      s.on('end', () => {
-        received = h.digest('hex');
-        s.end(answer);
-      });
-    }).listen(9001, US);
-    await once(server, 'listening');
-    const client = py(`
-import hashlib, os, socket
-data = os.urandom(20 << 20)
-s = socket.create_connection(('${US}', 9001))
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-got = bytearray()
-while True:
-    b = s.recv(1 << 20)
-    if not b: break
-    got += b
-print(hashlib.sha256(data).hexdigest(), hashlib.sha256(got).hexdigest(), len(got))
-`);
+    const { server, uploaded } = await halfCloseServer(mctx, US, answer);
+    const client = py(halfCloseClient(US, 20 << 20));
     const [sentSha, gotSha, gotLen] = (await output(client)).trim().split(' ');
-    t.equal(received, sentSha, 'kernel to us: 20 MiB intact after its half-close');
+    t.equal(uploaded(), sentSha, 'kernel to us: 20 MiB intact after its half-close');
     t.equal(Number(gotLen), answer.length);
     t.equal(gotSha, sha(answer), 'us to kernel on the same connection: 20 MiB intact, then our close');
     server.close();
@@ -310,37 +328,16 @@ time.sleep(60)
       'impair = loss=0.05'], '<interop loss>');
     started();
     const answer = randomBytes(100 << 20);
-    let received = '';
-    const server = createServer({ mctx, allowHalfOpen: true }, (s) => {
-      const h = createHash('sha256');
-      s.on('data', (d: Buffer) => h.update(d));
-      s.on('end', () => {
-        received = h.digest('hex');
-        s.end(answer);
-      });
-    }).listen(9001, US);
-    await once(server, 'listening');
+    const { server, uploaded } = await halfCloseServer(mctx, US, answer);
     const t0 = performance.now();
-    const client = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', `
-import hashlib, os, socket
-data = os.urandom(100 << 20)
-s = socket.create_connection(('${US}', 9001))
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-h = hashlib.sha256(); n = 0
-while True:
-    b = s.recv(1 << 20)
-    if not b: break
-    h.update(b); n += len(b)
-print(hashlib.sha256(data).hexdigest(), h.hexdigest(), n)
-`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const client = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', halfCloseClient(US, 100 << 20)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     client.stdout.setEncoding('utf8');
     client.stdout.on('data', (d: string) => (out += d));
     await once(client, 'exit');
     const secs = (performance.now() - t0) / 1000;
     const [sentSha, gotSha, gotLen] = out.trim().split(' ');
-    t.equal(received, sentSha, 'kernel to us: 100 MiB intact');
+    t.equal(uploaded(), sentSha, 'kernel to us: 100 MiB intact');
     t.equal(Number(gotLen), answer.length);
     t.equal(gotSha, createHash('sha256').update(answer).digest('hex'), 'us to kernel: 100 MiB intact');
     const drv = (mctx.driver as unknown as { counters: { lostIn: number; lostOut: number } }).counters;

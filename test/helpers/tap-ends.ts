@@ -4,21 +4,22 @@
  * namespace and interface goes when the test ends.
  */
 import type { Test } from 'tap';
-import { existsSync } from 'node:fs';
 import { parseMtcpConf } from '../../src/config/mtcp-conf.ts';
 import { parseRouteConf } from '../../src/config/route-conf.ts';
 import type { MtcpContext } from '../../src/mtcp/context.ts';
-import { contextForTest, toolsMissing } from './interop-suite.ts';
+import { contextForTest, KERNEL, US } from './interop-suite.ts';
+import { tapLink } from './links.ts';
 import { moveToNamespace, namespace, type Run } from './netns.ts';
 
-export const KERNEL = '198.18.7.1';
-export const US = '198.18.7.2';
+/** The interop suite's addresses: the kernel's end of the TAP and ours. */
+export { KERNEL, US };
+
 /** Largest frame without offloads: a 1500-byte MTU and the Ethernet header. */
 export const MTU_FRAME = 1514;
 
-/** What these tests need and this machine lacks, or null. */
+/** What these tests need and this machine lacks (what the TAP link needs), or null. */
 export function tapOffloadMissing(): string | null {
-  return toolsMissing() ?? (existsSync('/dev/net/tun') ? null : 'no /dev/net/tun');
+  return tapLink.missing();
 }
 
 let made = 0;

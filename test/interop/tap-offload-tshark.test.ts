@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { createServer } from '../../src/net/index.ts';
+import { halfCloseClient, halfCloseServer } from '../helpers/interop-suite.ts';
 import { ip, namespace } from '../helpers/netns.ts';
 import { commandMissing, testNeeding } from '../helpers/prerequisites.ts';
 import { averageFrames, KERNEL, MTU_FRAME, tapEnds, tapOffloadMissing, toName, US } from '../helpers/tap-ends.ts';
@@ -51,31 +51,10 @@ testNeeding(t, 'tshark, behind a router that cuts and checksums in software, see
   });
 
   const body = randomBytes(10 << 20);
-  let uploaded = '';
-  const server = createServer({ mctx, allowHalfOpen: true }, (s) => {
-    const h = createHash('sha256');
-    s.on('data', (d: Buffer) => h.update(d));
-    s.on('end', () => {
-      uploaded = h.digest('hex');
-      s.end(body);
-    });
-  }).listen(9001, US);
-  await once(server, 'listening');
-  const py = await client.run('python3', ['-c', `
-import hashlib, os, socket
-data = os.urandom(10 << 20)
-s = socket.create_connection(('${US}', 9001))
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-h = hashlib.sha256(); n = 0
-while True:
-    b = s.recv(1 << 20)
-    if not b: break
-    h.update(b); n += len(b)
-print(hashlib.sha256(data).hexdigest(), h.hexdigest(), n)
-`], 300_000);
+  const { server, uploaded } = await halfCloseServer(mctx, US, body);
+  const py = await client.run('python3', ['-c', halfCloseClient(US, 10 << 20)], 300_000);
   const [sentSha, gotSha, gotLen] = py.stdout.toString().trim().split(' ');
-  t.equal(uploaded, sentSha, 'client to us through the router: 10 MiB intact');
+  t.equal(uploaded(), sentSha, 'client to us through the router: 10 MiB intact');
   t.equal(Number(gotLen), body.length, 'the client read all of it');
   t.equal(gotSha, createHash('sha256').update(body).digest('hex'), 'us to client through the router: 10 MiB intact');
   const frames = averageFrames(mctx);

@@ -23,6 +23,7 @@ import { mtcpServer } from '../../bench/lib/mtcp-workload.ts';
 import { echoClient } from '../helpers/echo-client.ts';
 import { config, SERVER_IP } from '../helpers/stacks.ts';
 import { testNeeding } from '../helpers/prerequisites.ts';
+import { captureStderr } from '../helpers/stderr.ts';
 import { FakeNetmapPipe, type FakePipeOptions } from './fixtures/netmap-fake.ts';
 import { MAC_A, MAC_B, frameIntact, recvFrames, sendFrames, seqsOf, writeFrame } from './fixtures/frames.ts';
 
@@ -48,23 +49,16 @@ t.test('where netmap is missing, io = netmap fails through mtcp_create_context w
   // Where /dev/netmap exists, the same path is taken with a port that does not exist.
   const port = missing ? 'eth0' : `mtcpts-none-${process.pid}`;
   const conf = parseMtcpConf(['io = netmap', 'port = p0', 'p0.addr = 198.18.0.1/24', `p0.device = ${port}`].join('\n'), '<netmap test>');
-  const written: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  t.teardown(() => {
-    process.stderr.write = write;
-    mtcp_destroy();
-  });
+  t.teardown(() => mtcp_destroy());
   const fds = readdirSync('/proc/self/fd').length;
   t.equal(mtcp_init(conf), 0, 'mtcp_init reads the configuration (the port opens with the context)');
+  const written: string[] = [];
   for (let attempt = 1; attempt <= 2; attempt++) {
-    t.equal(mtcp_create_context(0), null, `attempt ${attempt}: no context`);
+    const [mctx, said] = await captureStderr(() => mtcp_create_context(0));
+    t.equal(mctx, null, `attempt ${attempt}: no context`);
     t.equal(mtcp_errno(), ENODEV, `attempt ${attempt}: errno ENODEV`);
+    written.push(said);
   }
-  process.stderr.write = write;
   if (missing) {
     t.equal(written[0], 'mtcp_create_context: io = netmap: /dev/netmap does not exist; load the netmap kernel module '
       + '(https://github.com/luigirizzo/netmap) or choose io = dpdk or tap\n');

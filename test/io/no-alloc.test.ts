@@ -5,15 +5,14 @@
  * must not grow and no garbage collection may run.
  */
 import t, { type Test } from 'tap';
-import { PerformanceObserver } from 'node:perf_hooks';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { FrameBatch, type PacketDriver } from '../../src/stack/port.ts';
 import { SimWire } from '../../src/io/sim.ts';
 import { attachShm, ShmWire } from '../../src/io/shm.ts';
 import { NetmapDriver } from '../../src/io/netmap.ts';
 import { FakeNetmapPipe } from './fixtures/netmap-fake.ts';
 import { MAC_A, MAC_B } from './fixtures/frames.ts';
+import { heapRounds } from '../helpers/heap-rounds.ts';
+import { writeMac } from '../../src/stack/wire/ethernet.ts';
 import { RssSteering } from '../../src/stack/rss.ts';
 
 const BURST = 32;
@@ -26,8 +25,6 @@ const BURST = 32;
 function mover(a: PacketDriver, b: PacketDriver, dstMac: number, ports: number[] = []): (bursts: number) => number {
   const tx = new FrameBatch(BURST);
   const rx = new FrameBatch(BURST);
-  const hi = Math.floor(dstMac / 0x100000000);
-  const lo = dstMac % 0x100000000;
   let seq = 0;
   return (bursts: number): number => {
     let got = 0;
@@ -36,12 +33,7 @@ function mover(a: PacketDriver, b: PacketDriver, dstMac: number, ports: number[]
       for (let i = 0; i < n; i++) {
         const buf = tx.buf[i];
         const o = tx.off[i];
-        buf[o] = hi >>> 8;
-        buf[o + 1] = hi & 0xff;
-        buf[o + 2] = lo >>> 24;
-        buf[o + 3] = (lo >>> 16) & 0xff;
-        buf[o + 4] = (lo >>> 8) & 0xff;
-        buf[o + 5] = lo & 0xff;
+        writeMac(buf, o, dstMac);
         if (ports.length > 0) {
           const port = ports[seq % ports.length];
           buf[o + 12] = 0x08;
@@ -86,36 +78,23 @@ function portsPerQueue(queues: number): number[] {
 
 async function measure(t: Test, name: string, run: (bursts: number) => number): Promise<void> {
   t.equal(run(20_000), 20_000 * BURST, 'warm up: every frame arrives'); // let V8 optimize
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  let gcs = 0;
-  const obs = new PerformanceObserver((list) => {
-    gcs += list.getEntries().length;
-  });
-  obs.observe({ entryTypes: ['gc'] });
   const bursts = 20_000;
   const frames = bursts * BURST;
   let best = Infinity;
   let bestRate = 0;
-  for (let round = 0; round < 3 && best >= 0.05; round++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 20));
-    gcs = 0;
-    const before = process.memoryUsage().heapUsed;
-    const t0 = performance.now();
-    const got = run(bursts);
-    const ms = performance.now() - t0;
-    const after = process.memoryUsage().heapUsed;
-    await new Promise((r) => setTimeout(r, 50)); // gc entries arrive asynchronously
-    const perFrame = (after - before) / frames;
-    t.comment(`${name} round ${round + 1}: ${got} frames, heap grew ${after - before} bytes ` +
-      `(${perFrame.toFixed(4)} per frame), ${gcs} collections, ${((frames / ms) / 1000).toFixed(1)} M frames/s in one thread`);
-    if (gcs === 0 && got === frames && perFrame < best) {
+  let got = 0;
+  await heapRounds(() => {
+    got = run(bursts);
+  }, (r, index) => {
+    const perFrame = r.heapGrowth / frames;
+    t.comment(`${name} round ${index + 1}: ${got} frames, heap grew ${r.heapGrowth} bytes ` +
+      `(${perFrame.toFixed(4)} per frame), ${r.collections} collections, ${((frames / r.ms) / 1000).toFixed(1)} M frames/s in one thread`);
+    if (r.collections === 0 && got === frames && perFrame < best) {
       best = perFrame;
-      bestRate = (frames / ms) * 1000;
+      bestRate = (frames / r.ms) * 1000;
     }
-  }
-  obs.disconnect();
+    return best < 0.05;
+  });
   t.ok(best < 0.05, `${name}: no garbage per frame (best round ${best.toFixed(4)} bytes per frame, no collection)`);
   t.ok(bestRate > 0);
 }

@@ -10,7 +10,7 @@ import {
   mtcp_getsockopt, mtcp_listen, mtcp_read, mtcp_socket, mtcp_write, mtcp_getpeername, mtcp_socket_ioctl, FIONREAD,
   type MtcpContext,
 } from '../../src/index.ts';
-import { CLIENT_IP, SERVER_IP, simPair } from '../helpers/stacks.ts';
+import { CLIENT_IP, SERVER_IP, simPair, type StackPair } from '../helpers/stacks.ts';
 import { mtcpClient, mtcpServer } from '../../bench/lib/mtcp-workload.ts';
 
 function listener(mctx: MtcpContext, port: number): number {
@@ -18,6 +18,22 @@ function listener(mctx: MtcpContext, port: number): number {
   if (mtcp_bind(mctx, s, { sin_family: AF_INET, sin_addr: 0, sin_port: port }) < 0) throw new Error('bind');
   if (mtcp_listen(mctx, s, 128) < 0) throw new Error('listen');
   return s;
+}
+
+/**
+ * A listener on the server's port 80 watched for EPOLLIN by epoll `sep`, and a non-blocking client socket `s`
+ * connecting to it, watched for `events` by epoll `ep` on the client context `m`.
+ */
+function connecting(p: StackPair, events: number): { ls: number; sep: number; m: MtcpContext; ep: number; s: number } {
+  const ls = listener(p.server, 80);
+  const sep = mtcp_epoll_create(p.server, 16);
+  mtcp_epoll_ctl(p.server, sep, MTCP_EPOLL_CTL_ADD, ls, { events: MTCP_EPOLLIN, data: { sockid: ls, ptr: null } });
+  const m = p.client;
+  const ep = mtcp_epoll_create(m, 16);
+  const s = mtcp_socket(m, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  mtcp_connect(m, s, { sin_family: AF_INET, sin_addr: SERVER_IP, sin_port: 80 });
+  mtcp_epoll_ctl(m, ep, MTCP_EPOLL_CTL_ADD, s, { events, data: { sockid: s, ptr: null } });
+  return { ls, sep, m, ep, s };
 }
 
 t.test('argument and state errors set errno', async (t) => {
@@ -106,14 +122,7 @@ t.test('connecting to a closed port fails with ECONNREFUSED', async (t) => {
 
 t.test('the idle timeout (tcp_timeout) fails a silent connection with ETIMEDOUT', async (t) => {
   const p = simPair({ tcpTimeout: 3 });
-  const ls = listener(p.server, 80);
-  const sep = mtcp_epoll_create(p.server, 16);
-  mtcp_epoll_ctl(p.server, sep, MTCP_EPOLL_CTL_ADD, ls, { events: MTCP_EPOLLIN, data: { sockid: ls, ptr: null } });
-  const m = p.client;
-  const ep = mtcp_epoll_create(m, 16);
-  const s = mtcp_socket(m, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  mtcp_connect(m, s, { sin_family: AF_INET, sin_addr: SERVER_IP, sin_port: 80 });
-  mtcp_epoll_ctl(m, ep, MTCP_EPOLL_CTL_ADD, s, { events: MTCP_EPOLLIN, data: { sockid: s, ptr: null } });
+  const { ls, sep, m, ep, s } = connecting(p, MTCP_EPOLLIN);
   const events = createEpollEvents(4);
   // The server accepts and then the server stack stops answering (its context is destroyed quietly).
   t.equal(await mtcp_epoll_wait(p.server, sep, events, 4, 5000), 1);
@@ -133,14 +142,7 @@ t.test('the idle timeout (tcp_timeout) fails a silent connection with ETIMEDOUT'
 
 t.test('data arrives, FIONREAD counts it, the peer address is known', async (t) => {
   const p = simPair();
-  const ls = listener(p.server, 80);
-  const sep = mtcp_epoll_create(p.server, 16);
-  mtcp_epoll_ctl(p.server, sep, MTCP_EPOLL_CTL_ADD, ls, { events: MTCP_EPOLLIN, data: { sockid: ls, ptr: null } });
-  const m = p.client;
-  const ep = mtcp_epoll_create(m, 16);
-  const s = mtcp_socket(m, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  mtcp_connect(m, s, { sin_family: AF_INET, sin_addr: SERVER_IP, sin_port: 80 });
-  mtcp_epoll_ctl(m, ep, MTCP_EPOLL_CTL_ADD, s, { events: MTCP_EPOLLOUT, data: { sockid: s, ptr: null } });
+  const { ls, sep, m, ep, s } = connecting(p, MTCP_EPOLLOUT);
   const events = createEpollEvents(4);
   t.equal(await mtcp_epoll_wait(m, ep, events, 4, 5000), 1);
   t.equal(mtcp_write(m, s, new Uint8Array([1, 2, 3]), 3), 3);

@@ -12,24 +12,9 @@ import { dpdkUnavailable } from '../../src/io/dpdk.ts';
 import { EEXIST, EINVAL, ENODEV, ENOENT, errnoName } from '../../src/stack/errno.ts';
 import { SimWire } from '../../src/io/sim.ts';
 import { config } from '../helpers/stacks.ts';
+import { captureStderr } from '../helpers/stderr.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { BROADCAST, MAC_C, sendFrames } from '../io/fixtures/frames.ts';
-
-/** Run `fn` with stderr captured (mtcp_create_context prints why it failed); returns what was written. */
-function quietly(fn: () => void): string {
-  const written: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    fn();
-  } finally {
-    process.stderr.write = write;
-  }
-  return written.join('');
-}
 
 /** How many open ports besides a probe's own receive a broadcast on `wire` (a failed context's port must not be one). */
 function openPorts(wire: SimWire): number {
@@ -46,7 +31,7 @@ t.afterEach(() => mtcp_destroy());
 t.test('a core out of range is EINVAL', async (t) => {
   t.equal(mtcp_init(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm', cores: 2 })), 0);
   for (const core of [2, -1, 0.5]) {
-    const said = quietly(() => t.ok(mtcp_create_context(core) === null, `core ${core}: no context`));
+    const [, said] = await captureStderr(() => t.ok(mtcp_create_context(core) === null, `core ${core}: no context`));
     t.equal(errnoName(mtcp_errno()), 'EINVAL', `core ${core}: EINVAL`);
     t.match(said, /out of range: num_cores = 2/);
   }
@@ -56,7 +41,7 @@ t.test('a core that already has a context is EEXIST, and the first context keeps
   t.equal(mtcp_init(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' })), 0);
   const first = mtcp_create_context(0);
   t.ok(first);
-  const said = quietly(() => t.ok(mtcp_create_context(0) === null, 'no second context'));
+  const [, said] = await captureStderr(() => t.ok(mtcp_create_context(0) === null, 'no second context'));
   t.equal(mtcp_errno(), EEXIST);
   t.match(said, /core 0 already has a context/);
   t.ok(first!.running, 'the first context is untouched');
@@ -68,7 +53,7 @@ t.test('an mtu the port\'s frames cannot carry is EINVAL, and the port is given 
   const conf = parseMtcpConf(['io = sim', 'port = sim0', 'sim0.addr = 198.18.0.1/24', 'mtu = 9000'].join('\n'), '<errno test>');
   const wire = new SimWire({ seed: 1 });
   t.equal(mtcp_init(conf, { sim: wire }), 0);
-  const said = quietly(() => t.ok(mtcp_create_context(0) === null, 'no context'));
+  const [, said] = await captureStderr(() => t.ok(mtcp_create_context(0) === null, 'no context'));
   t.equal(mtcp_errno(), EINVAL);
   t.match(said, /mtu 9000 does not fit the driver's 2048-byte frames/);
   t.equal(mtcp_runtime()!.contexts.size, 0);
@@ -81,7 +66,7 @@ t.test('a capture file that cannot be created reports the file system\'s errno (
   const wire = new SimWire({ seed: 1 });
   t.equal(mtcp_init(conf, { sim: wire }), 0);
   for (const attempt of [1, 2]) {
-    quietly(() => t.ok(mtcp_create_context(0) === null, `attempt ${attempt}: no context`));
+    await captureStderr(() => t.ok(mtcp_create_context(0) === null, `attempt ${attempt}: no context`));
     t.equal(mtcp_errno(), ENOENT, `attempt ${attempt}: ENOENT (not EEXIST)`);
   }
   t.equal(openPorts(wire), 0, 'no port left open on the wire');
@@ -101,7 +86,7 @@ t.test('a missing DPDK library is ENODEV (not EEXIST), with what to install', as
   const conf = parseMtcpConf(['io = dpdk', 'port = p0', 'p0.addr = 198.18.0.1/24', 'p0.device = net_null0'].join('\n'), '<errno test>');
   t.equal(mtcp_init(conf), 0);
   let made: unknown = null;
-  const said = quietly(() => (made = mtcp_create_context(0)));
+  const [, said] = await captureStderr(() => (made = mtcp_create_context(0)));
   t.ok(made === null, 'no context');
   t.equal(mtcp_errno(), ENODEV);
   t.match(said, /DPDK is not installed: cannot load librte_eal\.so\.23 \(on Debian or Ubuntu: apt-get install dpdk libdpdk-dev\)/);
@@ -118,7 +103,7 @@ t.test('a DPDK device that does not exist is ENODEV', async (t) => {
   const conf = parseMtcpConf(['io = dpdk', 'port = p0', 'p0.addr = 198.18.0.1/24', `p0.device = net_nosuchdriver${process.pid}`].join('\n'), '<errno test>');
   t.equal(mtcp_init(conf), 0);
   let made: unknown = null;
-  const said = quietly(() => (made = mtcp_create_context(0)));
+  const [, said] = await captureStderr(() => (made = mtcp_create_context(0)));
   t.ok(made === null, 'no context');
   t.equal(mtcp_errno(), ENODEV, 'ENODEV');
   t.match(said, /DPDK has no port net_nosuchdriver\d+: probing/);

@@ -18,26 +18,12 @@ import { SimWire } from '../../src/io/sim.ts';
 import { MtcpRuntime } from '../../src/mtcp/runtime.ts';
 import { bundle } from '../helpers/bundle.ts';
 import { config } from '../helpers/stacks.ts';
+import { captureStderr } from '../helpers/stderr.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { writeFileSync } from 'node:fs';
 
 const dir = await bundle('threads', ['test/mtcp/fixtures/share-worker.ts']);
 const workerFile = join(dir, 'test/mtcp/fixtures/share-worker.js');
-
-/** Run `fn` with stderr captured; returns its result and what was written. */
-async function captured<T>(fn: () => T | Promise<T>): Promise<[T, string]> {
-  const written: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return [await fn(), written.join('')];
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 /** A worker given mtcp_share() that tries core `core`: what it reported and what it printed. */
 async function shareWorker(core: number): Promise<{ worker: Worker; made: boolean; errno: number; stderr: () => string }> {
@@ -75,7 +61,7 @@ t.test('mtcp_share() lends the other cores; while a worker holds one, this threa
   t.teardown(() => mtcp_destroy());
   const w = await shareWorker(1);
   t.ok(w.made, 'the worker has core 1');
-  const [taken, said] = await captured(() => mtcp_create_context(1));
+  const [taken, said] = await captureStderr(() => mtcp_create_context(1));
   t.equal(taken, null, 'this thread cannot make core 1 too');
   t.equal(mtcp_errno(), EEXIST);
   t.match(said, /core 1 already has a context in another thread/);
@@ -87,7 +73,7 @@ t.test('mtcp_share() lends the other cores; while a worker holds one, this threa
 });
 
 t.test('mtcp_shm_peer(): the other end of the wire; null with EINVAL before mtcp_init or off shm', async (t) => {
-  const [none, said] = await captured(() => mtcp_shm_peer());
+  const [none, said] = await captureStderr(() => mtcp_shm_peer());
   t.equal(none, null);
   t.equal(mtcp_errno(), EINVAL);
   t.match(said, /mtcp_init first/);
@@ -96,7 +82,7 @@ t.test('mtcp_shm_peer(): the other end of the wire; null with EINVAL before mtcp
   t.equal(end?.port, 1, 'the end the runtime does not use');
   mtcp_destroy();
   t.equal(mtcp_init(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'sim' }), { sim: new SimWire({ seed: 1 }) }), 0);
-  const [offShm, why] = await captured(() => mtcp_shm_peer());
+  const [offShm, why] = await captureStderr(() => mtcp_shm_peer());
   t.equal(offShm, null);
   t.match(why, /io = sim, not shm/);
   mtcp_destroy();
@@ -104,11 +90,11 @@ t.test('mtcp_shm_peer(): the other end of the wire; null with EINVAL before mtcp
 
 t.test('a missing config file: ENOENT from mtcp_init, and mtcp_create_context keeps it and says why', async (t) => {
   const tmp = tempDir(t, 'mtcp-threads-');
-  const [r, said] = await captured(() => mtcp_init(join(tmp, 'mtcp.conf')));
+  const [r, said] = await captureStderr(() => mtcp_init(join(tmp, 'mtcp.conf')));
   t.equal(r, -1);
   t.equal(mtcp_errno(), ENOENT);
   t.match(said, /mtcp\.conf: cannot read the file \(ENOENT\)/);
-  const [mctx, why] = await captured(() => mtcp_create_context(0));
+  const [mctx, why] = await captureStderr(() => mtcp_create_context(0));
   t.equal(mctx, null);
   t.equal(mtcp_errno(), ENOENT, 'the cause, not a generic EINVAL');
   t.match(why, /mtcp_init failed \(ENOENT\)/);
@@ -118,14 +104,14 @@ t.test('a second port, which no driver would serve, is refused with EINVAL namin
   const tmp = tempDir(t, 'mtcp-threads-');
   const file = join(tmp, 'two.conf');
   writeFileSync(file, 'io = shm\nport = shm0 shm1\nshm0.addr = 198.18.0.1/24\nshm1.addr = 198.19.0.1/24\n');
-  const [r, said] = await captured(() => mtcp_init(file));
+  const [r, said] = await captureStderr(() => mtcp_init(file));
   t.equal(r, -1);
   t.equal(mtcp_errno(), EINVAL);
   t.match(said, /two\.conf:2: port = shm0 shm1: io = shm takes one port per stack in this version, so shm1 would get no driver/);
 });
 
 t.test('mtcp_init says which side files it loaded, in one line', async (t) => {
-  const [r, said] = await captured(() => mtcp_init(new URL('../../mtcp.conf', import.meta.url).pathname));
+  const [r, said] = await captureStderr(() => mtcp_init(new URL('../../mtcp.conf', import.meta.url).pathname));
   t.equal(r, 0);
   mtcp_destroy();
   t.match(said, /^mtcp_init: .*mtcp\.conf: side files config\/arp\.conf \(1 ARP entry, found beside it\); config\/route\.conf \(1 route, found beside it\)\n$/);
@@ -133,7 +119,7 @@ t.test('mtcp_init says which side files it loaded, in one line', async (t) => {
 
 t.test('mtcp_epoll_wait on a bad context: -1 with EBADF at once, the reason printed once, and the README loop stops', async (t) => {
   const events = createEpollEvents(8);
-  const [n, said] = await captured(async () => {
+  const [n, said] = await captureStderr(async () => {
     let turns = 0;
     // The README's loop: it stops on -1.
     for (;;) {
@@ -145,7 +131,7 @@ t.test('mtcp_epoll_wait on a bad context: -1 with EBADF at once, the reason prin
   t.same(n, [-1, 1]);
   t.equal(mtcp_errno(), EBADF);
   t.match(said, /mtcp_epoll_wait: null is not a context \(did mtcp_create_context return null\?\)/);
-  const [, again] = await captured(() => mtcp_epoll_wait(null as never, 0, events, 8, -1));
+  const [, again] = await captureStderr(() => mtcp_epoll_wait(null as never, 0, events, 8, -1));
   t.equal(again, '', 'said once, not at every turn of a loop that ignores -1');
 
   t.equal(mtcp_init(config('198.18.0.1', '02:00:c6:12:00:01', { io: 'shm' })), 0);
@@ -155,7 +141,7 @@ t.test('mtcp_epoll_wait on a bad context: -1 with EBADF at once, the reason prin
   mtcp_destroy_context(mctx);
   await mctx.closed;
   t.equal(await pending, 0, 'a wait in progress when the context stops resolves 0');
-  const [r, stopped] = await captured(() => mtcp_epoll_wait(mctx, ep, events, 8, -1));
+  const [r, stopped] = await captureStderr(() => mtcp_epoll_wait(mctx, ep, events, 8, -1));
   t.equal(r, -1);
   t.equal(mtcp_errno(), EBADF);
   t.match(stopped, /the context of core 0 is stopped/);

@@ -28,6 +28,17 @@ function collect(s: Socket): Promise<Buffer> {
   return once(s, 'end').then(() => Buffer.concat(chunks));
 }
 
+/** A server on the pair's server stack and one connection to it: the client's socket `c`, the server's `s`. */
+async function oneConnection(p: StackPair): Promise<{ server: Server; c: Socket; s: Socket }> {
+  const server = createServer({ mctx: p.server });
+  const port = await listening(server);
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const c = connect({ mctx: p.client, port, host: SERVER });
+  await once(c, 'connect');
+  const [s] = await accepted;
+  return { server, c, s };
+}
+
 async function withPair(fn: (p: StackPair) => Promise<void>): Promise<void> {
   const p = shmPair({ rcvbuf: 65536, sndbuf: 65536 });
   try {
@@ -126,12 +137,7 @@ t.test('without allowHalfOpen a socket ends its side when the peer ends', (t) =>
 }));
 
 t.test('resetAndDestroy: the peer sees ECONNRESET, then close', (t) => withPair(async (p) => {
-  const server = createServer({ mctx: p.server });
-  const port = await listening(server);
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const c = connect({ mctx: p.client, port, host: SERVER });
-  await once(c, 'connect');
-  const [s] = await accepted;
+  const { server, c, s } = await oneConnection(p);
   s.resume();
   const order: string[] = [];
   s.on('error', (e: NodeJS.ErrnoException) => order.push(`error ${e.code}`));
@@ -144,12 +150,7 @@ t.test('resetAndDestroy: the peer sees ECONNRESET, then close', (t) => withPair(
 }));
 
 t.test('destroy() closes gracefully: the peer reads to the end without an error', (t) => withPair(async (p) => {
-  const server = createServer({ mctx: p.server });
-  const port = await listening(server);
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const c = connect({ mctx: p.client, port, host: SERVER });
-  await once(c, 'connect');
-  const [s] = await accepted;
+  const { server, c, s } = await oneConnection(p);
   const got = collect(s);
   let errored = false;
   s.on('error', () => (errored = true));
@@ -161,12 +162,7 @@ t.test('destroy() closes gracefully: the peer reads to the end without an error'
 }));
 
 t.test('backpressure: write() returns false while the peer does not read, then drain', (t) => withPair(async (p) => {
-  const server = createServer({ mctx: p.server });
-  const port = await listening(server);
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const c = connect({ mctx: p.client, port, host: SERVER });
-  await once(c, 'connect');
-  const [s] = await accepted;
+  const { server, c, s } = await oneConnection(p);
   s.pause();
   const chunk = Buffer.alloc(64 * 1024, 7);
   let written = 0;

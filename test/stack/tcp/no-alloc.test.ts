@@ -5,9 +5,6 @@
  * not grow and no garbage collection may run during the loop.
  */
 import t from 'tap';
-import { PerformanceObserver } from 'node:perf_hooks';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { FrameBatch, withoutOffloads, type DriverStats, type PacketDriver } from '../../../src/stack/port.ts';
 import { StackContext } from '../../../src/stack/context.ts';
 import { emitEthernet, ETH_HLEN, ETHERTYPE_IPV4 } from '../../../src/stack/wire/ethernet.ts';
@@ -16,6 +13,7 @@ import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_PSH, TCP_SYN }
 import { State } from '../../../src/stack/tcp/state.ts';
 import { asSeq, seqValue } from '../../../src/stack/wire/seqnum.ts';
 import { ConnView } from '../../../sim/conn-view.ts';
+import { heapRounds } from '../../helpers/heap-rounds.ts';
 
 const STACK_IP = 0xc6120001;
 const PEER_IP = 0xc6120002;
@@ -146,34 +144,21 @@ t.test('100,000 request/reply segments allocate nothing', async (t) => {
   for (let i = 0; i < 50_000; i++) exchange(); // warm up: let V8 optimize
   t.equal(ctx.stats.totalDrops(), 0);
 
-  // Steady state is what counts: the optimizing compiler works in the background, and until its
-  // code is installed the baseline tiers may box numbers. So measure up to three rounds and keep the best.
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  let gcs = 0;
-  const obs = new PerformanceObserver((list) => {
-    gcs += list.getEntries().length;
-  });
-  obs.observe({ entryTypes: ['gc'] });
+  // Steady state is what counts: measure up to three rounds and keep the best (test/helpers/heap-rounds.ts).
   const N = 100_000;
   let best = Infinity;
   let bestGcs = 0;
-  for (let round = 0; round < 3 && best >= 1; round++) {
-    gc(); // start from a collected heap, so that nothing but the loop's own allocation can move it
-    await new Promise((r) => setTimeout(r, 20));
-    gcs = 0;
-    const before = process.memoryUsage().heapUsed;
+  await heapRounds(() => {
     for (let i = 0; i < N; i++) exchange();
-    const after = process.memoryUsage().heapUsed;
-    await new Promise((r) => setTimeout(r, 50)); // gc entries arrive asynchronously
-    const perPacket = (after - before) / (2 * N);
-    t.comment(`round ${round + 1}: heap grew ${after - before} bytes over ${2 * N} packets (${perPacket.toFixed(3)} bytes per packet), ${gcs} collections`);
-    if (gcs === 0 && perPacket < best) {
+  }, (r, index) => {
+    const perPacket = r.heapGrowth / (2 * N);
+    t.comment(`round ${index + 1}: heap grew ${r.heapGrowth} bytes over ${2 * N} packets (${perPacket.toFixed(3)} bytes per packet), ${r.collections} collections`);
+    if (r.collections === 0 && perPacket < best) {
       best = perPacket;
-      bestGcs = gcs;
+      bestGcs = r.collections;
     }
-  }
-  obs.disconnect();
+    return best < 1;
+  });
   t.equal(ctx.stats.totalDrops(), 0, 'every segment accepted');
   t.equal(tcb.rcvBuf.readable, 0, 'every request read');
   t.equal(bestGcs, 0, 'no garbage collection during 100,000 exchanges');

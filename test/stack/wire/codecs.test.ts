@@ -10,25 +10,7 @@ import { emitIpv4, Ipv4Fields, parseIpv4 } from '../../../src/stack/wire/ipv4.ts
 import { emitIcmpEcho, IcmpFields, ICMP_ECHO_REPLY, parseIcmp } from '../../../src/stack/wire/icmp.ts';
 import { emitTcp, parseTcp, TcpFields, tcpHeaderLen, TCP_ACK, TCP_SYN } from '../../../src/stack/wire/tcp.ts';
 import { parseTcpOptions } from '../../../src/stack/wire/tcp-options.ts';
-
-/** RFC 1071, the naive way: an independent reference. */
-function naiveChecksum(bytes: number[]): number {
-  let sum = 0;
-  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) + (bytes[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-/** Seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, naiveChecksum } from './fixtures/packets.ts';
 
 // A SYN from 198.18.0.2:40000 to 198.18.0.1:80 as Linux sends it:
 // options MSS 1460, SACK_PERM, TS (val 0x01020304, ecr 0), NOP, WS 7.
@@ -62,7 +44,7 @@ function synPacket(): number[] {
 }
 
 t.test('checksum: matches the naive reference, odd lengths, chunked sums', async (t) => {
-  const r = prng(1);
+  const r = mulberry32(1);
   for (let n = 0; n < 300; n++) {
     const len = Math.floor(r() * 1500);
     const bytes = Array.from({ length: len }, () => Math.floor(r() * 256));
@@ -253,7 +235,7 @@ t.test('icmp: echo reply built in place from the request', async (t) => {
 });
 
 t.test('fuzz: random bytes never make a parser throw', async (t) => {
-  const r = prng(42);
+  const r = mulberry32(42);
   const buf = new Uint8Array(256);
   const ip = new Ipv4Fields();
   const tcp = new TcpFields();
