@@ -133,6 +133,7 @@ export async function mtcpClient(
   let lastTick = t0;
   const end = t0 + spec.durationMs;
   const total = spec.totalConnections ?? Infinity;
+  const totalRequests = spec.totalRequests ?? Infinity;
   let opened = 0;
   let open = 0;
 
@@ -189,7 +190,7 @@ export async function mtcpClient(
   for (let i = 0; i < spec.concurrency; i++) openOne();
   while (true) {
     const now = mctx.now();
-    if (now >= end || (opened >= total && open === 0)) break;
+    if (now >= end || (opened >= total && open === 0) || res.requests >= totalRequests) break;
     if (onTick && now - lastTick >= 1000) {
       lastTick = now;
       res.seconds = (now - t0) / 1000;

@@ -15,6 +15,8 @@ export interface WorkloadSpec {
   requestsPerConnection: number;
   /** short and mixed: end once this many connections were opened and have finished (default: run for durationMs). */
   totalConnections?: number;
+  /** End once this many requests were answered (default: run for durationMs). */
+  totalRequests?: number;
 }
 
 export interface WorkloadResult {

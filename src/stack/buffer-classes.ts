@@ -53,6 +53,8 @@ export class BufferClasses {
   /** Largest class: base * 2^maxClass is at most the per-connection maximum. */
   readonly maxClass: number;
   readonly #pools: (BufferPool | undefined)[];
+  /** Ring size of each class, bytes (looked up on every segment: no Math.pow there). */
+  readonly #sizes: number[];
   #inUse = 0;
   #highWater = 0;
 
@@ -68,19 +70,20 @@ export class BufferClasses {
     let maxClass = 0;
     while (base * 2 ** (maxClass + 1) <= max && base * 2 ** (maxClass + 1) <= memory.limit) maxClass++;
     this.maxClass = maxClass;
+    this.#sizes = Array.from({ length: 32 }, (_, c) => base * 2 ** c);
     this.#pools = new Array<BufferPool | undefined>(maxClass + 1).fill(undefined);
     this.#pools[0] = new BufferPool(count, base);
   }
 
   /** Ring size of class c, bytes. */
   sizeOf(c: number): number {
-    return this.base * 2 ** c;
+    return this.#sizes[c];
   }
 
   /** The smallest class whose rings hold `bytes` (maxClass when none does). */
   classFor(bytes: number): number {
     let c = 0;
-    while (c < this.maxClass && this.base * 2 ** c < bytes) c++;
+    while (c < this.maxClass && this.#sizes[c] < bytes) c++;
     return c;
   }
 
