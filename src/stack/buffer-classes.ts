@@ -112,6 +112,28 @@ export class BufferClasses {
     return slot;
   }
 
+  /** The slot takeRing found (valid after it returned a class). */
+  takenSlot = -1;
+
+  /**
+   * A ring for a buffer of class `size`: of that class, or of a smaller one when it has none left (the
+   * buffer then shrinks to it: its reservation moves down, counted as refused growth). Returns the class
+   * taken, the slot in takenSlot; -1 when every class up to `size` is used up.
+   */
+  takeRing(size: number): number {
+    for (let c = size; c >= 0; c--) {
+      const slot = this.alloc(c);
+      if (slot < 0) continue;
+      if (c < size) {
+        this.reserve(size, c);
+        this.memory.refused();
+      }
+      this.takenSlot = slot;
+      return c;
+    }
+    return -1;
+  }
+
   free(c: number, slot: number): void {
     const pool = this.#pools[c]!;
     pool.free(slot);

@@ -276,28 +276,16 @@ export class RecvBuffers {
     if (first < len) copyBytes(src, srcOff + first, bytes, base, len - first);
   }
 
-  /**
-   * Take a ring of the buffer's size, or of a smaller class when that class
-   * has none left (the buffer then shrinks to it, counted); false when none
-   * is left.
-   */
+  /** Take a ring of the buffer's size, or smaller when that class has none left (see BufferClasses.takeRing). */
   #take(t: number): boolean {
     const size = this.#sizeClass[t];
-    for (let c = size; c >= 0; c--) {
-      const slot = this.classes.alloc(c);
-      if (slot >= 0) {
-        if (c < size) {
-          this.classes.reserve(size, c);
-          this.classes.memory.refused();
-          if (this.#offerClass[t] > c) this.#offerClass[t] = c;
-        }
-        this.#slotOf[t] = slot + 1;
-        this.#sizeClass[t] = c;
-        this.#head[t] = 0;
-        return true;
-      }
-    }
-    return false;
+    const c = this.classes.takeRing(size);
+    if (c < 0) return false;
+    if (c < size && this.#offerClass[t] > c) this.#offerClass[t] = c;
+    this.#slotOf[t] = this.classes.takenSlot + 1;
+    this.#sizeClass[t] = c;
+    this.#head[t] = 0;
+    return true;
   }
 
   /**

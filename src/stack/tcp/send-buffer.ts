@@ -162,26 +162,14 @@ export class SendBuffers {
     this.#slotOf[t] = 0;
   }
 
-  /**
-   * Take a ring of the buffer's size, or of a smaller class when that class
-   * has none left (the buffer then shrinks to it, counted); false when none is left.
-   */
+  /** Take a ring of the buffer's size, or smaller when that class has none left (see BufferClasses.takeRing). */
   #take(t: number): boolean {
-    const size = this.#sizeClass[t];
-    for (let c = size; c >= 0; c--) {
-      const slot = this.classes.alloc(c);
-      if (slot >= 0) {
-        if (c < size) {
-          this.classes.reserve(size, c);
-          this.classes.memory.refused();
-        }
-        this.#slotOf[t] = slot + 1;
-        this.#sizeClass[t] = c;
-        this.#head[t] = 0;
-        return true;
-      }
-    }
-    return false;
+    const c = this.classes.takeRing(this.#sizeClass[t]);
+    if (c < 0) return false;
+    this.#slotOf[t] = this.classes.takenSlot + 1;
+    this.#sizeClass[t] = c;
+    this.#head[t] = 0;
+    return true;
   }
 
   /** Move t's bytes, oldest first, to a ring of class c (reserved); false (t keeps its ring) when the class has none left. */
