@@ -38,10 +38,6 @@ export type SeqArray = Mod32Array<Seq>;
 /** An Int32Array that holds timestamps. */
 export type TsValArray = Mod32Array<TsVal>;
 
-/** The number a value is at run time (an int32). */
-function n(x: Mod32): number {
-  return x as unknown as number;
-}
 
 /** The sequence number with these 32 bits (a wire field, a literal in a test). */
 export function asSeq(x: number): Seq {
@@ -55,7 +51,7 @@ export function asTsVal(x: number): TsVal {
 
 /** The 32 bits of a sequence number or timestamp, as an int32 (`>>> 0` gives the wire's uint32). */
 export function seqValue(x: Mod32): number {
-  return n(x) | 0;
+  return (x as unknown as number) | 0;
 }
 
 /** A new column of `count` sequence numbers. */
@@ -70,42 +66,42 @@ export function tsValArray(count: number): TsValArray {
 
 /** a < b */
 export function seqLt<T extends Mod32>(a: T, b: T): boolean {
-  return ((n(a) - n(b)) | 0) < 0;
+  return (((a as unknown as number) - (b as unknown as number)) | 0) < 0;
 }
 
 /** a <= b */
 export function seqLe<T extends Mod32>(a: T, b: T): boolean {
-  return ((n(a) - n(b)) | 0) <= 0;
+  return (((a as unknown as number) - (b as unknown as number)) | 0) <= 0;
 }
 
 /** a > b */
 export function seqGt<T extends Mod32>(a: T, b: T): boolean {
-  return ((n(a) - n(b)) | 0) > 0;
+  return (((a as unknown as number) - (b as unknown as number)) | 0) > 0;
 }
 
 /** a >= b */
 export function seqGe<T extends Mod32>(a: T, b: T): boolean {
-  return ((n(a) - n(b)) | 0) >= 0;
+  return (((a as unknown as number) - (b as unknown as number)) | 0) >= 0;
 }
 
 /** a + count wrapped to 32 bits (count may be negative), as int32. */
 export function seqAdd<T extends Mod32>(a: T, count: number): T {
-  return ((n(a) + count) | 0) as unknown as T;
+  return (((a as unknown as number) + count) | 0) as unknown as T;
 }
 
 /** a - b as a signed 32-bit distance (a count). */
 export function seqDiff<T extends Mod32>(a: T, b: T): number {
-  return (n(a) - n(b)) | 0;
+  return ((a as unknown as number) - (b as unknown as number)) | 0;
 }
 
 /** The later of a and b, as int32. */
 export function seqMax<T extends Mod32>(a: T, b: T): T {
-  return (((n(a) - n(b)) | 0) >= 0 ? n(a) | 0 : n(b) | 0) as unknown as T;
+  return ((((a as unknown as number) - (b as unknown as number)) | 0) >= 0 ? (a as unknown as number) | 0 : (b as unknown as number) | 0) as unknown as T;
 }
 
 /** The earlier of a and b, as int32. */
 export function seqMin<T extends Mod32>(a: T, b: T): T {
-  return (((n(a) - n(b)) | 0) <= 0 ? n(a) | 0 : n(b) | 0) as unknown as T;
+  return ((((a as unknown as number) - (b as unknown as number)) | 0) <= 0 ? (a as unknown as number) | 0 : (b as unknown as number) | 0) as unknown as T;
 }
 
 /**
@@ -113,5 +109,5 @@ export function seqMin<T extends Mod32>(a: T, b: T): T {
  * starting at lo (false when len is 0). len is a non-negative byte count.
  */
 export function seqInWindow(x: Seq, lo: Seq, len: number): boolean {
-  return ((n(x) - n(lo)) >>> 0) < len;
+  return (((x as unknown as number) - (lo as unknown as number)) >>> 0) < len;
 }
