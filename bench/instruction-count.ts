@@ -6,7 +6,9 @@
  * 64 connections exchanging `count` round trips. Run it at two counts and divide the difference in
  * instructions by the difference in counts: what start-up and JIT warm-up cost cancels, and what is
  * left is the steady-state cost per connection (or round trip) of both stacks, the sim wire and the
- * bench's application. docs/performance.md says how, and what it measured.
+ * bench's application. With a third argument `bench`, both stacks take the bench's own tuning (16 KiB
+ * buffers, 16,384 connections, as bench/lib/shm-pair.ts) instead of the small one (8 KiB, 4,096).
+ * docs/performance.md says how, and what it measured.
  *
  *   npm run build && valgrind --tool=callgrind --callgrind-out-file=/dev/null \
  *     node --single-threaded dist/bench/instruction-count.js short 6000
@@ -19,15 +21,18 @@ import { mtcpClient, mtcpServer } from './lib/mtcp-workload.ts';
 
 const kind = process.argv[2];
 const count = Number(process.argv[3]);
-if ((kind !== 'short' && kind !== 'pingpong') || !Number.isInteger(count) || count < 1) {
-  process.stderr.write('usage: instruction-count short|pingpong N\n');
+const tuning = process.argv[4] ?? 'small';
+if ((kind !== 'short' && kind !== 'pingpong') || !Number.isInteger(count) || count < 1 || (tuning !== 'small' && tuning !== 'bench')) {
+  process.stderr.write('usage: instruction-count short|pingpong N [bench]\n');
   process.exit(2);
 }
 
 function conf(ip: string, mac: string): string {
+  const connections = tuning === 'bench' ? 16384 : 4096;
+  const buffers = tuning === 'bench' ? 16384 : 8192;
   return [
-    'io = sim', 'port = sim0', `sim0.addr = ${ip}/24`, `sim0.mac = ${mac}`,
-    'max_concurrency = 4096', 'max_num_buffers = 4096', 'rcvbuf = 8192', 'sndbuf = 8192', 'tcp_timewait = 0', 'cc = reno',
+    'io = sim', 'port = sim0', `sim0.addr = ${ip}/24`, `sim0.mac = ${mac}`, `max_concurrency = ${connections}`,
+    `max_num_buffers = ${connections}`, `rcvbuf = ${buffers}`, `sndbuf = ${buffers}`, 'tcp_timewait = 0', 'cc = reno',
   ].join('\n');
 }
 
