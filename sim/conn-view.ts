@@ -13,112 +13,112 @@ export class ConnView {
   constructor(readonly tcp: TcpEngine, readonly id: number) {}
 
   get state(): State {
-    return this.tcp.tcb.state[this.id];
+    return this.tcp.tcb.state(this.id);
   }
 
   get inUse(): boolean {
-    return this.tcp.tcb.inUse[this.id] !== 0;
+    return this.tcp.tcb.inUse(this.id) !== 0;
   }
 
   get error(): number {
-    return this.tcp.tcb.error[this.id];
+    return this.tcp.tcb.error(this.id);
   }
 
   get failed(): boolean {
-    return this.tcp.tcb.failed[this.id] !== 0;
+    return this.tcp.tcb.failed(this.id) !== 0;
   }
 
   get sockid(): number {
-    return this.tcp.tcb.sockid[this.id];
+    return this.tcp.tcb.sockid(this.id);
   }
 
   get localIp(): number {
-    return this.tcp.tcb.localIp[this.id];
+    return this.tcp.tcb.localIp(this.id);
   }
 
   get localPort(): number {
-    return this.tcp.tcb.localPort[this.id];
+    return this.tcp.tcb.localPort(this.id);
   }
 
   get remoteIp(): number {
-    return this.tcp.tcb.remoteIp[this.id];
+    return this.tcp.tcb.remoteIp(this.id);
   }
 
   get remotePort(): number {
-    return this.tcp.tcb.remotePort[this.id];
+    return this.tcp.tcb.remotePort(this.id);
   }
 
   get iss(): number {
-    return seqValue(this.tcp.tcb.iss[this.id]);
+    return seqValue(this.tcp.tcb.iss(this.id));
   }
 
   get sndUna(): number {
-    return seqValue(this.tcp.tcb.sndUna[this.id]);
+    return seqValue(this.tcp.tcb.sndUna(this.id));
   }
 
   get sndNxt(): number {
-    return seqValue(this.tcp.tcb.sndNxt[this.id]);
+    return seqValue(this.tcp.tcb.sndNxt(this.id));
   }
 
   get sndMax(): number {
-    return seqValue(this.tcp.tcb.sndMax[this.id]);
+    return seqValue(this.tcp.tcb.sndMax(this.id));
   }
 
   get sndWnd(): number {
-    return this.tcp.tcb.sndWnd[this.id];
+    return this.tcp.tcb.sndWnd(this.id);
   }
 
   get maxSndWnd(): number {
-    return this.tcp.tcb.maxSndWnd[this.id];
+    return this.tcp.tcb.maxSndWnd(this.id);
   }
 
   get rcvNxt(): number {
-    return seqValue(this.tcp.tcb.rcvNxt[this.id]);
+    return seqValue(this.tcp.tcb.rcvNxt(this.id));
   }
 
   get rcvAdvRight(): number {
-    return seqValue(this.tcp.tcb.rcvAdvRight[this.id]);
+    return seqValue(this.tcp.tcb.rcvAdvRight(this.id));
   }
 
   get sndMss(): number {
-    return this.tcp.tcb.sndMss[this.id];
+    return this.tcp.tcb.sndMss(this.id);
   }
 
   get sndWscale(): number {
-    return this.tcp.tcb.sndWscale[this.id];
+    return this.tcp.tcb.sndWscale(this.id);
   }
 
   get rcvWscale(): number {
-    return this.tcp.tcb.rcvWscale[this.id];
+    return this.tcp.tcb.rcvWscale(this.id);
   }
 
   get tsOk(): boolean {
-    return this.tcp.tcb.tsOk[this.id] !== 0;
+    return this.tcp.tcb.tsOk(this.id) !== 0;
   }
 
   get sackOk(): boolean {
-    return this.tcp.tcb.sackOk[this.id] !== 0;
+    return this.tcp.tcb.sackOk(this.id) !== 0;
   }
 
   get tsRecent(): number {
-    return seqValue(this.tcp.tcb.tsRecent[this.id]);
+    return seqValue(this.tcp.tcb.tsRecent(this.id));
   }
 
   get lastAckSent(): number {
-    return seqValue(this.tcp.tcb.lastAckSent[this.id]);
+    return seqValue(this.tcp.tcb.lastAckSent(this.id));
   }
 
   get finSent(): boolean {
-    return this.tcp.tcb.finSent[this.id] !== 0;
+    return this.tcp.tcb.finSent(this.id) !== 0;
   }
 
   /** A segment is being timed for an RTT sample (without timestamps). */
   get rttTiming(): boolean {
-    return this.tcp.tcb.rttTiming[this.id] !== 0;
+    return this.tcp.tcb.rttTiming(this.id) !== 0;
   }
 
   get noDelay(): boolean {
-    return this.tcp.tcb.noDelay[this.id] !== 0;
+    return this.tcp.tcb.noDelay(this.id) !== 0;
   }
 
   /** Bytes sent and not yet acknowledged (sequence space). */

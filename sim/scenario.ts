@@ -531,8 +531,8 @@ class ScenarioRun {
         const tcb = h.ctx.tcp.tcb;
         for (let t = 0; t < tcb.capacity; t++) {
           // CLOSED blocks are ending (one may wait for the output pass to send its last segment).
-          const st = tcb.state[t];
-          if (tcb.inUse[t] !== 0 && st !== State.SynReceived && st !== State.Closed) {
+          const st = tcb.state(t);
+          if (tcb.inUse(t) !== 0 && st !== State.SynReceived && st !== State.Closed) {
             throw new InvariantError(`a late frame brought a connection back: ${this.#leaks()}`);
           }
         }
@@ -549,7 +549,7 @@ class ScenarioRun {
       if (tcp.activeCount) {
         const states: string[] = [];
         for (let t = 0; t < tcp.tcb.capacity; t++) {
-          if (tcp.tcb.inUse[t] !== 0) states.push(`${STATE_NAMES[tcp.tcb.state[t]]}${tcp.tcb.sockid[t] < 0 ? '(orphan)' : ''}`);
+          if (tcp.tcb.inUse(t) !== 0) states.push(`${STATE_NAMES[tcp.tcb.state(t)]}${tcp.tcb.sockid(t) < 0 ? '(orphan)' : ''}`);
         }
         out.push(`${name}: ${tcp.activeCount} control blocks [${states.slice(0, 5).join(', ')}]`);
       }

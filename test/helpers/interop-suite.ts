@@ -332,7 +332,7 @@ time.sleep(60)
     const tcp = mctx.stack.tcp;
     const srtts: number[] = [];
     const sampler = setInterval(() => {
-      for (let id = 0; id < tcp.tcb.capacity; id++) if (tcp.tcb.inUse[id] !== 0 && tcp.rtt.srtt(id) > 0) srtts.push(tcp.rtt.srtt(id));
+      for (let id = 0; id < tcp.tcb.capacity; id++) if (tcp.tcb.inUse(id) !== 0 && tcp.rtt.srtt(id) > 0) srtts.push(tcp.rtt.srtt(id));
     }, 100);
     t.teardown(() => clearInterval(sampler));
     const answer = randomBytes(100 << 20);

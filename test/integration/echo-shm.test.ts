@@ -56,7 +56,7 @@ t.test('1,000 connections x 1 MiB over shm, server context in a worker thread', 
   const tcp = mctx.stack.tcp;
   const stuck: string[] = [];
   for (let id = 0; id < tcp.tcb.capacity && stuck.length < 3; id++) {
-    if (tcp.tcb.inUse[id] === 0) continue;
+    if (tcp.tcb.inUse(id) === 0) continue;
     const x = new ConnView(tcp, id);
     stuck.push(`${x.state} sock=${x.sockid} una=${x.sndUna} max=${x.sndMax} finSent=${x.finSent} rto=${x.rtoAt} now=${mctx.now()}`);
   }

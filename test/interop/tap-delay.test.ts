@@ -32,7 +32,7 @@ async function transfer(t: Test, suffix: string, impair: string[]): Promise<stri
     const h = createHash('sha256');
     const watch = setInterval(() => {
       for (let id = 0; id < tcp.tcb.capacity; id++) {
-        if (tcp.tcb.inUse[id] === 0) continue;
+        if (tcp.tcb.inUse(id) === 0) continue;
         peakRecv = Math.max(peakRecv, tcp.recvBuffers.capacity(id));
         peakSend = Math.max(peakSend, tcp.sendBuffers.capacity(id));
       }

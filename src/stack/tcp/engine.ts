@@ -3,7 +3,7 @@
  * each received segment to its connection or listener, runs the timer
  * dispatch, and sends everything owed at the output pass after the burst.
  *
- * The roles, each in its own file: tcb.ts (the control blocks as columns),
+ * The roles, each in its own file: tcb.ts (the control blocks, a row each),
  * lifecycle.ts (allocation, the flow table, state changes and ends),
  * listeners.ts and passive-open.ts (listening, SYN cookies),
  * stateless-replies.ts, segment-arrival.ts (RFC 9293 §3.10.7 in order),
@@ -209,8 +209,8 @@ export class TcpEngine implements TcpClock, OutputQueue {
   /** Ask for output at the next flush (OutputQueue). */
   schedule(t: number): void {
     const tcb = this.tcb;
-    if (tcb.inOutputList[t] !== 0) return;
-    tcb.inOutputList[t] = 1;
+    if (tcb.inOutputList(t) !== 0) return;
+    tcb.setInOutputList(t, 1);
     const list = this.#outList;
     list[(this.#outHead + this.#outCount) % list.length] = t;
     this.#outCount++;
@@ -236,8 +236,8 @@ export class TcpEngine implements TcpClock, OutputQueue {
       const t = list[this.#outHead];
       this.#outHead = (this.#outHead + 1) % list.length;
       this.#outCount--;
-      tcb.inOutputList[t] = 0;
-      if (tcb.inUse[t] === 0) continue;
+      tcb.setInOutputList(t, 0);
+      if (tcb.inUse(t) === 0) continue;
       if (!this.#outputOne(t)) {
         // Out of TX slots: retry at the next flush.
         this.schedule(t);
@@ -251,15 +251,15 @@ export class TcpEngine implements TcpClock, OutputQueue {
   /** One connection's output; a connection that ended is given back once its last RST or ACK is out. */
   #outputOne(t: number): boolean {
     const tcb = this.tcb;
-    if (tcb.rstOwed[t] !== 0) {
+    if (tcb.rstOwed(t) !== 0) {
       if (!this.transmit.abortRst(t)) return false;
-      tcb.rstOwed[t] = 0;
+      tcb.setRstOwed(t, 0);
     }
-    if (tcb.state[t] !== State.Closed) return this.sender.output(t);
-    if (tcb.ackNow[t] !== 0 && !this.transmit.ack(t)) return false;
-    tcb.ackNow[t] = 0;
-    tcb.dupAcksOwed[t] = 0;
-    if (tcb.sockid[t] < 0) this.life.free(t);
+    if (tcb.state(t) !== State.Closed) return this.sender.output(t);
+    if (tcb.ackNow(t) !== 0 && !this.transmit.ack(t)) return false;
+    tcb.setAckNow(t, 0);
+    tcb.setDupAcksOwed(t, 0);
+    if (tcb.sockid(t) < 0) this.life.free(t);
     return true;
   }
 
@@ -280,7 +280,7 @@ export class TcpEngine implements TcpClock, OutputQueue {
   #onTimer(t: number): void {
     const tcb = this.tcb;
     const timers = this.timers;
-    if (tcb.inUse[t] === 0) return;
+    if (tcb.inUse(t) === 0) return;
     const now = this.now;
     if (timers.timeWaitAt[t] >= 0 && now >= timers.timeWaitAt[t]) {
       this.life.terminate(t); // 2MSL over (RFC 9293 §3.10.8), or an orphan's FIN_WAIT_2 timeout
@@ -288,7 +288,7 @@ export class TcpEngine implements TcpClock, OutputQueue {
     }
     if (timers.idleAt[t] >= 0 && now >= timers.idleAt[t]) {
       // tcp_timeout (mTCP): nothing received for that long.
-      this.life.fail(t, ETIMEDOUT, tcb.state[t] !== State.SynSent);
+      this.life.fail(t, ETIMEDOUT, tcb.state(t) !== State.SynSent);
       return;
     }
     if (timers.delayedAckAt[t] >= 0 && now >= timers.delayedAckAt[t]) {
@@ -297,12 +297,12 @@ export class TcpEngine implements TcpClock, OutputQueue {
     }
     if (timers.keepaliveAt[t] >= 0 && now >= timers.keepaliveAt[t]) {
       this.sender.onKeepaliveTimeout(t);
-      if (tcb.state[t] === State.Closed) return;
+      if (tcb.state(t) === State.Closed) return;
     }
     if (timers.rtoAt[t] >= 0 && now >= timers.rtoAt[t]) {
       timers.rtoAt[t] = -1;
       this.sender.onRetransmitTimeout(t);
-      if (tcb.state[t] === State.Closed) return;
+      if (tcb.state(t) === State.Closed) return;
     }
     timers.rearm(t);
   }

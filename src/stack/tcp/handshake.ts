@@ -24,33 +24,33 @@ export class Handshake {
   /** Take what the peer's SYN says: its initial sequence number, options and window. */
   acceptPeerSyn(t: number, seg: TcpFields): void {
     const tcb = this.tcb;
-    tcb.irs[t] = seg.seq;
-    tcb.rcvNxt[t] = seqAdd(seg.seq, 1);
+    tcb.setIrs(t, seg.seq);
+    tcb.setRcvNxt(t, seqAdd(seg.seq, 1));
     this.negotiateOptions(t, seg);
-    tcb.sndWnd[t] = seg.window; // never scaled in a SYN. RFC 7323 §2.2
-    tcb.maxSndWnd[t] = seg.window;
-    tcb.sndWl1[t] = seg.seq;
+    tcb.setSndWnd(t, seg.window); // never scaled in a SYN. RFC 7323 §2.2
+    tcb.setMaxSndWnd(t, seg.window);
+    tcb.setSndWl1(t, seg.seq);
   }
 
   /** Take the peer's SYN options. RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2, RFC 2018 §2 */
   negotiateOptions(t: number, seg: TcpFields): void {
     const tcb = this.tcb;
     const peerMss = seg.mss > 0 ? seg.mss : DEFAULT_MSS;
-    tcb.sndMss[t] = peerMss < this.localMss ? peerMss : this.localMss;
+    tcb.setSndMss(t, peerMss < this.localMss ? peerMss : this.localMss);
     if (seg.wscale >= 0) {
-      tcb.wsOk[t] = 1;
-      tcb.sndWscale[t] = seg.wscale;
-      tcb.rcvWscale[t] = this.localWscale;
+      tcb.setWsOk(t, 1);
+      tcb.setSndWscale(t, seg.wscale);
+      tcb.setRcvWscale(t, this.localWscale);
     } else {
-      tcb.wsOk[t] = 0;
-      tcb.sndWscale[t] = 0;
-      tcb.rcvWscale[t] = 0;
+      tcb.setWsOk(t, 0);
+      tcb.setSndWscale(t, 0);
+      tcb.setRcvWscale(t, 0);
     }
-    tcb.tsOk[t] = seg.hasTimestamp ? 1 : 0;
+    tcb.setTsOk(t, seg.hasTimestamp ? 1 : 0);
     if (seg.hasTimestamp) {
-      tcb.tsRecent[t] = seg.tsVal;
-      tcb.tsRecentAt[t] = this.clock.now;
+      tcb.setTsRecent(t, seg.tsVal);
+      tcb.setTsRecentAt(t, this.clock.now);
     }
-    tcb.sackOk[t] = seg.sackPermitted && this.sackEnabled ? 1 : 0;
+    tcb.setSackOk(t, seg.sackPermitted && this.sackEnabled ? 1 : 0);
   }
 }

@@ -48,54 +48,54 @@ export class ConnectionLife implements Lifecycle {
     this.recovery.reset(t);
     this.sendBuffers.reset(t);
     this.recvBuffers.reset(t, this.clock.now);
-    this.tcb.rtoTsFloor[t] = this.clock.tsNow();
+    this.tcb.setRtoTsFloor(t, this.clock.tsNow());
     return t;
   }
 
   bind(t: number, localIp: number, localPort: number, remoteIp: number, remotePort: number): boolean {
     const tcb = this.tcb;
     if (!this.flows.insert(localIp, localPort, remoteIp, remotePort, t)) return false;
-    tcb.localIp[t] = localIp;
-    tcb.localPort[t] = localPort;
-    tcb.remoteIp[t] = remoteIp;
-    tcb.remotePort[t] = remotePort;
+    tcb.setLocalIp(t, localIp);
+    tcb.setLocalPort(t, localPort);
+    tcb.setRemoteIp(t, remoteIp);
+    tcb.setRemotePort(t, remotePort);
     return true;
   }
 
   setState(t: number, s: State): void {
-    this.tcb.state[t] = s;
+    this.tcb.setState(t, s);
     // Nobody holds the socket and the peer may never send its FIN (Linux's tcp_fin_timeout).
-    if (s === State.FinWait2 && this.tcb.sockid[t] < 0) this.timers.startFinWait2Timeout(t);
+    if (s === State.FinWait2 && this.tcb.sockid(t) < 0) this.timers.startFinWait2Timeout(t);
   }
 
   established(t: number): void {
     const tcb = this.tcb;
-    if (tcb.listenerSockid[t] >= 0) {
+    if (tcb.listenerSockid(t) >= 0) {
       const l = this.listeners.enqueue(t);
       if (!l) this.fail(t, ECONNRESET, true); // its listener is gone
       else this.events.wake(l.sockid, READY_IN);
-    } else if (tcb.sockid[t] >= 0) {
-      this.events.wake(tcb.sockid[t], READY_OUT);
+    } else if (tcb.sockid(t) >= 0) {
+      this.events.wake(tcb.sockid(t), READY_OUT);
     }
   }
 
   fail(t: number, errno: number, sendRst: boolean): void {
     const tcb = this.tcb;
     if (sendRst) {
-      tcb.rstOwed[t] = 1;
+      tcb.setRstOwed(t, 1);
       this.output.schedule(t);
     }
-    tcb.error[t] = errno;
-    tcb.failed[t] = 1;
+    tcb.setError(t, errno);
+    tcb.setFailed(t, 1);
     this.stats.tcpFailed++;
-    if (tcb.sockid[t] >= 0) this.events.wake(tcb.sockid[t], READY_IN | READY_OUT | READY_ERR | READY_HUP);
+    if (tcb.sockid(t) >= 0) this.events.wake(tcb.sockid(t), READY_IN | READY_OUT | READY_ERR | READY_HUP);
     this.terminate(t);
   }
 
   terminate(t: number): void {
     this.#unlink(t);
     this.setState(t, State.Closed);
-    if (this.tcb.sockid[t] < 0) this.free(t);
+    if (this.tcb.sockid(t) < 0) this.free(t);
   }
 
   enterTimeWait(t: number): void {
@@ -111,8 +111,8 @@ export class ConnectionLife implements Lifecycle {
    */
   free(t: number): void {
     const tcb = this.tcb;
-    if (tcb.inUse[t] === 0) return;
-    if (tcb.rstOwed[t] !== 0 || tcb.ackNow[t] !== 0) {
+    if (tcb.inUse(t) === 0) return;
+    if (tcb.rstOwed(t) !== 0 || tcb.ackNow(t) !== 0) {
       this.output.schedule(t);
       return;
     }
@@ -128,7 +128,7 @@ export class ConnectionLife implements Lifecycle {
   #unlink(t: number): void {
     const tcb = this.tcb;
     // Only t's own entry: a block waiting for the output pass was unlinked already, and a new connection may hold its 4-tuple now.
-    if (tcb.localPort[t] !== 0) this.flows.remove(tcb.localIp[t], tcb.localPort[t], tcb.remoteIp[t], tcb.remotePort[t], t);
+    if (tcb.localPort(t) !== 0) this.flows.remove(tcb.localIp(t), tcb.localPort(t), tcb.remoteIp(t), tcb.remotePort(t), t);
     this.timers.cancelAll(t);
     this.listeners.forget(t);
   }

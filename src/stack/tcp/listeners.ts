@@ -55,15 +55,15 @@ export class Listeners {
     const t = l.queue[l.queueHead];
     l.queueHead = (l.queueHead + 1) % l.queue.length;
     l.queueCount--;
-    this.tcb.inAcceptQueue[t] = 0;
-    this.tcb.sockid[t] = sockid;
+    this.tcb.setInAcceptQueue(t, 0);
+    this.tcb.setSockid(t, sockid);
     return t;
   }
 
   /** The listener that made passive connection t, if it still listens. */
   listenerOf(t: number): Listener | undefined {
-    const l = this.byPort.get(this.tcb.localPort[t]);
-    return l && l.sockid === this.tcb.listenerSockid[t] ? l : undefined;
+    const l = this.byPort.get(this.tcb.localPort(t));
+    return l && l.sockid === this.tcb.listenerSockid(t) ? l : undefined;
   }
 
   /** Passive connection t reached ESTABLISHED: queue it for accept. Returns its listener, or undefined when that is gone. */
@@ -73,7 +73,7 @@ export class Listeners {
     l.halfOpen--;
     l.queue[(l.queueHead + l.queueCount) % l.queue.length] = t;
     l.queueCount++;
-    this.tcb.inAcceptQueue[t] = 1;
+    this.tcb.setInAcceptQueue(t, 1);
     this.stats.tcpPassiveOpens++;
     return l;
   }
@@ -81,13 +81,13 @@ export class Listeners {
   /** Connection t ends: it leaves its listener's half-open count and accept queue. */
   forget(t: number): void {
     const tcb = this.tcb;
-    if (tcb.listenerSockid[t] < 0) return;
+    if (tcb.listenerSockid(t) < 0) return;
     const l = this.listenerOf(t);
     if (l) {
-      if (tcb.state[t] === State.SynReceived) l.halfOpen--;
-      if (tcb.inAcceptQueue[t] !== 0) removeFromQueue(l, t);
+      if (tcb.state(t) === State.SynReceived) l.halfOpen--;
+      if (tcb.inAcceptQueue(t) !== 0) removeFromQueue(l, t);
     }
-    tcb.inAcceptQueue[t] = 0;
+    tcb.setInAcceptQueue(t, 0);
   }
 }
 

@@ -41,7 +41,7 @@ export class NewRenoRecovery implements RecoveryStrategy {
   /** New data fits in the inflated window. */
   room(t: number): number {
     const r = this.rxt;
-    return seqDiff(seqAdd(r.tcb.sndUna[t], r.cc.cwnd(t) + r.state.inflation[t]), r.tcb.sndNxt[t]);
+    return seqDiff(seqAdd(r.tcb.sndUna(t), r.cc.cwnd(t) + r.state.inflation[t]), r.tcb.sndNxt(t));
   }
 
   idle(): boolean {

@@ -74,10 +74,14 @@ export class PassiveOpen {
     // Every control block in use (max_concurrency): a SYN cookie needs none. RFC 4987 §3.6
     if (t < 0) return this.#answerWithCookie(seg, srcIp, dstIp);
     const tcb = this.tcb;
-    tcb.listenerSockid[t] = l.sockid;
+    tcb.setListenerSockid(t, l.sockid);
     this.handshake.acceptPeerSyn(t, seg);
     const iss = this.isn.next(dstIp, seg.dstPort, srcIp, seg.srcPort, this.clock.now);
-    tcb.iss[t] = tcb.sndUna[t] = tcb.sndNxt[t] = tcb.sndMax[t] = tcb.sndWl2[t] = iss;
+    tcb.setIss(t, iss);
+    tcb.setSndUna(t, iss);
+    tcb.setSndNxt(t, iss);
+    tcb.setSndMax(t, iss);
+    tcb.setSndWl2(t, iss);
     this.recovery.start(t, effectiveMss(tcb, t));
     if (!this.life.bind(t, dstIp, seg.dstPort, srcIp, seg.srcPort)) {
       this.life.terminate(t);
@@ -118,17 +122,20 @@ export class PassiveOpen {
     if (t < 0) return DropReason.TcpNoMemory;
     const tcb = this.tcb;
     const localMss = this.handshake.localMss;
-    tcb.listenerSockid[t] = l.sockid;
-    tcb.irs[t] = irs;
-    tcb.rcvNxt[t] = seg.seq;
-    tcb.iss[t] = iss;
-    tcb.sndUna[t] = tcb.sndNxt[t] = tcb.sndMax[t] = seg.ack;
-    tcb.sndMss[t] = mss < localMss ? mss : localMss;
-    tcb.sndWnd[t] = tcb.maxSndWnd[t] = seg.window;
-    tcb.sndWl1[t] = seg.seq;
-    tcb.sndWl2[t] = seg.ack;
-    tcb.lastAckSent[t] = seg.seq;
-    tcb.rcvAdvRight[t] = seqAdd(seg.seq, this.#cookieWindow);
+    tcb.setListenerSockid(t, l.sockid);
+    tcb.setIrs(t, irs);
+    tcb.setRcvNxt(t, seg.seq);
+    tcb.setIss(t, iss);
+    tcb.setSndUna(t, seg.ack);
+    tcb.setSndNxt(t, seg.ack);
+    tcb.setSndMax(t, seg.ack);
+    tcb.setSndMss(t, mss < localMss ? mss : localMss);
+    tcb.setSndWnd(t, seg.window);
+    tcb.setMaxSndWnd(t, seg.window);
+    tcb.setSndWl1(t, seg.seq);
+    tcb.setSndWl2(t, seg.ack);
+    tcb.setLastAckSent(t, seg.seq);
+    tcb.setRcvAdvRight(t, seqAdd(seg.seq, this.#cookieWindow));
     this.recovery.start(t, effectiveMss(tcb, t));
     if (!this.life.bind(t, dstIp, seg.dstPort, srcIp, seg.srcPort)) {
       this.life.terminate(t);
@@ -139,7 +146,7 @@ export class PassiveOpen {
     l.halfOpen++; // the accept queue counts it out of the half-open set
     this.timers.touchIdle(t);
     this.life.established(t);
-    if (tcb.state[t] !== State.Closed && (seg.payloadLen > 0 || seg.flags & TCP_FIN)) this.arrival.segmentArrives(t, buf, seg);
+    if (tcb.state(t) !== State.Closed && (seg.payloadLen > 0 || seg.flags & TCP_FIN)) this.arrival.segmentArrives(t, buf, seg);
     return DropReason.None;
   }
 }

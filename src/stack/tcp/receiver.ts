@@ -53,7 +53,7 @@ export class Receiver {
 
   /** An ACK is owed at the next flush (it may ride on data). */
   requestAck(t: number): void {
-    this.tcb.ackNow[t] = 1;
+    this.tcb.setAckNow(t, 1);
     this.output.schedule(t);
   }
 
@@ -63,7 +63,7 @@ export class Receiver {
    * duplicate the sender counts.
    */
   #ackThisSegment(t: number): void {
-    if (this.tcb.ackNow[t] !== 0) this.tcb.dupAcksOwed[t]++;
+    if (this.tcb.ackNow(t) !== 0) this.tcb.setDupAcksOwed(t, this.tcb.dupAcksOwed(t) + 1);
     this.requestAck(t);
   }
 
@@ -71,8 +71,8 @@ export class Receiver {
   answerUnacceptable(t: number, carriesData: boolean): void {
     const tcb = this.tcb;
     if (!carriesData) {
-      if (this.clock.now - tcb.lastOowAckAt[t] < OOW_ACK_INTERVAL_MS) return;
-      tcb.lastOowAckAt[t] = this.clock.now;
+      if (this.clock.now - tcb.lastOowAckAt(t) < OOW_ACK_INTERVAL_MS) return;
+      tcb.setLastOowAckAt(t, this.clock.now);
     }
     this.requestAck(t);
   }
@@ -93,13 +93,13 @@ export class Receiver {
    */
   ackSent(t: number, wnd: number, syn: boolean): void {
     const tcb = this.tcb;
-    const rcvNxt = tcb.rcvNxt[t];
-    tcb.lastAckSent[t] = rcvNxt;
-    tcb.ackNow[t] = 0;
-    tcb.unackedSegments[t] = 0;
+    const rcvNxt = tcb.rcvNxt(t);
+    tcb.setLastAckSent(t, rcvNxt);
+    tcb.setAckNow(t, 0);
+    tcb.setUnackedSegments(t, 0);
     this.timers.ackSent(t);
     const right = seqAdd(rcvNxt, wnd);
-    if (syn || seqGt(right, tcb.rcvAdvRight[t])) tcb.rcvAdvRight[t] = right;
+    if (syn || seqGt(right, tcb.rcvAdvRight(t))) tcb.setRcvAdvRight(t, right);
   }
 
   // ---- the window ----------------------------------------------------------
@@ -117,17 +117,17 @@ export class Receiver {
   /** The window to advertise, before scaling; its right edge never moves left (RFC 9293 §3.8.6). */
   window(t: number): number {
     const free = this.buffers.free(t);
-    const advertised = seqDiff(this.tcb.rcvAdvRight[t], this.tcb.rcvNxt[t]);
+    const advertised = seqDiff(this.tcb.rcvAdvRight(t), this.tcb.rcvNxt(t));
     const grow = free - (advertised > 0 ? advertised : 0);
     let wnd = grow >= this.windowStep(t) ? free : advertised;
     if (wnd < 0) wnd = 0;
-    const max = MAX_WINDOW_FIELD << this.tcb.rcvWscale[t];
+    const max = MAX_WINDOW_FIELD << this.tcb.rcvWscale(t);
     return wnd > max ? max : wnd;
   }
 
   /** The window a segment is judged against: what we advertised, or what is free if that is more. RFC 9293 §3.10.7.4 */
   acceptanceWindow(t: number): number {
-    const advertised = seqDiff(this.tcb.rcvAdvRight[t], this.tcb.rcvNxt[t]);
+    const advertised = seqDiff(this.tcb.rcvAdvRight(t), this.tcb.rcvNxt(t));
     const free = this.buffers.free(t);
     return advertised > free ? advertised : free > 0 ? free : 0;
   }
@@ -139,11 +139,11 @@ export class Receiver {
    */
   afterRead(t: number, n: number): void {
     const tcb = this.tcb;
-    if (tcb.state[t] < State.Established || tcb.finReceived[t] !== 0) return;
-    const advertised = seqDiff(tcb.rcvAdvRight[t], tcb.rcvNxt[t]);
+    if (tcb.state(t) < State.Established || tcb.finReceived(t) !== 0) return;
+    const advertised = seqDiff(tcb.rcvAdvRight(t), tcb.rcvNxt(t));
     this.buffers.measureRead(t, n, this.clock.now, this.rtt.srttMs(t), advertised > 0 ? advertised : 0);
-    const right = seqAdd(tcb.rcvNxt[t], this.buffers.free(t));
-    if (seqDiff(right, tcb.rcvAdvRight[t]) >= this.windowStep(t)) this.requestAck(t);
+    const right = seqAdd(tcb.rcvNxt(t), this.buffers.free(t));
+    if (seqDiff(right, tcb.rcvAdvRight(t)) >= this.windowStep(t)) this.requestAck(t);
   }
 
   /**
@@ -156,7 +156,7 @@ export class Receiver {
     const n = rb.oooCount(t);
     if (n === 0) return 0;
     const ranges = rb.ooo;
-    const recent = this.tcb.lastOooSeq[t];
+    const recent = this.tcb.lastOooSeq(t);
     let count = 0;
     for (let i = 0; i < n; i++) {
       if (rb.oooHolds(t, i, recent)) {
@@ -186,9 +186,9 @@ export class Receiver {
    */
   takeTimestamp(t: number, seg: TcpFields): void {
     const tcb = this.tcb;
-    if (tcb.tsOk[t] !== 0 && seg.hasTimestamp && seqGe(seg.tsVal, tcb.tsRecent[t]) && seqLe(seg.seq, tcb.lastAckSent[t])) {
-      tcb.tsRecent[t] = seg.tsVal;
-      tcb.tsRecentAt[t] = this.clock.now;
+    if (tcb.tsOk(t) !== 0 && seg.hasTimestamp && seqGe(seg.tsVal, tcb.tsRecent(t)) && seqLe(seg.seq, tcb.lastAckSent(t))) {
+      tcb.setTsRecent(t, seg.tsVal);
+      tcb.setTsRecentAt(t, this.clock.now);
     }
   }
 
@@ -202,27 +202,27 @@ export class Receiver {
    */
   text(t: number, seq: Seq, buf: Uint8Array, off: number, len: number): boolean {
     const tcb = this.tcb;
-    const st = tcb.state[t];
+    const st = tcb.state(t);
     // In other states the peer's FIN was already received: the text is ignored.
     if (st !== State.Established && st !== State.FinWait1 && st !== State.FinWait2) return true;
-    if (tcb.sockid[t] < 0 && tcb.inAcceptQueue[t] === 0) {
+    if (tcb.sockid(t) < 0 && tcb.inAcceptQueue(t) === 0) {
       // The application closed: nobody will read this. Linux resets (tcp_rcv_state_process).
       this.life.fail(t, ECONNRESET, true);
       return false;
     }
-    const next = tcb.rcvNxt[t];
+    const next = tcb.rcvNxt(t);
     const outOfOrder = seqGt(seq, next);
-    if (outOfOrder) tcb.lastOooSeq[t] = seq;
+    if (outOfOrder) tcb.setLastOooSeq(t, seq);
     const hadGap = this.buffers.oooCount(t) > 0;
     const grew = this.buffers.insert(t, next, seq, buf, off, len);
     if (grew < 0) this.stats.drops[DropReason.TcpOooFull]++;
     if (grew > 0) {
-      tcb.rcvNxt[t] = seqAdd(next, grew);
+      tcb.setRcvNxt(t, seqAdd(next, grew));
       // The duplicate ACKs owed for the old RCV.NXT are moot: the next ACK acknowledges more.
-      tcb.dupAcksOwed[t] = 0;
-      if (tcb.sockid[t] >= 0) this.events.wake(tcb.sockid[t], READY_IN);
-      if (tcb.oooFinPending[t] !== 0 && tcb.rcvNxt[t] === tcb.oooFinSeq[t]) {
-        tcb.oooFinPending[t] = 0;
+      tcb.setDupAcksOwed(t, 0);
+      if (tcb.sockid(t) >= 0) this.events.wake(tcb.sockid(t), READY_IN);
+      if (tcb.oooFinPending(t) !== 0 && tcb.rcvNxt(t) === tcb.oooFinSeq(t)) {
+        tcb.setOooFinPending(t, 0);
         this.finArrives(t);
         return false;
       }
@@ -230,23 +230,24 @@ export class Receiver {
     if (outOfOrder || hadGap) {
       // Out of order, or filling a gap: ACK at once. RFC 5681 §4.2
       this.#ackThisSegment(t);
-    } else if ((tcb.unackedSegments[t] += len > effectiveMss(tcb, t) ? 2 : 1) >= 2) {
-      // An ACK for at least every second full-sized segment (RFC 5681 §4.2); one longer than the MSS
-      // (coalesced by the port, GRO) stands for several.
-      this.requestAck(t);
-    } else {
-      this.timers.delayAck(t);
+      return true;
     }
+    // An ACK for at least every second full-sized segment (RFC 5681 §4.2); one longer than the MSS
+    // (coalesced by the port, GRO) stands for several.
+    const unacked = tcb.unackedSegments(t) + (len > effectiveMss(tcb, t) ? 2 : 1);
+    tcb.setUnackedSegments(t, unacked);
+    if (unacked >= 2) this.requestAck(t);
+    else this.timers.delayAck(t);
     return true;
   }
 
   /** Eighth: a FIN at `finAt` (the sequence number after the segment's text). */
   fin(t: number, finAt: Seq): void {
     const tcb = this.tcb;
-    if (finAt !== tcb.rcvNxt[t]) {
+    if (finAt !== tcb.rcvNxt(t)) {
       // Data before the FIN is missing: keep the FIN for when it arrives.
-      tcb.oooFinPending[t] = 1;
-      tcb.oooFinSeq[t] = finAt;
+      tcb.setOooFinPending(t, 1);
+      tcb.setOooFinSeq(t, finAt);
       return;
     }
     this.finArrives(t);
@@ -255,14 +256,14 @@ export class Receiver {
   /** The peer's FIN, in order. RFC 9293 §3.10.7.4 eighth */
   finArrives(t: number): void {
     const tcb = this.tcb;
-    if (tcb.finReceived[t] !== 0) {
+    if (tcb.finReceived(t) !== 0) {
       this.requestAck(t);
       return;
     }
-    tcb.rcvNxt[t] = seqAdd(tcb.rcvNxt[t], 1);
-    tcb.finReceived[t] = 1;
-    if (tcb.sockid[t] >= 0) this.events.wake(tcb.sockid[t], READY_IN | READY_RDHUP);
-    switch (tcb.state[t]) {
+    tcb.setRcvNxt(t, seqAdd(tcb.rcvNxt(t), 1));
+    tcb.setFinReceived(t, 1);
+    if (tcb.sockid(t) >= 0) this.events.wake(tcb.sockid(t), READY_IN | READY_RDHUP);
+    switch (tcb.state(t)) {
       case State.SynReceived:
       case State.Established:
         this.life.setState(t, State.CloseWait);
@@ -270,7 +271,7 @@ export class Receiver {
         this.requestAck(t);
         break;
       case State.FinWait1:
-        if (tcb.finSent[t] !== 0 && tcb.sndUna[t] === tcb.sndMax[t]) {
+        if (tcb.finSent(t) !== 0 && tcb.sndUna(t) === tcb.sndMax(t)) {
           this.requestAck(t);
           this.life.enterTimeWait(t);
         } else {

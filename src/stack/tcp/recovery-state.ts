@@ -118,7 +118,7 @@ export class Retransmissions {
 
   /** Sequence number of our FIN: right after the last byte of queued data. */
   finSeq(t: number): Seq {
-    return seqAdd(this.tcb.sndUna[t], this.sendBuffers.length(t));
+    return seqAdd(this.tcb.sndUna(t), this.sendBuffers.length(t));
   }
 
   /**
@@ -133,7 +133,7 @@ export class Retransmissions {
     if (n > mss) n = mss;
     if (n < 0) n = 0;
     let flags = TCP_ACK;
-    if (this.tcb.finSent[t] !== 0 && seqGt(this.tcb.sndMax[t], fin) && seqAdd(seq, n) === fin && seqGt(limit, fin)) flags |= TCP_FIN;
+    if (this.tcb.finSent(t) !== 0 && seqGt(this.tcb.sndMax(t), fin) && seqAdd(seq, n) === fin && seqGt(limit, fin)) flags |= TCP_FIN;
     if (n === 0 && !(flags & TCP_FIN)) return 0;
     if (!this.transmit.segment(t, seq, flags, n)) return OUT_OF_SLOTS;
     return flags & TCP_FIN ? n + 1 : n;
@@ -146,12 +146,12 @@ export class Retransmissions {
    * Returns false when out of TX slots (it stays owed).
    */
   retransmitFirst(t: number, mss: number): boolean {
-    const una = this.tcb.sndUna[t];
-    const sent = this.retransmitFrom(t, una, this.scoreboard.nextSackedAfter(t, una, this.tcb.sndMax[t]), mss);
+    const una = this.tcb.sndUna(t);
+    const sent = this.retransmitFrom(t, una, this.scoreboard.nextSackedAfter(t, una, this.tcb.sndMax(t)), mss);
     if (sent === OUT_OF_SLOTS) return false;
     const s = this.state;
     if (sent > 0 && seqGt(seqAdd(una, sent), s.highRxt[t])) s.highRxt[t] = seqAdd(una, sent);
-    s.firstRxtMark[t] = s.lastRxtMark[t] = this.tcb.sndMax[t];
+    s.firstRxtMark[t] = s.lastRxtMark[t] = this.tcb.sndMax(t);
     s.firstRxtOwed[t] = 0;
     return true;
   }

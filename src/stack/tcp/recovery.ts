@@ -36,7 +36,7 @@ export class LossRecovery {
   }
 
   #strategy(t: number): RecoveryStrategy {
-    return this.tcb.sackOk[t] !== 0 ? this.#sack : this.#newReno;
+    return this.tcb.sackOk(t) !== 0 ? this.#sack : this.#newReno;
   }
 
   /** Connection t starts sending with MSS `mss`: congestion control sets its initial window. */
@@ -59,7 +59,7 @@ export class LossRecovery {
    * they SACKed octets not SACKed before.
    */
   takeSack(t: number, seg: TcpFields, una: Seq, dataEnd: Seq): boolean {
-    if (this.tcb.sackOk[t] === 0 || (seg.sackCount === 0 && this.scoreboard.count(t) === 0)) return false;
+    if (this.tcb.sackOk(t) === 0 || (seg.sackCount === 0 && this.scoreboard.count(t) === 0)) return false;
     return this.scoreboard.take(t, seg, una, dataEnd);
   }
 
@@ -100,14 +100,14 @@ export class LossRecovery {
       this.#strategy(t).duplicateAck(t, newlySacked, mss);
       return;
     }
-    const una = tcb.sndUna[t];
+    const una = tcb.sndUna(t);
     const sb = this.scoreboard;
     const lost = dup >= DUP_THRESH || (sb.count(t) > 0 && sb.lossBoundary(t, una, mss) !== una);
     if (lost && s.recoverAfterRto[t] === 0) {
       s.inRecovery[t] = 1;
-      s.recover[t] = tcb.sndMax[t];
+      s.recover[t] = tcb.sndMax(t);
       s.highRxt[t] = una;
-      this.cc.onEnterRecovery(t, seqDiff(tcb.sndMax[t], una), mss, this.clock.now);
+      this.cc.onEnterRecovery(t, seqDiff(tcb.sndMax(t), una), mss, this.clock.now);
       this.#strategy(t).enter(t, mss);
       this.rxt.oweFirstRetransmission(t);
     } else if (dup < DUP_THRESH && unsent) {
@@ -128,7 +128,7 @@ export class LossRecovery {
     s.inRecovery[t] = 0;
     s.dupAcks[t] = 0;
     s.inflation[t] = 0;
-    s.recover[t] = this.tcb.sndMax[t];
+    s.recover[t] = this.tcb.sndMax(t);
     s.recoverAfterRto[t] = 1;
     if (retries > 1) this.scoreboard.reset(t);
   }
@@ -150,7 +150,7 @@ export class LossRecovery {
     // Limited transmit: the first two duplicate ACKs may each release one new segment beyond cwnd. RFC 3042 §2
     const dup = s.dupAcks[t];
     const cwnd = this.cc.cwnd(t) + (dup > 0 && dup < DUP_THRESH ? dup * mss : 0);
-    return seqDiff(seqAdd(this.tcb.sndUna[t], cwnd), this.tcb.sndNxt[t]);
+    return seqDiff(seqAdd(this.tcb.sndUna(t), cwnd), this.tcb.sndNxt(t));
   }
 
   /** No new data was left with `room` bytes to spare: recovery may retransmit more. False when out of TX slots. */
@@ -165,12 +165,12 @@ export class LossRecovery {
    * range (`limit` otherwise).
    */
   resendStart(t: number, nxt: Seq): Seq {
-    return this.scoreboard.count(t) > 0 && seqLt(nxt, this.tcb.sndMax[t]) ? this.scoreboard.skipSacked(t, nxt) : nxt;
+    return this.scoreboard.count(t) > 0 && seqLt(nxt, this.tcb.sndMax(t)) ? this.scoreboard.skipSacked(t, nxt) : nxt;
   }
 
   resendRoom(t: number, nxt: Seq, limit: number): number {
-    if (this.scoreboard.count(t) === 0 || !seqLt(nxt, this.tcb.sndMax[t])) return limit;
-    const room = seqDiff(this.scoreboard.nextSackedAfter(t, nxt, this.tcb.sndMax[t]), nxt);
+    if (this.scoreboard.count(t) === 0 || !seqLt(nxt, this.tcb.sndMax(t))) return limit;
+    const room = seqDiff(this.scoreboard.nextSackedAfter(t, nxt, this.tcb.sndMax(t)), nxt);
     return room < limit ? room : limit;
   }
 

@@ -21,7 +21,7 @@ export class SackRecovery implements RecoveryStrategy {
   partialAck(t: number, _acked: number, mss: number): void {
     const r = this.rxt;
     this.#resendLostRetransmissions(t, mss);
-    r.state.firstRxtMark[t] = r.tcb.sndMax[t];
+    r.state.firstRxtMark[t] = r.tcb.sndMax(t);
     r.output.schedule(t);
   }
 
@@ -41,11 +41,11 @@ export class SackRecovery implements RecoveryStrategy {
   #resendLostRetransmissions(t: number, mss: number): boolean {
     const r = this.rxt;
     const s = r.state;
-    const una = r.tcb.sndUna[t];
+    const una = r.tcb.sndUna(t);
     if (!seqGt(s.highRxt[t], una) || !this.#sackedAfter(t, s.lastRxtMark[t], mss)) return false;
     if (r.scoreboard.unsackedBetween(t, una, s.highRxt[t]) === 0) return false;
     s.highRxt[t] = una;
-    s.lastRxtMark[t] = r.tcb.sndMax[t];
+    s.lastRxtMark[t] = r.tcb.sndMax(t);
     r.oweFirstRetransmission(t);
     return true;
   }
@@ -58,7 +58,7 @@ export class SackRecovery implements RecoveryStrategy {
   room(t: number, mss: number): number {
     const r = this.rxt;
     const sb = r.scoreboard;
-    const una = r.tcb.sndUna[t];
+    const una = r.tcb.sndUna(t);
     const lostBelow = sb.count(t) > 0 ? sb.lossBoundary(t, una, mss) : una;
     return this.#retransmitHolesBelow(t, lostBelow, r.cc.cwnd(t) - this.#pipe(t, lostBelow), mss);
   }
@@ -80,11 +80,11 @@ export class SackRecovery implements RecoveryStrategy {
     while (room >= mss) {
       const from = this.#nextHole(t);
       if (!seqLt(from, bound)) break;
-      const sent = r.retransmitFrom(t, from, sb.nextSackedAfter(t, from, r.tcb.sndMax[t]), mss);
+      const sent = r.retransmitFrom(t, from, sb.nextSackedAfter(t, from, r.tcb.sndMax(t)), mss);
       if (sent === OUT_OF_SLOTS) return OUT_OF_SLOTS;
       if (sent === 0) break;
       r.state.highRxt[t] = seqAdd(from, sent);
-      r.state.lastRxtMark[t] = r.tcb.sndMax[t];
+      r.state.lastRxtMark[t] = r.tcb.sndMax(t);
       room -= sent;
     }
     return room;
@@ -93,7 +93,7 @@ export class SackRecovery implements RecoveryStrategy {
   /** The first unSACKed octet not yet retransmitted in this recovery. */
   #nextHole(t: number): Seq {
     const r = this.rxt;
-    const una = r.tcb.sndUna[t];
+    const una = r.tcb.sndUna(t);
     const high = r.state.highRxt[t];
     return r.scoreboard.skipSacked(t, seqGt(high, una) ? high : una);
   }
@@ -105,7 +105,7 @@ export class SackRecovery implements RecoveryStrategy {
   #pipe(t: number, lostBelow: Seq): number {
     const r = this.rxt;
     const sb = r.scoreboard;
-    return sb.unsackedBetween(t, lostBelow, r.tcb.sndMax[t]) + sb.unsackedBetween(t, r.tcb.sndUna[t], r.state.highRxt[t]);
+    return sb.unsackedBetween(t, lostBelow, r.tcb.sndMax(t)) + sb.unsackedBetween(t, r.tcb.sndUna(t), r.state.highRxt[t]);
   }
 
   /** More than (DupThresh - 1) * SMSS bytes sent after the last retransmission of SND.UNA were SACKed: it was lost. */

@@ -42,22 +42,22 @@ export class SegmentArrival {
   /** Segment `seg` (payload in `buf`) for connection t. */
   segmentArrives(t: number, buf: Uint8Array, seg: TcpFields): DropReason {
     const tcb = this.tcb;
-    const state = tcb.state[t];
+    const state = tcb.state(t);
     if (state === State.SynSent) return this.#synSent(t, seg);
     if (state === State.Closed) return DropReason.TcpAfterClose;
     const receiver = this.receiver;
     let flags = seg.flags;
     let seq = seg.seq;
 
-    if (state === State.SynReceived && seg.seq === tcb.irs[t]) {
+    if (state === State.SynReceived && seg.seq === tcb.irs(t)) {
       if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
         // The peer retransmitted its SYN: our SYN|ACK was lost. Its SEG.SEQ is below Last.ACK.sent:
         // echo its timestamp, so the peer's RTT sample measures this SYN, not the first one. RFC 7323 §4.3
-        if (tcb.tsOk[t] !== 0 && seg.hasTimestamp && seqGe(seg.tsVal, tcb.tsRecent[t])) {
-          tcb.tsRecent[t] = seg.tsVal;
-          tcb.tsRecentAt[t] = this.clock.now;
+        if (tcb.tsOk(t) !== 0 && seg.hasTimestamp && seqGe(seg.tsVal, tcb.tsRecent(t))) {
+          tcb.setTsRecent(t, seg.tsVal);
+          tcb.setTsRecentAt(t, this.clock.now);
         }
-        tcb.sndNxt[t] = tcb.iss[t];
+        tcb.setSndNxt(t, tcb.iss(t));
         this.output.schedule(t);
         return DropReason.None;
       }
@@ -70,14 +70,14 @@ export class SegmentArrival {
     }
 
     // PAWS: a timestamp older than TS.Recent marks an old duplicate. RFC 7323 §5.3
-    if (tcb.tsOk[t] !== 0 && seg.hasTimestamp && !(flags & TCP_RST) && seqLt(seg.tsVal, tcb.tsRecent[t]) &&
-        this.clock.now - tcb.tsRecentAt[t] < PAWS_IDLE_MS) {
+    if (tcb.tsOk(t) !== 0 && seg.hasTimestamp && !(flags & TCP_RST) && seqLt(seg.tsVal, tcb.tsRecent(t)) &&
+        this.clock.now - tcb.tsRecentAt(t) < PAWS_IDLE_MS) {
       receiver.answerUnacceptable(t, seg.payloadLen > 0);
       return DropReason.TcpPawsReject;
     }
 
     // First: is the segment acceptable? RFC 9293 §3.10.7.4, the four cases
-    const rcvNxt = tcb.rcvNxt[t];
+    const rcvNxt = tcb.rcvNxt(t);
     let off = seg.payloadOff;
     let len = seg.payloadLen;
     let fin = (flags & TCP_FIN) !== 0;
@@ -146,7 +146,7 @@ export class SegmentArrival {
       this.stats.tcpRstReceived++;
       switch (state) {
         case State.SynReceived:
-          if (tcb.listenerSockid[t] >= 0) this.life.terminate(t); // passive open: back to LISTEN, silently
+          if (tcb.listenerSockid(t) >= 0) this.life.terminate(t); // passive open: back to LISTEN, silently
           else this.life.fail(t, ECONNREFUSED, false);
           break;
         case State.Established:
@@ -171,19 +171,19 @@ export class SegmentArrival {
     if (!(flags & TCP_ACK)) return DropReason.TcpBadAck;
     const ack = seg.ack;
     if (state === State.SynReceived) {
-      if (!(seqLt(tcb.sndUna[t], ack) && seqLe(ack, tcb.sndMax[t]))) {
-        this.replies.resetFor(seg, tcb.remoteIp[t], tcb.localIp[t]); // <SEQ=SEG.ACK><CTL=RST>
+      if (!(seqLt(tcb.sndUna(t), ack) && seqLe(ack, tcb.sndMax(t)))) {
+        this.replies.resetFor(seg, tcb.remoteIp(t), tcb.localIp(t)); // <SEQ=SEG.ACK><CTL=RST>
         return DropReason.TcpBadAck;
       }
-      this.sender.synAcknowledged(t, seg, seqAdd(tcb.iss[t], 1));
-      this.sender.setWindow(t, seg.window << tcb.sndWscale[t], seg.seq, ack);
-      tcb.maxSndWnd[t] = tcb.sndWnd[t]; // the SYN's window was never scaled: start the maximum over
+      this.sender.synAcknowledged(t, seg, seqAdd(tcb.iss(t), 1));
+      this.sender.setWindow(t, seg.window << tcb.sndWscale(t), seg.seq, ack);
+      tcb.setMaxSndWnd(t, tcb.sndWnd(t)); // the SYN's window was never scaled: start the maximum over
       this.life.setState(t, State.Established);
       this.life.established(t);
-      if (tcb.state[t] === State.Closed) return DropReason.None; // its listener was gone
+      if (tcb.state(t) === State.Closed) return DropReason.None; // its listener was gone
     }
     // Acknowledgment of something not yet sent, or far too old. RFC 5961 §5.2
-    if (seqGt(ack, tcb.sndMax[t]) || seqLt(ack, seqAdd(tcb.sndUna[t], -tcb.maxSndWnd[t]))) {
+    if (seqGt(ack, tcb.sndMax(t)) || seqLt(ack, seqAdd(tcb.sndUna(t), -tcb.maxSndWnd(t)))) {
       receiver.answerUnacceptable(t, len > 0);
       return DropReason.TcpBadAck;
     }
@@ -192,7 +192,7 @@ export class SegmentArrival {
     this.sender.onAck(t, seg, !oldDuplicate);
     // Our FIN is acknowledged when everything up to SND.MAX is.
     if (this.sender.finAcknowledged(t)) {
-      switch (tcb.state[t]) {
+      switch (tcb.state(t)) {
         case State.FinWait1:
           this.life.setState(t, State.FinWait2);
           break;
@@ -208,7 +208,7 @@ export class SegmentArrival {
       }
     }
     if (oldDuplicate) return DropReason.TcpOutOfWindow; // the text was old
-    if (tcb.state[t] === State.Closed) return DropReason.None;
+    if (tcb.state(t) === State.Closed) return DropReason.None;
 
     // Seventh: segment text
     if (len > 0 && !receiver.text(t, seq, buf, off, len)) return DropReason.None;
@@ -224,8 +224,8 @@ export class SegmentArrival {
     const flags = seg.flags;
     let ackOk = false;
     if (flags & TCP_ACK) {
-      if (seqLe(seg.ack, tcb.iss[t]) || seqGt(seg.ack, tcb.sndMax[t])) {
-        if (!(flags & TCP_RST)) this.replies.resetFor(seg, tcb.remoteIp[t], tcb.localIp[t]);
+      if (seqLe(seg.ack, tcb.iss(t)) || seqGt(seg.ack, tcb.sndMax(t))) {
+        if (!(flags & TCP_RST)) this.replies.resetFor(seg, tcb.remoteIp(t), tcb.localIp(t));
         return DropReason.TcpBadAck;
       }
       ackOk = true;
@@ -238,7 +238,7 @@ export class SegmentArrival {
     }
     if (!(flags & TCP_SYN)) return DropReason.TcpBadFlags;
     this.handshake.acceptPeerSyn(t, seg);
-    tcb.sndWl2[t] = seg.ack;
+    tcb.setSndWl2(t, seg.ack);
     this.timers.touchIdle(t);
     if (ackOk) {
       this.sender.synAcknowledged(t, seg, seg.ack);
@@ -250,7 +250,7 @@ export class SegmentArrival {
     } else {
       // Simultaneous open: answer with SYN|ACK. RFC 9293 §3.10.7.3, §3.5 figure 8
       this.life.setState(t, State.SynReceived);
-      tcb.sndNxt[t] = tcb.iss[t];
+      tcb.setSndNxt(t, tcb.iss(t));
       this.output.schedule(t);
     }
     return DropReason.None;

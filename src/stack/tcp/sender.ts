@@ -47,18 +47,18 @@ export class Sender {
 
   /** Bytes queued but not yet sent (at SND.NXT or later). */
   unsentBytes(t: number): number {
-    const unsent = this.buffers.length(t) - seqDiff(this.tcb.sndNxt[t], this.tcb.sndUna[t]);
+    const unsent = this.buffers.length(t) - seqDiff(this.tcb.sndNxt(t), this.tcb.sndUna(t));
     return unsent > 0 ? unsent : 0;
   }
 
   /** Sequence number of our FIN: right after the last byte of queued data. */
   finSeq(t: number): Seq {
-    return seqAdd(this.tcb.sndUna[t], this.buffers.length(t));
+    return seqAdd(this.tcb.sndUna(t), this.buffers.length(t));
   }
 
   /** Bytes sent and not yet acknowledged (sequence space, SYN and FIN included). */
   flightSize(t: number): number {
-    return seqDiff(this.tcb.sndMax[t], this.tcb.sndUna[t]);
+    return seqDiff(this.tcb.sndMax(t), this.tcb.sndUna(t));
   }
 
   // ---- what the peer's ACKs say -------------------------------------------
@@ -72,13 +72,13 @@ export class Sender {
    */
   sampleRtt(t: number, seg: TcpFields, ack: Seq): void {
     const tcb = this.tcb;
-    if (tcb.tsOk[t] !== 0 && seg.hasTimestamp && seg.tsEcr !== NO_ECHO) {
+    if (tcb.tsOk(t) !== 0 && seg.hasTimestamp && seg.tsEcr !== NO_ECHO) {
       const rtt = seqDiff(this.clock.tsNow(), seg.tsEcr);
-      if (rtt >= 0 && seqGe(seg.tsEcr, tcb.rtoTsFloor[t])) this.rtt.sample(t, rtt);
-      tcb.rttTiming[t] = 0;
-    } else if (tcb.rttTiming[t] !== 0 && seqGt(ack, tcb.rttSeq[t])) {
-      this.rtt.sample(t, this.clock.now - tcb.rttSentAt[t]);
-      tcb.rttTiming[t] = 0;
+      if (rtt >= 0 && seqGe(seg.tsEcr, tcb.rtoTsFloor(t))) this.rtt.sample(t, rtt);
+      tcb.setRttTiming(t, 0);
+    } else if (tcb.rttTiming(t) !== 0 && seqGt(ack, tcb.rttSeq(t))) {
+      this.rtt.sample(t, this.clock.now - tcb.rttSentAt(t));
+      tcb.setRttTiming(t, 0);
     }
   }
 
@@ -86,11 +86,11 @@ export class Sender {
   synAcknowledged(t: number, seg: TcpFields, ack: Seq): void {
     const tcb = this.tcb;
     this.sampleRtt(t, seg, ack);
-    this.rtt.handshakeDone(t, tcb.retries[t] > 0);
-    tcb.sndUna[t] = ack;
+    this.rtt.handshakeDone(t, tcb.retries(t) > 0);
+    tcb.setSndUna(t, ack);
     // A timeout may have sent SND.NXT back to the ISS with the SYN still waiting for a TX slot: this ACK covers it.
-    if (seqLt(tcb.sndNxt[t], ack)) tcb.sndNxt[t] = ack;
-    tcb.retries[t] = 0;
+    if (seqLt(tcb.sndNxt(t), ack)) tcb.setSndNxt(t, ack);
+    tcb.setRetries(t, 0);
     this.timers.stopRto(t);
   }
 
@@ -103,9 +103,9 @@ export class Sender {
   onAck(t: number, seg: TcpFields, timed: boolean): void {
     const tcb = this.tcb;
     const ack = seg.ack;
-    const segWnd = seg.window << tcb.sndWscale[t];
+    const segWnd = seg.window << tcb.sndWscale(t);
     const mss = effectiveMss(tcb, t);
-    const una = tcb.sndUna[t];
+    const una = tcb.sndUna(t);
     const newlySacked = this.recovery.takeSack(t, seg, seqGt(ack, una) ? ack : una, seqAdd(una, this.buffers.length(t)));
     if (seqGt(ack, una)) {
       const acked = seqDiff(ack, una);
@@ -113,25 +113,25 @@ export class Sender {
       const queued = this.buffers.length(t);
       const dataAcked = acked < queued ? acked : queued;
       this.buffers.consume(t, dataAcked);
-      tcb.sndUna[t] = ack;
-      if (seqLt(tcb.sndNxt[t], ack)) tcb.sndNxt[t] = ack;
-      tcb.retries[t] = 0;
+      tcb.setSndUna(t, ack);
+      if (seqLt(tcb.sndNxt(t), ack)) tcb.setSndNxt(t, ack);
+      tcb.setRetries(t, 0);
       this.recovery.onNewAck(t, ack, acked, mss, this.rtt.srttMs(t));
       // An application that kept the buffer full may queue twice the congestion window (tcp_sndbuf_expand).
       if (dataAcked > 0) this.buffers.expand(t, 2 * this.recovery.window(t));
       // RFC 6298 (5.2), (5.3)
-      if (tcb.sndMax[t] === ack) this.timers.stopRto(t);
+      if (tcb.sndMax(t) === ack) this.timers.stopRto(t);
       else this.timers.armRto(t, this.rtt.rtoMs(t));
-      if (dataAcked > 0 && tcb.sockid[t] >= 0) this.events.wake(tcb.sockid[t], READY_OUT);
-      if (this.unsentBytes(t) > 0 || tcb.finQueued[t] !== 0) this.queue.schedule(t);
-    } else if (ack === una && tcb.sndMax[t] !== una &&
-               (newlySacked || (seg.payloadLen === 0 && !(seg.flags & TCP_FIN) && segWnd === tcb.sndWnd[t]))) {
+      if (dataAcked > 0 && tcb.sockid(t) >= 0) this.events.wake(tcb.sockid(t), READY_OUT);
+      if (this.unsentBytes(t) > 0 || tcb.finQueued(t) !== 0) this.queue.schedule(t);
+    } else if (ack === una && tcb.sndMax(t) !== una &&
+               (newlySacked || (seg.payloadLen === 0 && !(seg.flags & TCP_FIN) && segWnd === tcb.sndWnd(t)))) {
       // A duplicate ACK: no data, no FIN, the same window (RFC 5681 §2), or one that SACKs new data (RFC 6675 §2).
       this.recovery.onDuplicateAck(t, newlySacked, mss, this.unsentBytes(t) > 0);
     }
     // Window update. RFC 9293 §3.10.7.4 fifth
-    if (seqLt(tcb.sndWl1[t], seg.seq) || (tcb.sndWl1[t] === seg.seq && seqLe(tcb.sndWl2[t], ack))) {
-      if (segWnd > tcb.sndWnd[t] && this.unsentBytes(t) > 0) this.queue.schedule(t);
+    if (seqLt(tcb.sndWl1(t), seg.seq) || (tcb.sndWl1(t) === seg.seq && seqLe(tcb.sndWl2(t), ack))) {
+      if (segWnd > tcb.sndWnd(t) && this.unsentBytes(t) > 0) this.queue.schedule(t);
       this.setWindow(t, segWnd, seg.seq, ack);
     }
   }
@@ -139,15 +139,15 @@ export class Sender {
   /** The peer's window (already scaled), from the segment `wl1`/`wl2`. */
   setWindow(t: number, wnd: number, wl1: Seq, wl2: Seq): void {
     const tcb = this.tcb;
-    tcb.sndWnd[t] = wnd;
-    if (wnd > tcb.maxSndWnd[t]) tcb.maxSndWnd[t] = wnd;
-    tcb.sndWl1[t] = wl1;
-    tcb.sndWl2[t] = wl2;
+    tcb.setSndWnd(t, wnd);
+    if (wnd > tcb.maxSndWnd(t)) tcb.setMaxSndWnd(t, wnd);
+    tcb.setSndWl1(t, wl1);
+    tcb.setSndWl2(t, wl2);
   }
 
   /** Whether everything we sent, our FIN included, is acknowledged. */
   finAcknowledged(t: number): boolean {
-    return this.tcb.finSent[t] !== 0 && this.tcb.sndUna[t] === this.tcb.sndMax[t];
+    return this.tcb.finSent(t) !== 0 && this.tcb.sndUna(t) === this.tcb.sndMax(t);
   }
 
   // ---- the output pass -----------------------------------------------------
@@ -162,37 +162,37 @@ export class Sender {
   output(t: number): boolean {
     const tcb = this.tcb;
     const tx = this.transmit;
-    switch (tcb.state[t]) {
+    switch (tcb.state(t)) {
       case State.Closed:
       case State.Listen:
         return true;
       case State.TimeWait:
-        return tcb.ackNow[t] === 0 || tx.ack(t);
+        return tcb.ackNow(t) === 0 || tx.ack(t);
       case State.SynSent:
-        return tcb.sndNxt[t] !== tcb.iss[t] || tx.segment(t, tcb.iss[t], TCP_SYN, 0);
+        return tcb.sndNxt(t) !== tcb.iss(t) || tx.segment(t, tcb.iss(t), TCP_SYN, 0);
       case State.SynReceived:
-        if (tcb.sndNxt[t] === tcb.iss[t]) return tx.segment(t, tcb.iss[t], TCP_SYN | TCP_ACK, 0);
-        return tcb.ackNow[t] === 0 || tx.ack(t);
+        if (tcb.sndNxt(t) === tcb.iss(t)) return tx.segment(t, tcb.iss(t), TCP_SYN | TCP_ACK, 0);
+        return tcb.ackNow(t) === 0 || tx.ack(t);
       default:
         break;
     }
-    const st = tcb.state[t];
+    const st = tcb.state(t);
     // Our FIN is still unacknowledged only in these states.
-    const finPending = tcb.finQueued[t] !== 0 && (st === State.FinWait1 || st === State.Closing || st === State.LastAck);
+    const finPending = tcb.finQueued(t) !== 0 && (st === State.FinWait1 || st === State.Closing || st === State.LastAck);
     const mss = effectiveMss(tcb, t);
-    const sackRecovery = this.recovery.inRecovery(t) && tcb.sackOk[t] !== 0;
+    const sackRecovery = this.recovery.inRecovery(t) && tcb.sackOk(t) !== 0;
     // What congestion control lets us send beyond SND.NXT, after the retransmissions recovery sends first.
     let cwndRoom = this.recovery.sendRoom(t, mss);
     if (cwndRoom === OUT_OF_SLOTS) return false;
     // Usable window, RFC 5681 §2 (may be negative after the window shrank)
-    const wndRoom = seqDiff(seqAdd(tcb.sndUna[t], tcb.sndWnd[t]), tcb.sndNxt[t]);
+    const wndRoom = seqDiff(seqAdd(tcb.sndUna(t), tcb.sndWnd(t)), tcb.sndNxt(t));
     let usable = wndRoom < cwndRoom ? wndRoom : cwndRoom;
     let unsent = this.unsentBytes(t);
     const fin = this.finSeq(t);
     // With TSO one segment carries many MSS for the port to cut.
     const most = tx.maxSegmentPayload(mss);
     while (unsent > 0 && usable > 0) {
-      const nxt = tcb.sndNxt[t];
+      const nxt = tcb.sndNxt(t);
       let n = unsent < most ? unsent : most;
       if (n > usable) n = usable;
       // A large segment cut short by the window ends on a whole MSS: its tail would be a small frame mid-stream.
@@ -201,7 +201,7 @@ export class Sender {
       const skipTo = this.recovery.resendStart(t, nxt);
       if (skipTo !== nxt) {
         const d = seqDiff(skipTo, nxt);
-        tcb.sndNxt[t] = skipTo;
+        tcb.setSndNxt(t, skipTo);
         unsent -= d;
         usable -= d;
         continue;
@@ -210,41 +210,41 @@ export class Sender {
       const last = n === unsent;
       // Silly window avoidance and Nagle decide when new data leaves; data going out again after a
       // timeout was sent once already and is not held back.
-      const fresh = !seqLt(nxt, tcb.sndMax[t]);
+      const fresh = !seqLt(nxt, tcb.sndMax(t));
       // Sender-side silly window avoidance: a piece smaller than the MSS, cut short by the window rather
       // than by the end of the data, waits until it is at least half the largest window the peer
       // offered; the persist timer overrides. RFC 9293 §3.8.6.2.1
-      if (fresh && n < mss && !last && n < tcb.maxSndWnd[t] >>> 1) break;
+      if (fresh && n < mss && !last && n < tcb.maxSndWnd(t) >>> 1) break;
       // Nagle: while data is unacknowledged, hold back a segment smaller than the MSS (RFC 896,
       // RFC 1122 §4.2.3.4), unless TCP_NODELAY; the FIN is not held.
-      if (fresh && n < mss && tcb.noDelay[t] === 0 && nxt !== tcb.sndUna[t] && !(last && finPending) && !sackRecovery) break;
+      if (fresh && n < mss && tcb.noDelay(t) === 0 && nxt !== tcb.sndUna(t) && !(last && finPending) && !sackRecovery) break;
       let flags = TCP_ACK;
       if (last) flags |= TCP_PSH;
       // Piggyback our FIN on the last data segment.
       if (last && finPending) flags |= TCP_FIN;
       if (!tx.segment(t, nxt, flags, n)) return false;
-      if (flags & TCP_FIN) tcb.finSent[t] = 1;
+      if (flags & TCP_FIN) tcb.setFinSent(t, 1);
       unsent -= n;
       usable -= n;
       cwndRoom -= n;
     }
-    if (finPending && tcb.sndNxt[t] === fin && unsent === 0) {
+    if (finPending && tcb.sndNxt(t) === fin && unsent === 0) {
       // FIN after all data, window or not (as Linux does).
       if (!tx.segment(t, fin, TCP_ACK | TCP_FIN, 0)) return false;
-      tcb.finSent[t] = 1;
+      tcb.setFinSent(t, 1);
     }
     // RFC 6675 §4 NextSeg (3): no new data to send, so retransmit holes not yet presumed lost.
     if (unsent <= 0 && !this.recovery.afterNewData(t, mss, cwndRoom)) return false;
-    if (unsent > 0 && tcb.sndMax[t] === tcb.sndUna[t] && this.timers.rtoAt[t] < 0) {
+    if (unsent > 0 && tcb.sndMax(t) === tcb.sndUna(t) && this.timers.rtoAt[t] < 0) {
       // Data held by a zero or silly window with nothing in flight: the persist timer takes over. RFC 9293 §3.8.6.1
       this.timers.armRto(t, this.rtt.rtoMs(t));
     }
     // The ACK the receiver owes, if nothing above carried it, then one more for each further
     // out-of-order segment of the burst (receiver.ts).
-    if (tcb.ackNow[t] !== 0 && !tx.ack(t)) return false;
-    while (tcb.dupAcksOwed[t] > 0) {
+    if (tcb.ackNow(t) !== 0 && !tx.ack(t)) return false;
+    while (tcb.dupAcksOwed(t) > 0) {
       if (!tx.ack(t)) return false;
-      tcb.dupAcksOwed[t]--;
+      tcb.setDupAcksOwed(t, tcb.dupAcksOwed(t) - 1);
     }
     return true;
   }
@@ -259,7 +259,7 @@ export class Sender {
   onRetransmitTimeout(t: number): void {
     const tcb = this.tcb;
     const flight = this.flightSize(t);
-    const st = tcb.state[t];
+    const st = tcb.state(t);
     if (flight === 0) {
       // The persist timer: data waits for the peer's window. RFC 9293 §3.8.6.1
       if (this.unsentBytes(t) > 0 && st >= State.Established) {
@@ -268,24 +268,25 @@ export class Sender {
       }
       return;
     }
-    const retries = ++tcb.retries[t];
+    const retries = tcb.retries(t) + 1;
+    tcb.setRetries(t, retries);
     const limit = st === State.SynSent ? SYN_RETRIES : st === State.SynReceived ? SYNACK_RETRIES : DATA_RETRIES;
     if (retries > limit) {
-      if (st === State.SynReceived && tcb.listenerSockid[t] >= 0) this.life.terminate(t);
+      if (st === State.SynReceived && tcb.listenerSockid(t) >= 0) this.life.terminate(t);
       else this.life.fail(t, ETIMEDOUT, st !== State.SynSent);
       return;
     }
     this.stats.tcpTimeouts++;
     this.recovery.onTimeout(t, flight, effectiveMss(tcb, t), retries);
-    tcb.rttTiming[t] = 0;
-    tcb.rtoTsFloor[t] = this.clock.tsNow();
+    tcb.setRttTiming(t, 0);
+    tcb.setRtoTsFloor(t, this.clock.tsNow());
     this.rtt.backoff(t); // RFC 6298 (5.5)
     if (st === State.SynSent || st === State.SynReceived) {
-      tcb.sndNxt[t] = tcb.iss[t];
+      tcb.setSndNxt(t, tcb.iss(t));
     } else {
       // Go back to the oldest unacknowledged byte (RFC 6298 (5.4)); it goes out even if the peer's
       // window has closed since: it probes the window as well (Linux's tcp_retransmit_timer). RFC 9293 §3.8.6.1
-      tcb.sndNxt[t] = tcb.sndUna[t];
+      tcb.setSndNxt(t, tcb.sndUna(t));
       this.recovery.oweFirstRetransmission(t);
     }
     this.timers.armRto(t, this.rtt.rtoMs(t));
@@ -302,16 +303,16 @@ export class Sender {
    */
   #persistProbe(t: number): boolean {
     const tcb = this.tcb;
-    const room = seqDiff(seqAdd(tcb.sndUna[t], tcb.sndWnd[t]), tcb.sndNxt[t]);
+    const room = seqDiff(seqAdd(tcb.sndUna(t), tcb.sndWnd(t)), tcb.sndNxt(t));
     if (room <= 0) {
-      this.transmit.segment(t, seqAdd(tcb.sndUna[t], -1), TCP_ACK, 0);
+      this.transmit.segment(t, seqAdd(tcb.sndUna(t), -1), TCP_ACK, 0);
       return true;
     }
     const unsent = this.unsentBytes(t);
     const mss = effectiveMss(tcb, t);
     let n = room < unsent ? room : unsent;
     if (n > mss) n = mss;
-    this.transmit.segment(t, tcb.sndNxt[t], n === unsent ? TCP_ACK | TCP_PSH : TCP_ACK, n);
+    this.transmit.segment(t, tcb.sndNxt(t), n === unsent ? TCP_ACK | TCP_PSH : TCP_ACK, n);
     return false;
   }
 
@@ -324,10 +325,10 @@ export class Sender {
   onKeepaliveTimeout(t: number): void {
     const tcb = this.tcb;
     const timers = this.timers;
-    const st = tcb.state[t];
+    const st = tcb.state(t);
     // Like Linux, every synchronized state without data in flight: FIN_WAIT_2 waits on the peer too.
     const open = st === State.Established || st === State.CloseWait || st === State.FinWait2;
-    if (!open || tcb.sndMax[t] !== tcb.sndUna[t] || this.unsentBytes(t) > 0) {
+    if (!open || tcb.sndMax(t) !== tcb.sndUna(t) || this.unsentBytes(t) > 0) {
       timers.keepaliveAt[t] = this.clock.now + timers.keepIdleMs[t];
       return;
     }
@@ -336,7 +337,7 @@ export class Sender {
       return;
     }
     timers.keepProbes[t]++;
-    this.transmit.segment(t, seqAdd(tcb.sndUna[t], -1), TCP_ACK, 0);
+    this.transmit.segment(t, seqAdd(tcb.sndUna(t), -1), TCP_ACK, 0);
     timers.keepaliveAt[t] = this.clock.now + timers.keepIntvlMs[t];
   }
 }

@@ -80,11 +80,11 @@ export class TcpSockets {
     if (!l) return;
     const tcb = this.tcb;
     for (let t = 0; t < tcb.capacity; t++) {
-      if (tcb.inUse[t] !== 0 && tcb.listenerSockid[t] === l.sockid && tcb.localPort[t] === port && tcb.sockid[t] < 0 &&
-          tcb.state[t] !== State.Closed) {
-        tcb.inAcceptQueue[t] = 0;
-        if (tcb.state[t] === State.SynReceived) l.halfOpen--;
-        tcb.listenerSockid[t] = -1;
+      if (tcb.inUse(t) !== 0 && tcb.listenerSockid(t) === l.sockid && tcb.localPort(t) === port && tcb.sockid(t) < 0 &&
+          tcb.state(t) !== State.Closed) {
+        tcb.setInAcceptQueue(t, 0);
+        if (tcb.state(t) === State.SynReceived) l.halfOpen--;
+        tcb.setListenerSockid(t, -1);
         this.life.fail(t, ECONNRESET, true);
       }
     }
@@ -121,10 +121,13 @@ export class TcpSockets {
       return -ENOMEM;
     }
     const tcb = this.tcb;
-    tcb.sockid[t] = sockid;
+    tcb.setSockid(t, sockid);
     const iss = this.isn.next(localIp, localPort, remoteIp, remotePort, this.clock.now);
-    tcb.iss[t] = tcb.sndUna[t] = tcb.sndNxt[t] = tcb.sndMax[t] = iss;
-    tcb.rcvWscale[t] = this.localWscale;
+    tcb.setIss(t, iss);
+    tcb.setSndUna(t, iss);
+    tcb.setSndNxt(t, iss);
+    tcb.setSndMax(t, iss);
+    tcb.setRcvWscale(t, this.localWscale);
     this.recovery.start(t, effectiveMss(tcb, t)); // with the default MSS until the peer's says more
     this.life.setState(t, State.SynSent);
     this.stats.tcpActiveOpens++;
@@ -164,9 +167,9 @@ export class TcpSockets {
   /** Queue application data. Returns bytes accepted or a negative errno (ENOMEM: no send buffer left in the pool). */
   send(t: number, src: Uint8Array, off: number, len: number): number {
     const tcb = this.tcb;
-    if (tcb.failed[t] !== 0) return -(tcb.error[t] || EPIPE);
-    if (tcb.finQueued[t] !== 0) return -EPIPE;
-    const st = tcb.state[t];
+    if (tcb.failed(t) !== 0) return -(tcb.error(t) || EPIPE);
+    if (tcb.finQueued(t) !== 0) return -EPIPE;
+    const st = tcb.state(t);
     if (st === State.SynSent || st === State.SynReceived) return -EAGAIN;
     if (st !== State.Established && st !== State.CloseWait) return -ENOTCONN;
     if (len === 0) return 0;
@@ -186,10 +189,10 @@ export class TcpSockets {
       this.receiver.afterRead(t, n);
       return n;
     }
-    if (tcb.failed[t] !== 0) return -(tcb.error[t] || ECONNRESET);
-    if (tcb.finReceived[t] !== 0) return 0;
+    if (tcb.failed(t) !== 0) return -(tcb.error(t) || ECONNRESET);
+    if (tcb.finReceived(t) !== 0) return 0;
     if (len === 0) return 0;
-    const st = tcb.state[t];
+    const st = tcb.state(t);
     if (st === State.SynSent || st === State.SynReceived) return -EAGAIN;
     if (st === State.Closed) return -ENOTCONN;
     return -EAGAIN;
@@ -200,17 +203,17 @@ export class TcpSockets {
   /** Close the sending side (queue a FIN). Returns 0 or an errno. RFC 9293 §3.10.4 */
   shutdownWrite(t: number): number {
     const tcb = this.tcb;
-    switch (tcb.state[t]) {
+    switch (tcb.state(t)) {
       case State.SynSent:
         this.life.terminate(t);
         return 0;
       case State.SynReceived:
       case State.Established:
-        tcb.finQueued[t] = 1;
+        tcb.setFinQueued(t, 1);
         this.life.setState(t, State.FinWait1);
         break;
       case State.CloseWait:
-        tcb.finQueued[t] = 1;
+        tcb.setFinQueued(t, 1);
         this.life.setState(t, State.LastAck);
         break;
       case State.Closed:
@@ -228,8 +231,8 @@ export class TcpSockets {
    */
   close(t: number): void {
     const tcb = this.tcb;
-    tcb.sockid[t] = -1;
-    if (tcb.state[t] === State.Closed || tcb.failed[t] !== 0) {
+    tcb.setSockid(t, -1);
+    if (tcb.state(t) === State.Closed || tcb.failed(t) !== 0) {
       this.life.free(t);
       return;
     }
@@ -238,20 +241,20 @@ export class TcpSockets {
       return;
     }
     this.shutdownWrite(t);
-    if (tcb.state[t] === State.Closed) return;
+    if (tcb.state(t) === State.Closed) return;
     this.timers.touchIdle(t);
-    if (tcb.state[t] === State.FinWait2) this.timers.startFinWait2Timeout(t);
+    if (tcb.state(t) === State.FinWait2) this.timers.startFinWait2Timeout(t);
   }
 
   /** Abort: send RST (when synchronized) and free everything. RFC 9293 §3.10.5 */
   abort(t: number): void {
     const tcb = this.tcb;
-    const st = tcb.state[t];
+    const st = tcb.state(t);
     if (st !== State.SynSent && st !== State.Closed && st !== State.TimeWait) {
-      tcb.rstOwed[t] = 1;
+      tcb.setRstOwed(t, 1);
       this.output.schedule(t);
     }
-    tcb.sockid[t] = -1;
+    tcb.setSockid(t, -1);
     this.life.terminate(t);
   }
 
@@ -260,15 +263,15 @@ export class TcpSockets {
   /** Readiness of a connection, as READY_* bits. */
   readiness(t: number): number {
     const tcb = this.tcb;
-    if (tcb.failed[t] !== 0) return READY_IN | READY_OUT | READY_ERR | READY_HUP;
+    if (tcb.failed(t) !== 0) return READY_IN | READY_OUT | READY_ERR | READY_HUP;
     let m = 0;
     if (this.recvBuffers.readable(t) > 0) m |= READY_IN;
-    const finReceived = tcb.finReceived[t] !== 0;
+    const finReceived = tcb.finReceived(t) !== 0;
     if (finReceived) m |= READY_IN | READY_RDHUP;
-    const st = tcb.state[t];
+    const st = tcb.state(t);
     const writable = st === State.Established || st === State.CloseWait;
-    if (writable && tcb.finQueued[t] === 0 && this.sendBuffers.free(t) > 0 && this.sendBuffers.canTakeRing(t)) m |= READY_OUT;
-    if (st === State.Closed || (finReceived && tcb.finQueued[t] !== 0)) m |= READY_HUP;
+    if (writable && tcb.finQueued(t) === 0 && this.sendBuffers.free(t) > 0 && this.sendBuffers.canTakeRing(t)) m |= READY_OUT;
+    if (st === State.Closed || (finReceived && tcb.finQueued(t) !== 0)) m |= READY_HUP;
     return m;
   }
 
@@ -277,43 +280,43 @@ export class TcpSockets {
    * (ms, ms, count). RFC 1122 §4.2.3.6
    */
   setKeepAlive(t: number, on: boolean, idleMs: number, intvlMs: number, cnt: number): void {
-    this.timers.setKeepAlive(t, on, idleMs, intvlMs, cnt, this.tcb.state[t] !== State.Closed);
+    this.timers.setKeepAlive(t, on, idleMs, intvlMs, cnt, this.tcb.state(t) !== State.Closed);
   }
 
   /** TCP_NODELAY. */
   setNoDelay(t: number, on: boolean): void {
-    this.tcb.noDelay[t] = on ? 1 : 0;
+    this.tcb.setNoDelay(t, on ? 1 : 0);
   }
 
   state(t: number): State {
-    return this.tcb.state[t];
+    return this.tcb.state(t);
   }
 
   /** Whether the connection failed; `takeError` reads (and clears, as SO_ERROR does) its errno. */
   failed(t: number): boolean {
-    return this.tcb.failed[t] !== 0;
+    return this.tcb.failed(t) !== 0;
   }
 
   takeError(t: number): number {
-    const e = this.tcb.error[t];
-    this.tcb.error[t] = 0;
+    const e = this.tcb.error(t);
+    this.tcb.setError(t, 0);
     return e;
   }
 
   localIp(t: number): number {
-    return this.tcb.localIp[t];
+    return this.tcb.localIp(t);
   }
 
   localPort(t: number): number {
-    return this.tcb.localPort[t];
+    return this.tcb.localPort(t);
   }
 
   remoteIp(t: number): number {
-    return this.tcb.remoteIp[t];
+    return this.tcb.remoteIp(t);
   }
 
   remotePort(t: number): number {
-    return this.tcb.remotePort[t];
+    return this.tcb.remotePort(t);
   }
 
   /** FIONREAD: bytes the application can read. */

@@ -1,10 +1,12 @@
 /**
- * The transmission control blocks of one context (RFC 9293 §3.3.1), as
- * columns: field f of connection t is `tcb.f[t]`, a typed array indexed by
- * the connection's id. A million connections are a few hundred typed
- * arrays' worth of memory that the garbage collector never walks, the pages
- * of ids never used are never touched, and a segment's processing reads and
- * writes numbers, not objects.
+ * The transmission control blocks of one context (RFC 9293 §3.3.1), as rows
+ * of one ArrayBuffer: connection t's fields sit together in row t
+ * (TCB_ROW_BYTES), read with `tcb.f(t)` and written with `tcb.setF(t, v)`.
+ * A million connections are one buffer the garbage collector never walks,
+ * the pages of ids never used are never touched, and a segment's processing
+ * reads and writes numbers, not objects, from three cache lines: a column
+ * per field (the earlier layout) cost a cache line per field read, twice
+ * the L1 misses of an object per connection (docs/performance.md).
  *
  * The fields are grouped by the role that owns them (writes them); the other
  * roles read them. State that belongs to one role alone lives with it: the
@@ -13,11 +15,14 @@
  * timers (timers.ts). Booleans are Uint8Array 0/1.
  */
 import { SlotAllocator } from '../slot-allocator.ts';
-import { asSeq, asTsVal, seqArray, tsValArray, type SeqArray, type TsValArray } from '../wire/seqnum.ts';
+import { asSeq, asTsVal, type Seq, type TsVal } from '../wire/seqnum.ts';
 import { State } from './state.ts';
 
 /** Default MSS until the peer's MSS option says more. RFC 9293 §3.7.1 */
 export const DEFAULT_MSS = 536;
+
+/** Bytes of one connection's row: its fields at fixed offsets, bytes first, then int32s, then float64s. */
+const TCB_ROW_BYTES = 160;
 
 const SEQ_ZERO = asSeq(0);
 const TS_ZERO = asTsVal(0);
@@ -26,167 +31,473 @@ export class TcbTable {
   /** Ids are 0..capacity-1. */
   readonly capacity: number;
   readonly #ids: SlotAllocator;
+  /**
+   * The rows, TCB_ROW_BYTES each, as bytes, int32s and float64s: read and
+   * write them only through the accessors below. (Public fields, not
+   * private: a setter then stays within the 27 bytes of bytecode that V8
+   * always inlines.)
+   */
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.#ids = new SlotAllocator(capacity);
+    const rows = new ArrayBuffer(capacity * TCB_ROW_BYTES);
+    this.u8 = new Uint8Array(rows);
+    this.i32 = new Int32Array(rows);
+    this.f64 = new Float64Array(rows);
+  }
 
   // ---- identity and life (lifecycle.ts, listener.ts, socket-ops.ts) ----
   /** RFC 9293 §3.3.2 state; changed only through Lifecycle.setState. */
-  readonly state: Uint8Array;
+  state(t: number): number {
+    return this.u8[t * 160 + 0];
+  }
+
+  setState(t: number, v: number): void {
+    this.u8[t * 160 + 0] = v;
+  }
+
   /** Whether the id is allocated. */
-  readonly inUse: Uint8Array;
+  inUse(t: number): number {
+    return this.u8[t * 160 + 1];
+  }
+
+  setInUse(t: number, v: number): void {
+    this.u8[t * 160 + 1] = v;
+  }
+
   /** Local address (int32) and port. */
-  readonly localIp: Int32Array;
-  readonly localPort: Int32Array;
+  localIp(t: number): number {
+    return this.i32[t * 40 + 5];
+  }
+
+  setLocalIp(t: number, v: number): void {
+    this.i32[t * 40 + 5] = v;
+  }
+
+  localPort(t: number): number {
+    return this.i32[t * 40 + 6];
+  }
+
+  setLocalPort(t: number, v: number): void {
+    this.i32[t * 40 + 6] = v;
+  }
+
   /** Remote address (int32) and port. */
-  readonly remoteIp: Int32Array;
-  readonly remotePort: Int32Array;
+  remoteIp(t: number): number {
+    return this.i32[t * 40 + 7];
+  }
+
+  setRemoteIp(t: number, v: number): void {
+    this.i32[t * 40 + 7] = v;
+  }
+
+  remotePort(t: number): number {
+    return this.i32[t * 40 + 8];
+  }
+
+  setRemotePort(t: number, v: number): void {
+    this.i32[t * 40 + 8] = v;
+  }
+
   /** Socket id the application holds, -1 once the application closed it (an orphan) or before accept. */
-  readonly sockid: Int32Array;
+  sockid(t: number): number {
+    return this.i32[t * 40 + 9];
+  }
+
+  setSockid(t: number, v: number): void {
+    this.i32[t * 40 + 9] = v;
+  }
+
   /** Socket id of the listener that created this passive connection, -1 for active opens. */
-  readonly listenerSockid: Int32Array;
+  listenerSockid(t: number): number {
+    return this.i32[t * 40 + 10];
+  }
+
+  setListenerSockid(t: number, v: number): void {
+    this.i32[t * 40 + 10] = v;
+  }
+
   /** In a listener's accept queue, not yet accepted. */
-  readonly inAcceptQueue: Uint8Array;
+  inAcceptQueue(t: number): number {
+    return this.u8[t * 160 + 2];
+  }
+
+  setInAcceptQueue(t: number, v: number): void {
+    this.u8[t * 160 + 2] = v;
+  }
+
   /** The connection failed (reset, refused, timed out): no further I/O. */
-  readonly failed: Uint8Array;
+  failed(t: number): number {
+    return this.u8[t * 160 + 3];
+  }
+
+  setFailed(t: number, v: number): void {
+    this.u8[t * 160 + 3] = v;
+  }
+
   /** Error to report (ECONNRESET, ECONNREFUSED, ETIMEDOUT), 0 for none; reading SO_ERROR clears it. */
-  readonly error: Int32Array;
+  error(t: number): number {
+    return this.i32[t * 40 + 11];
+  }
+
+  setError(t: number, v: number): void {
+    this.i32[t * 40 + 11] = v;
+  }
+
 
   // ---- options agreed in the handshake (handshake in segment-arrival.ts, listener.ts) ----
   /** Timestamps negotiated. RFC 7323 */
-  readonly tsOk: Uint8Array;
+  tsOk(t: number): number {
+    return this.u8[t * 160 + 4];
+  }
+
+  setTsOk(t: number, v: number): void {
+    this.u8[t * 160 + 4] = v;
+  }
+
   /** Window scaling agreed by both sides. RFC 7323 §2.2 */
-  readonly wsOk: Uint8Array;
+  wsOk(t: number): number {
+    return this.u8[t * 160 + 5];
+  }
+
+  setWsOk(t: number, v: number): void {
+    this.u8[t * 160 + 5] = v;
+  }
+
   /** SACK permitted by both sides. RFC 2018 */
-  readonly sackOk: Uint8Array;
+  sackOk(t: number): number {
+    return this.u8[t * 160 + 6];
+  }
+
+  setSackOk(t: number, v: number): void {
+    this.u8[t * 160 + 6] = v;
+  }
+
   /** Shift applied to the peer's advertised window (RFC 7323 §2.3), 0 without scaling. */
-  readonly sndWscale: Uint8Array;
+  sndWscale(t: number): number {
+    return this.u8[t * 160 + 7];
+  }
+
+  setSndWscale(t: number, v: number): void {
+    this.u8[t * 160 + 7] = v;
+  }
+
   /** Shift we apply to our advertised window, 0 without scaling. */
-  readonly rcvWscale: Uint8Array;
+  rcvWscale(t: number): number {
+    return this.u8[t * 160 + 8];
+  }
+
+  setRcvWscale(t: number, v: number): void {
+    this.u8[t * 160 + 8] = v;
+  }
+
   /** Maximum segment size we may send (payload bytes, before options). */
-  readonly sndMss: Int32Array;
+  sndMss(t: number): number {
+    return this.i32[t * 40 + 12];
+  }
+
+  setSndMss(t: number, v: number): void {
+    this.i32[t * 40 + 12] = v;
+  }
+
 
   // ---- send sequence space, RFC 9293 §3.3.1 (sender.ts) ----
   /** Initial send sequence number. */
-  readonly iss: SeqArray;
+  iss(t: number): Seq {
+    return this.i32[t * 40 + 13] as unknown as Seq;
+  }
+
+  setIss(t: number, v: Seq): void {
+    this.i32[t * 40 + 13] = v as unknown as number;
+  }
+
   /** Oldest unacknowledged sequence number. */
-  readonly sndUna: SeqArray;
+  sndUna(t: number): Seq {
+    return this.i32[t * 40 + 14] as unknown as Seq;
+  }
+
+  setSndUna(t: number, v: Seq): void {
+    this.i32[t * 40 + 14] = v as unknown as number;
+  }
+
   /** Next sequence number to send (goes back to SND.UNA after a timeout). */
-  readonly sndNxt: SeqArray;
+  sndNxt(t: number): Seq {
+    return this.i32[t * 40 + 15] as unknown as Seq;
+  }
+
+  setSndNxt(t: number, v: Seq): void {
+    this.i32[t * 40 + 15] = v as unknown as number;
+  }
+
   /** Highest sequence number sent plus one. */
-  readonly sndMax: SeqArray;
+  sndMax(t: number): Seq {
+    return this.i32[t * 40 + 16] as unknown as Seq;
+  }
+
+  setSndMax(t: number, v: Seq): void {
+    this.i32[t * 40 + 16] = v as unknown as number;
+  }
+
   /** Send window the peer offered, bytes, already scaled. */
-  readonly sndWnd: Int32Array;
+  sndWnd(t: number): number {
+    return this.i32[t * 40 + 17];
+  }
+
+  setSndWnd(t: number, v: number): void {
+    this.i32[t * 40 + 17] = v;
+  }
+
   /** Largest window the peer ever offered, bytes (RFC 5961 §5.2's ACK check, sender-side SWS). */
-  readonly maxSndWnd: Int32Array;
+  maxSndWnd(t: number): number {
+    return this.i32[t * 40 + 18];
+  }
+
+  setMaxSndWnd(t: number, v: number): void {
+    this.i32[t * 40 + 18] = v;
+  }
+
   /** Segment sequence number used for the last window update. */
-  readonly sndWl1: SeqArray;
+  sndWl1(t: number): Seq {
+    return this.i32[t * 40 + 19] as unknown as Seq;
+  }
+
+  setSndWl1(t: number, v: Seq): void {
+    this.i32[t * 40 + 19] = v as unknown as number;
+  }
+
   /** Segment acknowledgment number used for the last window update. */
-  readonly sndWl2: SeqArray;
+  sndWl2(t: number): Seq {
+    return this.i32[t * 40 + 20] as unknown as Seq;
+  }
+
+  setSndWl2(t: number, v: Seq): void {
+    this.i32[t * 40 + 20] = v as unknown as number;
+  }
+
   /** The application closed the sending side: a FIN is queued after the data. */
-  readonly finQueued: Uint8Array;
+  finQueued(t: number): number {
+    return this.u8[t * 160 + 9];
+  }
+
+  setFinQueued(t: number, v: number): void {
+    this.u8[t * 160 + 9] = v;
+  }
+
   /** Our FIN has been sent at least once. */
-  readonly finSent: Uint8Array;
+  finSent(t: number): number {
+    return this.u8[t * 160 + 10];
+  }
+
+  setFinSent(t: number, v: number): void {
+    this.u8[t * 160 + 10] = v;
+  }
+
   /** TCP_NODELAY: the application turned Nagle off. */
-  readonly noDelay: Uint8Array;
+  noDelay(t: number): number {
+    return this.u8[t * 160 + 11];
+  }
+
+  setNoDelay(t: number, v: number): void {
+    this.u8[t * 160 + 11] = v;
+  }
+
   /** Retransmissions of the current oldest segment (reset when it is acknowledged). */
-  readonly retries: Int32Array;
+  retries(t: number): number {
+    return this.i32[t * 40 + 21];
+  }
+
+  setRetries(t: number, v: number): void {
+    this.i32[t * 40 + 21] = v;
+  }
+
   /** Sequence number timed for an RTT sample without timestamps (Karn), valid while rttTiming. */
-  readonly rttSeq: SeqArray;
+  rttSeq(t: number): Seq {
+    return this.i32[t * 40 + 22] as unknown as Seq;
+  }
+
+  setRttSeq(t: number, v: Seq): void {
+    this.i32[t * 40 + 22] = v as unknown as number;
+  }
+
   /** When rttSeq was sent, ms. */
-  readonly rttSentAt: Float64Array;
-  readonly rttTiming: Uint8Array;
+  rttSentAt(t: number): number {
+    return this.f64[t * 20 + 17];
+  }
+
+  setRttSentAt(t: number, v: number): void {
+    this.f64[t * 20 + 17] = v;
+  }
+
+  rttTiming(t: number): number {
+    return this.u8[t * 160 + 12];
+  }
+
+  setRttTiming(t: number, v: number): void {
+    this.u8[t * 160 + 12] = v;
+  }
+
   /** Our timestamp clock at the last retransmission timeout: older echoes give no RTT sample. */
-  readonly rtoTsFloor: TsValArray;
+  rtoTsFloor(t: number): TsVal {
+    return this.i32[t * 40 + 23] as unknown as TsVal;
+  }
+
+  setRtoTsFloor(t: number, v: TsVal): void {
+    this.i32[t * 40 + 23] = v as unknown as number;
+  }
+
 
   // ---- receive sequence space (receiver.ts) ----
   /** Initial receive sequence number. */
-  readonly irs: SeqArray;
+  irs(t: number): Seq {
+    return this.i32[t * 40 + 24] as unknown as Seq;
+  }
+
+  setIrs(t: number, v: Seq): void {
+    this.i32[t * 40 + 24] = v as unknown as number;
+  }
+
   /** Next sequence number expected. */
-  readonly rcvNxt: SeqArray;
+  rcvNxt(t: number): Seq {
+    return this.i32[t * 40 + 25] as unknown as Seq;
+  }
+
+  setRcvNxt(t: number, v: Seq): void {
+    this.i32[t * 40 + 25] = v as unknown as number;
+  }
+
   /** Right edge of the window we last advertised (rcvNxt + window), never moved left. RFC 9293 §3.8.6 */
-  readonly rcvAdvRight: SeqArray;
+  rcvAdvRight(t: number): Seq {
+    return this.i32[t * 40 + 26] as unknown as Seq;
+  }
+
+  setRcvAdvRight(t: number, v: Seq): void {
+    this.i32[t * 40 + 26] = v as unknown as number;
+  }
+
   /** The peer's FIN was received in order. */
-  readonly finReceived: Uint8Array;
+  finReceived(t: number): number {
+    return this.u8[t * 160 + 13];
+  }
+
+  setFinReceived(t: number, v: number): void {
+    this.u8[t * 160 + 13] = v;
+  }
+
   /** A FIN arrived before data ahead of it: its sequence number, valid while oooFinPending. */
-  readonly oooFinSeq: SeqArray;
-  readonly oooFinPending: Uint8Array;
+  oooFinSeq(t: number): Seq {
+    return this.i32[t * 40 + 27] as unknown as Seq;
+  }
+
+  setOooFinSeq(t: number, v: Seq): void {
+    this.i32[t * 40 + 27] = v as unknown as number;
+  }
+
+  oooFinPending(t: number): number {
+    return this.u8[t * 160 + 14];
+  }
+
+  setOooFinPending(t: number, v: number): void {
+    this.u8[t * 160 + 14] = v;
+  }
+
   /** Sequence number of the latest out-of-order segment (its SACK block goes first). RFC 2018 §4 */
-  readonly lastOooSeq: SeqArray;
+  lastOooSeq(t: number): Seq {
+    return this.i32[t * 40 + 28] as unknown as Seq;
+  }
+
+  setLastOooSeq(t: number, v: Seq): void {
+    this.i32[t * 40 + 28] = v as unknown as number;
+  }
+
   /** Full-sized segments received since the last ACK we sent. RFC 5681 §4.2 */
-  readonly unackedSegments: Int32Array;
+  unackedSegments(t: number): number {
+    return this.i32[t * 40 + 29];
+  }
+
+  setUnackedSegments(t: number, v: number): void {
+    this.i32[t * 40 + 29] = v;
+  }
+
   /** TS.Recent: the timestamp to echo. RFC 7323 §4.3 */
-  readonly tsRecent: TsValArray;
+  tsRecent(t: number): TsVal {
+    return this.i32[t * 40 + 30] as unknown as TsVal;
+  }
+
+  setTsRecent(t: number, v: TsVal): void {
+    this.i32[t * 40 + 30] = v as unknown as number;
+  }
+
   /** Time (ms) TS.Recent was last updated, for the 24-day PAWS rule. RFC 7323 §5.5 */
-  readonly tsRecentAt: Float64Array;
+  tsRecentAt(t: number): number {
+    return this.f64[t * 20 + 18];
+  }
+
+  setTsRecentAt(t: number, v: number): void {
+    this.f64[t * 20 + 18] = v;
+  }
+
   /** Sequence number in the last ACK we sent (Last.ACK.sent). RFC 7323 §4.3 */
-  readonly lastAckSent: SeqArray;
+  lastAckSent(t: number): Seq {
+    return this.i32[t * 40 + 31] as unknown as Seq;
+  }
+
+  setLastAckSent(t: number, v: Seq): void {
+    this.i32[t * 40 + 31] = v as unknown as number;
+  }
+
   /** When we last answered an unacceptable segment, ms (rate limit). */
-  readonly lastOowAckAt: Float64Array;
+  lastOowAckAt(t: number): number {
+    return this.f64[t * 20 + 19];
+  }
+
+  setLastOowAckAt(t: number, v: number): void {
+    this.f64[t * 20 + 19] = v;
+  }
+
 
   // ---- what the next flush owes the peer (decided during input, sent after the burst; engine.ts) ----
   /** An ACK is owed (it may ride on data). */
-  readonly ackNow: Uint8Array;
+  ackNow(t: number): number {
+    return this.u8[t * 160 + 15];
+  }
+
+  setAckNow(t: number, v: number): void {
+    this.u8[t * 160 + 15] = v;
+  }
+
   /**
    * Duplicate ACKs owed beyond that one: each out-of-order segment of the
    * burst is answered by its own ACK (RFC 5681 §4.2), which the sender's
    * duplicate-ACK count (RFC 5681 §3.2) relies on.
    */
-  readonly dupAcksOwed: Int32Array;
-  /** A RST is owed for a connection this context aborted; the block is released once it is sent. */
-  readonly rstOwed: Uint8Array;
-  /** The block is on the output list. */
-  readonly inOutputList: Uint8Array;
+  dupAcksOwed(t: number): number {
+    return this.i32[t * 40 + 32];
+  }
 
-  constructor(capacity: number) {
-    this.capacity = capacity;
-    this.#ids = new SlotAllocator(capacity);
-    this.state = new Uint8Array(capacity);
-    this.inUse = new Uint8Array(capacity);
-    this.localIp = new Int32Array(capacity);
-    this.localPort = new Int32Array(capacity);
-    this.remoteIp = new Int32Array(capacity);
-    this.remotePort = new Int32Array(capacity);
-    this.sockid = new Int32Array(capacity);
-    this.listenerSockid = new Int32Array(capacity);
-    this.inAcceptQueue = new Uint8Array(capacity);
-    this.failed = new Uint8Array(capacity);
-    this.error = new Int32Array(capacity);
-    this.tsOk = new Uint8Array(capacity);
-    this.wsOk = new Uint8Array(capacity);
-    this.sackOk = new Uint8Array(capacity);
-    this.sndWscale = new Uint8Array(capacity);
-    this.rcvWscale = new Uint8Array(capacity);
-    this.sndMss = new Int32Array(capacity);
-    this.iss = seqArray(capacity);
-    this.sndUna = seqArray(capacity);
-    this.sndNxt = seqArray(capacity);
-    this.sndMax = seqArray(capacity);
-    this.sndWnd = new Int32Array(capacity);
-    this.maxSndWnd = new Int32Array(capacity);
-    this.sndWl1 = seqArray(capacity);
-    this.sndWl2 = seqArray(capacity);
-    this.finQueued = new Uint8Array(capacity);
-    this.finSent = new Uint8Array(capacity);
-    this.noDelay = new Uint8Array(capacity);
-    this.retries = new Int32Array(capacity);
-    this.rttSeq = seqArray(capacity);
-    this.rttSentAt = new Float64Array(capacity);
-    this.rttTiming = new Uint8Array(capacity);
-    this.rtoTsFloor = tsValArray(capacity);
-    this.irs = seqArray(capacity);
-    this.rcvNxt = seqArray(capacity);
-    this.rcvAdvRight = seqArray(capacity);
-    this.finReceived = new Uint8Array(capacity);
-    this.oooFinSeq = seqArray(capacity);
-    this.oooFinPending = new Uint8Array(capacity);
-    this.lastOooSeq = seqArray(capacity);
-    this.unackedSegments = new Int32Array(capacity);
-    this.tsRecent = tsValArray(capacity);
-    this.tsRecentAt = new Float64Array(capacity);
-    this.lastAckSent = seqArray(capacity);
-    this.lastOowAckAt = new Float64Array(capacity);
-    this.ackNow = new Uint8Array(capacity);
-    this.dupAcksOwed = new Int32Array(capacity);
-    this.rstOwed = new Uint8Array(capacity);
-    this.inOutputList = new Uint8Array(capacity);
+  setDupAcksOwed(t: number, v: number): void {
+    this.i32[t * 40 + 32] = v;
+  }
+
+  /** A RST is owed for a connection this context aborted; the block is released once it is sent. */
+  rstOwed(t: number): number {
+    return this.u8[t * 160 + 16];
+  }
+
+  setRstOwed(t: number, v: number): void {
+    this.u8[t * 160 + 16] = v;
+  }
+
+  /** The block is on the output list. */
+  inOutputList(t: number): number {
+    return this.u8[t * 160 + 17];
+  }
+
+  setInOutputList(t: number, v: number): void {
+    this.u8[t * 160 + 17] = v;
   }
 
   /** Ids in use (any state, orphans and blocks waiting to send a last RST included). */
@@ -199,49 +510,71 @@ export class TcbTable {
     const t = this.#ids.alloc();
     if (t < 0) return -1;
     this.#clear(t);
-    this.inUse[t] = 1;
+    this.setInUse(t, 1);
     return t;
   }
 
   /** Give the id back; the caller has unlinked it from every table and timer. */
   release(t: number): void {
-    this.inUse[t] = 0;
-    this.state[t] = State.Closed;
+    this.setInUse(t, 0);
+    this.setState(t, State.Closed);
     this.#ids.free(t);
   }
 
   /** Every field of a fresh CLOSED block. */
   #clear(t: number): void {
-    this.state[t] = State.Closed;
-    this.localIp[t] = this.localPort[t] = this.remoteIp[t] = this.remotePort[t] = 0;
-    this.sockid[t] = -1;
-    this.listenerSockid[t] = -1;
-    this.inAcceptQueue[t] = 0;
-    this.failed[t] = 0;
-    this.error[t] = 0;
-    this.tsOk[t] = this.wsOk[t] = this.sackOk[t] = 0;
-    this.sndWscale[t] = this.rcvWscale[t] = 0;
-    this.sndMss[t] = DEFAULT_MSS;
-    this.iss[t] = this.sndUna[t] = this.sndNxt[t] = this.sndMax[t] = this.sndWl1[t] = this.sndWl2[t] = this.rttSeq[t] = this.irs[t] =
-      this.rcvNxt[t] = this.rcvAdvRight[t] = this.oooFinSeq[t] = this.lastOooSeq[t] = this.lastAckSent[t] = SEQ_ZERO;
-    this.sndWnd[t] = this.maxSndWnd[t] = 0;
-    this.finQueued[t] = this.finSent[t] = this.noDelay[t] = 0;
-    this.retries[t] = 0;
-    this.rttSentAt[t] = 0;
-    this.rttTiming[t] = 0;
-    this.rtoTsFloor[t] = this.tsRecent[t] = TS_ZERO;
-    this.finReceived[t] = this.oooFinPending[t] = 0;
-    this.unackedSegments[t] = 0;
-    this.tsRecentAt[t] = 0;
-    this.lastOowAckAt[t] = -0x3fffffff;
-    this.ackNow[t] = 0;
-    this.dupAcksOwed[t] = 0;
-    this.rstOwed[t] = 0;
-    this.inOutputList[t] = 0;
+    this.setState(t, State.Closed);
+    this.setLocalIp(t, 0);
+    this.setLocalPort(t, 0);
+    this.setRemoteIp(t, 0);
+    this.setRemotePort(t, 0);
+    this.setSockid(t, -1);
+    this.setListenerSockid(t, -1);
+    this.setInAcceptQueue(t, 0);
+    this.setFailed(t, 0);
+    this.setError(t, 0);
+    this.setTsOk(t, 0);
+    this.setWsOk(t, 0);
+    this.setSackOk(t, 0);
+    this.setSndWscale(t, 0);
+    this.setRcvWscale(t, 0);
+    this.setSndMss(t, DEFAULT_MSS);
+    this.setIss(t, SEQ_ZERO);
+    this.setSndUna(t, SEQ_ZERO);
+    this.setSndNxt(t, SEQ_ZERO);
+    this.setSndMax(t, SEQ_ZERO);
+    this.setSndWl1(t, SEQ_ZERO);
+    this.setSndWl2(t, SEQ_ZERO);
+    this.setRttSeq(t, SEQ_ZERO);
+    this.setIrs(t, SEQ_ZERO);
+    this.setRcvNxt(t, SEQ_ZERO);
+    this.setRcvAdvRight(t, SEQ_ZERO);
+    this.setOooFinSeq(t, SEQ_ZERO);
+    this.setLastOooSeq(t, SEQ_ZERO);
+    this.setLastAckSent(t, SEQ_ZERO);
+    this.setSndWnd(t, 0);
+    this.setMaxSndWnd(t, 0);
+    this.setFinQueued(t, 0);
+    this.setFinSent(t, 0);
+    this.setNoDelay(t, 0);
+    this.setRetries(t, 0);
+    this.setRttSentAt(t, 0);
+    this.setRttTiming(t, 0);
+    this.setRtoTsFloor(t, TS_ZERO);
+    this.setTsRecent(t, TS_ZERO);
+    this.setFinReceived(t, 0);
+    this.setOooFinPending(t, 0);
+    this.setUnackedSegments(t, 0);
+    this.setTsRecentAt(t, 0);
+    this.setLastOowAckAt(t, -0x3fffffff);
+    this.setAckNow(t, 0);
+    this.setDupAcksOwed(t, 0);
+    this.setRstOwed(t, 0);
+    this.setInOutputList(t, 0);
   }
 }
 
 /** Payload bytes per segment of connection t: the MSS less the timestamp option when in use. */
 export function effectiveMss(tcb: TcbTable, t: number): number {
-  return tcb.tsOk[t] !== 0 ? tcb.sndMss[t] - 12 : tcb.sndMss[t];
+  return tcb.tsOk(t) !== 0 ? tcb.sndMss(t) - 12 : tcb.sndMss(t);
 }

@@ -51,10 +51,10 @@ export class Transmit {
     const f = this.out;
     const syn = (flags & TCP_SYN) !== 0;
     const ackFlag = (flags & TCP_ACK) !== 0;
-    f.srcPort = tcb.localPort[t];
-    f.dstPort = tcb.remotePort[t];
+    f.srcPort = tcb.localPort(t);
+    f.dstPort = tcb.remotePort(t);
     f.seq = seq;
-    f.ack = ackFlag ? tcb.rcvNxt[t] : NO_ACK;
+    f.ack = ackFlag ? tcb.rcvNxt(t) : NO_ACK;
     f.flags = flags;
     f.urgent = 0;
     // Nothing was advertised before a SYN: it offers the free buffer.
@@ -64,56 +64,56 @@ export class Transmit {
       f.window = wnd > MAX_WINDOW_FIELD ? MAX_WINDOW_FIELD : wnd;
       wnd = f.window;
       // A SYN offers every option; a SYN|ACK echoes only what the peer offered. RFC 7323 §2.2, RFC 2018 §2
-      const offer = tcb.state[t] === State.SynSent;
+      const offer = tcb.state(t) === State.SynSent;
       f.mss = this.localMss;
-      f.wscale = offer || tcb.wsOk[t] !== 0 ? tcb.rcvWscale[t] : -1;
-      f.sackPermitted = offer ? this.offerSack : tcb.sackOk[t] !== 0;
-      f.hasTimestamp = offer || tcb.tsOk[t] !== 0;
+      f.wscale = offer || tcb.wsOk(t) !== 0 ? tcb.rcvWscale(t) : -1;
+      f.sackPermitted = offer ? this.offerSack : tcb.sackOk(t) !== 0;
+      f.hasTimestamp = offer || tcb.tsOk(t) !== 0;
     } else {
-      const shift = tcb.rcvWscale[t];
+      const shift = tcb.rcvWscale(t);
       let scaled = wnd >>> shift;
       // Rounding down to the scale must not pull the right edge we advertised back: round up then, as Linux's
       // tcp_select_window, when the buffer has that room. Otherwise the edge may read up to 2^shift - 1 bytes
       // left; the acceptance window still honours the largest edge offered. RFC 7323 §2.4
-      if (scaled < MAX_WINDOW_FIELD && seqLt(seqAdd(tcb.rcvNxt[t], scaled << shift), tcb.rcvAdvRight[t]) &&
+      if (scaled < MAX_WINDOW_FIELD && seqLt(seqAdd(tcb.rcvNxt(t), scaled << shift), tcb.rcvAdvRight(t)) &&
           (scaled + 1) << shift <= this.receiver.buffers.free(t)) scaled++;
       f.window = scaled;
       wnd = scaled << shift;
       f.mss = -1;
       f.wscale = -1;
       f.sackPermitted = false;
-      f.hasTimestamp = tcb.tsOk[t] !== 0;
+      f.hasTimestamp = tcb.tsOk(t) !== 0;
     }
     f.tsVal = this.clock.tsNow();
-    f.tsEcr = ackFlag ? tcb.tsRecent[t] : NO_TS;
-    f.sackCount = ackFlag && !syn && tcb.sackOk[t] !== 0 ? this.receiver.sackBlocks(t, f) : 0;
+    f.tsEcr = ackFlag ? tcb.tsRecent(t) : NO_TS;
+    f.sackCount = ackFlag && !syn && tcb.sackOk(t) !== 0 ? this.receiver.sackBlocks(t, f) : 0;
 
     const hlen = tcpHeaderLen(f);
     const ip = this.ip;
-    if (!ip.beginTcp(tcb.remoteIp[t])) return false;
+    if (!ip.beginTcp(tcb.remoteIp(t))) return false;
     const buf = ip.txBuf;
     const off = ip.txOff;
-    if (dataLen > 0) this.sendBuffers.copyOut(t, seqDiff(seq, tcb.sndUna[t]), buf, off + hlen, dataLen);
-    emitTcp(buf, off, f, tcb.localIp[t], tcb.remoteIp[t], dataLen, !ip.tcpChecksumOffload);
+    if (dataLen > 0) this.sendBuffers.copyOut(t, seqDiff(seq, tcb.sndUna(t)), buf, off + hlen, dataLen);
+    emitTcp(buf, off, f, tcb.localIp(t), tcb.remoteIp(t), dataLen, !ip.tcpChecksumOffload);
     const mss = effectiveMss(tcb, t);
-    ip.endTcp(tcb.localIp[t], tcb.remoteIp[t], hlen + dataLen, dataLen > mss ? mss : 0);
+    ip.endTcp(tcb.localIp(t), tcb.remoteIp(t), hlen + dataLen, dataLen > mss ? mss : 0);
     this.stats.tcpOutSegs++;
 
     if (ackFlag) this.receiver.ackSent(t, wnd, syn);
     const seqLen = dataLen + (syn ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
     if (seqLen > 0) {
       const end = seqAdd(seq, seqLen);
-      if (seqLt(seq, tcb.sndMax[t])) {
+      if (seqLt(seq, tcb.sndMax(t))) {
         this.stats.tcpRetransmits++;
         // Karn's algorithm: no RTT sample from a retransmitted range. RFC 6298 §3
-        if (tcb.rttTiming[t] !== 0 && !seqLt(tcb.rttSeq[t], seq)) tcb.rttTiming[t] = 0;
-      } else if (tcb.tsOk[t] === 0 && tcb.rttTiming[t] === 0) {
-        tcb.rttTiming[t] = 1;
-        tcb.rttSeq[t] = seq;
-        tcb.rttSentAt[t] = this.clock.now;
+        if (tcb.rttTiming(t) !== 0 && !seqLt(tcb.rttSeq(t), seq)) tcb.setRttTiming(t, 0);
+      } else if (tcb.tsOk(t) === 0 && tcb.rttTiming(t) === 0) {
+        tcb.setRttTiming(t, 1);
+        tcb.setRttSeq(t, seq);
+        tcb.setRttSentAt(t, this.clock.now);
       }
-      if (seqGt(end, tcb.sndMax[t])) tcb.sndMax[t] = end;
-      if (seqGt(end, tcb.sndNxt[t])) tcb.sndNxt[t] = end;
+      if (seqGt(end, tcb.sndMax(t))) tcb.setSndMax(t, end);
+      if (seqGt(end, tcb.sndNxt(t))) tcb.setSndNxt(t, end);
       // RFC 6298 (5.1): start the timer when sending data and it is not running.
       if (this.timers.rtoAt[t] < 0) this.timers.armRto(t, this.rtt.rtoMs(t));
     }
@@ -129,8 +129,8 @@ export class Transmit {
    */
   ackSeq(t: number): Seq {
     const tcb = this.tcb;
-    const edge = seqAdd(tcb.sndUna[t], tcb.sndWnd[t]);
-    return seqGt(tcb.sndMax[t], edge) ? edge : tcb.sndMax[t];
+    const edge = seqAdd(tcb.sndUna(t), tcb.sndWnd(t));
+    return seqGt(tcb.sndMax(t), edge) ? edge : tcb.sndMax(t);
   }
 
   /**
