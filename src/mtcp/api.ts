@@ -779,7 +779,8 @@ function reportBadContext(mctx: unknown): void {
 
 /**
  * Wait up to `timeoutMs` (-1: forever, 0: just poll) for events. Resolves to
- * the number of entries of `events` filled, 0 on timeout, -1 on error (EBADF for a context that is not running, with
+ * the number of entries of `events` filled (at most `maxevents`, and at most 16 per turn of the
+ * context's loop: see EVENTS_PER_TURN in context.ts), 0 on timeout, -1 on error (EBADF for a context that is not running, with
  * a message; EBADF or EINVAL for a bad epoll id or events array): a loop stops on -1.
  */
 export function mtcp_epoll_wait(

@@ -21,6 +21,15 @@ export interface Clock {
 
 /** Idle turns spent polling before the loop sleeps until a frame or a deadline. */
 const IDLE_SPINS = 32;
+/**
+ * Most events one wait is handed per turn (fewer than its maxevents when more are ready; the rest
+ * come on the next turn). What the application writes in answer to them is transmitted at the start
+ * of the next turn, before more events are handed over: the peer starts on the first answers while
+ * this end works on the next ones. Handed 1,024 at once, the two ends of a busy ping-pong took turns,
+ * each idle while the other worked through its whole batch (64 connections over shm: 57,000-78,000
+ * round trips/s; 16 per turn: 163,000-176,000, in one run on 2026-12-08).
+ */
+const EVENTS_PER_TURN = 16;
 /** Longest single sleep, ms (the loop re-checks its state at least this often). */
 const MAX_SLEEP_MS = 1000;
 
@@ -208,7 +217,7 @@ export class MtcpContext implements SocketEvents, ReadinessSource {
     const ws = this.#waiters;
     for (let i = 0; i < ws.length; i++) {
       const w = ws[i];
-      const n = w.epoll.hasReady ? w.epoll.collect(w.events, w.maxevents) : 0;
+      const n = w.epoll.hasReady ? w.epoll.collect(w.events, w.maxevents < EVENTS_PER_TURN ? w.maxevents : EVENTS_PER_TURN) : 0;
       if (n > 0 || now >= w.deadline) {
         ws.splice(i--, 1);
         w.resolve(n);

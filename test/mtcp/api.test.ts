@@ -195,3 +195,37 @@ t.test('10,000 short connections leave no control block, buffer, socket or timer
   }
   await p.close();
 });
+
+t.test('mtcp_epoll_wait hands out at most 16 events per turn, round robin, so answers leave between batches', async (t) => {
+  const p = simPair();
+  listener(p.server, 80);
+  const m = p.client;
+  const ep = mtcp_epoll_create(m, 64);
+  const events = createEpollEvents(64);
+  const socks = new Set<number>();
+  for (let i = 0; i < 40; i++) {
+    const s = mtcp_socket(m, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    mtcp_connect(m, s, { sin_family: AF_INET, sin_addr: SERVER_IP, sin_port: 80 });
+    mtcp_epoll_ctl(m, ep, MTCP_EPOLL_CTL_ADD, s, { events: MTCP_EPOLLOUT, data: { sockid: s, ptr: null } });
+    socks.add(s);
+  }
+  // Until every connection is established (each then stays writable: level-triggered).
+  const connected = new Set<number>();
+  for (let tries = 0; connected.size < 40 && tries < 100; tries++) {
+    const n = await mtcp_epoll_wait(m, ep, events, 64, 100);
+    for (let i = 0; i < n; i++) connected.add(events[i].data.sockid);
+  }
+  t.equal(connected.size, 40, 'all 40 connected');
+  const seen = new Set<number>();
+  for (let w = 0; w < 3; w++) {
+    const n = await mtcp_epoll_wait(m, ep, events, 64, 100);
+    t.equal(n, 16, `wait ${w + 1}: 16 of the 40 ready sockets, though maxevents is 64`);
+    for (let i = 0; i < n; i++) {
+      t.ok(socks.has(events[i].data.sockid) && events[i].events & MTCP_EPOLLOUT, 'a writable client socket');
+      seen.add(events[i].data.sockid);
+    }
+  }
+  t.equal(seen.size, 40, 'three waits cover all 40 (the ready list is served in turn)');
+  t.equal(await mtcp_epoll_wait(m, ep, events, 5, 100), 5, 'a smaller maxevents still bounds the count');
+  await p.close();
+});
