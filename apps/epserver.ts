@@ -39,15 +39,62 @@ interface Conn {
   outOff: number;
   /** Close once the output is sent. */
   closeAfter: boolean;
+  /** MTCP_EPOLLOUT is in the socket's registered interest (output is waiting for room). */
+  watchingOut: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.([01])$/;
+const CONNECTION = /\r\nconnection:[ \t]*([^\r]*)/i;
+/** Targets remembered with their file (request targets map to files many to one; a hostile client must not grow it). */
+const TARGETS_MAX = 4096;
+/** Files up to this size are also kept as one buffer with their headers: one write per response. */
+const WHOLE_MAX = 16 * 1024;
+
+/** A cached file and its responses, built once. */
+interface Served {
+  body: Buffer;
+  /** Headers for GET and HEAD, keep-alive and close. */
+  headKeepAlive: Buffer;
+  headClose: Buffer;
+  /** Headers and body in one buffer (small files; null otherwise). */
+  wholeKeepAlive: Buffer | null;
+  wholeClose: Buffer | null;
 }
 
 class FileCache {
   readonly #files = new Map<string, Buffer>();
+  /** Request targets already resolved to a cached file, with its ready-made responses. */
+  readonly #targets = new Map<string, Served>();
   #bytes = 0;
+  /** The last get() returned a file kept in the cache (a later change on disk is not seen, as for #files). */
+  #cachedLast = false;
   constructor(readonly root: string) {}
+
+  /** The cached file a target names, with its responses (undefined: not seen, or not cached; use get()). */
+  served(target: string): Served | undefined {
+    return this.#targets.get(target);
+  }
+
+  /** get(), and on a cached 200 remember the target's responses for served(). */
+  resolve(target: string): Served | 404 | 403 {
+    const file = this.get(target);
+    if (typeof file === 'number') return file;
+    const keepAlive = headers(200, file.length, true);
+    const close = headers(200, file.length, false);
+    const whole = file.length <= WHOLE_MAX;
+    const served: Served = {
+      body: file, headKeepAlive: keepAlive, headClose: close,
+      wholeKeepAlive: whole ? Buffer.concat([keepAlive, file]) : null, wholeClose: whole ? Buffer.concat([close, file]) : null,
+    };
+    if (this.#targets.size < TARGETS_MAX && this.#cachedLast) this.#targets.set(target, served);
+    return served;
+  }
 
   /** The file for a URL path: a Buffer, 404, or 403 for a path outside the root. */
   get(urlPath: string): Buffer | 404 | 403 {
+    this.#cachedLast = false;
     let rel: string;
     try {
       rel = decodeURIComponent(urlPath.split('?')[0]);
@@ -58,7 +105,10 @@ class FileCache {
     const full = normalize(join(this.root, rel));
     if (full !== this.root && !full.startsWith(this.root + sep)) return 403;
     let hit = this.#files.get(full);
-    if (hit) return hit;
+    if (hit) {
+      this.#cachedLast = true;
+      return hit;
+    }
     try {
       let path = full;
       if (statSync(path).isDirectory()) path = join(path, 'index.html');
@@ -72,6 +122,7 @@ class FileCache {
     if (this.#bytes + hit.length <= CACHE_BYTES) {
       this.#files.set(full, hit);
       this.#bytes += hit.length;
+      this.#cachedLast = true;
     }
     return hit;
   }
@@ -79,47 +130,62 @@ class FileCache {
 
 const STATUS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 431: 'Request Header Fields Too Large', 505: 'HTTP Version Not Supported' };
 
-function response(status: number, body: Buffer | string, keepAlive: boolean, head: boolean): Buffer[] {
-  const b = typeof body === 'string' ? Buffer.from(body) : body;
-  const headers = `HTTP/1.1 ${status} ${STATUS[status]}\r\nServer: mtcp-ts epserver\r\nContent-Length: ${b.length}\r\n` +
-    `Connection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
-  return head ? [Buffer.from(headers)] : [Buffer.from(headers), b];
+function headers(status: number, length: number, keepAlive: boolean): Buffer {
+  return Buffer.from(`HTTP/1.1 ${status} ${STATUS[status]}\r\nServer: mtcp-ts epserver\r\nContent-Length: ${length}\r\n` +
+    `Connection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`, 'latin1');
 }
 
-/** Answer every complete request in conn.input; returns false when the connection must close after the output. */
+/** Queue an error response (a short text body). */
+function respondError(conn: Conn, status: number, text: string, keepAlive: boolean, head: boolean): void {
+  const b = Buffer.from(text);
+  conn.output.push(headers(status, b.length, keepAlive));
+  if (!head) conn.output.push(b);
+}
+
+/** Queue a file's response. */
+function respondFile(conn: Conn, f: Served, keepAlive: boolean, head: boolean): void {
+  if (head) conn.output.push(keepAlive ? f.headKeepAlive : f.headClose);
+  else if (f.wholeKeepAlive !== null) conn.output.push(keepAlive ? f.wholeKeepAlive : f.wholeClose!);
+  else conn.output.push(keepAlive ? f.headKeepAlive : f.headClose, f.body);
+}
+
+/**
+ * Answer every complete request in conn.input (what is left is an incomplete head); sets closeAfter
+ * when the connection must close after the output.
+ */
 function answer(cache: FileCache, conn: Conn): void {
   for (;;) {
-    const end = conn.input.indexOf('\r\n\r\n');
+    const end = conn.input.indexOf(HEAD_END);
     if (end < 0) {
       if (conn.input.length > MAX_HEAD) {
-        conn.output.push(...response(431, 'request head too large\n', false, false));
+        respondError(conn, 431, 'request head too large\n', false, false);
         conn.closeAfter = true;
-        conn.input = Buffer.alloc(0);
+        conn.input = EMPTY;
       }
       return;
     }
-    const head = conn.input.subarray(0, end).toString('latin1');
+    const head = conn.input.toString('latin1', 0, end);
     conn.input = conn.input.subarray(end + 4);
-    const lines = head.split('\r\n');
-    const m = /^([A-Z]+) (\S+) HTTP\/1\.([01])$/.exec(lines[0]);
+    const lineEnd = head.indexOf('\r\n');
+    const m = REQUEST_LINE.exec(lineEnd < 0 ? head : head.slice(0, lineEnd));
     if (!m) {
-      conn.output.push(...response(400, 'bad request line\n', false, false));
+      respondError(conn, 400, 'bad request line\n', false, false);
       conn.closeAfter = true;
       return;
     }
     const [, method, target, minor] = m;
-    const connection = lines.find((l) => /^connection:/i.test(l))?.slice(11).trim().toLowerCase() ?? '';
+    const c = lineEnd < 0 ? null : CONNECTION.exec(head);
+    const connection = c ? c[1].trim().toLowerCase() : '';
     const keepAlive = minor === '1' ? connection !== 'close' : connection === 'keep-alive';
     // A body (Content-Length) is not expected on GET and HEAD; anything else is refused and the connection closed.
     if (method !== 'GET' && method !== 'HEAD') {
-      conn.output.push(...response(405, 'only GET and HEAD\n', false, false));
+      respondError(conn, 405, 'only GET and HEAD\n', false, false);
       conn.closeAfter = true;
       return;
     }
-    const file = cache.get(target);
-    const status = typeof file === 'number' ? file : 200;
-    const body = typeof file === 'number' ? `${status} ${STATUS[status]}\n` : file;
-    conn.output.push(...response(status, body, keepAlive, method === 'HEAD'));
+    const file = cache.served(target) ?? cache.resolve(target);
+    if (typeof file === 'number') respondError(conn, file, `${file} ${STATUS[file]}\n`, keepAlive, method === 'HEAD');
+    else respondFile(conn, file, keepAlive, method === 'HEAD');
     if (!keepAlive) {
       conn.closeAfter = true;
       return;
@@ -200,19 +266,25 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
     conns.delete(id);
     mtcp_close(mctx, id);
   };
+  /** Register `out` (wait for room to write) or not, when that changes. */
+  const watchOut = (id: number, c: Conn, out: boolean): void => {
+    if (c.watchingOut === out) return;
+    c.watchingOut = out;
+    ev.events = out ? MTCP_EPOLLIN | MTCP_EPOLLOUT : MTCP_EPOLLIN;
+    ev.data.sockid = id;
+    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, id, ev);
+  };
   /** Send what is queued; returns false when the connection closed. */
   const flush = (id: number, c: Conn): boolean => {
     while (c.output.length > 0) {
       const b = c.output[0];
-      const n = mtcp_write(mctx, id, b.subarray(c.outOff), b.length - c.outOff);
+      const n = mtcp_write(mctx, id, c.outOff === 0 ? b : b.subarray(c.outOff), b.length - c.outOff);
       if (n < 0) {
         if (mtcp_errno() !== EAGAIN) {
           close(id);
           return false;
         }
-        ev.events = MTCP_EPOLLIN | MTCP_EPOLLOUT;
-        ev.data.sockid = id;
-        mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, id, ev);
+        watchOut(id, c, true);
         return true;
       }
       c.outOff += n;
@@ -225,9 +297,7 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
       close(id);
       return false;
     }
-    ev.events = MTCP_EPOLLIN;
-    ev.data.sockid = id;
-    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, id, ev);
+    watchOut(id, c, false);
     return true;
   };
 
@@ -237,7 +307,7 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
       const id = events[i].data.sockid;
       if (id === ls) {
         for (let c; (c = mtcp_accept(mctx, ls, null)) >= 0;) {
-          conns.set(c, { input: Buffer.alloc(0), output: [], outOff: 0, closeAfter: false });
+          conns.set(c, { input: EMPTY, output: [], outOff: 0, closeAfter: false, watchingOut: false });
           ev.events = MTCP_EPOLLIN;
           ev.data.sockid = c;
           mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, c, ev);
@@ -251,13 +321,16 @@ async function serve(mctx: MtcpContext, cache: FileCache, port: number, backlog:
         for (;;) {
           const r = mtcp_read(mctx, id, buf, buf.length);
           if (r > 0) {
-            c.input = c.input.length === 0 ? Buffer.from(buf.subarray(0, r)) : Buffer.concat([c.input, buf.subarray(0, r)]);
+            if (c.closeAfter) continue; // the rest is not answered
+            // Parsed in place: only an incomplete head left over is copied out of the shared read buffer.
+            c.input = c.input.length === 0 ? buf.subarray(0, r) : Buffer.concat([c.input, buf.subarray(0, r)]);
+            answer(cache, c);
+            if (c.input.length > 0 && c.input.buffer === buf.buffer) c.input = Buffer.from(c.input);
             continue;
           }
           eof = r === 0 || mtcp_errno() !== EAGAIN;
           break;
         }
-        if (!c.closeAfter) answer(cache, c);
         if (eof) c.closeAfter = true;
       }
       flush(id, c);
