@@ -21,6 +21,10 @@ import { EAGAIN, ECONNREFUSED, ECONNRESET, EINPROGRESS, EINVAL } from '../stack/
 import { netError } from './errors.ts';
 import { NetLoop } from './loop.ts';
 
+const EMPTY = new Uint8Array(0);
+/** The one-byte read of a pull that found nothing buffered. */
+const SCRATCH = Buffer.alloc(1);
+
 export interface SocketOptions {
   /** The context (core) the socket lives on; default: the first context of this thread's mtcp_init. */
   mctx?: MtcpContext;
@@ -81,8 +85,10 @@ export class Socket extends Duplex {
   /** The stream asked for data and has not said stop. */
   #wantRead = false;
   #eof = false;
-  /** The chunk being written (the stream passes one at a time) and how far it got. */
-  #pending: { data: Uint8Array; off: number; cb: (err?: Error | null) => void } | null = null;
+  /** The chunk being written (the stream passes one at a time), how far it got, and its callback (null: none). */
+  #pendingData: Uint8Array = EMPTY;
+  #pendingOff = 0;
+  #pendingCb: ((err?: Error | null) => void) | null = null;
   #timeoutMs = 0;
   #timer: NodeJS.Timeout | null = null;
   #noDelay: boolean | null = null;
@@ -112,7 +118,7 @@ export class Socket extends Duplex {
   }
 
   get bytesWritten(): number {
-    return this.#written + this.writableLength - (this.#pending ? this.#pending.off : 0);
+    return this.#written + this.writableLength - (this.#pendingCb ? this.#pendingOff : 0);
   }
 
   get pending(): boolean {
@@ -207,7 +213,7 @@ export class Socket extends Duplex {
   #interest(): number {
     let i = 0;
     if (this.#wantRead && !this.#eof) i |= MTCP_EPOLLIN | MTCP_EPOLLRDHUP;
-    if (this.connecting || this.#pending) i |= MTCP_EPOLLOUT;
+    if (this.connecting || this.#pendingCb) i |= MTCP_EPOLLOUT;
     return i;
   }
 
@@ -252,13 +258,16 @@ export class Socket extends Duplex {
     while (this.#wantRead && !this.#eof && this.#sockid === id) {
       ref.value = 0;
       mtcp_socket_ioctl(m, id, FIONREAD, ref);
-      const size = ref.value > 0 ? ref.value : 1;
-      const buf = Buffer.allocUnsafe(size);
-      const n = mtcp_read(m, id, buf, size);
+      const size = ref.value;
+      // Nothing buffered: a read into the scratch byte tells the end of the stream, an error, or EAGAIN
+      // (a buffer allocated for it would be thrown away on every pull).
+      const buf = size > 0 ? Buffer.allocUnsafe(size) : SCRATCH;
+      const n = mtcp_read(m, id, buf, size > 0 ? size : 1);
       if (n > 0) {
         this.bytesRead += n;
         this.#touch();
-        if (!this.push(n === size ? buf : buf.subarray(0, n))) this.#wantRead = false;
+        const chunk = buf === SCRATCH ? Buffer.from(SCRATCH) : n === size ? buf : buf.subarray(0, n);
+        if (!this.push(chunk)) this.#wantRead = false;
         continue;
       }
       if (n === 0) {
@@ -276,17 +285,21 @@ export class Socket extends Duplex {
   // ---- writing ------------------------------------------------------------
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.#pending = { data: chunk, off: 0, cb };
+    this.#pendingData = chunk;
+    this.#pendingOff = 0;
+    this.#pendingCb = cb;
     if (this.#sockid >= 0 && !this.connecting) this.#flushPending();
   }
 
   #flushPending(): void {
-    const p = this.#pending;
-    if (!p || this.connecting || this.#sockid < 0) return;
-    while (p.off < p.data.length) {
-      const n = mtcp_write(this.#mctx, this.#sockid, p.data.subarray(p.off), p.data.length - p.off);
+    const cb = this.#pendingCb;
+    if (!cb || this.connecting || this.#sockid < 0) return;
+    const data = this.#pendingData;
+    while (this.#pendingOff < data.length) {
+      const off = this.#pendingOff;
+      const n = mtcp_write(this.#mctx, this.#sockid, off === 0 ? data : data.subarray(off), data.length - off);
       if (n > 0) {
-        p.off += n;
+        this.#pendingOff += n;
         this.#written += n;
         this.#touch();
         continue;
@@ -296,13 +309,19 @@ export class Socket extends Duplex {
         this.#updateInterest(); // wait for MTCP_EPOLLOUT
         return;
       }
-      this.#pending = null;
-      p.cb(netError(e === EINVAL ? ECONNRESET : e, 'write'));
+      this.#clearPending();
+      cb(netError(e === EINVAL ? ECONNRESET : e, 'write'));
       return;
     }
-    this.#pending = null;
+    this.#clearPending();
     this.#updateInterest();
-    p.cb();
+    cb();
+  }
+
+  #clearPending(): void {
+    this.#pendingData = EMPTY;
+    this.#pendingOff = 0;
+    this.#pendingCb = null;
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -323,9 +342,9 @@ export class Socket extends Duplex {
       this.#loop.unwatch(id);
       mtcp_close(this.#mctx, id);
     }
-    const p = this.#pending;
-    this.#pending = null;
-    if (p) p.cb(err ?? netError(ECONNRESET, 'write'));
+    const pendingCb = this.#pendingCb;
+    this.#clearPending();
+    if (pendingCb) pendingCb(err ?? netError(ECONNRESET, 'write'));
     cb(err);
   }
 
