@@ -85,9 +85,16 @@ export class Socket extends Duplex {
   /** The stream asked for data and has not said stop. */
   #wantRead = false;
   #eof = false;
-  /** The chunk being written (the stream passes one at a time), how far it got, and its callback (null: none). */
+  /**
+   * The write in progress and its callback (null: none): one chunk (_write), or the chunks a cork
+   * gathered (_writev, then #pendingData is the current one of #pendingList).
+   */
   #pendingData: Uint8Array = EMPTY;
+  #pendingList: readonly { chunk: Buffer }[] | null = null;
+  #pendingIndex = 0;
+  /** How far into #pendingData it got, and bytes of the whole write sent so far. */
   #pendingOff = 0;
+  #pendingDone = 0;
   #pendingCb: ((err?: Error | null) => void) | null = null;
   #timeoutMs = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -118,7 +125,7 @@ export class Socket extends Duplex {
   }
 
   get bytesWritten(): number {
-    return this.#written + this.writableLength - (this.#pendingCb ? this.#pendingOff : 0);
+    return this.#written + this.writableLength - this.#pendingDone;
   }
 
   get pending(): boolean {
@@ -286,7 +293,14 @@ export class Socket extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.#pendingData = chunk;
-    this.#pendingOff = 0;
+    this.#pendingCb = cb;
+    if (this.#sockid >= 0 && !this.connecting) this.#flushPending();
+  }
+
+  /** What cork() gathered (or writes queued behind a full send buffer): into the send buffer together, one callback. */
+  override _writev(chunks: { chunk: Buffer; encoding: BufferEncoding }[], cb: (err?: Error | null) => void): void {
+    this.#pendingList = chunks;
+    this.#pendingData = chunks[0].chunk;
     this.#pendingCb = cb;
     if (this.#sockid >= 0 && !this.connecting) this.#flushPending();
   }
@@ -294,24 +308,31 @@ export class Socket extends Duplex {
   #flushPending(): void {
     const cb = this.#pendingCb;
     if (!cb || this.connecting || this.#sockid < 0) return;
-    const data = this.#pendingData;
-    while (this.#pendingOff < data.length) {
-      const off = this.#pendingOff;
-      const n = mtcp_write(this.#mctx, this.#sockid, off === 0 ? data : data.subarray(off), data.length - off);
-      if (n > 0) {
-        this.#pendingOff += n;
-        this.#written += n;
-        this.#touch();
-        continue;
-      }
-      const e = mtcp_errno();
-      if (e === EAGAIN) {
-        this.#updateInterest(); // wait for MTCP_EPOLLOUT
+    for (;;) {
+      const data = this.#pendingData;
+      while (this.#pendingOff < data.length) {
+        const off = this.#pendingOff;
+        const n = mtcp_write(this.#mctx, this.#sockid, off === 0 ? data : data.subarray(off), data.length - off);
+        if (n > 0) {
+          this.#pendingOff += n;
+          this.#pendingDone += n;
+          this.#written += n;
+          this.#touch();
+          continue;
+        }
+        const e = mtcp_errno();
+        if (e === EAGAIN) {
+          this.#updateInterest(); // wait for MTCP_EPOLLOUT
+          return;
+        }
+        this.#clearPending();
+        cb(netError(e === EINVAL ? ECONNRESET : e, 'write'));
         return;
       }
-      this.#clearPending();
-      cb(netError(e === EINVAL ? ECONNRESET : e, 'write'));
-      return;
+      const list = this.#pendingList;
+      if (list === null || ++this.#pendingIndex >= list.length) break;
+      this.#pendingData = list[this.#pendingIndex].chunk;
+      this.#pendingOff = 0;
     }
     this.#clearPending();
     this.#updateInterest();
@@ -320,7 +341,10 @@ export class Socket extends Duplex {
 
   #clearPending(): void {
     this.#pendingData = EMPTY;
+    this.#pendingList = null;
+    this.#pendingIndex = 0;
     this.#pendingOff = 0;
+    this.#pendingDone = 0;
     this.#pendingCb = null;
   }
 

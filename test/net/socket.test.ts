@@ -183,6 +183,26 @@ t.test('backpressure: write() returns false while the peer does not read, then d
   server.close();
 }));
 
+t.test('cork and uncork: the gathered writes go out together, in order, each callback called, bytesWritten exact', (t) => withPair(async (p) => {
+  const { server, c, s } = await oneConnection(p);
+  const received = collect(s);
+  // Small chunks, then chunks larger than the 64 KiB send buffer: the gathered write waits for room part way.
+  const parts = [Buffer.from('head '), Buffer.from('body '), randomBytes(100_000), Buffer.from(' tail'), randomBytes(70_000)];
+  let callbacks = 0;
+  c.cork();
+  for (const part of parts) c.write(part, () => callbacks++);
+  t.equal(c.bytesWritten, parts.reduce((n, b) => n + b.length, 0), 'bytesWritten counts queued bytes, as node:net');
+  c.uncork();
+  c.end();
+  const got = await received;
+  const sent = Buffer.concat(parts);
+  t.equal(got.length, sent.length);
+  t.ok(got.equals(sent), 'the peer read every byte in order');
+  t.equal(callbacks, parts.length, 'every write callback was called');
+  t.equal(c.bytesWritten, sent.length);
+  server.close();
+}));
+
 t.test('setTimeout emits timeout after inactivity; activity postpones it', (t) => withPair(async (p) => {
   const server = createServer({ mctx: p.server }, (s) => s.resume());
   const port = await listening(server);
