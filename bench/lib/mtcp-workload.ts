@@ -34,16 +34,24 @@ export async function mtcpServer(
   mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, lsock, epollEvent(MTCP_EPOLLIN, lsock));
   const events = createEpollEvents(MAX_EVENTS);
   const buf = new Uint8Array(256 * 1024);
-  // Echo bytes not yet written back, per socket: the socket stops being read until they are.
-  const backlog = new Map<number, Uint8Array>();
-  // Sockets whose peer finished sending: closed once their backlog is written.
-  const ended = new Set<number>();
-  const open = new Set<number>();
+  // Per socket id, in arrays sized once (no Map or Set operation per connection):
+  const cap = mctx.sockets.capacity;
+  // echo bytes not yet written back (the socket stops being read until they are),
+  const backlog: (Uint8Array | null)[] = new Array<Uint8Array | null>(cap).fill(null);
+  // the peer finished sending: close once the backlog is written,
+  const ended = new Uint8Array(cap);
+  const open = new Uint8Array(cap);
+  const ev = epollEvent(MTCP_EPOLLIN, 0);
+  const setInterest = (s: number, events: number, op: number): void => {
+    ev.events = events;
+    ev.data.sockid = s;
+    mtcp_epoll_ctl(mctx, ep, op, s, ev);
+  };
   let received = 0;
   const closeSock = (s: number): void => {
-    backlog.delete(s);
-    ended.delete(s);
-    open.delete(s);
+    backlog[s] = null;
+    ended[s] = 0;
+    open[s] = 0;
     mtcp_close(mctx, s);
   };
   while (!stop()) {
@@ -55,8 +63,8 @@ export async function mtcpServer(
         for (;;) {
           const c = mtcp_accept(mctx, lsock, null);
           if (c < 0) break;
-          open.add(c);
-          mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, c, epollEvent(MTCP_EPOLLIN, c));
+          open[c] = 1;
+          setInterest(c, MTCP_EPOLLIN, MTCP_EPOLL_CTL_ADD);
         }
         continue;
       }
@@ -64,18 +72,18 @@ export async function mtcpServer(
         closeSock(s);
         continue;
       }
-      const pending = backlog.get(s);
-      if (pending) {
+      const pending = backlog[s];
+      if (pending !== null) {
         if (!(ev & MTCP_EPOLLOUT)) {
           if (ev & MTCP_EPOLLHUP) closeSock(s); // cannot send any more
         } else {
           const w = mtcp_write(mctx, s, pending, pending.length);
           if (w === pending.length) {
-            backlog.delete(s);
-            if (ended.has(s)) closeSock(s);
-            else mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, epollEvent(MTCP_EPOLLIN, s));
+            backlog[s] = null;
+            if (ended[s] === 1) closeSock(s);
+            else setInterest(s, MTCP_EPOLLIN, MTCP_EPOLL_CTL_MOD);
           } else if (w > 0) {
-            backlog.set(s, pending.subarray(w));
+            backlog[s] = pending.subarray(w);
           } else if (mtcp_errno() !== EAGAIN) {
             closeSock(s);
           }
@@ -91,21 +99,21 @@ export async function mtcpServer(
               const w = mtcp_write(mctx, s, buf, r);
               const written = w < 0 ? 0 : w;
               if (written < r) {
-                backlog.set(s, buf.slice(written, r));
-                mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, epollEvent(MTCP_EPOLLOUT, s));
+                backlog[s] = buf.slice(written, r);
+                setInterest(s, MTCP_EPOLLOUT, MTCP_EPOLL_CTL_MOD);
                 break;
               }
             }
             continue;
           }
-          if (r === 0 && backlog.has(s)) ended.add(s);
+          if (r === 0 && backlog[s] !== null) ended[s] = 1;
           else if (r === 0 || mtcp_errno() !== EAGAIN) closeSock(s);
           break;
         }
       }
     }
   }
-  for (const s of open) mtcp_close(mctx, s);
+  for (let s = 0; s < cap; s++) if (open[s] === 1) mtcp_close(mctx, s);
   mtcp_close(mctx, lsock);
   mtcp_close(mctx, ep);
   return received;
@@ -128,6 +136,7 @@ export async function mtcpClient(
   const lat = new LatencyRecorder();
   const res: WorkloadResult = { connections: 0, requests: 0, bytes: 0, errors: 0, seconds: 0, latency: lat };
   const addr = { sin_family: AF_INET, sin_addr: ip, sin_port: port };
+  const event = epollEvent(0, 0); // reused by every epoll_ctl (the call copies it)
   const bulk = spec.kind === 'bulk';
   const t0 = mctx.now();
   let lastTick = t0;
@@ -155,12 +164,16 @@ export async function mtcpClient(
     sent[s] = got[s] = reqsOnConn[s] = 0;
     startedAt[s] = mctx.now();
     interest[s] = MTCP_EPOLLOUT;
-    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, s, epollEvent(MTCP_EPOLLOUT, s));
+    event.events = MTCP_EPOLLOUT;
+    event.data.sockid = s;
+    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_ADD, s, event);
   };
   const setInterest = (s: number, ev: number): void => {
     if (interest[s] === ev) return;
     interest[s] = ev;
-    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, epollEvent(ev, s));
+    event.events = ev;
+    event.data.sockid = s;
+    mtcp_epoll_ctl(mctx, ep, MTCP_EPOLL_CTL_MOD, s, event);
   };
   const closeOne = (s: number, error: boolean): void => {
     if (error) res.errors++;
