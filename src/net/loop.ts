@@ -20,14 +20,18 @@ const loops = new WeakMap<MtcpContext, NetLoop>();
 
 export class NetLoop {
   readonly #epid: number;
-  readonly #handlers = new Map<number, EventHandler>();
-  readonly #interest = new Map<number, number>();
+  /** By socket id (ids are below the context's capacity): arrays, not Maps, as they are read for every event. */
+  readonly #handlers: (EventHandler | null)[];
+  readonly #interest: Int32Array;
+  #watching = 0;
   readonly #events = createEpollEvents(BATCH);
   readonly #ev = { events: 0, data: { sockid: 0, ptr: null } };
   #running = false;
 
   private constructor(readonly mctx: MtcpContext) {
     this.#epid = mtcp_epoll_create(mctx, mctx.sockets.capacity);
+    this.#handlers = new Array<EventHandler | null>(mctx.sockets.capacity).fill(null);
+    this.#interest = new Int32Array(mctx.sockets.capacity);
     if (this.#epid < 0) throw new Error(`mtcp-ts/net: mtcp_epoll_create failed: ${errnoName(mtcp_errno())}`);
   }
 
@@ -40,7 +44,7 @@ export class NetLoop {
 
   /** How many sockets and servers are watched: the open ones of this context's mtcp-ts/net. */
   get watching(): number {
-    return this.#handlers.size;
+    return this.#watching;
   }
 
   /** Deliver events of `sockid` matching `interest` (MTCP_EPOLL* bits; ERR and HUP always) to `handler`. */
@@ -50,26 +54,29 @@ export class NetLoop {
     if (mtcp_epoll_ctl(this.mctx, this.#epid, MTCP_EPOLL_CTL_ADD, sockid, this.#ev) !== 0) {
       throw new Error(`mtcp-ts/net: mtcp_epoll_ctl(ADD, ${sockid}) failed: ${errnoName(mtcp_errno())}`);
     }
-    this.#handlers.set(sockid, handler);
-    this.#interest.set(sockid, interest);
+    if (this.#handlers[sockid] === null) this.#watching++;
+    this.#handlers[sockid] = handler;
+    this.#interest[sockid] = interest;
     this.mctx.kick();
     if (!this.#running) void this.#run();
   }
 
   /** Change what `sockid` is watched for. */
   update(sockid: number, interest: number): void {
-    if (!this.#handlers.has(sockid) || this.#interest.get(sockid) === interest) return;
+    if (this.#handlers[sockid] === null || this.#interest[sockid] === interest) return;
     this.#ev.events = interest;
     this.#ev.data.sockid = sockid;
     mtcp_epoll_ctl(this.mctx, this.#epid, MTCP_EPOLL_CTL_MOD, sockid, this.#ev);
-    this.#interest.set(sockid, interest);
+    this.#interest[sockid] = interest;
     this.mctx.kick();
   }
 
   /** Stop watching `sockid` (before closing it). */
   unwatch(sockid: number): void {
-    if (!this.#handlers.delete(sockid)) return;
-    this.#interest.delete(sockid);
+    if (this.#handlers[sockid] === null) return;
+    this.#handlers[sockid] = null;
+    this.#interest[sockid] = 0;
+    this.#watching--;
     mtcp_epoll_ctl(this.mctx, this.#epid, MTCP_EPOLL_CTL_DEL, sockid, null);
   }
 
@@ -77,11 +84,11 @@ export class NetLoop {
     this.#running = true;
     const events = this.#events;
     try {
-      while (this.#handlers.size > 0 && this.mctx.running) {
+      while (this.#watching > 0 && this.mctx.running) {
         const n = await mtcp_epoll_wait(this.mctx, this.#epid, events, BATCH, WAIT_MS);
         for (let i = 0; i < n; i++) {
           try {
-            this.#handlers.get(events[i].data.sockid)?.(events[i].events);
+            this.#handlers[events[i].data.sockid]?.(events[i].events);
           } catch (err) {
             // As from any Node event handler: an uncaught exception, but the other sockets keep running.
             process.nextTick(() => {
